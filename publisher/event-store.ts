@@ -1,0 +1,75 @@
+// Reads the published log for the feed. Every page is an indexed range query on
+// (resource, position) or on seq; nothing is counted or offset, so a page's
+// content depends only on its number and the page size.
+import { ALL_CATEGORY } from '../shared/constants.ts';
+import type { Action } from '../shared/constants.ts';
+import { queryRows } from '../shared/db.ts';
+import type { Pool } from '../shared/db.ts';
+import type { FeedEvent } from '../shared/feed-types.ts';
+import { dbToIso } from '../shared/time.ts';
+
+interface EventRow {
+  seq: number;
+  position: number;
+  event_uuid: string;
+  resource: string;
+  uuid: string;
+  action: Action;
+  origin: string;
+  changed_at: string;
+  published_at: string;
+}
+
+export interface FeedHead {
+  /** Highest position in the feed (its event count, since positions have no gaps). */
+  count: number;
+  /** changedAt of the newest event, if any. */
+  newestChangedAt: string | null;
+}
+
+export class EventStore {
+  constructor(private readonly pool: Pool) {}
+
+  async head(category: string): Promise<FeedHead> {
+    const rows =
+      category === ALL_CATEGORY
+        ? await queryRows<{ n: number; t: string }>(
+            this.pool,
+            'SELECT seq AS n, changed_at AS t FROM atomsync_event ORDER BY seq DESC LIMIT 1',
+          )
+        : await queryRows<{ n: number; t: string }>(
+            this.pool,
+            'SELECT position AS n, changed_at AS t FROM atomsync_event WHERE resource = ? ORDER BY position DESC LIMIT 1',
+            [category],
+          );
+    if (rows.length === 0) return { count: 0, newestChangedAt: null };
+    return { count: Number(rows[0].n), newestChangedAt: dbToIso(rows[0].t) };
+  }
+
+  /** Events with positions first..last of a feed, oldest first. */
+  async range(category: string, first: number, last: number): Promise<FeedEvent[]> {
+    const cols = 'seq, position, event_uuid, resource, uuid, action, origin, changed_at, published_at';
+    const rows =
+      category === ALL_CATEGORY
+        ? await queryRows<EventRow>(this.pool, `SELECT ${cols} FROM atomsync_event WHERE seq BETWEEN ? AND ? ORDER BY seq`, [
+            first,
+            last,
+          ])
+        : await queryRows<EventRow>(
+            this.pool,
+            `SELECT ${cols} FROM atomsync_event WHERE resource = ? AND position BETWEEN ? AND ? ORDER BY position`,
+            [category, first, last],
+          );
+    return rows.map((r) => ({
+      seq: Number(r.seq),
+      position: category === ALL_CATEGORY ? Number(r.seq) : Number(r.position),
+      eventUuid: r.event_uuid,
+      resource: r.resource,
+      uuid: r.uuid,
+      action: r.action,
+      origin: r.origin,
+      changedAt: dbToIso(r.changed_at),
+      publishedAt: dbToIso(r.published_at),
+    }));
+  }
+}

@@ -1,0 +1,202 @@
+// The relay: the only writer of atomsync_event. It moves committed outbox rows
+// into the published log and numbers them in the order it moves them.
+//
+// Why this never skips: outbox ids are handed out at insert time, not commit
+// time, so a transaction that started first may commit last. The relay does
+// not remember a high-water outbox id; it takes whatever is committed now and
+// deletes what it moved. A late commit is simply picked up by a later batch and
+// gets a later number, so a reader that resumes after number n never misses it.
+//
+// Why numbers are never assigned twice: the relay holds a MariaDB named lock
+// for as long as it runs, on the same connection it writes with. If that
+// connection dies, its open transaction rolls back and the lock is released
+// together, so a second publisher process can take over cleanly. The primary
+// key on seq is a second line of defence.
+import { createHash, randomUUID } from 'node:crypto';
+import { RELAY_LOCK } from '../shared/constants.ts';
+import type { Action } from '../shared/constants.ts';
+import { queryRows } from '../shared/db.ts';
+import type { Pool, PoolConnection } from '../shared/db.ts';
+import type { Logger } from '../shared/logger.ts';
+
+export interface RelayOptions {
+  nodeId: string;
+  /** Outbox rows moved per transaction. */
+  batchSize?: number;
+  /** Pause between polls when the outbox is empty. */
+  pollMs?: number;
+  /** Called after each batch with the number of events published. */
+  onPublished?: (count: number) => void;
+}
+
+export const RELAY_DEFAULTS = { batchSize: 2000, pollMs: 50 } as const;
+
+interface OutboxRow {
+  id: number;
+  resource: string;
+  uuid: string;
+  action: Action;
+  origin: string | null;
+  changed_at: string;
+}
+
+export interface Collapsed {
+  resource: string;
+  uuid: string;
+  action: Action;
+  origin: string;
+  changedAt: string;
+}
+
+/**
+ * Collapses repeated changes to one resource (from one origin) within a batch into one event,
+ * placed where the resource first changed, so it still precedes whatever referred to it.
+ * The subscriber fetches the current state, so only the action label needs care:
+ * a resource created and then edited in the same batch is still reported as CREATED.
+ */
+export function collapseBatch(rows: OutboxRow[], nodeId: string): Collapsed[] {
+  const byKey = new Map<string, Collapsed & { firstAction: Action }>();
+  const out: Array<Collapsed & { firstAction: Action }> = [];
+  for (const r of rows) {
+    const origin = r.origin ?? nodeId;
+    const key = `${r.resource}|${r.uuid}|${origin}`;
+    const seen = byKey.get(key);
+    if (seen) {
+      seen.action = r.action;
+      seen.changedAt = r.changed_at;
+      continue;
+    }
+    const c = { resource: r.resource, uuid: r.uuid, action: r.action, origin, changedAt: r.changed_at, firstAction: r.action };
+    byKey.set(key, c);
+    out.push(c);
+  }
+  return out.map(({ firstAction, ...c }) => ({
+    ...c,
+    action: firstAction === 'CREATED' && c.action === 'UPDATED' ? 'CREATED' : c.action,
+  }));
+}
+
+export class Relay {
+  private stopped = false;
+  private conn: PoolConnection | null = null;
+  private wake: (() => void) | null = null;
+  private readonly batchSize: number;
+  private readonly pollMs: number;
+
+  constructor(
+    private readonly pool: Pool,
+    private readonly log: Logger,
+    private readonly opts: RelayOptions,
+  ) {
+    this.batchSize = opts.batchSize ?? RELAY_DEFAULTS.batchSize;
+    this.pollMs = opts.pollMs ?? RELAY_DEFAULTS.pollMs;
+  }
+
+  /** Runs until stop(): waits for the lock, then moves batches; reconnects after a lost connection. */
+  async run(): Promise<void> {
+    while (!this.stopped) {
+      try {
+        await this.runWithLock();
+      } catch (err) {
+        if (this.stopped) break;
+        this.log.error('relay connection lost; retrying', { error: err as Error });
+        await this.sleep(1000);
+      } finally {
+        this.conn?.destroy();
+        this.conn = null;
+      }
+    }
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.wake?.();
+  }
+
+  private async runWithLock(): Promise<void> {
+    const conn = (this.conn = await this.pool.getConnection());
+    await conn.query('SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED');
+    const lock = await lockName(conn);
+    let waiting = false;
+    while (!this.stopped) {
+      const [{ got }] = await queryRows<{ got: number | null }>(conn, 'SELECT GET_LOCK(?, 1) AS got', [lock]);
+      if (Number(got) === 1) break;
+      if (!waiting) this.log.info('another relay holds the lock on this database; waiting', { lock });
+      waiting = true;
+    }
+    if (this.stopped) return;
+    this.log.info('relay started', { lock });
+    while (!this.stopped) {
+      const moved = await this.tick(conn);
+      if (moved > 0) this.opts.onPublished?.(moved);
+      if (moved < this.batchSize) await this.sleep(this.pollMs);
+    }
+    await conn.query('SELECT RELEASE_LOCK(?)', [lock]).catch(() => undefined);
+  }
+
+  /** Moves one batch. Returns the number of outbox rows consumed. */
+  async tick(conn: PoolConnection): Promise<number> {
+    await conn.beginTransaction();
+    try {
+      const rows = await queryRows<OutboxRow>(
+        conn,
+        'SELECT id, resource, uuid, action, origin, changed_at FROM atomsync_outbox ORDER BY id LIMIT ?',
+        [this.batchSize],
+      );
+      if (rows.length === 0) {
+        await conn.commit();
+        return 0;
+      }
+      const events = collapseBatch(rows, this.opts.nodeId);
+      const [{ maxSeq }] = await queryRows<{ maxSeq: number | null }>(conn, 'SELECT MAX(seq) AS maxSeq FROM atomsync_event');
+      const resources = [...new Set(events.map((e) => e.resource))];
+      const positions = new Map<string, number>();
+      for (const r of resources) {
+        const [{ p }] = await queryRows<{ p: number | null }>(
+          conn,
+          'SELECT MAX(position) AS p FROM atomsync_event WHERE resource = ?',
+          [r],
+        );
+        positions.set(r, Number(p ?? 0));
+      }
+      let seq = Number(maxSeq ?? 0);
+      const values: unknown[] = [];
+      for (const e of events) {
+        const position = positions.get(e.resource)! + 1;
+        positions.set(e.resource, position);
+        values.push(++seq, e.resource, position, randomUUID(), e.uuid, e.action, e.origin, e.changedAt);
+      }
+      const placeholders = events.map(() => '(?, ?, ?, ?, ?, ?, ?, ?, UTC_TIMESTAMP(3))').join(',');
+      await conn.query(
+        `INSERT INTO atomsync_event (seq, resource, position, event_uuid, uuid, action, origin, changed_at, published_at) VALUES ${placeholders}`,
+        values,
+      );
+      await conn.query('DELETE FROM atomsync_outbox WHERE id IN (?)', [rows.map((r) => r.id)]);
+      await conn.commit();
+      return rows.length;
+    } catch (err) {
+      await conn.rollback().catch(() => undefined);
+      throw err;
+    }
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const t = setTimeout(() => {
+        this.wake = null;
+        resolve();
+      }, ms);
+      this.wake = () => {
+        clearTimeout(t);
+        this.wake = null;
+        resolve();
+      };
+    });
+  }
+}
+
+/** Named locks are server-wide in MariaDB, so the lock names the database (hashed to fit 64 characters). */
+async function lockName(conn: PoolConnection): Promise<string> {
+  const [{ db }] = await queryRows<{ db: string }>(conn, 'SELECT DATABASE() AS db');
+  return `${RELAY_LOCK}:${createHash('sha1').update(db).digest('hex').slice(0, 40)}`;
+}

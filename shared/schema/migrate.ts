@@ -1,0 +1,121 @@
+// `atomsync migrate`: creates the OpenMRS core tables a node needs (when absent),
+// atomsync's own tables and the change-capture triggers. Idempotent: a second
+// run reports nothing to do, and on an existing OpenMRS database only the sync
+// parts are added.
+import { randomUUID } from 'node:crypto';
+import { NODE_ID_PATTERN } from '../constants.ts';
+import { queryRows } from '../db.ts';
+import type { Pool } from '../db.ts';
+import { ADMIN_PERSON_UUID, ADMIN_USER_UUID, OPENMRS_LATE_KEYS, OPENMRS_TABLES } from './openmrs-core.ts';
+import { SYNC_TABLES } from './sync-tables.ts';
+import { allTriggers, createTriggerSql } from './triggers.ts';
+
+export interface MigrateReport {
+  /** One line per thing created or changed; empty when the database was already up to date. */
+  changes: string[];
+  nodeId: string;
+}
+
+export class NodeIdMismatchError extends Error {
+  override name = 'NodeIdMismatchError';
+  constructor(
+    readonly stored: string,
+    readonly requested: string,
+  ) {
+    super(`this database belongs to node "${stored}"; refusing to relabel it "${requested}" (events already carry the old id)`);
+  }
+}
+
+async function existingTables(pool: Pool): Promise<Set<string>> {
+  const rows = await queryRows<{ t: string }>(
+    pool,
+    'SELECT TABLE_NAME AS t FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE()',
+  );
+  return new Set(rows.map((r) => r.t));
+}
+
+export async function migrate(pool: Pool, nodeId: string): Promise<MigrateReport> {
+  if (!NODE_ID_PATTERN.test(nodeId)) {
+    throw new Error(`node id "${nodeId}" must be 1-63 letters, digits, - or _, starting with a letter or digit`);
+  }
+  const changes: string[] = [];
+  const before = await existingTables(pool);
+
+  for (const { table, ddl } of [...OPENMRS_TABLES, ...SYNC_TABLES]) {
+    if (before.has(table)) continue;
+    await pool.query(ddl);
+    changes.push(`created table ${table}`);
+  }
+  // The circular users/person keys are only ours to add when we created those tables.
+  if (!before.has('users') || !before.has('person')) {
+    const have = await queryRows<{ n: string }>(
+      pool,
+      `SELECT CONSTRAINT_NAME AS n FROM information_schema.TABLE_CONSTRAINTS WHERE TABLE_SCHEMA = DATABASE() AND CONSTRAINT_TYPE = 'FOREIGN KEY'`,
+    );
+    const names = new Set(have.map((r) => r.n));
+    for (const k of OPENMRS_LATE_KEYS) {
+      if (names.has(k.name)) continue;
+      await pool.query(k.ddl);
+      changes.push(`added key ${k.name}`);
+    }
+  }
+  await bootstrapAdmin(pool, changes);
+  await ensureNodeId(pool, nodeId, changes);
+
+  const current = new Map(
+    (
+      await queryRows<{ name: string; body: string }>(
+        pool,
+        'SELECT TRIGGER_NAME AS name, ACTION_STATEMENT AS body FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = DATABASE()',
+      )
+    ).map((r) => [r.name, r.body]),
+  );
+  for (const t of allTriggers()) {
+    if (current.get(t.name) === t.body) continue;
+    await pool.query(createTriggerSql(t));
+    changes.push(`${current.has(t.name) ? 'replaced' : 'created'} trigger ${t.name}`);
+  }
+  return { changes, nodeId };
+}
+
+/** Every OpenMRS database has user 1 (admin) with person 1; audit columns need someone to point at. */
+async function bootstrapAdmin(pool: Pool, changes: string[]): Promise<void> {
+  const [{ n }] = await queryRows<{ n: number }>(pool, 'SELECT COUNT(*) AS n FROM users');
+  if (Number(n) > 0) return;
+  const conn = await pool.getConnection();
+  try {
+    // person.creator -> users and users.person_id -> person: one of the two must come first.
+    await conn.query('SET FOREIGN_KEY_CHECKS = 0');
+    await conn.query(
+      `INSERT INTO person (person_id, gender, creator, date_created, uuid) VALUES (1, 'M', 1, UTC_TIMESTAMP(), ?)`,
+      [ADMIN_PERSON_UUID],
+    );
+    await conn.query(
+      `INSERT INTO users (user_id, system_id, username, person_id, creator, date_created, uuid)
+       VALUES (1, 'admin', 'admin', 1, 1, UTC_TIMESTAMP(), ?)`,
+      [ADMIN_USER_UUID],
+    );
+  } finally {
+    await conn.query('SET FOREIGN_KEY_CHECKS = 1').catch(() => undefined);
+    conn.release();
+  }
+  changes.push('created admin user');
+}
+
+async function ensureNodeId(pool: Pool, nodeId: string, changes: string[]): Promise<void> {
+  const rows = await queryRows<{ value: string }>(pool, `SELECT value FROM atomsync_meta WHERE name = 'node_id'`);
+  if (rows.length > 0) {
+    if (rows[0].value !== nodeId) throw new NodeIdMismatchError(rows[0].value, nodeId);
+    return;
+  }
+  await pool.query(
+    `INSERT INTO atomsync_meta (name, value) VALUES ('node_id', ?), ('node_uuid', ?), ('created_at', DATE_FORMAT(UTC_TIMESTAMP(3), '%Y-%m-%d %H:%i:%s.%f'))`,
+    [nodeId, randomUUID()],
+  );
+  changes.push(`set node id ${nodeId}`);
+}
+
+export async function readMeta(pool: Pool): Promise<Record<string, string>> {
+  const rows = await queryRows<{ name: string; value: string }>(pool, 'SELECT name, value FROM atomsync_meta');
+  return Object.fromEntries(rows.map((r) => [r.name, r.value]));
+}

@@ -1,0 +1,77 @@
+// Change-capture triggers, derived from the registry. Each synced table gets an
+// AFTER INSERT/UPDATE/DELETE trigger that writes one outbox row naming the
+// resource whose aggregate the table belongs to. The row is written inside the
+// writer's transaction, so a rollback leaves no event.
+import { ORIGIN_SESSION_VAR } from '../constants.ts';
+import { RESOURCE_NAMES, RESOURCES, tablesOf, uuidSql } from '../resources.ts';
+import type { Part, ResourceDef, TableSpec } from '../resources.ts';
+
+export interface TriggerDef {
+  name: string;
+  table: string;
+  timing: 'INSERT' | 'UPDATE' | 'DELETE';
+  /** The statement the trigger runs (what information_schema.TRIGGERS calls ACTION_STATEMENT). */
+  body: string;
+}
+
+const ROW_FOR: Record<TriggerDef['timing'], 'NEW' | 'OLD'> = { INSERT: 'NEW', UPDATE: 'NEW', DELETE: 'OLD' };
+const SUFFIX: Record<TriggerDef['timing'], string> = { INSERT: 'ai', UPDATE: 'au', DELETE: 'ad' };
+
+/**
+ * SQL for the root row's key, starting from a row of a table reached by `path`.
+ * Each part points at its parent's key, so we climb one parent per level.
+ */
+export function rootKeySql(path: Part[], row: string): string {
+  if (path.length === 0) throw new Error('root rows know their own key');
+  let expr = `${row}.${path[path.length - 1].parentKeyColumn}`;
+  for (let i = path.length - 2; i >= 0; i--) {
+    const p = path[i];
+    expr = `(SELECT t${i}.${p.parentKeyColumn} FROM ${p.spec.table} t${i} WHERE t${i}.${p.spec.key} = ${expr})`;
+  }
+  return expr;
+}
+
+/** SQL for the uuid of the resource a row belongs to; NULL when the row's root does not exist (a person who is not a patient). */
+export function resourceUuidSql(def: ResourceDef, path: Part[], row: string): string {
+  if (path.length === 0) return uuidSql(def, row);
+  return `(SELECT ${uuidSql(def, 'r')} FROM ${def.root.table} r WHERE r.${def.root.key} = ${rootKeySql(path, row)})`;
+}
+
+function actionSql(spec: TableSpec, isRoot: boolean, timing: TriggerDef['timing']): string {
+  if (!isRoot) return `'UPDATED'`; // a change to an owned row is a change to its resource
+  if (timing === 'INSERT') return `'CREATED'`;
+  if (timing === 'DELETE') return `'DELETED'`;
+  if (spec.lifecycle === 'voidable') {
+    return `CASE WHEN NEW.voided <> 0 AND OLD.voided = 0 THEN 'VOIDED' WHEN NEW.voided = 0 AND OLD.voided <> 0 THEN 'UNVOIDED' ELSE 'UPDATED' END`;
+  }
+  return `CASE WHEN NEW.retired <> 0 AND OLD.retired = 0 THEN 'RETIRED' ELSE 'UPDATED' END`;
+}
+
+export function triggersFor(def: ResourceDef): TriggerDef[] {
+  const out: TriggerDef[] = [];
+  for (const { spec, path } of tablesOf(def)) {
+    for (const timing of ['INSERT', 'UPDATE', 'DELETE'] as const) {
+      const row = ROW_FOR[timing];
+      const body =
+        `INSERT INTO atomsync_outbox (resource, uuid, action, origin) ` +
+        `SELECT '${def.name}', x.u, ${actionSql(spec, path.length === 0, timing)}, ${ORIGIN_SESSION_VAR} ` +
+        `FROM (SELECT ${resourceUuidSql(def, path, row)} AS u) x WHERE x.u IS NOT NULL`;
+      out.push({ name: `atomsync_${spec.table}_${SUFFIX[timing]}`, table: spec.table, timing, body });
+    }
+  }
+  return out;
+}
+
+export function allTriggers(): TriggerDef[] {
+  const all = RESOURCE_NAMES.flatMap((n) => triggersFor(RESOURCES[n]));
+  const seen = new Set<string>();
+  for (const t of all) {
+    if (seen.has(t.name)) throw new Error(`table ${t.table} belongs to two resources; a table may have one owner`);
+    seen.add(t.name);
+  }
+  return all;
+}
+
+export function createTriggerSql(t: TriggerDef): string {
+  return `CREATE OR REPLACE TRIGGER ${t.name} AFTER ${t.timing} ON ${t.table} FOR EACH ROW ${t.body}`;
+}
