@@ -23,8 +23,8 @@ interface EventRow {
 export interface FeedHead {
   /** Highest position in the feed (its event count, since positions have no gaps). */
   count: number;
-  /** changedAt of the newest event, if any. */
-  newestChangedAt: string | null;
+  /** When the newest event was published, if any. */
+  newestPublishedAt: string | null;
 }
 
 export class EventStore {
@@ -35,15 +35,15 @@ export class EventStore {
       category === ALL_CATEGORY
         ? await queryRows<{ n: number; t: string }>(
             this.pool,
-            'SELECT seq AS n, changed_at AS t FROM atomsync_event ORDER BY seq DESC LIMIT 1',
+            'SELECT seq AS n, published_at AS t FROM atomsync_event ORDER BY seq DESC LIMIT 1',
           )
         : await queryRows<{ n: number; t: string }>(
             this.pool,
-            'SELECT position AS n, changed_at AS t FROM atomsync_event WHERE resource = ? ORDER BY position DESC LIMIT 1',
+            'SELECT position AS n, published_at AS t FROM atomsync_event WHERE resource = ? ORDER BY position DESC LIMIT 1',
             [category],
           );
-    if (rows.length === 0) return { count: 0, newestChangedAt: null };
-    return { count: Number(rows[0].n), newestChangedAt: dbToIso(rows[0].t) };
+    if (rows.length === 0) return { count: 0, newestPublishedAt: null };
+    return { count: Number(rows[0].n), newestPublishedAt: dbToIso(rows[0].t) };
   }
 
   /** Events with positions first..last of a feed, oldest first. */

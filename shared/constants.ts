@@ -54,3 +54,15 @@ export const RELAY_LOCK = 'atomsync_relay';
 /** A node id appears in URLs, categories and SQL literals: keep it plain. */
 export const NODE_ID_PATTERN = /^[a-z0-9][a-z0-9_-]{0,62}$/i;
 export const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** XML prefixes declared on every feed document for FH_NS and SYNC_NS. */
+export const FH_PREFIX = 'fh';
+export const SYNC_PREFIX = 'sync';
+/** Local names of atomsync's per-entry extension elements (namespace SYNC_NS). */
+export const SyncElement = { seq: 'seq', position: 'position', origin: 'origin' } as const;
+/** Query on every entry's REST path: the full representation, as atomfeed's OpenMRS module links it. */
+export const REST_QUERY = '?v=full';
+/** atom:generator of every document. No version in it: complete pages must not change when atomsync is upgraded. */
+export const FEED_GENERATOR = 'atomsync';
+/** Largest feed document a subscriber will parse, in bytes of UTF-8. */
+export const MAX_FEED_BYTES = 5 * 1024 * 1024;

@@ -36,6 +36,8 @@ export interface TableSpec {
   fields: Field[];
   refs: Ref[];
   parts: Part[];
+  /** SQL for the label of a part row, given its alias (roots use ResourceDef.display). */
+  display?: (alias: string) => string;
 }
 
 /** Rows owned by their parent: written, versioned and published with it. */
@@ -169,6 +171,9 @@ const person = table(
   [ref('cause_of_death', 'causeOfDeath', 'concept')],
   [part('names', 'person_id', personName), part('addresses', 'person_id', personAddress)],
 );
+person.display = (a) =>
+  `(SELECT CONCAT_WS(' ', pn.given_name, pn.middle_name, pn.family_name) FROM person_name pn
+    WHERE pn.person_id = ${a}.person_id AND pn.voided = 0 ORDER BY pn.preferred DESC, pn.person_name_id LIMIT 1)`;
 
 const patientIdentifier = table(
   'patient_identifier',
@@ -177,6 +182,8 @@ const patientIdentifier = table(
   [f('identifier', 'identifier'), f('preferred', 'preferred', 'bool')],
   [ref('identifier_type', 'identifierType', 'patientidentifiertype', true), ref('location_id', 'location', 'location')],
 );
+patientIdentifier.display = (a) =>
+  `CONCAT_WS(' = ', (SELECT t.name FROM patient_identifier_type t WHERE t.patient_identifier_type_id = ${a}.identifier_type), ${a}.identifier)`;
 
 const encounterProvider = table(
   'encounter_provider',

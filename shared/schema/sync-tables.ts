@@ -42,4 +42,92 @@ export const SYNC_TABLES: Array<{ table: string; ddl: string }> = [
   UNIQUE KEY atomsync_event_position (resource, position)
 ) ${CHARSET}`,
   },
+  {
+    // One durable marker per feed a subscriber reads. feed_url has no credentials.
+    // next_page_url is where reading resumes; last_* name the last entry consumed.
+    table: 'atomsync_marker',
+    ddl: `CREATE TABLE IF NOT EXISTS atomsync_marker (
+  feed_url VARCHAR(512) NOT NULL PRIMARY KEY,
+  last_entry_id VARCHAR(255) NULL,
+  last_page_url VARCHAR(512) NULL,
+  last_position BIGINT NOT NULL DEFAULT 0,
+  last_seq BIGINT NULL,
+  next_page_url VARCHAR(512) NULL,
+  events_seen BIGINT NOT NULL DEFAULT 0,
+  newest_changed_at DATETIME(3) NULL,
+  last_poll_at DATETIME(3) NULL,
+  last_success_at DATETIME(3) NULL,
+  last_error TEXT NULL,
+  last_error_at DATETIME(3) NULL,
+  updated_at DATETIME(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3) ON UPDATE CURRENT_TIMESTAMP(3)
+) ${CHARSET}`,
+  },
+  {
+    // Events read from a feed but not applied yet (waiting for a retry) or given up on (dead).
+    // One row per resource: a later event for the same resource joins the row instead of overtaking it.
+    table: 'atomsync_inbox',
+    ddl: `CREATE TABLE IF NOT EXISTS atomsync_inbox (
+  id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY,
+  resource VARCHAR(64) NOT NULL,
+  uuid CHAR(38) NOT NULL,
+  feed_url VARCHAR(512) NOT NULL,
+  entry_id VARCHAR(255) NOT NULL,
+  content_path VARCHAR(1024) NOT NULL,
+  action VARCHAR(16) NOT NULL,
+  origin VARCHAR(64) NOT NULL,
+  position BIGINT NULL,
+  status VARCHAR(16) NOT NULL,
+  attempts INT NOT NULL DEFAULT 0,
+  next_attempt_at DATETIME(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3),
+  last_error TEXT NULL,
+  first_seen_at DATETIME(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3),
+  updated_at DATETIME(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3) ON UPDATE CURRENT_TIMESTAMP(3),
+  UNIQUE KEY atomsync_inbox_resource (resource, uuid),
+  KEY atomsync_inbox_status (status, next_attempt_at)
+) ${CHARSET}`,
+  },
+  {
+    // What was last synced for each resource: the basis of conflict detection.
+    table: 'atomsync_sync_state',
+    ddl: `CREATE TABLE IF NOT EXISTS atomsync_sync_state (
+  resource VARCHAR(64) NOT NULL,
+  uuid CHAR(38) NOT NULL,
+  hash CHAR(64) NOT NULL,
+  version DATETIME(3) NULL,
+  origin VARCHAR(64) NOT NULL,
+  synced_at DATETIME(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3) ON UPDATE CURRENT_TIMESTAMP(3),
+  PRIMARY KEY (resource, uuid)
+) ${CHARSET}`,
+  },
+  {
+    // Both versions of every conflict ("new is the best" picks the winner; nothing is lost).
+    table: 'atomsync_conflict',
+    ddl: `CREATE TABLE IF NOT EXISTS atomsync_conflict (
+  id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY,
+  resource VARCHAR(64) NOT NULL,
+  uuid CHAR(38) NOT NULL,
+  feed_url VARCHAR(512) NOT NULL,
+  entry_id VARCHAR(255) NOT NULL,
+  winner VARCHAR(8) NOT NULL,
+  local_version LONGTEXT NOT NULL,
+  remote_version LONGTEXT NOT NULL,
+  detected_at DATETIME(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3),
+  KEY atomsync_conflict_resource (resource, uuid)
+) ${CHARSET}`,
+  },
+  {
+    // Events not applied because the local state was newer: recorded, not silently dropped.
+    table: 'atomsync_superseded',
+    ddl: `CREATE TABLE IF NOT EXISTS atomsync_superseded (
+  id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY,
+  resource VARCHAR(64) NOT NULL,
+  uuid CHAR(38) NOT NULL,
+  feed_url VARCHAR(512) NOT NULL,
+  entry_id VARCHAR(255) NOT NULL,
+  incoming_version DATETIME(3) NULL,
+  local_version DATETIME(3) NULL,
+  recorded_at DATETIME(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3),
+  KEY atomsync_superseded_resource (resource, uuid)
+) ${CHARSET}`,
+  },
 ];

@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Makes sure MariaDB and Redis answer on 127.0.0.1, starting them, or installing
+# them from Debian's packages, when they do not. Sourced by .ci/run and the demo.
+
+log() { echo "[services] $*" >&2; }
+
+mariadb_answers() { mariadb -h127.0.0.1 -uroot --connect-timeout=2 -e 'SELECT 1' >/dev/null 2>&1; }
+redis_answers() { [ "$(redis-cli -h 127.0.0.1 -p 6379 ping 2>/dev/null)" = "PONG" ]; }
+
+apt_install() {
+  log "installing $* from Debian's packages"
+  if [ -z "${APT_UPDATED:-}" ]; then apt-get update -qq >&2; APT_UPDATED=1; fi
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >&2
+}
+
+wait_for() { # wait_for SECONDS CHECK
+  local until=$(( $(date +%s) + $1 )); shift
+  while ! "$@"; do
+    [ "$(date +%s)" -ge "$until" ] && return 1
+    sleep 0.5
+  done
+}
+
+ensure_mariadb() {
+  mariadb_answers && return 0
+  [ -x /usr/sbin/mariadbd ] || apt_install mariadb-server mariadb-client
+  log "starting MariaDB"
+  mkdir -p /run/mysqld && chown mysql:mysql /run/mysqld 2>/dev/null || true
+  start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd
+  wait_for 60 mariadb -uroot --connect-timeout=2 -e 'SELECT 1' || { log "MariaDB did not start"; return 1; }
+  if ! mariadb_answers; then
+    # A fresh Debian install lets root in only over the socket; tests connect over TCP with no password.
+    log "allowing root over TCP with an empty password (local test server)"
+    mariadb -uroot -e "ALTER USER root@localhost IDENTIFIED VIA unix_socket OR mysql_native_password USING PASSWORD(''); FLUSH PRIVILEGES;"
+  fi
+  mariadb_answers || { log "MariaDB does not accept root@127.0.0.1"; return 1; }
+  mariadb -h127.0.0.1 -uroot -e 'CREATE DATABASE IF NOT EXISTS test'
+}
+
+ensure_redis() {
+  redis_answers && return 0
+  command -v redis-server >/dev/null || apt_install redis-server
+  log "starting Redis"
+  redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no >/dev/null
+  wait_for 30 redis_answers || { log "Redis did not start"; return 1; }
+}
+
+ensure_services() {
+  ensure_mariadb
+  ensure_redis
+  log "MariaDB and Redis answer on 127.0.0.1"
+}

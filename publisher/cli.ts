@@ -1,0 +1,55 @@
+import { LOG_LEVEL_OPT, intArg } from '../shared/cli/args.ts';
+import type { Command } from '../shared/cli/args.ts';
+import { MAX_PAGE_SIZE } from '../shared/constants.ts';
+import { createLogger } from '../shared/logger.ts';
+import type { Level } from '../shared/logger.ts';
+import { parseUsers } from './auth.ts';
+import { PUBLISHER_DEFAULTS, Publisher } from './publisher.ts';
+
+export const publishCommand: Command = {
+  name: 'publish',
+  summary: "serve this node's changes as an archived Atom feed with REST resources",
+  usage: 'atomsync publish --db mysql://root@127.0.0.1:3306/field_a --port 8081 --users hq:secret,erp:other',
+  options: [
+    { name: 'db', type: 'string', env: 'ATOMSYNC_DB', required: true, arg: 'URL', help: "this node's database (migrated)" },
+    { name: 'node-id', type: 'string', env: 'ATOMSYNC_NODE_ID', arg: 'ID', help: "checked against the database's node id" },
+    { name: 'host', type: 'string', env: 'ATOMSYNC_HOST', default: PUBLISHER_DEFAULTS.host, arg: 'ADDR', help: 'address to listen on' },
+    { name: 'port', type: 'string', env: 'ATOMSYNC_PORT', default: String(PUBLISHER_DEFAULTS.port), arg: 'N', help: 'port to listen on (0: any free port)' },
+    { name: 'users', type: 'string', env: 'ATOMSYNC_USERS', required: true, arg: 'NAME:PASS,...', help: 'subscribers allowed to read (HTTP Basic)' },
+    { name: 'page-size', type: 'string', env: 'ATOMSYNC_PAGE_SIZE', default: String(PUBLISHER_DEFAULTS.pageSize), arg: 'N', help: 'events per feed page' },
+    { name: 'public-url', type: 'string', env: 'ATOMSYNC_PUBLIC_URL', arg: 'URL', help: 'origin used in links (default: from each request)' },
+    { name: 'tls-key', type: 'string', env: 'ATOMSYNC_TLS_KEY', arg: 'FILE', help: 'PEM private key: serve HTTPS' },
+    { name: 'tls-cert', type: 'string', env: 'ATOMSYNC_TLS_CERT', arg: 'FILE', help: 'PEM certificate chain for --tls-key' },
+    { name: 'no-relay', type: 'boolean', help: 'serve only; leave numbering events to another publisher process' },
+    LOG_LEVEL_OPT,
+  ],
+  notes:
+    'Passwords are compared in constant time and never logged. Prefer ATOMSYNC_USERS to --users,\n' +
+    'so they do not show in the process list. Stop with Ctrl-C (SIGINT) or SIGTERM.',
+  async run(args, io) {
+    const log = createLogger({ level: String(args['log-level']) as Level, bindings: { service: 'publisher' } });
+    const tlsKey = args['tls-key'] as string | undefined;
+    const tlsCert = args['tls-cert'] as string | undefined;
+    if (Boolean(tlsKey) !== Boolean(tlsCert)) throw new Error('--tls-key and --tls-cert go together');
+    const publisher = new Publisher(
+      {
+        dbUrl: String(args.db),
+        nodeId: args['node-id'] as string | undefined,
+        host: String(args.host),
+        port: intArg(args, 'port', 0, 65535),
+        users: parseUsers(String(args.users)),
+        pageSize: intArg(args, 'page-size', 1, MAX_PAGE_SIZE),
+        publicUrl: args['public-url'] as string | undefined,
+        tls: tlsKey && tlsCert ? { keyFile: tlsKey, certFile: tlsCert } : undefined,
+        noRelay: Boolean(args['no-relay']),
+      },
+      log,
+    );
+    const url = await publisher.start();
+    io.out(`publishing at ${url}/openmrs/ws/atomfeed/all/recent`);
+    const signal = await io.stopSignal;
+    log.info('stopping', { signal });
+    await publisher.stop();
+    return 0;
+  },
+};

@@ -1,0 +1,129 @@
+// GET {FEED_PATH}/{category}/recent and /{category}/{n}: the Atom feed.
+// Page n holds positions (n-1)*size+1 .. n*size. The working page is
+// N = floor(count/size)+1; every page below it is complete and immutable.
+import { createHash } from 'node:crypto';
+import { Router } from 'express';
+import type { Request, Response } from 'express';
+import {
+  ALL_CATEGORY,
+  ARCHIVE_CACHE_CONTROL,
+  ATOM_MEDIA_TYPE,
+  FEED_PATH,
+  RECENT,
+  RECENT_CACHE_CONTROL,
+} from '../shared/constants.ts';
+import { renderFeedPage } from '../shared/atom/render.ts';
+import { isResourceName } from '../shared/resources.ts';
+import type { EventStore } from './event-store.ts';
+import { badRequest, notFound } from './http-errors.ts';
+import { PageCache } from './page-cache.ts';
+
+export interface FeedRouteOptions {
+  store: EventStore;
+  nodeId: string;
+  /** Stable id of this node's feeds (from atomsync_meta.node_uuid). */
+  nodeUuid: string;
+  /** `updated` of a feed that has no events yet. */
+  emptyUpdated: string;
+  pageSize: number;
+  /** Absolute origin for links; derived from the request when absent. */
+  publicUrl?: string;
+  cache?: PageCache;
+}
+
+/** Bumped whenever rendering changes, so old ETags stop matching. */
+const RENDER_VERSION = '1';
+const PAGE_PATTERN = /^[1-9][0-9]{0,14}$/;
+const HOST_PATTERN = /^[A-Za-z0-9.\-]+(:[0-9]{1,5})?$|^\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?$/;
+
+export function baseUrlOf(req: Request, publicUrl?: string): string {
+  if (publicUrl) return publicUrl.replace(/\/+$/, '');
+  const host = req.get('host') ?? '';
+  if (!HOST_PATTERN.test(host)) throw badRequest('the Host header is not a host name');
+  return `${req.protocol}://${host}`;
+}
+
+function feedIdFor(nodeUuid: string, category: string): string {
+  // A name-based id: the same for every page of a feed, different for each feed and node.
+  const h = createHash('sha1').update(`${nodeUuid}/${category}`).digest('hex');
+  return `urn:uuid:${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}
+
+const strongEtag = (s: string) => `"${createHash('sha256').update(s).digest('base64url').slice(0, 32)}"`;
+
+function notModified(req: Request, etag: string): boolean {
+  const inm = req.get('if-none-match');
+  if (!inm) return false;
+  return inm.split(',').some((t) => t.trim() === etag || t.trim() === '*');
+}
+
+export function feedRoutes(o: FeedRouteOptions): Router {
+  const router = Router();
+  const cache = o.cache ?? new PageCache();
+
+  router.get(`${FEED_PATH}/:category/:page`, async (req: Request, res: Response) => {
+    const category = String(req.params.category);
+    const pageParam = String(req.params.page);
+    if (category !== ALL_CATEGORY && !isResourceName(category)) {
+      throw notFound(`no feed named "${category.slice(0, 64)}"`);
+    }
+    const asRecent = pageParam === RECENT;
+    if (!asRecent && !PAGE_PATTERN.test(pageParam)) {
+      throw badRequest(`page must be "recent" or a number from 1 (got "${pageParam.slice(0, 32)}")`);
+    }
+    const baseUrl = baseUrlOf(req, o.publicUrl);
+    const head = await o.store.head(category);
+    const newestPage = Math.floor(head.count / o.pageSize) + 1;
+    const page = asRecent ? newestPage : Number(pageParam);
+    if (page > newestPage) throw notFound(`page ${page} of "${category}" does not exist yet; the newest is ${newestPage}`);
+    const complete = page < newestPage;
+
+    res.set('Content-Type', `${ATOM_MEDIA_TYPE}; charset=utf-8`);
+    res.set('Vary', 'Accept-Encoding');
+    if (complete) {
+      const key = `${baseUrl}|${category}|${page}|${o.pageSize}`;
+      let hit = cache.get(key);
+      if (!hit) {
+        const body = await render(o, { category, page, newestPage, asRecent: false, baseUrl, updated: null });
+        hit = { body, etag: strongEtag(`${RENDER_VERSION}|${body}`) };
+        cache.set(key, hit);
+      }
+      res.set('Cache-Control', ARCHIVE_CACHE_CONTROL);
+      res.set('ETag', hit.etag);
+      if (notModified(req, hit.etag)) return void res.status(304).end();
+      return void res.send(hit.body);
+    }
+    // The working page depends only on how many events the feed has (the log is append-only),
+    // so its ETag is known before anything is read or rendered: a quiet poll costs one indexed lookup.
+    const etag = strongEtag(`${RENDER_VERSION}|${baseUrl}|${category}|${page}|${asRecent}|${o.pageSize}|${head.count}`);
+    res.set('Cache-Control', RECENT_CACHE_CONTROL);
+    res.set('ETag', etag);
+    if (notModified(req, etag)) return void res.status(304).end();
+    const body = await render(o, { category, page, newestPage, asRecent, baseUrl, updated: head.newestPublishedAt });
+    res.send(body);
+  });
+
+  return router;
+}
+
+async function render(
+  o: FeedRouteOptions,
+  p: { category: string; page: number; newestPage: number; asRecent: boolean; baseUrl: string; updated: string | null },
+): Promise<string> {
+  const first = (p.page - 1) * o.pageSize + 1;
+  const events = await o.store.range(p.category, first, first + o.pageSize - 1);
+  // A page last changed when its newest entry was published (ISO strings in UTC compare as text).
+  const updated = events.reduce<string | null>((max, e) => (max && max > e.publishedAt ? max : e.publishedAt), null);
+  return renderFeedPage({
+    nodeId: o.nodeId,
+    feedId: feedIdFor(o.nodeUuid, p.category),
+    category: p.category,
+    page: p.page,
+    pageSize: o.pageSize,
+    newestPage: p.newestPage,
+    asRecent: p.asRecent,
+    baseUrl: p.baseUrl,
+    updated: updated ?? p.updated ?? o.emptyUpdated,
+    events,
+  });
+}

@@ -1,0 +1,109 @@
+// A running publisher: the relay plus the HTTP(S) server, with run() and stop().
+import { readFileSync } from 'node:fs';
+import { createServer as createHttpServer } from 'node:http';
+import type { Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../shared/constants.ts';
+import { openPool } from '../shared/db.ts';
+import type { Pool } from '../shared/db.ts';
+import type { Logger } from '../shared/logger.ts';
+import { readMeta } from '../shared/schema/migrate.ts';
+import { dbToIso } from '../shared/time.ts';
+import { EventStore } from './event-store.ts';
+import { Relay } from './relay.ts';
+import type { RelayOptions } from './relay.ts';
+import { createPublisherApp } from './server.ts';
+
+export interface PublisherOptions {
+  dbUrl: string;
+  /** Must match the node id the database was migrated with. */
+  nodeId?: string;
+  host?: string;
+  /** 0 picks a free port. */
+  port?: number;
+  users: Map<string, string>;
+  pageSize?: number;
+  publicUrl?: string;
+  tls?: { keyFile: string; certFile: string };
+  relay?: Pick<RelayOptions, 'batchSize' | 'pollMs'>;
+  /** Run the HTTP server without a relay (a read replica, or a test). */
+  noRelay?: boolean;
+  maxConnections?: number;
+}
+
+export const PUBLISHER_DEFAULTS = { host: '127.0.0.1', port: 8081, pageSize: DEFAULT_PAGE_SIZE, maxConnections: 10 } as const;
+
+export class Publisher {
+  private pool: Pool | null = null;
+  private server: Server | null = null;
+  private relay: Relay | null = null;
+  private relayRun: Promise<void> | null = null;
+  /** Base URL once listening, e.g. http://127.0.0.1:8081. */
+  url = '';
+
+  constructor(
+    private readonly o: PublisherOptions,
+    private readonly log: Logger,
+  ) {}
+
+  async start(): Promise<string> {
+    const pageSize = this.o.pageSize ?? PUBLISHER_DEFAULTS.pageSize;
+    if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > MAX_PAGE_SIZE) {
+      throw new Error(`page size must be a whole number from 1 to ${MAX_PAGE_SIZE}`);
+    }
+    const pool = (this.pool = openPool(this.o.dbUrl, { connectionLimit: this.o.maxConnections ?? PUBLISHER_DEFAULTS.maxConnections }));
+    const meta = await readMeta(pool).catch((err) => {
+      throw new Error(`cannot read atomsync_meta (run \`atomsync migrate\` first): ${(err as Error).message}`);
+    });
+    if (!meta.node_id) throw new Error('this database has no node id; run `atomsync migrate --node-id ...` first');
+    if (this.o.nodeId && this.o.nodeId !== meta.node_id) {
+      throw new Error(`--node-id ${this.o.nodeId} does not match the database's node id ${meta.node_id}`);
+    }
+    const nodeId = meta.node_id;
+    const store = new EventStore(pool);
+    const app = createPublisherApp({
+      pool,
+      store,
+      log: this.log,
+      nodeId,
+      nodeUuid: meta.node_uuid,
+      emptyUpdated: dbToIso(meta.created_at),
+      pageSize,
+      auth: { users: this.o.users },
+      publicUrl: this.o.publicUrl,
+    });
+    const server = (this.server = this.o.tls
+      ? createHttpsServer({ key: readFileSync(this.o.tls.keyFile), cert: readFileSync(this.o.tls.certFile) }, app)
+      : createHttpServer(app));
+    server.headersTimeout = 10_000;
+    server.requestTimeout = 30_000;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.o.port ?? PUBLISHER_DEFAULTS.port, this.o.host ?? PUBLISHER_DEFAULTS.host, () => resolve());
+    });
+    const addr = server.address() as AddressInfo;
+    const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
+    this.url = `${this.o.tls ? 'https' : 'http'}://${host}:${addr.port}`;
+    if (!this.o.noRelay) {
+      this.relay = new Relay(pool, this.log.child({ part: 'relay' }), { nodeId, ...this.o.relay });
+      this.relayRun = this.relay.run();
+    }
+    this.log.info('publisher listening', { url: this.url, nodeId, pageSize, relay: !this.o.noRelay });
+    return this.url;
+  }
+
+  async stop(): Promise<void> {
+    this.relay?.stop();
+    await this.relayRun;
+    if (this.server) {
+      const server = this.server;
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+    }
+    await this.pool?.end().catch(() => undefined);
+    this.log.info('publisher stopped');
+  }
+}

@@ -1,0 +1,184 @@
+// Compiles a registry entry into the SELECTs that load its representation: one
+// query per table of the aggregate, each finding its rows from the resource's
+// uuid through the unique uuid index, with every reference and audit user
+// LEFT JOINed in. Queries do not depend on each other, so they run at once.
+// Compiled once per ResourceDef and cached.
+import { AUDIT_COLUMNS, LIFECYCLE_COLUMNS } from './rest-format.ts';
+import { RESOURCES, tablesOf, uuidSql } from './resources.ts';
+import type { FieldType, Part, ResourceDef, ResourceName, TableSpec } from './resources.ts';
+
+/**
+ * A part table may declare its own label SQL (given its alias). The registry does not
+ * have this yet; when it does, it is used, otherwise the label is derived from the row.
+ */
+export interface FieldColumn {
+  col: string;
+  prop: string;
+  type: FieldType;
+}
+
+export interface RefColumn {
+  prop: string;
+  resource: ResourceName;
+  uuidCol: string;
+  displayCol: string;
+}
+
+export interface UserColumn {
+  prop: string;
+  uuidCol: string;
+  displayCol: string;
+}
+
+export interface TableQuery {
+  spec: TableSpec;
+  /** Parts from the root down to this table; empty for the root. */
+  path: Part[];
+  /** The part this table is (undefined for the root). */
+  part?: Part;
+  /** Index (in `tables`) of the table whose rows own this one's; -1 for the root. */
+  parentIndex: number;
+  /** One `?`: the resource's uuid. Rows come ordered by key. */
+  sql: string;
+  fields: FieldColumn[];
+  refs: RefColumn[];
+  /** creator, changedBy (with changeAudit), voidedBy or retiredBy. */
+  users: UserColumn[];
+  /** A `_display` column is selected (root, or a part that declares its label). */
+  hasDisplay: boolean;
+}
+
+export interface CompiledRepresentation {
+  def: ResourceDef;
+  /** Root first, every parent before its parts (the order of `tablesOf`). */
+  tables: TableQuery[];
+}
+
+// Fixed column aliases. Field, ref and user columns are numbered, so no prop can collide with them.
+export const COL = {
+  key: '_key',
+  parent: '_parent',
+  uuid: '_uuid',
+  display: '_display',
+  flag: '_flag',
+  reason: '_reason',
+  created: '_created',
+  changed: '_changed',
+  ended: '_ended',
+} as const;
+
+// Table aliases start with `ax_` so they cannot shadow the short aliases the registry's
+// display and uuid SQL use inside their subqueries (u, pi, pn, cn, vt, l, et).
+const SELF = 'ax_t';
+const ROOT = 'ax_root';
+const UUID_PART = 'ax_uuid';
+
+function uuidPart(def: ResourceDef): Part {
+  const p = def.root.parts.find((x) => x.prop === def.uuidFromPart);
+  if (!p || p.many || !p.spec.uuidColumn) {
+    throw new Error(`resource ${def.name}: uuidFromPart "${def.uuidFromPart}" must name a one-to-one part with a uuid column`);
+  }
+  return p;
+}
+
+/**
+ * FROM and WHERE that select the rows of the table at `path` belonging to the resource
+ * with a given uuid. Joins climb from the table to the root (each part points at its
+ * parent's key), and the uuid is matched on its own unique index: the root's uuid column,
+ * or for a root without one (patient) the uuid column of the part that carries it (person).
+ */
+function scope(def: ResourceDef, path: Part[]): { from: string; where: string; uuidExpr: string } {
+  const leaf = path.length ? path[path.length - 1].spec : def.root;
+  let from = `${leaf.table} ${SELF}`;
+  let child = SELF;
+  for (let i = path.length - 1; i >= 0; i--) {
+    const parent = i === 0 ? def.root : path[i - 1].spec;
+    const alias = i === 0 ? ROOT : `ax_p${i - 1}`;
+    from += `\n  JOIN ${parent.table} ${alias} ON ${alias}.${parent.key} = ${child}.${path[i].parentKeyColumn}`;
+    child = alias;
+  }
+  const root = child;
+  if (def.root.uuidColumn) {
+    const uuidExpr = `${root}.${def.root.uuidColumn}`;
+    return { from, where: `${uuidExpr} = ?`, uuidExpr };
+  }
+  const up = uuidPart(def);
+  from += `\n  JOIN ${up.spec.table} ${UUID_PART} ON ${UUID_PART}.${up.parentKeyColumn} = ${root}.${def.root.key}`;
+  const uuidExpr = `${UUID_PART}.${up.spec.uuidColumn}`;
+  return { from, where: `${uuidExpr} = ?`, uuidExpr };
+}
+
+/** OpenMRS shows a user as its username, or its system id when it has none. */
+const userDisplay = (a: string) => `COALESCE(NULLIF(${a}.username, ''), ${a}.system_id)`;
+
+function compileTable(def: ResourceDef, path: Part[], parentIndex: number): TableQuery {
+  const spec = path.length ? path[path.length - 1].spec : def.root;
+  const part = path[path.length - 1];
+  const { from, where, uuidExpr } = scope(def, path);
+  const select: string[] = [`${SELF}.${spec.key} AS ${COL.key}`];
+  const joins: string[] = [];
+
+  if (part) select.push(`${SELF}.${part.parentKeyColumn} AS ${COL.parent}`);
+  if (!part) select.push(`${uuidExpr} AS ${COL.uuid}`);
+  else if (spec.uuidColumn) select.push(`${SELF}.${spec.uuidColumn} AS ${COL.uuid}`);
+
+  const declared = spec.display;
+  const displaySql = !part ? def.display(SELF) : declared?.(SELF);
+  if (displaySql) select.push(`${displaySql} AS ${COL.display}`);
+
+  const fields = spec.fields.map((f, i): FieldColumn => {
+    select.push(`${SELF}.${f.column} AS f${i}`);
+    return { col: `f${i}`, prop: f.prop, type: f.type };
+  });
+
+  const refs = spec.refs.map((r, i): RefColumn => {
+    const target = RESOURCES[r.resource];
+    const a = `ax_r${i}`;
+    joins.push(`LEFT JOIN ${target.root.table} ${a} ON ${a}.${target.root.key} = ${SELF}.${r.column}`);
+    select.push(`${uuidSql(target, a)} AS r${i}u`, `${target.display(a)} AS r${i}d`);
+    return { prop: r.prop, resource: r.resource, uuidCol: `r${i}u`, displayCol: `r${i}d` };
+  });
+
+  const life = LIFECYCLE_COLUMNS[spec.lifecycle];
+  const userCols: Array<{ prop: string; column: string }> = [AUDIT_COLUMNS.creator];
+  if (spec.changeAudit) userCols.push(AUDIT_COLUMNS.changedBy);
+  userCols.push(life.by);
+  const users = userCols.map(({ prop, column }, i): UserColumn => {
+    const a = `ax_u${i}`;
+    joins.push(`LEFT JOIN users ${a} ON ${a}.user_id = ${SELF}.${column}`);
+    select.push(`${a}.uuid AS u${i}u`, `${userDisplay(a)} AS u${i}d`);
+    return { prop, uuidCol: `u${i}u`, displayCol: `u${i}d` };
+  });
+
+  select.push(
+    `${SELF}.${life.flag.column} AS ${COL.flag}`,
+    `${SELF}.${life.reason.column} AS ${COL.reason}`,
+    `${SELF}.${AUDIT_COLUMNS.dateCreated.column} AS ${COL.created}`,
+    `${SELF}.${life.date.column} AS ${COL.ended}`,
+  );
+  if (spec.changeAudit) select.push(`${SELF}.${AUDIT_COLUMNS.dateChanged.column} AS ${COL.changed}`);
+
+  const sql =
+    `SELECT ${select.join(',\n  ')}\nFROM ${from}` +
+    (joins.length ? `\n  ${joins.join('\n  ')}` : '') +
+    `\nWHERE ${where}\nORDER BY ${SELF}.${spec.key}`;
+  return { spec, path, part, parentIndex, sql, fields, refs, users, hasDisplay: Boolean(displaySql) };
+}
+
+const cache = new WeakMap<ResourceDef, CompiledRepresentation>();
+
+/** The queries for a resource's representation, built on first use and reused after. */
+export function compileRepresentation(def: ResourceDef): CompiledRepresentation {
+  let c = cache.get(def);
+  if (c) return c;
+  const all = tablesOf(def);
+  // A part's owner is the table whose path is its own minus the last step.
+  const ownerOf = (path: Part[]) =>
+    path.length === 0
+      ? -1
+      : all.findIndex((t) => t.path.length === path.length - 1 && t.path.every((p, i) => p === path[i]));
+  const tables = all.map(({ path }) => compileTable(def, path, ownerOf(path)));
+  c = { def, tables };
+  cache.set(def, c);
+  return c;
+}

@@ -1,0 +1,129 @@
+// OpenMRS-style `?v=full` representations, built from the registry alone: what a
+// subscriber fetches for each event. One query per table of the aggregate, all
+// sent at once; rows are typed by the registry and nested by their parent keys.
+import type { Pool, PoolConnection, RowDataPacket } from './db.ts';
+import type { ResourceDef } from './resources.ts';
+import {
+  AUDIT_COLUMNS,
+  LIFECYCLE_COLUMNS,
+  RESOURCE_VERSION,
+  USER_RESOURCE,
+  restRef,
+  selfLink,
+  toRestDatetime,
+  toRestValue,
+} from './rest-format.ts';
+import type { AuditInfo } from './rest-format.ts';
+import { COL, compileRepresentation } from './representation-sql.ts';
+import type { TableQuery } from './representation-sql.ts';
+
+export type Representation = Record<string, unknown>;
+type Row = Record<string, unknown>;
+
+/**
+ * The full representation of the resource with this uuid, or null when there is none.
+ * Voided and retired rows (the resource's or its parts') are included and say so: sync
+ * must carry voids. Pass a PoolConnection inside a consistent-snapshot transaction when the
+ * parts must be read at one instant; with a Pool the queries run in parallel.
+ * `baseUrl` (e.g. 'http://host:8080') prefixes links; without it links are root-relative.
+ */
+export async function loadRepresentation(
+  pool: Pool | PoolConnection,
+  def: ResourceDef,
+  uuid: string,
+  baseUrl = '',
+): Promise<Representation | null> {
+  const { tables } = compileRepresentation(def);
+  // Every query finds its rows from the uuid, so none waits for another.
+  const results = await Promise.all(
+    tables.map(async (t) => {
+      const [rows] = await pool.execute<RowDataPacket[]>(t.sql, [uuid]);
+      return rows as Row[];
+    }),
+  );
+  if (results[0].length === 0) return null;
+  return assemble(def, tables, results, baseUrl);
+}
+
+/** Nests part rows under their owners; tables come parents first, so owners always exist by then. */
+export function assemble(def: ResourceDef, tables: TableQuery[], results: Row[][], baseUrl: string): Representation {
+  const byKey = tables.map(() => new Map<string, Representation>());
+  let root: Representation | undefined;
+  tables.forEach((t, i) => {
+    for (const row of results[i]) {
+      const owner = t.parentIndex < 0 ? undefined : byKey[t.parentIndex].get(String(row[COL.parent]));
+      if (t.parentIndex >= 0 && !owner) continue;
+      const obj = renderRow(t, row, baseUrl, owner);
+      byKey[i].set(String(row[COL.key]), obj);
+      if (!t.part) {
+        root ??= obj;
+        obj.links = [selfLink(baseUrl, def.name, String(obj.uuid))];
+      } else if (t.part.many) {
+        (owner![t.part.prop] as Representation[]).push(obj);
+      } else {
+        owner![t.part.prop] = obj;
+      }
+      obj.resourceVersion = RESOURCE_VERSION;
+    }
+  });
+  return root!;
+}
+
+function renderRow(t: TableQuery, row: Row, baseUrl: string, owner: Representation | undefined): Representation {
+  const out: Representation = {};
+  if (row[COL.uuid] !== undefined) out.uuid = row[COL.uuid];
+  out.display = null; // placed second, filled in below
+  for (const f of t.fields) out[f.prop] = toRestValue(f.type, row[f.col]);
+  for (const r of t.refs) out[r.prop] = restRef(baseUrl, r.resource, row[r.uuidCol] as string | null, row[r.displayCol] as string | null);
+  // Parts are filled in after this row; reserving their keys keeps them before the audit data.
+  for (const p of t.spec.parts) out[p.prop] = p.many ? [] : null;
+  const life = LIFECYCLE_COLUMNS[t.spec.lifecycle];
+  out[life.flag.prop] = toRestValue('bool', row[COL.flag]);
+  out.auditInfo = auditInfo(t, row, baseUrl);
+  out.display = t.hasDisplay ? String(row[COL.display] ?? '') : derivedDisplay(t, out, owner);
+  return out;
+}
+
+/**
+ * A label for a part row that declares none: a one-to-one extension is the same entity as its
+ * owner (patient.person) and takes its label; otherwise the `name` field when there is one
+ * (concept_name), else the string fields in registry order (person_name → "Jane Doe"), else
+ * the labels of its references (encounter_provider → "P1 - Dr Who : Clinician").
+ */
+function derivedDisplay(t: TableQuery, out: Representation, owner: Representation | undefined): string {
+  if (t.part && !t.part.many && owner) return String(owner.display ?? '');
+  const name = t.fields.find((f) => f.prop === 'name' && f.type === 'string');
+  if (name && out.name != null) return String(out.name);
+  const words = t.fields.filter((f) => f.type === 'string' && out[f.prop] != null && out[f.prop] !== '').map((f) => out[f.prop]);
+  if (words.length) return words.join(' ');
+  return t.refs
+    .map((r) => (out[r.prop] as { display?: string } | null)?.display)
+    .filter(Boolean)
+    .join(' : ');
+}
+
+function auditInfo(t: TableQuery, row: Row, baseUrl: string): AuditInfo {
+  const life = LIFECYCLE_COLUMNS[t.spec.lifecycle];
+  const a: Record<string, unknown> = {};
+  const raw: Record<string, string | null> = {};
+  const user = (prop: string) => {
+    const u = t.users.find((x) => x.prop === prop);
+    a[prop] = u ? restRef(baseUrl, USER_RESOURCE, row[u.uuidCol] as string | null, row[u.displayCol] as string | null) : null;
+  };
+  const date = (prop: string, col: string) => {
+    const v = (row[col] as string | null | undefined) ?? null;
+    a[prop] = toRestDatetime(v);
+    raw[prop] = v;
+  };
+  user(AUDIT_COLUMNS.creator.prop);
+  date(AUDIT_COLUMNS.dateCreated.prop, COL.created);
+  if (t.spec.changeAudit) {
+    user(AUDIT_COLUMNS.changedBy.prop);
+    date(AUDIT_COLUMNS.dateChanged.prop, COL.changed);
+  }
+  user(life.by.prop);
+  date(life.date.prop, COL.ended);
+  a[life.reason.prop] = row[COL.reason] ?? null;
+  a.raw = raw; // last, after the keys OpenMRS clients know
+  return a as unknown as AuditInfo;
+}

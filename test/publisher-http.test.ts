@@ -1,0 +1,204 @@
+// The publisher over real HTTP against the real MariaDB: paging, caching, auth, errors.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { Publisher } from '../publisher/publisher.ts';
+import { parseFeedPage } from '../shared/atom/parse.ts';
+import type { ParsedPage } from '../shared/atom/parse.ts';
+import { ARCHIVE_CACHE_CONTROL, FEED_PATH, REST_PATH } from '../shared/constants.ts';
+import { silentLogger } from '../shared/logger.ts';
+import { queryRows } from '../shared/db.ts';
+import { migrate } from '../shared/schema/migrate.ts';
+import { freshDatabase } from './helpers/db.ts';
+import type { TestDb } from './helpers/db.ts';
+import { basic, get } from './helpers/http.ts';
+import { drainOutbox, insertLocationSql } from './helpers/relay.ts';
+
+const AUTH = { authorization: basic('hq', 's3cret') };
+
+describe('publisher over HTTP', () => {
+  let db: TestDb;
+  let publisher: Publisher;
+  let base: string;
+  const feed = (category: string, page: string | number) => `${base}${FEED_PATH}/${category}/${page}`;
+  const fetchPage = async (url: string): Promise<ParsedPage> => {
+    const res = await get(url, AUTH);
+    assert.equal(res.status, 200, `${url}: ${res.body}`);
+    return parseFeedPage(res.body);
+  };
+  /** Walks a feed as a fresh subscriber would: page 1, then next-archive links, to the working page. */
+  const walk = async (category: string) => {
+    const positions: number[] = [];
+    let url: string | undefined = feed(category, 1);
+    const seen = new Set<string>();
+    while (url) {
+      assert.ok(!seen.has(url), 'no page visited twice');
+      seen.add(url);
+      const page = await fetchPage(url);
+      positions.push(...page.entries.map((e) => e.position!));
+      url = page.links['next-archive'];
+    }
+    return positions;
+  };
+  const addLocations = async (n: number, prefix: string) => {
+    for (let i = 0; i < n; i++) await db.pool.query(insertLocationSql, [`${prefix}-${i}`]);
+    await drainOutbox(db.pool);
+  };
+
+  before(async () => {
+    db = await freshDatabase('pubhttp');
+    await migrate(db.pool, 'field-a');
+    publisher = new Publisher(
+      { dbUrl: db.url, port: 0, users: new Map([['hq', 's3cret']]), pageSize: 50, noRelay: true },
+      silentLogger,
+    );
+    base = await publisher.start();
+  });
+  after(async () => {
+    await publisher.stop();
+    await db.drop();
+  });
+
+  test('every feed and resource needs credentials', async () => {
+    for (const url of [feed('all', 'recent'), feed('location', 1), `${base}${REST_PATH}/location/00000000-0000-4000-8000-000000000000`]) {
+      const none = await get(url);
+      assert.equal(none.status, 401);
+      assert.match(none.headers['www-authenticate'], /^Basic realm="atomsync"/);
+      const wrong = await get(url, { authorization: basic('hq', 'wrong') });
+      assert.equal(wrong.status, 401);
+    }
+  });
+
+  test('an empty feed is a valid working page 1', async () => {
+    const page = await fetchPage(feed('all', 'recent'));
+    assert.equal(page.entries.length, 0);
+    assert.equal(page.archive, false);
+    assert.equal(page.links.via, feed('all', 1));
+    assert.equal(page.links['prev-archive'], undefined);
+  });
+
+  test('walking from page 1 by next-archive yields every event once, in order', async () => {
+    await addLocations(120, 'walk');
+    const recent = await fetchPage(feed('location', 'recent'));
+    assert.equal(recent.links.self, feed('location', 'recent'));
+    assert.equal(recent.links.via, feed('location', 3));
+    assert.equal(recent.links['prev-archive'], feed('location', 2));
+    assert.equal(recent.entries.length, 20);
+    const positions = await walk('location');
+    assert.deepEqual(positions, Array.from({ length: 120 }, (_, i) => i + 1));
+    const all = await walk('all');
+    assert.equal(all.length, 120);
+  });
+
+  test('complete pages are archives: immutable, cached for a year, linked both ways', async () => {
+    const res = await get(feed('location', 2), AUTH);
+    assert.equal(res.status, 200);
+    assert.equal(res.headers['cache-control'], ARCHIVE_CACHE_CONTROL);
+    assert.match(res.headers.etag, /^"[^"]+"$/, 'a strong ETag');
+    assert.match(res.headers['content-type'], /^application\/atom\+xml/);
+    const page = parseFeedPage(res.body);
+    assert.equal(page.archive, true);
+    assert.equal(page.links['prev-archive'], feed('location', 1));
+    assert.equal(page.links['next-archive'], feed('location', 3));
+    assert.equal(page.links.current, feed('location', 'recent'));
+    const first = await fetchPage(feed('location', 1));
+    assert.equal(first.links['prev-archive'], undefined);
+    assert.equal(first.entries.length, 50);
+  });
+
+  test('full pages never change as new events arrive', async () => {
+    const before1 = await get(feed('location', 1), AUTH);
+    const before2 = await get(feed('location', 2), AUTH);
+    await addLocations(80, 'more');
+    const after1 = await get(feed('location', 1), AUTH);
+    const after2 = await get(feed('location', 2), AUTH);
+    assert.equal(after1.body, before1.body);
+    assert.equal(after1.headers.etag, before1.headers.etag);
+    assert.equal(after2.body, before2.body);
+    assert.equal(after2.headers.etag, before2.headers.etag);
+    // Page 3 was the working page and is now complete: it gained entries and became an archive.
+    const p3 = await fetchPage(feed('location', 3));
+    assert.equal(p3.archive, true);
+    assert.equal(p3.entries.length, 50);
+  });
+
+  test('recent answers 304 to an unchanged If-None-Match, 200 once something is published', async () => {
+    const first = await get(feed('location', 'recent'), AUTH);
+    assert.match(first.headers['cache-control'], /max-age=\d+/);
+    assert.doesNotMatch(first.headers['cache-control'], /immutable/);
+    const again = await get(feed('location', 'recent'), { ...AUTH, 'if-none-match': first.headers.etag });
+    assert.equal(again.status, 304);
+    assert.equal(again.body, '');
+    const archive = await get(feed('location', 1), AUTH);
+    const archive304 = await get(feed('location', 1), { ...AUTH, 'if-none-match': archive.headers.etag });
+    assert.equal(archive304.status, 304);
+    await addLocations(1, 'new');
+    const changed = await get(feed('location', 'recent'), { ...AUTH, 'if-none-match': first.headers.etag });
+    assert.equal(changed.status, 200);
+    assert.notEqual(changed.headers.etag, first.headers.etag);
+  });
+
+  test('responses are gzip-compressed when the client accepts it', async () => {
+    const res = await get(feed('location', 1), { ...AUTH, 'accept-encoding': 'gzip' });
+    assert.equal(res.headers['content-encoding'], 'gzip');
+    assert.equal(parseFeedPage(res.body).entries.length, 50);
+  });
+
+  test('a transaction that commits late is still found by a reader who passed its neighbours', async () => {
+    const early = await db.pool.getConnection();
+    await early.beginTransaction();
+    await early.query(insertLocationSql, ['early']);
+    await db.pool.query(insertLocationSql, ['late']);
+    await drainOutbox(db.pool);
+    const positions = await walk('location');
+    const marker = positions[positions.length - 1];
+    await early.commit();
+    early.release();
+    await drainOutbox(db.pool);
+    const after = await walk('location');
+    assert.deepEqual(after.slice(positions.length), [marker + 1], 'exactly one new event after the marker');
+    assert.deepEqual(after, Array.from({ length: after.length }, (_, i) => i + 1), 'no gap, no duplicate');
+    const names = await queryRows<{ name: string }>(db.pool, `SELECT name FROM location WHERE name IN ('early', 'late')`);
+    assert.equal(names.length, 2);
+  });
+
+  test('bad requests get a clear 4xx and never a stack trace', async () => {
+    const cases: Array<[string, number]> = [
+      [feed('location', 0), 400],
+      [feed('location', 'abc'), 400],
+      [feed('location', '-1'), 400],
+      [feed('location', '99999999999999999999999'), 400],
+      [feed('location', 99999), 404],
+      [feed('nosuchthing', 'recent'), 404],
+      [`${base}${FEED_PATH}/..%2f..%2fetc/recent`, 404],
+      [`${base}${FEED_PATH}/location/%E0%A4%A`, 400],
+      [`${base}/etc/passwd`, 404],
+      [`${base}${REST_PATH}/location/not-a-uuid`, 400],
+      [`${base}${REST_PATH}/location/00000000-0000-4000-8000-000000000000`, 404],
+      [`${base}${REST_PATH}/users/00000000-0000-4000-8000-000000000000`, 404],
+      [`${base}${REST_PATH}/location/00000000-0000-4000-8000-000000000000?v=ref&v=full`, 400],
+    ];
+    for (const [url, status] of cases) {
+      const res = await get(url, AUTH);
+      assert.equal(res.status, status, `${url} -> ${res.status} ${res.body}`);
+      const body = JSON.parse(res.body);
+      assert.equal(typeof body.error.message, 'string');
+      assert.doesNotMatch(res.body, /at \w+ \(|node_modules|\.ts:\d+/, 'no stack trace');
+    }
+  });
+
+  test('a known resource is served in its OpenMRS representation', async () => {
+    const [{ uuid }] = await queryRows<{ uuid: string }>(db.pool, `SELECT uuid FROM location WHERE name = 'early'`);
+    const res = await get(`${base}${REST_PATH}/location/${uuid}?v=full`, AUTH);
+    assert.equal(res.status, 200);
+    const rep = JSON.parse(res.body);
+    assert.equal(rep.uuid, uuid);
+    assert.equal(rep.display, 'early');
+    assert.equal(rep.retired, false);
+  });
+
+  test('many wrong passwords in a row are slowed down with 429', async () => {
+    let last = 0;
+    for (let i = 0; i < 25; i++) last = (await get(feed('all', 'recent'), { authorization: basic('hq', `guess${i}`) })).status;
+    assert.equal(last, 429);
+  });
+});
