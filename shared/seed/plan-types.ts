@@ -1,0 +1,142 @@
+// What the planners produce and the writer stores: rows of one patient's
+// history, linked by nesting instead of integer keys, because the keys exist
+// only once the rows are inserted. Dates are UTC strings 'YYYY-MM-DD HH:MM:SS'.
+import type { MetadataIds } from './ensure-metadata.ts';
+import type { Rng } from './rng.ts';
+import type { Site } from './site.ts';
+import type { UuidSource } from './uuid.ts';
+
+/** Audit columns. creator, changed_by and voided_by are always the admin user. */
+export interface AuditPlan {
+  createdAt: string;
+  /** Set on rows edited after creation (not used for obs, which OpenMRS never edits in place). */
+  changedAt?: string;
+  voided?: { at: string; reason: string };
+}
+
+export interface NamePlan {
+  uuid: string;
+  preferred: boolean;
+  prefix: string | null;
+  given: string;
+  middle: string | null;
+  family: string;
+  audit: AuditPlan;
+}
+
+export interface AddressPlan {
+  uuid: string;
+  preferred: boolean;
+  address1: string;
+  address2: string | null;
+  cityVillage: string;
+  countyDistrict: string;
+  stateProvince: string;
+  country: string;
+  postalCode: string | null;
+  latitude: string;
+  longitude: string;
+  startDate: string;
+  endDate: string | null;
+  audit: AuditPlan;
+}
+
+export interface IdentifierPlan {
+  uuid: string;
+  identifierTypeId: number;
+  /** null: the writer issues an OpenMRS ID from the node prefix and the new person_id. */
+  value: string | null;
+  preferred: boolean;
+  locationId: number;
+  audit: AuditPlan;
+}
+
+export interface PatientPlan {
+  /** The person's uuid, which is also the patient resource's uuid. */
+  uuid: string;
+  gender: 'M' | 'F';
+  birthdate: string;
+  birthdateEstimated: boolean;
+  dead: boolean;
+  deathDate: string | null;
+  causeOfDeathConceptId: number | null;
+  allergyStatus: string;
+  audit: AuditPlan;
+  names: NamePlan[];
+  addresses: AddressPlan[];
+  identifiers: IdentifierPlan[];
+  visits: VisitPlan[];
+}
+
+export interface VisitPlan {
+  uuid: string;
+  visitTypeId: number;
+  startedAt: string;
+  stoppedAt: string | null;
+  locationId: number;
+  indicationConceptId: number | null;
+  audit: AuditPlan;
+  encounters: EncounterPlan[];
+}
+
+export interface EncounterProviderPlan {
+  uuid: string;
+  providerId: number;
+  encounterRoleId: number;
+  audit: AuditPlan;
+}
+
+export interface EncounterPlan {
+  uuid: string;
+  encounterTypeId: number;
+  locationId: number;
+  at: string;
+  audit: AuditPlan;
+  providers: EncounterProviderPlan[];
+  obs: ObsPlan[];
+}
+
+export interface ObsPlan {
+  uuid: string;
+  conceptId: number;
+  at: string;
+  locationId: number;
+  valueCoded: number | null;
+  valueNumeric: number | null;
+  valueText: string | null;
+  valueDatetime: string | null;
+  interpretation: string | null;
+  comments: string | null;
+  audit: AuditPlan;
+  /** Obs of a group (a set concept such as Vitals): stored with obs_group_id pointing here. */
+  members: ObsPlan[];
+  /** When set, this obs was voided and replaced: the replacement gets previous_version pointing here. */
+  correction: ObsPlan | null;
+}
+
+/** Rows in a plan, counting every table the writer touches (for progress and rates). */
+export function countPlanRows(p: PatientPlan): number {
+  const obsRows = (o: ObsPlan): number => 1 + (o.correction ? 1 : 0) + o.members.reduce((s, m) => s + obsRows(m), 0);
+  let n = 2 + p.names.length + p.addresses.length + p.identifiers.length; // person + patient
+  for (const v of p.visits) {
+    n += 1;
+    for (const e of v.encounters) n += 1 + e.providers.length + e.obs.reduce((s, o) => s + obsRows(o), 0);
+  }
+  return n;
+}
+
+// ---- what planners need ----------------------------------------------------------------
+
+
+/** The database facts planners need: metadata ids, the node's site, and the latest time anything may happen. */
+export interface PlanEnv {
+  meta: MetadataIds;
+  site: Site;
+  endAt: Date;
+}
+
+/** The random sources of one unit of work (a patient, a live action): choices and uuids. */
+export interface Draw {
+  rng: Rng;
+  uuid: UuidSource;
+}
