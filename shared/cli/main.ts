@@ -1,0 +1,59 @@
+// `atomsync <command>`: the one entry point. The environment and flags are read
+// here and nowhere else; commands get plain values.
+import type { Command, Io } from './args.ts';
+import { UsageError, formatHelp, parseCommand } from './args.ts';
+import { migrateCommand } from './migrate-command.ts';
+import { seedCommand } from './seed-command.ts';
+import { publishCommand } from '../../publisher/cli.ts';
+import { failedCommand, subscribeCommand, verifyCommand } from '../../subscriber/cli.ts';
+
+const COMMANDS: Command[] = [migrateCommand, seedCommand, publishCommand, subscribeCommand, failedCommand, verifyCommand];
+
+function topHelp(): string {
+  const width = Math.max(...COMMANDS.map((c) => c.name.length)) + 2;
+  return [
+    'atomsync: keeps the OpenMRS databases of many clinics in sync over Atom feeds',
+    '',
+    'Usage: atomsync <command> [options]     atomsync <command> --help',
+    '',
+    'Commands:',
+    ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}${c.summary}`),
+  ].join('\n');
+}
+
+export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
+  const stopSignal = new Promise<string>((resolve) => {
+    for (const s of ['SIGINT', 'SIGTERM'] as const) process.once(s, () => resolve(s));
+  });
+  const io: Io = {
+    out: (l) => process.stdout.write(l + '\n'),
+    err: (l) => process.stderr.write(l + '\n'),
+    env,
+    stopSignal,
+  };
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    io.out(topHelp());
+    return name ? 0 : 2;
+  }
+  const cmd = COMMANDS.find((c) => c.name === name);
+  if (!cmd) {
+    io.err(`atomsync: unknown command "${name}"\n\n${topHelp()}`);
+    return 2;
+  }
+  try {
+    const args = parseCommand(cmd, rest, env);
+    if (args === 'help') {
+      io.out(formatHelp(cmd));
+      return 0;
+    }
+    return await cmd.run(args, io);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      io.err(`atomsync ${cmd.name}: ${err.message}\nRun "atomsync ${cmd.name} --help" for the options.`);
+      return 2;
+    }
+    io.err(`atomsync ${cmd.name}: ${(err as Error).message}`);
+    return 1;
+  }
+}

@@ -1,0 +1,166 @@
+import { LOG_LEVEL_OPT, UsageError, intArg } from '../shared/cli/args.ts';
+import type { Args, Command, Opt } from '../shared/cli/args.ts';
+import { openPool } from '../shared/db.ts';
+import { createLogger } from '../shared/logger.ts';
+import type { Level } from '../shared/logger.ts';
+import { RETRY_DEFAULTS } from './event-processor.ts';
+import { Inbox } from './inbox.ts';
+import { RetryQueue } from './retry-queue.ts';
+import { SUBSCRIBER_DEFAULTS, Subscriber } from './subscriber.ts';
+import { diverges, formatReport, verify } from './verify.ts';
+import { silentLogger } from '../shared/logger.ts';
+import { readMeta } from '../shared/schema/migrate.ts';
+
+const dbOpt: Opt = { name: 'db', type: 'string', env: 'ATOMSYNC_DB', required: true, arg: 'URL', help: "the subscriber's database (migrated)" };
+const redisOpt: Opt = { name: 'redis', type: 'string', env: 'ATOMSYNC_REDIS', default: 'redis://127.0.0.1:6379', arg: 'URL', help: 'Redis for the retry queue' };
+
+export const subscribeCommand: Command = {
+  name: 'subscribe',
+  summary: "poll publishers' feeds and apply their changes to this database",
+  usage: 'atomsync subscribe --db mysql://root@127.0.0.1:3306/hq --node-id hq --feed http://hq:secret@127.0.0.1:8081/openmrs/ws/atomfeed/all/recent',
+  options: [
+    dbOpt,
+    redisOpt,
+    { name: 'node-id', type: 'string', env: 'ATOMSYNC_NODE_ID', arg: 'ID', help: "checked against the database's node id; entries from this node are skipped" },
+    { name: 'feed', type: 'string', multiple: true, env: 'ATOMSYNC_FEEDS', required: true, arg: 'URL', help: "a publisher's .../{category}/recent URL, credentials in it or in --credentials (space-separated in the env)" },
+    { name: 'credentials', type: 'string', env: 'ATOMSYNC_CREDENTIALS', arg: 'USER:PASS', help: 'HTTP Basic credentials for feeds whose URL has none' },
+    { name: 'allow-origin', type: 'string', multiple: true, arg: 'URL', help: 'another origin feed links may point to (default: only the feed\'s own)' },
+    { name: 'once', type: 'boolean', help: 'catch up on every feed, retry what can be, then exit (0 even if events are parked)' },
+    { name: 'poll-ms', type: 'string', env: 'ATOMSYNC_POLL_MS', default: String(SUBSCRIBER_DEFAULTS.pollMs), arg: 'MS', help: 'pause between polls of a caught-up feed' },
+    { name: 'entry-concurrency', type: 'string', default: String(SUBSCRIBER_DEFAULTS.entryConcurrency), arg: 'N', help: 'entries of one page applied at once' },
+    { name: 'fetch-concurrency', type: 'string', default: String(SUBSCRIBER_DEFAULTS.fetchConcurrency), arg: 'N', help: 'resource requests in flight at once, all feeds together' },
+    { name: 'timeout-ms', type: 'string', default: '15000', arg: 'MS', help: 'time allowed for a response to start, and between body chunks' },
+    { name: 'max-attempts', type: 'string', env: 'ATOMSYNC_MAX_ATTEMPTS', default: String(RETRY_DEFAULTS.maxAttempts), arg: 'N', help: 'attempts before an event becomes a dead letter' },
+    { name: 'retry-base-ms', type: 'string', default: String(RETRY_DEFAULTS.baseDelayMs), arg: 'MS', help: 'first retry delay; doubles per attempt with jitter' },
+    { name: 'retry-max-ms', type: 'string', default: String(RETRY_DEFAULTS.maxDelayMs), arg: 'MS', help: 'longest retry delay' },
+    { name: 'queue', type: 'string', arg: 'NAME', help: 'BullMQ queue name (default atomsync-retry-{node id})' },
+    LOG_LEVEL_OPT,
+  ],
+  notes:
+    'Runs until SIGINT/SIGTERM; in-flight pages finish, and anything not finished is redone on the next start.\n' +
+    'Markers, parked events and conflicts live in the database; Redis only schedules retries.',
+  async run(args, io) {
+    const log = createLogger({ level: String(args['log-level']) as Level, bindings: { service: 'subscriber' } });
+    const timeout = intArg(args, 'timeout-ms', 100, 600_000);
+    const once = Boolean(args.once);
+    const sub = new Subscriber(
+      {
+        dbUrl: String(args.db),
+        redisUrl: once ? undefined : String(args.redis),
+        nodeId: args['node-id'] as string | undefined,
+        feeds: args.feed as string[],
+        feedOptions: { defaultCredentials: args.credentials as string | undefined, allowedOrigins: args['allow-origin'] as string[] | undefined },
+        pollMs: intArg(args, 'poll-ms', 10, 3_600_000),
+        entryConcurrency: intArg(args, 'entry-concurrency', 1, 1000),
+        fetchConcurrency: intArg(args, 'fetch-concurrency', 1, 1000),
+        retry: {
+          maxAttempts: intArg(args, 'max-attempts', 1, 1000),
+          baseDelayMs: intArg(args, 'retry-base-ms', 1, 86_400_000),
+          maxDelayMs: intArg(args, 'retry-max-ms', 1, 86_400_000),
+        },
+        queueName: args.queue as string | undefined,
+        http: { headersTimeoutMs: timeout, bodyTimeoutMs: timeout },
+      },
+      log,
+    );
+    await sub.start();
+    try {
+      if (once) {
+        const r = await sub.once();
+        io.out(`caught up: ${r.applied} applied, ${r.pending} waiting for a retry, ${r.dead} dead letters`);
+        return 0;
+      }
+      const running = sub.run();
+      const signal = await Promise.race([io.stopSignal, running.then(() => 'done')]);
+      log.info('stopping', { signal });
+      await sub.stop();
+      await running;
+      return 0;
+    } finally {
+      await sub.stop();
+      await sub.close();
+    }
+  },
+};
+
+export const failedCommand: Command = {
+  name: 'failed',
+  summary: 'list dead-letter events, or put them back in line (safe while the subscriber runs)',
+  usage: 'atomsync failed list --db URL     atomsync failed retry <id ...|--all> --db URL [--redis URL]',
+  positionals: true,
+  options: [
+    dbOpt,
+    redisOpt,
+    { name: 'all', type: 'boolean', help: 'with retry: every dead letter' },
+    { name: 'json', type: 'boolean', help: 'with list: one JSON object per line' },
+    { name: 'queue', type: 'string', arg: 'NAME', help: 'BullMQ queue name (default atomsync-retry-{node id})' },
+  ],
+  notes: 'A running subscriber picks retried events up at once through Redis, or within seconds from the database if Redis is down.',
+  async run(args: Args, io) {
+    const [verb, ...ids] = args._ as string[];
+    const pool = openPool(String(args.db), { connectionLimit: 2 });
+    const inbox = new Inbox(pool);
+    try {
+      if (verb === 'list') {
+        const rows = await inbox.list('dead');
+        if (args.json) rows.forEach((r) => io.out(JSON.stringify(r)));
+        else if (rows.length === 0) io.out('no dead letters');
+        else {
+          io.out(`${rows.length} dead letter${rows.length === 1 ? '' : 's'}:`);
+          for (const r of rows) {
+            io.out(`#${r.id}  ${r.resource} ${r.uuid}  ${r.action}  attempts ${r.attempts}  since ${r.firstSeenAt}`);
+            io.out(`     feed ${r.feedUrl}  entry ${r.entryId}`);
+            io.out(`     ${r.lastError ?? ''}`);
+          }
+        }
+        return 0;
+      }
+      if (verb === 'retry') {
+        if (!args.all && ids.length === 0) throw new UsageError('say which: atomsync failed retry <id ...> or --all');
+        if (ids.some((i) => !/^[0-9]+$/.test(i))) throw new UsageError('ids are the numbers shown by `atomsync failed list`');
+        const revived = await inbox.retry(args.all ? 'all' : ids.map(Number));
+        if (revived.length > 0) {
+          const meta = await readMeta(pool);
+          const queue = new RetryQueue(
+            { redisUrl: String(args.redis), queueName: (args.queue as string | undefined) ?? `atomsync-retry-${meta.node_id}` },
+            inbox,
+            async () => undefined,
+            silentLogger,
+          );
+          await queue.startProducerOnly();
+          for (const id of revived) await queue.schedule(id, 0, `-manual${Date.now()}`);
+          await queue.stop();
+        }
+        io.out(revived.length ? `queued again: ${revived.map((i) => `#${i}`).join(' ')}` : 'no matching dead letters');
+        return revived.length || args.all ? 0 : 1;
+      }
+      throw new UsageError(`expected "list" or "retry" (got ${verb ? `"${verb}"` : 'nothing'})`);
+    } finally {
+      await pool.end();
+    }
+  },
+};
+
+export const verifyCommand: Command = {
+  name: 'verify',
+  summary: 'compare every synced row of the sources with the target, by uuid and content',
+  usage: 'atomsync verify --source mysql://.../field_a --source mysql://.../field_b --target mysql://.../hq',
+  options: [
+    { name: 'source', type: 'string', multiple: true, required: true, arg: 'URL', help: 'a clinic database' },
+    { name: 'target', type: 'string', required: true, arg: 'URL', help: 'the database that should hold all of them' },
+    { name: 'page-rows', type: 'string', default: '20000', arg: 'N', help: 'rows read per query' },
+  ],
+  notes: 'Exits 1 when any row is missing, different or extra, 0 when the target matches.',
+  async run(args, io) {
+    const started = Date.now();
+    const reports = await verify(args.source as string[], String(args.target), {
+      pageRows: intArg(args, 'page-rows', 100, 1_000_000),
+      onTable: (r) => io.err(`  checked ${r.table}: ${r.sourceRows} rows`),
+    });
+    io.out(formatReport(reports));
+    const rows = reports.reduce((n, r) => n + r.sourceRows, 0);
+    const bad = diverges(reports);
+    io.out(`${bad ? 'DIVERGED' : 'OK'}: ${rows} source rows checked in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    return bad ? 1 : 0;
+  },
+};

@@ -1,0 +1,169 @@
+// Decides what happens to one event: skipped (an echo of our own change, or a
+// resource this sink does not take), joined to a waiting inbox row, applied, or
+// parked in the inbox with its error. It never throws for a bad event: one
+// stuck event must not stop a feed.
+import { Actions } from '../shared/constants.ts';
+import type { Action } from '../shared/constants.ts';
+import type { ParsedEntry } from '../shared/feed-types.ts';
+import type { Logger } from '../shared/logger.ts';
+import { isResourceName } from '../shared/resources.ts';
+import type { Applier } from './applier.ts';
+import { isRetryable } from './errors.ts';
+import type { FeedSource } from './feed-source.ts';
+import { backoffMs } from './http-client.ts';
+import type { Inbox, InboxEvent, InboxRow } from './inbox.ts';
+import { parseResourcePath } from './resource-fetcher.ts';
+import type { Sink } from './sink.ts';
+
+export interface RetryPolicy {
+  /** Attempts before an event becomes a dead letter. */
+  maxAttempts: number;
+  /** First retry delay; doubles each attempt, with jitter. */
+  baseDelayMs: number;
+  maxDelayMs: number;
+}
+
+export const RETRY_DEFAULTS: RetryPolicy = { maxAttempts: 8, baseDelayMs: 2_000, maxDelayMs: 10 * 60_000 };
+
+export type EntryOutcome = 'applied' | 'unchanged' | 'superseded' | 'conflict' | 'removed' | 'skipped' | 'echo' | 'joined' | 'parked' | 'dead';
+
+export interface ProcessorStats {
+  applied: number;
+  parked: number;
+  dead: number;
+  skipped: number;
+  dependencies: number;
+}
+
+/** Exponential backoff with jitter: between half and all of the bound, so retries neither storm nor starve. */
+export function retryDelayMs(attempt: number, p: RetryPolicy, random = Math.random): number {
+  const bound = Math.min(p.maxDelayMs, p.baseDelayMs * 2 ** Math.max(0, attempt - 1));
+  return Math.round(bound / 2 + backoffMs(0, bound / 2, bound / 2, random));
+}
+
+export class EventProcessor {
+  readonly stats: ProcessorStats = { applied: 0, parked: 0, dead: 0, skipped: 0, dependencies: 0 };
+  /** Called after an inbox row is created or revived, so it can be scheduled. */
+  onParked: (id: number, delayMs: number) => void = () => undefined;
+
+  constructor(
+    private readonly nodeId: string,
+    private readonly sink: Sink,
+    private readonly applier: Applier,
+    private readonly inbox: Inbox,
+    private readonly policy: RetryPolicy,
+    private readonly log: Logger,
+  ) {}
+
+  /** Turns a feed entry into the event it announces; null when it announces nothing we can use. */
+  toEvent(entry: ParsedEntry, source: FeedSource): InboxEvent | { invalid: string } {
+    const target = parseResourcePath(entry.contentPath);
+    if (!target) return { invalid: `entry ${entry.id} has no REST resource path in its content` };
+    const action = (Actions as readonly string[]).includes(entry.action ?? '') ? (entry.action as Action) : 'UPDATED';
+    return {
+      resource: target.resource,
+      uuid: target.uuid,
+      feedUrl: source.key,
+      entryId: entry.id,
+      contentPath: entry.contentPath,
+      action,
+      // An atomfeed publisher that states no origin: the change is that feed's own.
+      origin: entry.origin ?? new URL(source.key).host,
+      position: entry.position ?? null,
+    };
+  }
+
+  async processEntry(entry: ParsedEntry, source: FeedSource): Promise<EntryOutcome> {
+    if (entry.origin === this.nodeId) return this.count('echo');
+    const ev = this.toEvent(entry, source);
+    if ('invalid' in ev) {
+      // Nothing to fetch or retry; the entry is recorded as a dead letter so an admin sees it.
+      await this.inbox.park(
+        { resource: 'unknown', uuid: entry.eventUuid || entry.id.slice(-36), feedUrl: source.key, entryId: entry.id,
+          contentPath: entry.contentPath.slice(0, 1000), action: 'UPDATED', origin: entry.origin ?? '', position: entry.position ?? null },
+        ev.invalid,
+        { dead: true, delayMs: 0 },
+      );
+      this.log.warn('entry parked: no resource to fetch', { feed: source.key, entry: entry.id });
+      return this.count('dead');
+    }
+    if (!isResourceName(ev.resource)) {
+      await this.inbox.park(ev, `unknown resource "${ev.resource}"`, { dead: true, delayMs: 0 });
+      this.log.warn('entry parked: unknown resource', { feed: source.key, entry: entry.id, resource: ev.resource });
+      return this.count('dead');
+    }
+    if (!this.sink.accepts(ev.resource)) return this.count('skipped');
+    const joined = await this.inbox.join(ev);
+    if (joined !== null) {
+      this.onParked(joined, 0);
+      return 'joined';
+    }
+    try {
+      return this.applied(await this.applier.apply(this.sinkEvent(ev), source, ev.contentPath));
+    } catch (err) {
+      const dead = !isRetryable(err) || this.policy.maxAttempts <= 1;
+      const delayMs = retryDelayMs(1, this.policy);
+      const id = await this.inbox.park(ev, describe(err), { dead, delayMs });
+      this.log.warn(dead ? 'event is a dead letter' : 'event parked for retry', {
+        feed: source.key, entry: ev.entryId, resource: ev.resource, uuid: ev.uuid, error: describe(err),
+      });
+      if (!dead) this.onParked(id, delayMs);
+      return this.count(dead ? 'dead' : 'parked');
+    }
+  }
+
+  /** One retry of an inbox row. Returns its new state. */
+  async retry(row: InboxRow, source: FeedSource | undefined): Promise<'applied' | 'pending' | 'dead'> {
+    if (!source) {
+      await this.inbox.fail(row, `feed ${row.feedUrl} is not configured on this subscriber`, { permanent: true, ...this.policy, delayMs: 0 });
+      return 'dead';
+    }
+    try {
+      if (!isResourceName(row.resource)) throw new Error(`unknown resource "${row.resource}"`);
+      this.applied(await this.applier.apply(this.sinkEvent(row), source, row.contentPath));
+      if (await this.inbox.succeed(row)) return 'applied';
+      this.onParked(row.id, 0); // a newer event joined while we worked: go again
+      return 'pending';
+    } catch (err) {
+      const delayMs = retryDelayMs(row.attempts + 1, this.policy);
+      const state = await this.inbox.fail(row, describe(err), { permanent: !isRetryable(err), maxAttempts: this.policy.maxAttempts, delayMs });
+      if (state === 'pending') this.onParked(row.id, delayMs);
+      else {
+        this.stats.dead++;
+        this.log.warn('event is a dead letter', { feed: row.feedUrl, entry: row.entryId, resource: row.resource, uuid: row.uuid, attempts: row.attempts + 1, error: describe(err) });
+      }
+      return state;
+    }
+  }
+
+  private sinkEvent(ev: InboxEvent) {
+    return { resource: ev.resource as never, uuid: ev.uuid, action: ev.action, origin: ev.origin, feedUrl: ev.feedUrl, entryId: ev.entryId };
+  }
+
+  private applied(r: { outcome: string; dependencies: number }): EntryOutcome {
+    this.stats.applied++;
+    this.stats.dependencies += r.dependencies;
+    switch (r.outcome) {
+      case 'conflict-local-won':
+      case 'conflict-remote-won':
+        return 'conflict';
+      case 'deleted':
+      case 'voided':
+      case 'absent':
+        return 'removed';
+      default:
+        return r.outcome as EntryOutcome;
+    }
+  }
+
+  private count(o: 'echo' | 'skipped' | 'dead' | 'parked'): EntryOutcome {
+    if (o === 'echo' || o === 'skipped') this.stats.skipped++;
+    else this.stats[o]++;
+    return o;
+  }
+}
+
+function describe(err: unknown): string {
+  if (err instanceof Error) return `${err.name}: ${err.message}`;
+  return String(err);
+}

@@ -1,0 +1,152 @@
+// Reads one feed: from the marker (or page 1 on a first run) forward through
+// next-archive links to the working page, then polls `recent` with
+// If-None-Match. Entries of a page are processed concurrently; the marker moves
+// once per page, after every entry on it is applied or recorded.
+import { parseFeedPage } from '../shared/atom/parse.ts';
+import { ATOM_MEDIA_TYPE, MAX_FEED_BYTES, Rel } from '../shared/constants.ts';
+import type { ParsedEntry, ParsedPage } from '../shared/feed-types.ts';
+import type { Logger } from '../shared/logger.ts';
+import type { EventProcessor } from './event-processor.ts';
+import type { FeedSource } from './feed-source.ts';
+import type { HttpClient } from './http-client.ts';
+import { mapLimit } from './limit.ts';
+import type { Marker, MarkerStore } from './marker-store.ts';
+
+export interface FeedReaderOptions {
+  /** Entries of one page processed at once. */
+  entryConcurrency: number;
+  /** Pages read in one pass before yielding (keeps one busy feed from starving shutdown). */
+  maxPagesPerPass?: number;
+  /** Header identifying this subscriber to the publisher. */
+  headers?: Record<string, string>;
+}
+
+export class FeedLoopError extends Error {
+  override name = 'FeedLoopError';
+}
+
+export interface PassResult {
+  /** Reached the working page and consumed all of it. */
+  caughtUp: boolean;
+  entries: number;
+  pages: number;
+}
+
+export class FeedReader {
+  /** ETag of the last `recent` document fully consumed. */
+  private recentEtag: string | undefined;
+  /** Events on the feed not yet consumed, as far as the last page read tells (for progress). */
+  lag = { events: 0, newestPosition: 0 };
+
+  constructor(
+    readonly source: FeedSource,
+    private readonly http: HttpClient,
+    private readonly markers: MarkerStore,
+    private readonly processor: EventProcessor,
+    private readonly log: Logger,
+    private readonly o: FeedReaderOptions,
+  ) {}
+
+  /** One pass: read everything new. Throws on feed-level trouble (the caller backs off). */
+  async pass(shouldStop: () => boolean = () => false): Promise<PassResult> {
+    const result: PassResult = { caughtUp: false, entries: 0, pages: 0 };
+    let marker = await this.markers.get(this.source.key);
+    let url: string;
+    if (marker?.nextPageUrl) url = marker.nextPageUrl;
+    else if (marker?.lastPageUrl) {
+      // On the working page: ask `recent` whether anything changed before reading further.
+      const recent = await this.fetch(this.source.recentUrl, this.recentEtag);
+      if (recent === 'not-modified') {
+        await this.markers.recordPoll(this.source.key, null);
+        return { ...result, caughtUp: true };
+      }
+      if (recent.links[Rel.via] && this.source.resolve(recent.links[Rel.via]) === marker.lastPageUrl) {
+        result.pages++;
+        result.entries += await this.consume(recent, marker, this.source.recentUrl);
+        this.recentEtag = recent.etag;
+        return { ...result, caughtUp: true };
+      }
+      url = marker.lastPageUrl; // that page has filled up since: finish it, then follow next-archive
+    } else url = this.source.firstPageUrl;
+
+    const visited = new Set<string>();
+    for (;;) {
+      if (visited.has(url)) throw new FeedLoopError(`feed ${this.source.key}: next-archive leads back to ${url}`);
+      visited.add(url);
+      const page = await this.fetch(url, undefined);
+      if (page === 'not-modified') throw new Error('unexpected 304');
+      result.pages++;
+      result.entries += await this.consume(page, marker, url);
+      const next = page.links[Rel.nextArchive];
+      if (!next) return { ...result, caughtUp: true };
+      url = this.source.resolve(next);
+      marker = await this.markers.get(this.source.key);
+      if (shouldStop() || (this.o.maxPagesPerPass && result.pages >= this.o.maxPagesPerPass)) return result;
+    }
+  }
+
+  /** Processes the entries after the marker, then moves the marker to the end of the page. */
+  private async consume(page: ParsedPage & { etag?: string }, marker: Marker | null, url: string): Promise<number> {
+    const pageUrl = page.links[Rel.via] ? this.source.resolve(page.links[Rel.via]) : url;
+    const fresh = this.entriesAfter(page, marker, pageUrl);
+    const next = page.links[Rel.nextArchive] ? this.source.resolve(page.links[Rel.nextArchive]) : null;
+    const last = page.entries[page.entries.length - 1];
+    if (last) this.lag.newestPosition = Math.max(this.lag.newestPosition, last.position ?? 0);
+    // Different resources run concurrently; the events of one resource run in feed order,
+    // so a CREATED that fails cannot be parked after the DELETED that followed it.
+    const byResource = new Map<string, ParsedEntry[]>();
+    for (const e of fresh) {
+      const group = byResource.get(e.contentPath);
+      if (group) group.push(e);
+      else byResource.set(e.contentPath, [e]);
+    }
+    await mapLimit([...byResource.values()], this.o.entryConcurrency, async (group) => {
+      for (const e of group) await this.processor.processEntry(e, this.source);
+    });
+    if (last && (fresh.length > 0 || next !== marker?.nextPageUrl || pageUrl !== marker?.lastPageUrl)) {
+      await this.markers.advance(this.source.key, {
+        lastEntryId: last.id,
+        lastPageUrl: pageUrl,
+        lastPosition: last.position ?? null,
+        lastSeq: last.seq ?? null,
+        nextPageUrl: next,
+        consumed: fresh.length,
+        newestChangedAt: last.updated ?? null,
+      });
+    } else {
+      await this.markers.recordPoll(this.source.key, null);
+    }
+    if (!next) this.lag.events = 0;
+    return fresh.length;
+  }
+
+  /** Entries after the marker's. If the marker's entry is gone from its page, position decides. */
+  private entriesAfter(page: ParsedPage, marker: Marker | null, pageUrl: string): ParsedEntry[] {
+    if (!marker?.lastEntryId) return page.entries;
+    const i = page.entries.findIndex((e) => e.id === marker.lastEntryId);
+    if (i >= 0) return page.entries.slice(i + 1);
+    const positioned = page.entries.every((e) => e.position !== undefined);
+    if (pageUrl === marker.lastPageUrl) {
+      this.log.warn('the marker entry is gone from its page; resuming by position', {
+        feed: this.source.key, entry: marker.lastEntryId, position: marker.lastPosition, page: pageUrl,
+      });
+    }
+    if (positioned && marker.lastPosition > 0) return page.entries.filter((e) => (e.position ?? 0) > marker.lastPosition);
+    return page.entries; // a feed without positions: re-reading is safe, applies are idempotent
+  }
+
+  private async fetch(url: string, etag: string | undefined): Promise<(ParsedPage & { etag?: string }) | 'not-modified'> {
+    const res = await this.http.get(url, {
+      authorization: this.source.authorization,
+      accept: `${ATOM_MEDIA_TYPE}, application/xml;q=0.9`,
+      etag,
+      maxBytes: MAX_FEED_BYTES,
+      headers: this.o.headers,
+    });
+    if (res.notModified) return 'not-modified';
+    if (!/xml/i.test(res.contentType)) {
+      throw new Error(`feed ${this.source.key}: ${url} answered ${res.contentType || 'no content type'}, not Atom XML`);
+    }
+    return { ...parseFeedPage(res.body, { url }), etag: res.etag };
+  }
+}

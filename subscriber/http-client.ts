@@ -1,0 +1,200 @@
+// Fetches feed pages and resources with undici: one keep-alive pool per origin,
+// timeouts, a body size cap (also after gunzip), and a few quick retries with
+// full jitter for 5xx, 429 and network errors. Other 4xx go straight back.
+import { gunzipSync } from 'node:zlib';
+import { Agent, request } from 'undici';
+import type { Dispatcher } from 'undici';
+import type { Logger } from '../shared/logger.ts';
+import { FetchError, HttpStatusError } from './errors.ts';
+
+export interface HttpClientOptions {
+  /** Sockets kept per origin. */
+  connectionsPerOrigin?: number;
+  /** Time allowed for the response headers. */
+  headersTimeoutMs?: number;
+  /** Time allowed between two chunks of the body. */
+  bodyTimeoutMs?: number;
+  /** Quick retries of a failed GET before the caller hears of it. */
+  retries?: number;
+  retryBaseMs?: number;
+  retryMaxMs?: number;
+  userAgent?: string;
+  /** For tests: replaces the default undici Agent. */
+  dispatcher?: Dispatcher;
+  random?: () => number;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+export const HTTP_DEFAULTS = {
+  connectionsPerOrigin: 16,
+  headersTimeoutMs: 15_000,
+  bodyTimeoutMs: 30_000,
+  retries: 2,
+  retryBaseMs: 250,
+  retryMaxMs: 5_000,
+} as const;
+
+export interface GetOptions {
+  authorization?: string;
+  /** Sends If-None-Match; a 304 comes back as notModified. */
+  etag?: string;
+  accept?: string;
+  maxBytes: number;
+  /** Extra headers, e.g. the subscriber's identity. */
+  headers?: Record<string, string>;
+}
+
+export type GetResult = { notModified: true; etag?: string } | { notModified: false; body: string; etag?: string; contentType: string };
+
+/** Full jitter: a random delay up to the exponential bound, so many clients do not retry in step. */
+export function backoffMs(attempt: number, baseMs: number, maxMs: number, random = Math.random): number {
+  return Math.floor(random() * Math.min(maxMs, baseMs * 2 ** attempt));
+}
+
+export function retryAfterSeconds(header: string | string[] | undefined, now = Date.now()): number | undefined {
+  const v = Array.isArray(header) ? header[0] : header;
+  if (!v) return undefined;
+  if (/^\d+$/.test(v.trim())) return Number(v.trim());
+  const at = Date.parse(v);
+  return Number.isNaN(at) ? undefined : Math.max(0, Math.ceil((at - now) / 1000));
+}
+
+export class HttpClient {
+  private readonly dispatcher: Dispatcher;
+  private readonly o: Required<Omit<HttpClientOptions, 'dispatcher' | 'userAgent'>> & { userAgent: string };
+
+  constructor(
+    opts: HttpClientOptions,
+    private readonly log: Logger,
+  ) {
+    this.o = {
+      connectionsPerOrigin: opts.connectionsPerOrigin ?? HTTP_DEFAULTS.connectionsPerOrigin,
+      headersTimeoutMs: opts.headersTimeoutMs ?? HTTP_DEFAULTS.headersTimeoutMs,
+      bodyTimeoutMs: opts.bodyTimeoutMs ?? HTTP_DEFAULTS.bodyTimeoutMs,
+      retries: opts.retries ?? HTTP_DEFAULTS.retries,
+      retryBaseMs: opts.retryBaseMs ?? HTTP_DEFAULTS.retryBaseMs,
+      retryMaxMs: opts.retryMaxMs ?? HTTP_DEFAULTS.retryMaxMs,
+      userAgent: opts.userAgent ?? 'atomsync',
+      random: opts.random ?? Math.random,
+      sleep: opts.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms))),
+    };
+    this.dispatcher =
+      opts.dispatcher ??
+      new Agent({
+        connections: this.o.connectionsPerOrigin,
+        keepAliveTimeout: 30_000,
+        headersTimeout: this.o.headersTimeoutMs,
+        bodyTimeout: this.o.bodyTimeoutMs,
+      });
+  }
+
+  async get(url: string, g: GetOptions): Promise<GetResult> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.once(url, g);
+      } catch (err) {
+        const transient = err instanceof FetchError;
+        if (!transient || attempt >= this.o.retries) throw err;
+        const wait = err.retryAfterS !== undefined
+          ? Math.min(err.retryAfterS * 1000, this.o.retryMaxMs)
+          : backoffMs(attempt, this.o.retryBaseMs, this.o.retryMaxMs, this.o.random);
+        this.log.debug('retrying GET', { url: redact(url), attempt: attempt + 1, waitMs: wait, error: err });
+        await this.o.sleep(wait);
+      }
+    }
+  }
+
+  private async once(url: string, g: GetOptions): Promise<GetResult> {
+    const headers: Record<string, string> = {
+      'accept-encoding': 'gzip',
+      'user-agent': this.o.userAgent,
+      ...(g.accept ? { accept: g.accept } : {}),
+      ...(g.authorization ? { authorization: g.authorization } : {}),
+      ...(g.etag ? { 'if-none-match': g.etag } : {}),
+      ...g.headers,
+    };
+    let res: Dispatcher.ResponseData<unknown>;
+    try {
+      res = await request(url, { method: 'GET', headers, dispatcher: this.dispatcher }); // undici 7 follows no redirects by default
+    } catch (err) {
+      throw new FetchError(`GET ${redact(url)} failed: ${(err as Error).message}`, redact(url));
+    }
+    const etag = typeof res.headers.etag === 'string' ? res.headers.etag : undefined;
+    if (res.statusCode === 304) {
+      await res.body.dump();
+      return { notModified: true, etag };
+    }
+    if (res.statusCode >= 500 || res.statusCode === 429) {
+      await res.body.dump().catch(() => undefined);
+      throw new FetchError(
+        `GET ${redact(url)} answered ${res.statusCode}`,
+        redact(url),
+        res.statusCode,
+        retryAfterSeconds(res.headers['retry-after']),
+      );
+    }
+    if (res.statusCode !== 200) {
+      await res.body.dump().catch(() => undefined);
+      throw new HttpStatusError(`GET ${redact(url)} answered ${res.statusCode}`, redact(url), res.statusCode);
+    }
+    const body = await readCapped(res, url, g.maxBytes);
+    return { notModified: false, body, etag, contentType: String(res.headers['content-type'] ?? '') };
+  }
+
+  async close(): Promise<void> {
+    await this.dispatcher.close();
+  }
+}
+
+/** Reads a body up to maxBytes (compressed and decompressed), so a hostile peer cannot exhaust memory. */
+async function readCapped(res: Dispatcher.ResponseData<unknown>, url: string, maxBytes: number): Promise<string> {
+  const declared = Number(res.headers['content-length'] ?? 0);
+  if (declared > maxBytes) {
+    res.body.destroy();
+    throw new BodyTooLargeError(redact(url), maxBytes);
+  }
+  const chunks: Buffer[] = [];
+  let total = 0;
+  try {
+    for await (const chunk of res.body) {
+      total += chunk.length;
+      if (total > maxBytes) {
+        res.body.destroy();
+        throw new BodyTooLargeError(redact(url), maxBytes);
+      }
+      chunks.push(chunk as Buffer);
+    }
+  } catch (err) {
+    if (err instanceof BodyTooLargeError) throw err;
+    throw new FetchError(`GET ${redact(url)}: body cut off: ${(err as Error).message}`, redact(url));
+  }
+  const raw = Buffer.concat(chunks);
+  if (res.headers['content-encoding'] === 'gzip') {
+    try {
+      return gunzipSync(raw, { maxOutputLength: maxBytes }).toString('utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') throw new BodyTooLargeError(redact(url), maxBytes);
+      throw new FetchError(`GET ${redact(url)}: bad gzip body: ${(err as Error).message}`, redact(url));
+    }
+  }
+  return raw.toString('utf8');
+}
+
+export class BodyTooLargeError extends HttpStatusError {
+  override name = 'BodyTooLargeError';
+  constructor(url: string, maxBytes: number) {
+    super(`GET ${url}: body larger than ${maxBytes} bytes`, url, 200);
+  }
+}
+
+/** A URL without its credentials, for logs and error messages. */
+export function redact(url: string): string {
+  try {
+    const u = new URL(url);
+    u.username = '';
+    u.password = '';
+    return u.toString();
+  } catch {
+    return '(unparseable URL)';
+  }
+}

@@ -1,0 +1,93 @@
+// Durable markers: where each feed was read up to. A marker only moves after
+// every entry before it is applied or recorded in the inbox, in this database.
+import { queryRows } from '../shared/db.ts';
+import type { Pool } from '../shared/db.ts';
+import { isoToDb } from '../shared/time.ts';
+
+export interface Marker {
+  feedUrl: string;
+  lastEntryId: string | null;
+  /** Canonical URL (via) of the page holding the last entry consumed. */
+  lastPageUrl: string | null;
+  lastPosition: number;
+  lastSeq: number | null;
+  /** Set when the last page consumed was complete: reading resumes there. */
+  nextPageUrl: string | null;
+  eventsSeen: number;
+}
+
+export interface MarkerAdvance {
+  lastEntryId: string;
+  lastPageUrl: string;
+  lastPosition: number | null;
+  lastSeq: number | null;
+  nextPageUrl: string | null;
+  consumed: number;
+  newestChangedAt: string | null;
+}
+
+interface MarkerRow {
+  feed_url: string;
+  last_entry_id: string | null;
+  last_page_url: string | null;
+  last_position: number;
+  last_seq: number | null;
+  next_page_url: string | null;
+  events_seen: number;
+}
+
+export class MarkerStore {
+  constructor(private readonly pool: Pool) {}
+
+  async get(feedUrl: string): Promise<Marker | null> {
+    const rows = await queryRows<MarkerRow>(
+      this.pool,
+      'SELECT feed_url, last_entry_id, last_page_url, last_position, last_seq, next_page_url, events_seen FROM atomsync_marker WHERE feed_url = ?',
+      [feedUrl],
+    );
+    if (rows.length === 0) return null;
+    const r = rows[0];
+    return {
+      feedUrl: r.feed_url,
+      lastEntryId: r.last_entry_id,
+      lastPageUrl: r.last_page_url,
+      lastPosition: Number(r.last_position),
+      lastSeq: r.last_seq == null ? null : Number(r.last_seq),
+      nextPageUrl: r.next_page_url,
+      eventsSeen: Number(r.events_seen),
+    };
+  }
+
+  async advance(feedUrl: string, a: MarkerAdvance): Promise<void> {
+    await this.pool.query(
+      `INSERT INTO atomsync_marker (feed_url, last_entry_id, last_page_url, last_position, last_seq, next_page_url, events_seen,
+         newest_changed_at, last_success_at, last_error)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, UTC_TIMESTAMP(3), NULL)
+       ON DUPLICATE KEY UPDATE last_entry_id = VALUES(last_entry_id), last_page_url = VALUES(last_page_url),
+         last_position = COALESCE(VALUES(last_position), last_position), last_seq = COALESCE(VALUES(last_seq), last_seq),
+         next_page_url = VALUES(next_page_url), events_seen = events_seen + VALUES(events_seen),
+         newest_changed_at = COALESCE(VALUES(newest_changed_at), newest_changed_at),
+         last_success_at = VALUES(last_success_at), last_error = NULL`,
+      [
+        feedUrl,
+        a.lastEntryId,
+        a.lastPageUrl,
+        a.lastPosition ?? 0,
+        a.lastSeq,
+        a.nextPageUrl,
+        a.consumed,
+        a.newestChangedAt ? isoToDb(a.newestChangedAt) : null,
+      ],
+    );
+  }
+
+  /** A poll that found nothing new still shows the feed is alive. */
+  async recordPoll(feedUrl: string, error: string | null): Promise<void> {
+    const sql = error
+      ? `INSERT INTO atomsync_marker (feed_url, last_poll_at, last_error, last_error_at) VALUES (?, UTC_TIMESTAMP(3), ?, UTC_TIMESTAMP(3))
+         ON DUPLICATE KEY UPDATE last_poll_at = VALUES(last_poll_at), last_error = VALUES(last_error), last_error_at = VALUES(last_error_at)`
+      : `INSERT INTO atomsync_marker (feed_url, last_poll_at, last_success_at) VALUES (?, UTC_TIMESTAMP(3), UTC_TIMESTAMP(3))
+         ON DUPLICATE KEY UPDATE last_poll_at = VALUES(last_poll_at), last_success_at = VALUES(last_success_at), last_error = NULL`;
+    await this.pool.query(sql, error ? [feedUrl, error.slice(0, 2000)] : [feedUrl]);
+  }
+}

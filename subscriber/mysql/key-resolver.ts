@@ -1,0 +1,73 @@
+// Finds local rows by uuid. Integer keys never travel between nodes: every
+// reference is translated to the key of the local row with the same uuid.
+import { queryRows } from '../../shared/db.ts';
+import type { PoolConnection, Pool } from '../../shared/db.ts';
+import { RESOURCES } from '../../shared/resources.ts';
+import type { ResourceDef, ResourceName } from '../../shared/resources.ts';
+
+type Q = Pool | PoolConnection;
+
+/** SQL selecting the root key of a resource by its uuid, through the unique uuid index. */
+export function keyByUuidSql(def: ResourceDef): string {
+  const r = def.root;
+  if (r.uuidColumn) return `SELECT r.${r.key} AS k FROM ${r.table} r WHERE r.${r.uuidColumn} = ?`;
+  const p = r.parts.find((x) => x.prop === def.uuidFromPart)!;
+  return `SELECT r.${r.key} AS k FROM ${r.table} r JOIN ${p.spec.table} u ON u.${p.parentKeyColumn} = r.${r.key} WHERE u.${p.spec.uuidColumn} = ?`;
+}
+
+const SQL = new Map<ResourceName, string>(Object.values(RESOURCES).map((d) => [d.name, keyByUuidSql(d)]));
+
+export class KeyResolver {
+  /**
+   * A row's key never changes while the row exists, so found keys are cached (bounded).
+   * Deletes through the sink forget theirs; a foreign key error clears the lot.
+   */
+  private readonly cache = new Map<string, number>();
+
+  constructor(private readonly maxCached = 200_000) {}
+
+  async localKey(q: Q, resource: ResourceName, uuid: string, forUpdate = false): Promise<number | null> {
+    const cacheable = !forUpdate;
+    const ck = `${resource}/${uuid}`;
+    if (cacheable) {
+      const hit = this.cache.get(ck);
+      if (hit !== undefined) return hit;
+    }
+    const rows = await queryRows<{ k: number }>(q, SQL.get(resource)! + (forUpdate ? ' FOR UPDATE' : ''), [uuid]);
+    if (rows.length === 0) return null;
+    const k = Number(rows[0].k);
+    if (this.cache.size >= this.maxCached) this.cache.clear();
+    this.cache.set(ck, k);
+    return k;
+  }
+
+  forget(resource: ResourceName, uuid: string): void {
+    this.cache.delete(`${resource}/${uuid}`);
+  }
+
+  clear(): void {
+    this.cache.clear();
+  }
+}
+
+/** Audit users: the local user with the same uuid, or the configured stand-in. */
+export class UserMapper {
+  private readonly cache = new Map<string, number>();
+  constructor(private readonly fallbackUserId: number) {}
+
+  async localId(q: Q, uuid: string | null): Promise<number | null> {
+    if (uuid === null) return null;
+    const hit = this.cache.get(uuid);
+    if (hit !== undefined) return hit;
+    const rows = await queryRows<{ id: number }>(q, 'SELECT user_id AS id FROM users WHERE uuid = ?', [uuid]);
+    const id = rows.length > 0 ? Number(rows[0].id) : this.fallbackUserId;
+    if (this.cache.size > 10_000) this.cache.clear();
+    this.cache.set(uuid, id);
+    return id;
+  }
+
+  /** For columns that must name a user (creator): never null. */
+  async requiredId(q: Q, uuid: string | null): Promise<number> {
+    return (await this.localId(q, uuid)) ?? this.fallbackUserId;
+  }
+}

@@ -1,0 +1,174 @@
+// HQ's sink: mirrors resources into a local OpenMRS database by uuid, keeping
+// the newest version, recording conflicts and superseded events, and tagging
+// every write with its origin so HQ's own feed republishes it without echo.
+import { ORIGIN_SESSION_VAR } from '../../shared/constants.ts';
+import { queryRows } from '../../shared/db.ts';
+import type { Pool, PoolConnection } from '../../shared/db.ts';
+import type { Logger } from '../../shared/logger.ts';
+import { loadRepresentation } from '../../shared/representation.ts';
+import { RESOURCES } from '../../shared/resources.ts';
+import type { ResourceName } from '../../shared/resources.ts';
+import { LIFECYCLE_COLUMNS } from '../../shared/rest-format.ts';
+import { contentHash, toRowTree, versionOf } from '../row-tree.ts';
+import type { RefValue, RowNode } from '../row-tree.ts';
+import type { ApplyOutcome, Sink, SinkEvent } from '../sink.ts';
+import { loadColumnInfo } from './column-info.ts';
+import { KeyResolver, UserMapper } from './key-resolver.ts';
+import { TreeWriter } from './tree-writer.ts';
+
+export interface MysqlSinkOptions {
+  /** Local user that stands in for audit users this database does not have. */
+  fallbackUserId?: number;
+  /** Resources to store; all by default. */
+  resources?: ResourceName[];
+  /** Attempts of one transaction that hits a deadlock or lock wait timeout. */
+  deadlockRetries?: number;
+}
+
+const TRANSIENT_ERRNOS = new Set([1213, 1205]); // deadlock, lock wait timeout
+const FK_IN_USE = 1451;
+const FK_MISSING_PARENT = 1452;
+
+export class MysqlSink implements Sink {
+  private readonly keys = new KeyResolver();
+  private writer!: TreeWriter;
+  private readonly accepted: Set<string>;
+
+  private constructor(
+    private readonly pool: Pool,
+    private readonly log: Logger,
+    private readonly o: MysqlSinkOptions,
+  ) {
+    this.accepted = new Set(o.resources ?? Object.keys(RESOURCES));
+  }
+
+  static async create(pool: Pool, log: Logger, o: MysqlSinkOptions = {}): Promise<MysqlSink> {
+    const sink = new MysqlSink(pool, log, o);
+    sink.writer = new TreeWriter(await loadColumnInfo(pool), sink.keys, new UserMapper(o.fallbackUserId ?? 1));
+    return sink;
+  }
+
+  accepts(resource: ResourceName): boolean {
+    return this.accepted.has(resource);
+  }
+
+  async has(ref: RefValue): Promise<boolean> {
+    return (await this.keys.localKey(this.pool, ref.resource, ref.uuid)) !== null;
+  }
+
+  async apply(ev: SinkEvent, tree: RowNode, rep: Record<string, unknown>): Promise<ApplyOutcome> {
+    const def = RESOURCES[ev.resource];
+    const incomingHash = contentHash(tree);
+    const incomingVersion = versionOf(tree);
+    return this.transaction(ev.origin, async (conn) => {
+      // Locks the local row (when there is one), so two applies of one resource queue up.
+      const key = await this.keys.localKey(conn, ev.resource, ev.uuid, true);
+      const state = await queryRows<{ hash: string; version: string | null }>(
+        conn,
+        'SELECT hash, version FROM atomsync_sync_state WHERE resource = ? AND uuid = ? FOR UPDATE',
+        [ev.resource, ev.uuid],
+      );
+      const synced = state[0];
+      let outcome: ApplyOutcome = 'applied';
+      if (key !== null) {
+        const localRep = await loadRepresentation(conn, def, ev.uuid);
+        const localTree = localRep ? toRowTree(def, localRep, ev.uuid) : null;
+        const localHash = localTree ? contentHash(localTree) : null;
+        if (localHash === incomingHash) {
+          if (!synced || synced.hash !== incomingHash) await this.saveState(conn, ev, incomingHash, incomingVersion);
+          return 'unchanged';
+        }
+        const localVersion = localTree ? versionOf(localTree) : null;
+        const localChanged = !synced || synced.hash !== localHash;
+        const remoteChanged = !synced || synced.hash !== incomingHash;
+        if (incomingVersion !== null && localVersion !== null && incomingVersion < localVersion) {
+          await conn.query(
+            `INSERT INTO atomsync_superseded (resource, uuid, feed_url, entry_id, incoming_version, local_version) VALUES (?, ?, ?, ?, ?, ?)`,
+            [ev.resource, ev.uuid, ev.feedUrl, ev.entryId, incomingVersion, localVersion],
+          );
+          if (localChanged && remoteChanged) await this.saveConflict(conn, ev, 'local', localRep, rep);
+          return 'superseded';
+        }
+        if (localChanged && remoteChanged) {
+          await this.saveConflict(conn, ev, 'remote', localRep, rep);
+          outcome = 'conflict-remote-won';
+        }
+      }
+      await this.writer.write(conn, def, tree);
+      await this.saveState(conn, ev, incomingHash, incomingVersion);
+      return outcome;
+    });
+  }
+
+  async remove(ev: SinkEvent): Promise<ApplyOutcome> {
+    const def = RESOURCES[ev.resource];
+    try {
+      return await this.transaction(ev.origin, async (conn) => {
+        const key = await this.keys.localKey(conn, ev.resource, ev.uuid, true);
+        if (key === null) return 'absent';
+        await this.writer.delete(conn, def, key);
+        await conn.query('DELETE FROM atomsync_sync_state WHERE resource = ? AND uuid = ?', [ev.resource, ev.uuid]);
+        this.keys.forget(ev.resource, ev.uuid);
+        return 'deleted';
+      });
+    } catch (err) {
+      if ((err as { errno?: number }).errno !== FK_IN_USE) throw err;
+    }
+    // Other rows still point at it: keep the row, voided (or retired), so nothing dangles.
+    const lc = LIFECYCLE_COLUMNS[def.root.lifecycle];
+    return this.transaction(ev.origin, async (conn) => {
+      const key = await this.keys.localKey(conn, ev.resource, ev.uuid, true);
+      if (key === null) return 'absent';
+      await conn.query(
+        `UPDATE ${def.root.table} SET ${lc.flag.column} = 1, ${lc.date.column} = COALESCE(${lc.date.column}, UTC_TIMESTAMP()),
+           ${lc.reason.column} = COALESCE(${lc.reason.column}, ?) WHERE ${def.root.key} = ?`,
+        [`deleted at ${ev.origin}`, key],
+      );
+      return 'voided';
+    });
+  }
+
+  private async saveState(conn: PoolConnection, ev: SinkEvent, hash: string, version: string | null) {
+    await conn.query(
+      `INSERT INTO atomsync_sync_state (resource, uuid, hash, version, origin) VALUES (?, ?, ?, ?, ?)
+       ON DUPLICATE KEY UPDATE hash = VALUES(hash), version = VALUES(version), origin = VALUES(origin)`,
+      [ev.resource, ev.uuid, hash, version, ev.origin],
+    );
+  }
+
+  private async saveConflict(conn: PoolConnection, ev: SinkEvent, winner: 'local' | 'remote', local: unknown, remote: unknown) {
+    await conn.query(
+      `INSERT INTO atomsync_conflict (resource, uuid, feed_url, entry_id, winner, local_version, remote_version) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+      [ev.resource, ev.uuid, ev.feedUrl, ev.entryId, winner, JSON.stringify(local), JSON.stringify(remote)],
+    );
+    this.log.info('conflict resolved: newer version kept, both saved', { resource: ev.resource, uuid: ev.uuid, winner });
+  }
+
+  /** One transaction with the origin set for the triggers; retried on deadlock. The origin is always cleared. */
+  private async transaction<T>(origin: string, fn: (conn: PoolConnection) => Promise<T>): Promise<T> {
+    const attempts = this.o.deadlockRetries ?? 5;
+    for (let i = 1; ; i++) {
+      const conn = await this.pool.getConnection();
+      try {
+        await conn.query(`SET ${ORIGIN_SESSION_VAR} = ?`, [origin]);
+        // READ COMMITTED: a locking read of a uuid that is not there yet takes no gap lock, so
+        // concurrent inserts of different resources into one table do not deadlock each other.
+        await conn.query('SET TRANSACTION ISOLATION LEVEL READ COMMITTED');
+        await conn.beginTransaction();
+        const out = await fn(conn);
+        await conn.commit();
+        return out;
+      } catch (err) {
+        await conn.rollback().catch(() => undefined);
+        if ((err as { errno?: number }).errno === FK_MISSING_PARENT) this.keys.clear(); // a cached key may be stale
+        if (!TRANSIENT_ERRNOS.has((err as { errno?: number }).errno ?? 0) || i >= attempts) throw err;
+        await new Promise((r) => setTimeout(r, Math.random() * 20 * i));
+      } finally {
+        // A pooled connection must not carry this origin into someone else's writes.
+        const cleared = await conn.query(`SET ${ORIGIN_SESSION_VAR} = NULL`).then(() => true, () => false);
+        if (cleared) conn.release();
+        else conn.destroy();
+      }
+    }
+  }
+}

@@ -1,0 +1,140 @@
+// Writes a row tree (a resource and the rows it owns) into the local database,
+// inside the caller's transaction. Every write is an upsert by uuid:
+// INSERT ... ON DUPLICATE KEY UPDATE on the unique uuid key, so applying the
+// same state twice, or after a crash half way, leaves one row with that state.
+import type { PoolConnection } from '../../shared/db.ts';
+import type { ResourceDef, TableSpec } from '../../shared/resources.ts';
+import { InvalidResourceError } from '../errors.ts';
+import type { RowNode } from '../row-tree.ts';
+import { misfit } from './column-info.ts';
+import type { ColumnMap } from './column-info.ts';
+import type { KeyResolver, UserMapper } from './key-resolver.ts';
+
+/** A referenced resource is not in the local database (dependency resolution should have put it there). */
+export class MissingReferenceError extends Error {
+  override name = 'MissingReferenceError';
+  readonly retryable = true;
+  constructor(
+    readonly resource: string,
+    readonly uuid: string,
+  ) {
+    super(`references ${resource} ${uuid}, which is not in the local database`);
+  }
+}
+
+const FK_IN_USE = 1451;
+
+export class TreeWriter {
+  constructor(
+    private readonly columns: ColumnMap,
+    private readonly keys: KeyResolver,
+    private readonly users: UserMapper,
+  ) {}
+
+  /** Writes the aggregate; returns the local key of its root row. */
+  async write(conn: PoolConnection, def: ResourceDef, tree: RowNode): Promise<number> {
+    // One-to-one parts first: the root shares their key (patient.patient_id = person.person_id).
+    let sharedKey: number | undefined;
+    for (const p of tree.parts.filter((x) => !x.many)) {
+      sharedKey = await this.writeWithParts(conn, p.rows[0], undefined, undefined);
+    }
+    const rootKey = await this.writeRow(conn, tree, undefined, sharedKey);
+    await this.writeManyParts(conn, tree, rootKey);
+    return rootKey;
+  }
+
+  private async writeWithParts(conn: PoolConnection, node: RowNode, parent: ParentKey | undefined, fixedKey: number | undefined) {
+    const key = await this.writeRow(conn, node, parent, fixedKey);
+    await this.writeManyParts(conn, node, key);
+    return key;
+  }
+
+  private async writeManyParts(conn: PoolConnection, node: RowNode, key: number): Promise<void> {
+    for (const p of node.parts.filter((x) => x.many)) {
+      for (const row of p.rows) await this.writeWithParts(conn, row, { column: p.parentKeyColumn, value: key }, undefined);
+      await this.dropStaleParts(conn, p.rows[0]?.spec ?? partSpec(node.spec, p.prop), p.parentKeyColumn, key, p.rows);
+    }
+  }
+
+  /** Owned rows the origin no longer has are removed, unless something still points at them. */
+  private async dropStaleParts(conn: PoolConnection, spec: TableSpec, parentColumn: string, key: number, keep: RowNode[]) {
+    if (!spec.uuidColumn) return;
+    const uuids = keep.map((r) => r.uuid);
+    const sql =
+      `DELETE FROM ${spec.table} WHERE ${parentColumn} = ?` + (uuids.length ? ` AND ${spec.uuidColumn} NOT IN (?)` : '');
+    try {
+      await conn.query(sql, uuids.length ? [key, uuids] : [key]);
+    } catch (err) {
+      if ((err as { errno?: number }).errno !== FK_IN_USE) throw err;
+    }
+  }
+
+  private async writeRow(conn: PoolConnection, node: RowNode, parent: ParentKey | undefined, fixedKey: number | undefined): Promise<number> {
+    const spec = node.spec;
+    const cols = this.columns.get(spec.table);
+    const names: string[] = [];
+    const values: unknown[] = [];
+    const put = (c: string, v: unknown) => {
+      const why = misfit(cols?.get(c), v);
+      if (why) throw new InvalidResourceError(`${spec.table}.${c} is too long: ${why}`, spec.table, node.uuid ?? '');
+      names.push(c);
+      values.push(v);
+    };
+    if (fixedKey !== undefined) put(spec.key, fixedKey);
+    if (parent) put(parent.column, parent.value);
+    if (spec.uuidColumn) put(spec.uuidColumn, node.uuid);
+    for (const [c, v] of Object.entries(node.values)) put(c, v);
+    for (const [c, ref] of Object.entries(node.refs)) {
+      if (ref === null) {
+        put(c, null);
+        continue;
+      }
+      const k = await this.keys.localKey(conn, ref.resource, ref.uuid);
+      if (k === null) throw new MissingReferenceError(ref.resource, ref.uuid);
+      put(c, k);
+    }
+    for (const [c, uuid] of Object.entries(node.users)) {
+      put(c, c === 'creator' ? await this.users.requiredId(conn, uuid) : await this.users.localId(conn, uuid));
+    }
+    const updates = names.filter((c) => c !== spec.uuidColumn && c !== spec.key).map((c) => `${c} = VALUES(${c})`);
+    updates.push(`${spec.key} = LAST_INSERT_ID(${spec.key})`); // makes insertId the row's key on update too
+    const sql = `INSERT INTO ${spec.table} (${names.join(', ')}) VALUES (?) ON DUPLICATE KEY UPDATE ${updates.join(', ')}`;
+    const [res] = await conn.query(sql, [values]);
+    // An explicit key is not an AUTO_INCREMENT value, so insertId would be 0 on insert.
+    if (fixedKey !== undefined) return fixedKey;
+    const id = Number((res as { insertId: number }).insertId);
+    if (id > 0) return id;
+    // An update that changed nothing does not report the key: ask for it.
+    const [rows] = await conn.query(`SELECT ${spec.key} AS k FROM ${spec.table} WHERE ${spec.uuidColumn} = ?`, [node.uuid]);
+    return Number((rows as Array<{ k: number }>)[0].k);
+  }
+
+  /** Deletes the aggregate, owned rows first. Throws the FK error when other rows still point at it. */
+  async delete(conn: PoolConnection, def: ResourceDef, rootKey: number): Promise<void> {
+    await this.deleteManyParts(conn, def.root, rootKey);
+    await conn.query(`DELETE FROM ${def.root.table} WHERE ${def.root.key} = ?`, [rootKey]);
+    for (const p of def.root.parts.filter((x) => !x.many)) {
+      await this.deleteManyParts(conn, p.spec, rootKey);
+      await conn.query(`DELETE FROM ${p.spec.table} WHERE ${p.spec.key} = ?`, [rootKey]);
+    }
+  }
+
+  private async deleteManyParts(conn: PoolConnection, spec: TableSpec, key: number): Promise<void> {
+    for (const p of spec.parts.filter((x) => x.many)) {
+      if (p.spec.parts.length > 0) {
+        const [rows] = await conn.query(`SELECT ${p.spec.key} AS k FROM ${p.spec.table} WHERE ${p.parentKeyColumn} = ?`, [key]);
+        for (const r of rows as Array<{ k: number }>) await this.deleteManyParts(conn, p.spec, Number(r.k));
+      }
+      await conn.query(`DELETE FROM ${p.spec.table} WHERE ${p.parentKeyColumn} = ?`, [key]);
+    }
+  }
+}
+
+interface ParentKey {
+  column: string;
+  value: number;
+}
+
+function partSpec(spec: TableSpec, prop: string): TableSpec {
+  return spec.parts.find((p) => p.prop === prop)!.spec;
+}

@@ -1,0 +1,154 @@
+// Turns an OpenMRS representation back into database rows, guided by the
+// registry: fields converted to column values, references kept as uuids (the
+// upsert translates them to local keys), audit users kept as uuids. Everything
+// a feed sends is checked here, so the upsert only ever sees well-formed rows.
+import { createHash } from 'node:crypto';
+import { UUID_PATTERN } from '../shared/constants.ts';
+import type { ResourceDef, ResourceName, TableSpec } from '../shared/resources.ts';
+import { AUDIT_COLUMNS, LIFECYCLE_COLUMNS, RestFormatError, fromRestDatetime, fromRestValue, refUuid } from '../shared/rest-format.ts';
+import { InvalidResourceError } from './errors.ts';
+
+export interface RefValue {
+  resource: ResourceName;
+  uuid: string;
+}
+
+export interface RowNode {
+  spec: TableSpec;
+  /** The row's own uuid (null for patient, whose uuid lives on its person). */
+  uuid: string | null;
+  /** Plain columns, lifecycle flag/reason and audit dates, as MariaDB stores them. */
+  values: Record<string, unknown>;
+  /** Reference columns, as uuids of the resource they point at. */
+  refs: Record<string, RefValue | null>;
+  /** Audit user columns (creator, changed_by, voided_by...), as user uuids. */
+  users: Record<string, string | null>;
+  /** Owned rows by part, in the order the registry lists the parts. */
+  parts: Array<{ prop: string; many: boolean; parentKeyColumn: string; rows: RowNode[] }>;
+}
+
+type Obj = Record<string, unknown>;
+
+const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+export function toRowTree(def: ResourceDef, rep: unknown, expectedUuid: string): RowNode {
+  const fail = (msg: string) => new InvalidResourceError(`${def.name} ${expectedUuid}: ${msg}`, def.name, expectedUuid);
+  if (!isObj(rep)) throw fail('representation is not a JSON object');
+  if (rep.uuid !== expectedUuid) throw fail(`representation has uuid ${JSON.stringify(rep.uuid)}, not the one requested`);
+  try {
+    return node(def.root, rep, 'root');
+  } catch (err) {
+    if (err instanceof InvalidResourceError) throw err;
+    if (err instanceof RestFormatError) throw fail(err.message);
+    throw err;
+  }
+
+  function node(spec: TableSpec, obj: Obj, where: string): RowNode {
+    const out: RowNode = { spec, uuid: null, values: {}, refs: {}, users: {}, parts: [] };
+    if (spec.uuidColumn) {
+      if (typeof obj.uuid !== 'string' || !UUID_PATTERN.test(obj.uuid)) throw fail(`${where}.uuid is not a uuid`);
+      out.uuid = obj.uuid.toLowerCase();
+    }
+    for (const f of spec.fields) out.values[f.column] = fromRestValue(f.type, obj[f.prop]);
+    for (const r of spec.refs) {
+      const u = refUuid(obj[r.prop]);
+      if (u !== null && !UUID_PATTERN.test(u)) throw fail(`${where}.${r.prop} does not hold a uuid`);
+      if (u === null && r.required) throw fail(`${where}.${r.prop} is required`);
+      out.refs[r.column] = u === null ? null : { resource: r.resource, uuid: u.toLowerCase() };
+    }
+    const lc = LIFECYCLE_COLUMNS[spec.lifecycle];
+    const audit = isObj(obj.auditInfo) ? obj.auditInfo : {};
+    out.values[lc.flag.column] = obj[lc.flag.prop] === true ? 1 : 0;
+    out.values[lc.date.column] = fromRestDatetime(str(audit[lc.date.prop], `${where}.auditInfo.${lc.date.prop}`));
+    out.values[lc.reason.column] = str(audit[lc.reason.prop], `${where}.auditInfo.${lc.reason.prop}`);
+    out.users[lc.by.column] = userUuid(audit[lc.by.prop], where);
+    const created = fromRestDatetime(str(audit.dateCreated, `${where}.auditInfo.dateCreated`));
+    out.values[AUDIT_COLUMNS.dateCreated.column] = created ?? '1970-01-01 00:00:00';
+    out.users[AUDIT_COLUMNS.creator.column] = userUuid(audit.creator, where);
+    if (spec.changeAudit) {
+      out.values[AUDIT_COLUMNS.dateChanged.column] = fromRestDatetime(str(audit.dateChanged, `${where}.auditInfo.dateChanged`));
+      out.users[AUDIT_COLUMNS.changedBy.column] = userUuid(audit.changedBy, where);
+    }
+    for (const p of spec.parts) {
+      const raw = obj[p.prop];
+      let items: Obj[];
+      if (p.many) {
+        if (raw == null) items = [];
+        else if (Array.isArray(raw) && raw.every(isObj)) items = raw;
+        else throw fail(`${where}.${p.prop} is not a list of objects`);
+      } else {
+        if (!isObj(raw)) throw fail(`${where}.${p.prop} is missing`);
+        items = [raw];
+      }
+      const rows = items.map((it, i) => node(p.spec, it, `${where}.${p.prop}[${i}]`));
+      const uuids = new Set(rows.map((r) => r.uuid));
+      if (uuids.size !== rows.length) throw fail(`${where}.${p.prop} lists a uuid twice`);
+      out.parts.push({ prop: p.prop, many: p.many, parentKeyColumn: p.parentKeyColumn, rows });
+    }
+    return out;
+  }
+
+  function str(v: unknown, where: string): string | null {
+    if (v == null) return null;
+    if (typeof v !== 'string') throw fail(`${where} is not a string`);
+    return v;
+  }
+
+  function userUuid(v: unknown, where: string): string | null {
+    const u = refUuid(v);
+    if (u !== null && !UUID_PATTERN.test(u)) throw fail(`${where}: an audit user is not a uuid`);
+    return u;
+  }
+}
+
+/**
+ * Hash of the content that sync carries: values, references by uuid, owned rows sorted by uuid.
+ * Audit users are left out: they are mapped to local users on the way in, so they differ by design.
+ */
+export function contentHash(tree: RowNode): string {
+  const canon = (n: RowNode): unknown => [
+    n.uuid,
+    Object.keys(n.values).sort().map((k) => [k, n.values[k]]),
+    Object.keys(n.refs).sort().map((k) => [k, n.refs[k]?.uuid ?? null]),
+    n.parts.map((p) => [p.prop, p.rows.map(canon).sort((a, b) => (JSON.stringify(a) < JSON.stringify(b) ? -1 : 1))]),
+  ];
+  return createHash('sha256').update(JSON.stringify(canon(tree))).digest('hex');
+}
+
+/** Latest audit date anywhere in the aggregate (created, changed, voided or retired), as 'YYYY-MM-DD HH:MM:SS.mmm'. */
+export function versionOf(tree: RowNode): string | null {
+  let max: string | null = null;
+  const visit = (n: RowNode) => {
+    const lc = LIFECYCLE_COLUMNS[n.spec.lifecycle];
+    for (const col of [AUDIT_COLUMNS.dateCreated.column, AUDIT_COLUMNS.dateChanged.column, lc.date.column]) {
+      const v = n.values[col];
+      if (typeof v === 'string') {
+        const norm = normalizeDb(v);
+        if (max === null || norm > max) max = norm;
+      }
+    }
+    for (const p of n.parts) p.rows.forEach(visit);
+  };
+  visit(tree);
+  return max;
+}
+
+function normalizeDb(v: string): string {
+  const [date, time = '00:00:00'] = v.split(' ');
+  const [hms, frac = ''] = time.split('.');
+  return `${date} ${hms}.${(frac + '000').slice(0, 3)}`;
+}
+
+/** Every reference in the aggregate, deduplicated, excluding references to the resource itself. */
+export function referencesOf(tree: RowNode, self: RefValue): RefValue[] {
+  const seen = new Map<string, RefValue>();
+  const visit = (n: RowNode) => {
+    for (const r of Object.values(n.refs)) {
+      if (!r || (r.resource === self.resource && r.uuid === self.uuid)) continue;
+      seen.set(`${r.resource}/${r.uuid}`, r);
+    }
+    for (const p of n.parts) p.rows.forEach(visit);
+  };
+  visit(tree);
+  return [...seen.values()];
+}

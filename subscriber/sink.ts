@@ -1,0 +1,41 @@
+// The seam an integration plugs into. Markers, fetching, dependency resolution,
+// retries and dead letters belong to the subscriber; a sink only decides what
+// it consumes and what it does with each resource. HQ's MySQL upsert is one sink.
+import type { Action } from '../shared/constants.ts';
+import type { ResourceName } from '../shared/resources.ts';
+import type { RefValue, RowNode } from './row-tree.ts';
+
+export interface SinkEvent {
+  resource: ResourceName;
+  uuid: string;
+  action: Action;
+  /** Node where the change was made; writes carry it so they are not echoed back. */
+  origin: string;
+  feedUrl: string;
+  entryId: string;
+}
+
+export type ApplyOutcome =
+  | 'applied'
+  | 'unchanged'
+  | 'superseded'
+  | 'conflict-local-won'
+  | 'conflict-remote-won'
+  | 'deleted'
+  | 'voided'
+  | 'absent'
+  | 'skipped';
+
+export interface Sink {
+  /** Resources this sink stores. Events for others move the marker on without a fetch. */
+  accepts(resource: ResourceName): boolean;
+  /** Whether a resource is present already, so dependency resolution need not fetch it. */
+  has(ref: RefValue): Promise<boolean>;
+  /**
+   * Stores a resource. Must be idempotent: applying the same state twice, or an older
+   * state late, changes nothing. `rep` is the representation as received.
+   */
+  apply(ev: SinkEvent, tree: RowNode, rep: Record<string, unknown>): Promise<ApplyOutcome>;
+  /** The resource was deleted at its origin. */
+  remove(ev: SinkEvent): Promise<ApplyOutcome>;
+}

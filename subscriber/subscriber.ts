@@ -1,0 +1,222 @@
+// A running subscriber: one reader per feed, the event processor, the retry
+// queue. run() until stop(); once() catches up, retries what it can and returns.
+import { openPool } from '../shared/db.ts';
+import type { Pool } from '../shared/db.ts';
+import type { Logger } from '../shared/logger.ts';
+import { readMeta } from '../shared/schema/migrate.ts';
+import { Applier } from './applier.ts';
+import { EventProcessor, RETRY_DEFAULTS } from './event-processor.ts';
+import type { RetryPolicy } from './event-processor.ts';
+import { FeedReader } from './feed-reader.ts';
+import { FeedSource } from './feed-source.ts';
+import type { FeedSourceOptions } from './feed-source.ts';
+import { HttpClient, backoffMs } from './http-client.ts';
+import type { HttpClientOptions } from './http-client.ts';
+import { Inbox } from './inbox.ts';
+import { Limiter } from './limit.ts';
+import { MarkerStore } from './marker-store.ts';
+import { MysqlSink } from './mysql/mysql-sink.ts';
+import { ResourceFetcher } from './resource-fetcher.ts';
+import { RetryQueue } from './retry-queue.ts';
+import type { Sink } from './sink.ts';
+
+export interface SubscriberOptions {
+  dbUrl: string;
+  /** Omit to run without a retry queue (once mode): parked events wait in the inbox. */
+  redisUrl?: string;
+  /** Must match the node id of the database. */
+  nodeId?: string;
+  feeds: string[];
+  feedOptions?: FeedSourceOptions;
+  /** Time between polls of a caught-up feed. */
+  pollMs?: number;
+  /** Longest wait after a feed error (the wait doubles from pollMs up to this). */
+  maxFeedBackoffMs?: number;
+  /** Entries of a page processed at once (per feed). */
+  entryConcurrency?: number;
+  /** Resource GETs in flight at once (all feeds together). */
+  fetchConcurrency?: number;
+  retry?: Partial<RetryPolicy>;
+  queueName?: string;
+  retryConcurrency?: number;
+  http?: HttpClientOptions;
+  dbConnections?: number;
+  /** Builds the sink; HQ's MySQL mirror by default. */
+  sink?: (pool: Pool, log: Logger) => Promise<Sink>;
+}
+
+export const SUBSCRIBER_DEFAULTS = {
+  pollMs: 1_000,
+  maxFeedBackoffMs: 60_000,
+  entryConcurrency: 16,
+  fetchConcurrency: 32,
+  dbConnections: 24,
+} as const;
+
+export interface FeedStatus {
+  feed: string;
+  caughtUp: boolean;
+  consecutiveErrors: number;
+  lastError: string | null;
+}
+
+export class Subscriber {
+  private pool!: Pool;
+  private http!: HttpClient;
+  private readers: FeedReader[] = [];
+  private inbox!: Inbox;
+  private processor!: EventProcessor;
+  private queue: RetryQueue | null = null;
+  private stopping = false;
+  private wakers = new Set<() => void>();
+  private readonly status = new Map<string, FeedStatus>();
+  nodeId = '';
+
+  constructor(
+    private readonly o: SubscriberOptions,
+    private readonly log: Logger,
+  ) {}
+
+  async start(): Promise<void> {
+    if (this.o.feeds.length === 0) throw new Error('no feeds to read: give at least one --feed URL');
+    const sources = this.o.feeds.map((f) => new FeedSource(f, this.o.feedOptions));
+    this.pool = openPool(this.o.dbUrl, { connectionLimit: this.o.dbConnections ?? SUBSCRIBER_DEFAULTS.dbConnections });
+    const meta = await readMeta(this.pool).catch((err) => {
+      throw new Error(`cannot read atomsync_meta (run \`atomsync migrate\` on the subscriber's database first): ${(err as Error).message}`);
+    });
+    if (!meta.node_id) throw new Error("the subscriber's database has no node id; run `atomsync migrate --node-id ...` first");
+    if (this.o.nodeId && this.o.nodeId !== meta.node_id) {
+      throw new Error(`--node-id ${this.o.nodeId} does not match the database's node id ${meta.node_id}`);
+    }
+    this.nodeId = meta.node_id;
+    const identity = { 'x-atomsync-subscriber': this.nodeId };
+    this.http = new HttpClient({ userAgent: `atomsync-subscriber/${this.nodeId}`, ...this.o.http }, this.log.child({ part: 'http' }));
+    const sink = this.o.sink ? await this.o.sink(this.pool, this.log) : await MysqlSink.create(this.pool, this.log.child({ part: 'sink' }));
+    const fetcher = new ResourceFetcher(this.http, new Limiter(this.o.fetchConcurrency ?? SUBSCRIBER_DEFAULTS.fetchConcurrency), identity);
+    const applier = new Applier(sink, fetcher, this.log.child({ part: 'applier' }));
+    this.inbox = new Inbox(this.pool);
+    const policy = { ...RETRY_DEFAULTS, ...this.o.retry };
+    this.processor = new EventProcessor(this.nodeId, sink, applier, this.inbox, policy, this.log.child({ part: 'events' }));
+    const markers = new MarkerStore(this.pool);
+    this.readers = sources.map(
+      (s) =>
+        new FeedReader(s, this.http, markers, this.processor, this.log.child({ feed: s.key }), {
+          entryConcurrency: this.o.entryConcurrency ?? SUBSCRIBER_DEFAULTS.entryConcurrency,
+          maxPagesPerPass: 20,
+          headers: identity,
+        }),
+    );
+    for (const r of this.readers) this.status.set(r.source.key, { feed: r.source.key, caughtUp: false, consecutiveErrors: 0, lastError: null });
+    if (this.o.redisUrl) {
+      this.queue = new RetryQueue(
+        { redisUrl: this.o.redisUrl, queueName: this.o.queueName ?? `atomsync-retry-${this.nodeId}`, concurrency: this.o.retryConcurrency },
+        this.inbox,
+        async (id) => void (await this.retryRow(id)),
+        this.log.child({ part: 'retry' }),
+      );
+      this.processor.onParked = (id, delayMs) => void this.queue?.schedule(id, delayMs);
+      await this.queue.start();
+    }
+    this.log.info('subscriber started', { nodeId: this.nodeId, feeds: sources.map((s) => s.key), retryQueue: Boolean(this.queue) });
+  }
+
+  /** Reads every feed until stop(). Each feed has its own loop, so one failing feed never holds up another. */
+  async run(): Promise<void> {
+    await Promise.all(this.readers.map((r) => this.loop(r)));
+  }
+
+  private async loop(reader: FeedReader): Promise<void> {
+    const st = this.status.get(reader.source.key)!;
+    const pollMs = this.o.pollMs ?? SUBSCRIBER_DEFAULTS.pollMs;
+    while (!this.stopping) {
+      let waitMs = pollMs;
+      try {
+        const r = await reader.pass(() => this.stopping);
+        st.caughtUp = r.caughtUp;
+        st.consecutiveErrors = 0;
+        st.lastError = null;
+        if (!r.caughtUp) waitMs = 0;
+      } catch (err) {
+        st.consecutiveErrors++;
+        st.lastError = `${(err as Error).name}: ${(err as Error).message}`;
+        waitMs = pollMs + backoffMs(st.consecutiveErrors, pollMs, this.o.maxFeedBackoffMs ?? SUBSCRIBER_DEFAULTS.maxFeedBackoffMs);
+        this.log.warn('reading the feed failed; backing off', { feed: reader.source.key, waitMs, error: st.lastError });
+        await new MarkerStore(this.pool).recordPoll(reader.source.key, st.lastError).catch(() => undefined);
+      }
+      if (waitMs > 0) await this.sleep(waitMs);
+    }
+  }
+
+  /**
+   * Catches up every feed, then retries parked events while that makes progress.
+   * Events that still cannot be applied stay in the inbox (pending or dead). Returns counts.
+   */
+  async once(): Promise<{ applied: number; pending: number; dead: number }> {
+    const errors: string[] = [];
+    await Promise.all(
+      this.readers.map(async (r) => {
+        for (let attempt = 0; ; ) {
+          try {
+            if ((await r.pass()).caughtUp) return;
+          } catch (err) {
+            if (++attempt >= 3) {
+              errors.push(`${r.source.key}: ${(err as Error).message}`);
+              this.log.error('feed could not be read', { feed: r.source.key, error: err as Error });
+              return;
+            }
+            await new Promise((res) => setTimeout(res, 200 * attempt));
+          }
+        }
+      }),
+    );
+    for (let pass = 0; pass < 20; pass++) {
+      const rows = await this.inbox.list('pending', 100_000);
+      if (rows.length === 0) break;
+      let progress = 0;
+      for (const row of rows) if ((await this.retryRow(row.id)) === 'applied') progress++;
+      if (progress === 0) break;
+    }
+    const counts = await this.inbox.counts();
+    if (errors.length > 0) throw new Error(`some feeds could not be read:\n  ${errors.join('\n  ')}`);
+    return { applied: this.processor.stats.applied, ...counts };
+  }
+
+  private async retryRow(id: number): Promise<'applied' | 'pending' | 'dead' | 'gone'> {
+    const row = await this.inbox.get(id);
+    if (!row || row.status !== 'pending') return 'gone';
+    const reader = this.readers.find((r) => r.source.key === row.feedUrl);
+    return this.processor.retry(row, reader?.source);
+  }
+
+  feedStatus(): FeedStatus[] {
+    return [...this.status.values()];
+  }
+
+  get stats() {
+    return this.processor.stats;
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    for (const w of this.wakers) w();
+    await this.queue?.stop();
+  }
+
+  /** Releases connections; call after run() has returned. */
+  async close(): Promise<void> {
+    await this.http?.close().catch(() => undefined);
+    await this.pool?.end().catch(() => undefined);
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const wake = () => {
+        clearTimeout(t);
+        this.wakers.delete(wake);
+        resolve();
+      };
+      const t = setTimeout(wake, ms);
+      this.wakers.add(wake);
+    });
+  }
+}

@@ -1,0 +1,157 @@
+// HQ's MySQL sink against the real MariaDB: idempotence, "new is the best",
+// conflicts kept, superseded events recorded, deletes, origins, bad values.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { queryRows } from '../shared/db.ts';
+import { silentLogger } from '../shared/logger.ts';
+import { loadRepresentation } from '../shared/representation.ts';
+import { RESOURCES } from '../shared/resources.ts';
+import type { ResourceName } from '../shared/resources.ts';
+import { migrate } from '../shared/schema/migrate.ts';
+import { seedNode } from '../shared/seed/index.ts';
+import { InvalidResourceError } from '../subscriber/errors.ts';
+import { MysqlSink } from '../subscriber/mysql/mysql-sink.ts';
+import { contentHash, toRowTree } from '../subscriber/row-tree.ts';
+import type { SinkEvent } from '../subscriber/sink.ts';
+import { freshDatabase } from './helpers/db.ts';
+import type { TestDb } from './helpers/db.ts';
+
+describe('MySQL sink', () => {
+  let a: TestDb, hq: TestDb;
+  let sink: MysqlSink;
+  const ev = (resource: ResourceName, uuid: string, action: SinkEvent['action'] = 'UPDATED'): SinkEvent => ({
+    resource, uuid, action, origin: 'field-a', feedUrl: 'http://a/feed', entryId: `tag:test:${Math.random()}`,
+  });
+  const rep = async (resource: ResourceName, uuid: string) => (await loadRepresentation(a.pool, RESOURCES[resource], uuid, 'http://a'))!;
+  /** Applies the current state at A, dependencies first (the subscriber's applier does this over HTTP). */
+  async function applyFromA(resource: ResourceName, uuid: string, seen = new Set<string>()): Promise<string> {
+    const r = await rep(resource, uuid);
+    const tree = toRowTree(RESOURCES[resource], r, uuid);
+    const { referencesOf } = await import('../subscriber/row-tree.ts');
+    for (const ref of referencesOf(tree, { resource, uuid })) {
+      const k = `${ref.resource}/${ref.uuid}`;
+      if (seen.has(k) || (await sink.has(ref))) continue;
+      seen.add(k);
+      await applyFromA(ref.resource, ref.uuid, seen);
+    }
+    return sink.apply(ev(resource, uuid), tree, r);
+  }
+  const count = async (sql: string, p: unknown[] = []) => Number((await queryRows<{ n: number }>(hq.pool, sql, p))[0].n);
+
+  before(async () => {
+    [a, hq] = await Promise.all([freshDatabase('sink_a'), freshDatabase('sink_hq')]);
+    await migrate(a.pool, 'field-a');
+    await migrate(hq.pool, 'hq');
+    await seedNode(a.pool, { patients: 3, seed: 'sink' });
+    sink = await MysqlSink.create(hq.pool, silentLogger);
+  });
+  after(async () => Promise.all([a.drop(), hq.drop()]));
+
+  test('an obs with all its references, then the same state again changes nothing', async () => {
+    const [{ uuid }] = await queryRows<{ uuid: string }>(a.pool, 'SELECT uuid FROM obs WHERE obs_group_id IS NOT NULL AND voided = 0 LIMIT 1');
+    assert.equal(await applyFromA('obs', uuid), 'applied');
+    const outbox = await count('SELECT COUNT(*) AS n FROM atomsync_outbox');
+    assert.equal(await applyFromA('obs', uuid), 'unchanged');
+    assert.equal(await count('SELECT COUNT(*) AS n FROM atomsync_outbox'), outbox, 'no write when nothing changed');
+    const local = await loadRepresentation(hq.pool, RESOURCES.obs, uuid);
+    assert.equal(contentHash(toRowTree(RESOURCES.obs, local, uuid)), contentHash(toRowTree(RESOURCES.obs, await rep('obs', uuid), uuid)));
+  });
+
+  test('writes carry the origin of the change, and the connection forgets it afterwards', async () => {
+    const [{ uuid }] = await queryRows<{ uuid: string }>(a.pool, 'SELECT uuid FROM location ORDER BY location_id DESC LIMIT 1');
+    await applyFromA('location', uuid);
+    assert.equal(await count(`SELECT COUNT(*) AS n FROM atomsync_outbox WHERE origin IS NULL`), 0);
+    // Every pooled connection now writes as HQ itself again.
+    await Promise.all(Array.from({ length: 30 }, (_, i) =>
+      hq.pool.query(`INSERT INTO location (name, creator, date_created, uuid) VALUES (?, 1, UTC_TIMESTAMP(), UUID())`, [`hq-local-${i}`])));
+    assert.equal(await count(`SELECT COUNT(*) AS n FROM atomsync_outbox WHERE origin IS NULL`), 30);
+  });
+
+  test('an older state arriving late is superseded and recorded, not applied', async () => {
+    const [{ uuid }] = await queryRows<{ uuid: string }>(a.pool, `SELECT uuid FROM location WHERE parent_location IS NULL LIMIT 1`);
+    await applyFromA('location', uuid);
+    const old = await rep('location', uuid);
+    await a.pool.query(`UPDATE location SET description = 'renovated', changed_by = 1, date_changed = '2030-01-01 00:00:00' WHERE uuid = ?`, [uuid]);
+    assert.equal(await applyFromA('location', uuid), 'applied');
+    const outcome = await sink.apply(ev('location', uuid), toRowTree(RESOURCES.location, old, uuid), old);
+    assert.equal(outcome, 'superseded');
+    assert.equal(await count('SELECT COUNT(*) AS n FROM location WHERE uuid = ? AND description = ?', [uuid, 'renovated']), 1);
+    assert.equal(await count('SELECT COUNT(*) AS n FROM atomsync_superseded WHERE uuid = ?', [uuid]), 1);
+  });
+
+  test('changed on both sides: the newer wins and the loser is kept in the conflicts table', async () => {
+    const [{ uuid }] = await queryRows<{ uuid: string }>(a.pool, `SELECT uuid FROM provider LIMIT 1`);
+    await applyFromA('provider', uuid);
+    await hq.pool.query(`UPDATE provider SET name = 'Edited at HQ', changed_by = 1, date_changed = '2031-01-01 00:00:00' WHERE uuid = ?`, [uuid]);
+    await a.pool.query(`UPDATE provider SET name = 'Edited at A', changed_by = 1, date_changed = '2032-01-01 00:00:00' WHERE uuid = ?`, [uuid]);
+    assert.equal(await applyFromA('provider', uuid), 'conflict-remote-won');
+    const [row] = await queryRows<{ name: string }>(hq.pool, 'SELECT name FROM provider WHERE uuid = ?', [uuid]);
+    assert.equal(row.name, 'Edited at A');
+    const [c] = await queryRows<{ winner: string; local_version: string; remote_version: string }>(
+      hq.pool, 'SELECT winner, local_version, remote_version FROM atomsync_conflict WHERE uuid = ?', [uuid]);
+    assert.equal(c.winner, 'remote');
+    assert.equal(JSON.parse(c.local_version).name, 'Edited at HQ', 'the losing version is kept');
+    assert.equal(JSON.parse(c.remote_version).name, 'Edited at A');
+
+    // Now HQ's edit is the newer one: it stays, and the clinic's older edit is kept as the loser.
+    await hq.pool.query(`UPDATE provider SET name = 'HQ again', changed_by = 1, date_changed = '2034-01-01 00:00:00' WHERE uuid = ?`, [uuid]);
+    await a.pool.query(`UPDATE provider SET name = 'A again', changed_by = 1, date_changed = '2033-01-01 00:00:00' WHERE uuid = ?`, [uuid]);
+    assert.equal(await applyFromA('provider', uuid), 'superseded');
+    const [kept] = await queryRows<{ name: string }>(hq.pool, 'SELECT name FROM provider WHERE uuid = ?', [uuid]);
+    assert.equal(kept.name, 'HQ again');
+    const conflicts = await queryRows<{ winner: string; remote_version: string }>(hq.pool, 'SELECT winner, remote_version FROM atomsync_conflict WHERE uuid = ? ORDER BY id', [uuid]);
+    assert.equal(conflicts.length, 2);
+    assert.equal(conflicts[1].winner, 'local');
+    assert.equal(JSON.parse(conflicts[1].remote_version).name, 'A again');
+  });
+
+  test('a patient aggregate: names, addresses and identifiers in one transaction; voids propagate', async () => {
+    const [{ uuid }] = await queryRows<{ uuid: string }>(a.pool, `SELECT p.uuid FROM person p JOIN patient t ON t.patient_id = p.person_id LIMIT 1`);
+    await applyFromA('patient', uuid);
+    for (const t of ['person_name', 'person_address', 'patient_identifier']) {
+      const atA = Number((await queryRows<{ n: number }>(a.pool, `SELECT COUNT(*) AS n FROM ${t} x JOIN person p ON p.person_id = x.${t === 'patient_identifier' ? 'patient_id' : 'person_id'} WHERE p.uuid = ?`, [uuid]))[0].n);
+      const atHq = await count(`SELECT COUNT(*) AS n FROM ${t} x JOIN person p ON p.person_id = x.${t === 'patient_identifier' ? 'patient_id' : 'person_id'} WHERE p.uuid = ?`, [uuid]);
+      assert.equal(atHq, atA, t);
+    }
+    await a.pool.query(`UPDATE patient t JOIN person p ON p.person_id = t.patient_id SET t.voided = 1, t.voided_by = 1, t.date_voided = '2035-01-01 00:00:00', t.void_reason = 'duplicate' WHERE p.uuid = ?`, [uuid]);
+    assert.equal(await applyFromA('patient', uuid), 'applied');
+    assert.equal(await count(`SELECT COUNT(*) AS n FROM patient t JOIN person p ON p.person_id = t.patient_id WHERE p.uuid = ? AND t.voided = 1 AND t.void_reason = 'duplicate'`, [uuid]), 1);
+  });
+
+  test('DELETED removes the row, or voids it when other rows still point at it', async () => {
+    const lone = crypto.randomUUID();
+    await a.pool.query(`INSERT INTO location (name, creator, date_created, uuid) VALUES ('lone', 1, UTC_TIMESTAMP(), ?)`, [lone]);
+    await applyFromA('location', lone);
+    assert.equal(await sink.remove(ev('location', lone, 'DELETED')), 'deleted');
+    assert.equal(await count('SELECT COUNT(*) AS n FROM location WHERE uuid = ?', [lone]), 0);
+    assert.equal(await sink.remove(ev('location', lone, 'DELETED')), 'absent', 'deleting twice is harmless');
+    const [{ uuid: used }] = await queryRows<{ uuid: string }>(hq.pool, `SELECT l.uuid FROM location l JOIN obs o ON o.location_id = l.location_id LIMIT 1`)
+      .then((r) => (r.length ? r : queryRows<{ uuid: string }>(hq.pool, `SELECT l.uuid FROM location l JOIN patient_identifier i ON i.location_id = l.location_id LIMIT 1`)));
+    assert.equal(await sink.remove(ev('location', used, 'DELETED')), 'voided');
+    assert.equal(await count('SELECT COUNT(*) AS n FROM location WHERE uuid = ? AND retired = 1', [used]), 1);
+  });
+
+  test('bad values are refused with a clear error; SQL-looking text is stored verbatim', async () => {
+    const [{ uuid }] = await queryRows<{ uuid: string }>(a.pool, `SELECT uuid FROM encounter_type LIMIT 1`);
+    const r = await rep('encountertype', uuid);
+    const long = { ...r, name: 'x'.repeat(51) };
+    await assert.rejects(sink.apply(ev('encountertype', uuid), toRowTree(RESOURCES.encountertype, long, uuid), long),
+      (e: unknown) => e instanceof InvalidResourceError && /encounter_type\.name is too long: 51 characters, the column holds 50/.test(e.message));
+    assert.throws(() => toRowTree(RESOURCES.encountertype, { ...r, auditInfo: { ...(r.auditInfo as object), dateCreated: 'yesterday' } }, uuid),
+      /not a valid OpenMRS datetime/);
+    assert.throws(() => toRowTree(RESOURCES.encountertype, r, crypto.randomUUID()), /not the one requested/);
+    assert.throws(() => toRowTree(RESOURCES.encountertype, { ...r, uuid: 'nope' }, 'nope'), /uuid is not a uuid/);
+    const evil = { ...r, description: `'); DROP TABLE encounter_type; --` };
+    await sink.apply(ev('encountertype', uuid), toRowTree(RESOURCES.encountertype, evil, uuid), evil);
+    const [row] = await queryRows<{ description: string }>(hq.pool, 'SELECT description FROM encounter_type WHERE uuid = ?', [uuid]);
+    assert.equal(row.description, evil.description);
+  });
+
+  test('audit users this database does not have map to the stand-in user', async () => {
+    const [{ uuid }] = await queryRows<{ uuid: string }>(a.pool, `SELECT uuid FROM visit_type LIMIT 1`);
+    const r = await rep('visittype', uuid);
+    const stranger = { ...r, auditInfo: { ...(r.auditInfo as object), creator: { uuid: crypto.randomUUID(), display: 'someone' } } };
+    await sink.apply(ev('visittype', uuid), toRowTree(RESOURCES.visittype, stranger, uuid), stranger);
+    assert.equal(await count('SELECT COUNT(*) AS n FROM visit_type WHERE uuid = ? AND creator = 1', [uuid]), 1);
+  });
+});
