@@ -50,3 +50,9 @@ ensure_services() {
   ensure_redis
   log "MariaDB and Redis answer on 127.0.0.1"
 }
+
+# Run directly (npm run demo does): make sure both answer, or fail saying which does not.
+if [ "${BASH_SOURCE[0]}" = "$0" ]; then
+  set -euo pipefail
+  ensure_services
+fi

@@ -4,10 +4,11 @@ import type { Command, Io } from './args.ts';
 import { UsageError, formatHelp, parseCommand } from './args.ts';
 import { migrateCommand } from './migrate-command.ts';
 import { seedCommand } from './seed-command.ts';
+import { demoCommand } from './demo-command.ts';
 import { publishCommand } from '../../publisher/cli.ts';
 import { failedCommand, subscribeCommand, verifyCommand } from '../../subscriber/cli.ts';
 
-const COMMANDS: Command[] = [migrateCommand, seedCommand, publishCommand, subscribeCommand, failedCommand, verifyCommand];
+const COMMANDS: Command[] = [demoCommand, migrateCommand, seedCommand, publishCommand, subscribeCommand, failedCommand, verifyCommand];
 
 function topHelp(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length)) + 2;
