@@ -1,0 +1,155 @@
+// Pure parts of the subscriber: no network, no database.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { RESOURCES } from '../shared/resources.ts';
+import { ForbiddenLinkError, HttpStatusError, FetchError, InvalidResourceError, isRetryable } from '../subscriber/errors.ts';
+import { retryDelayMs } from '../subscriber/event-processor.ts';
+import { FeedSource } from '../subscriber/feed-source.ts';
+import { backoffMs, redact, retryAfterSeconds } from '../subscriber/http-client.ts';
+import { KeyedMutex, Limiter, mapLimit } from '../subscriber/limit.ts';
+import { parseResourcePath } from '../subscriber/resource-fetcher.ts';
+import { contentHash, referencesOf, toRowTree, versionOf } from '../subscriber/row-tree.ts';
+
+test('a feed URL gives its marker key, page 1 and credentials, and keeps links on its own origin', () => {
+  const s = new FeedSource('http://hq:s%3Acret@clinic-a:8081/openmrs/ws/atomfeed/patient/recent');
+  assert.equal(s.key, 'http://clinic-a:8081/openmrs/ws/atomfeed/patient/recent');
+  assert.equal(s.firstPageUrl, 'http://clinic-a:8081/openmrs/ws/atomfeed/patient/1');
+  assert.equal(s.authorization, `Basic ${Buffer.from('hq:s:cret').toString('base64')}`);
+  assert.equal(s.resolve('/openmrs/ws/rest/v1/patient/x?v=full'), 'http://clinic-a:8081/openmrs/ws/rest/v1/patient/x?v=full');
+  assert.equal(s.resolve('http://clinic-a:8081/openmrs/ws/atomfeed/patient/2'), 'http://clinic-a:8081/openmrs/ws/atomfeed/patient/2');
+  for (const evil of ['http://evil.example/x', 'http://clinic-a:9999/x', 'https://clinic-a:8081/x', '//evil.example/x', 'http://u:p@clinic-a:8081/x', 'file:///etc/passwd']) {
+    assert.throws(() => s.resolve(evil), ForbiddenLinkError, evil);
+  }
+  const allowed = new FeedSource('http://clinic-a:8081/openmrs/ws/atomfeed/all/recent', { allowedOrigins: ['http://rest-host:80'], defaultCredentials: 'erp:x' });
+  assert.equal(allowed.resolve('http://rest-host/x'), 'http://rest-host/x');
+  assert.equal(allowed.authorization, `Basic ${Buffer.from('erp:x').toString('base64')}`);
+  assert.throws(() => new FeedSource('ftp://x/openmrs/ws/atomfeed/all/recent'), /http or https/);
+  assert.throws(() => new FeedSource('http://x/openmrs/ws/atomfeed/all/3'), /must end in/);
+  assert.throws(() => new FeedSource('not a url'), /not a URL/);
+});
+
+test('credentials never appear in redacted URLs', () => {
+  assert.equal(redact('http://hq:secret@a:1/p?q=1'), 'http://a:1/p?q=1');
+  assert.equal(redact('::'), '(unparseable URL)');
+});
+
+test('entry content paths name a resource and a uuid, or nothing', () => {
+  assert.deepEqual(parseResourcePath('/openmrs/ws/rest/v1/obs/8D4A4488-C2CC-11DE-8D13-0010C6DFFD0F?v=full'), {
+    resource: 'obs', uuid: '8d4a4488-c2cc-11de-8d13-0010c6dffd0f',
+  });
+  assert.equal(parseResourcePath('/openmrs/ws/rest/v1/obs/not-a-uuid'), null);
+  assert.equal(parseResourcePath('/etc/passwd'), null);
+  assert.equal(parseResourcePath('/openmrs/ws/rest/v1/obs/8d4a4488-c2cc-11de-8d13-0010c6dffd0f/extra'), null);
+});
+
+test('retry delays grow exponentially, stay jittered within bounds, and honour Retry-After', () => {
+  const policy = { maxAttempts: 8, baseDelayMs: 1000, maxDelayMs: 60_000 };
+  for (let attempt = 1; attempt <= 12; attempt++) {
+    const bound = Math.min(60_000, 1000 * 2 ** (attempt - 1));
+    for (const r of [0, 0.5, 0.999]) {
+      const d = retryDelayMs(attempt, policy, () => r);
+      assert.ok(d >= bound / 2 && d <= bound, `attempt ${attempt}: ${d} within [${bound / 2}, ${bound}]`);
+    }
+  }
+  assert.equal(backoffMs(3, 100, 10_000, () => 0.999), 799);
+  assert.equal(backoffMs(30, 100, 10_000, () => 0.5), 5000);
+  assert.equal(retryAfterSeconds('7'), 7);
+  assert.equal(retryAfterSeconds(new Date(Date.now() + 5000).toUTCString()) !== undefined, true);
+  assert.equal(retryAfterSeconds('soon'), undefined);
+});
+
+test('whether an error is retried is decided by its class', () => {
+  assert.equal(isRetryable(new FetchError('x', 'u', 503)), true);
+  assert.equal(isRetryable(new HttpStatusError('x', 'u', 404)), true);
+  assert.equal(isRetryable(new HttpStatusError('x', 'u', 401)), false);
+  assert.equal(isRetryable(new InvalidResourceError('x', 'obs', 'u')), false);
+  assert.equal(isRetryable(new ForbiddenLinkError('u', [])), false);
+  assert.equal(isRetryable(new Error('deadlock')), true);
+});
+
+test('KeyedMutex runs one key in order and different keys together', async () => {
+  const m = new KeyedMutex();
+  const log: string[] = [];
+  const step = (k: string, i: number, ms: number) => m.run(k, async () => {
+    log.push(`${k}${i}+`);
+    await new Promise((r) => setTimeout(r, ms));
+    log.push(`${k}${i}-`);
+    if (i === 1 && k === 'a') throw new Error('boom');
+  });
+  await Promise.allSettled([step('a', 1, 30), step('a', 2, 1), step('b', 1, 5)]);
+  assert.ok(log.indexOf('a1-') < log.indexOf('a2+'), 'a2 waits for a1 even though a1 failed');
+  assert.ok(log.indexOf('b1+') < log.indexOf('a1-'), 'b runs alongside a');
+});
+
+test('Limiter and mapLimit bound concurrency and keep results in order', async () => {
+  let active = 0;
+  let peak = 0;
+  const out = await mapLimit([5, 1, 3, 2, 4], 2, async (ms) => {
+    peak = Math.max(peak, ++active);
+    await new Promise((r) => setTimeout(r, ms));
+    active--;
+    return ms * 10;
+  });
+  assert.deepEqual(out, [50, 10, 30, 20, 40]);
+  assert.equal(peak, 2);
+  const lim = new Limiter(1);
+  const order: number[] = [];
+  await Promise.all([1, 2, 3].map((i) => lim.run(async () => void order.push(i))));
+  assert.deepEqual(order, [1, 2, 3]);
+  assert.throws(() => new Limiter(0), /at least 1/);
+});
+
+const encounter = (providers: unknown[], changed = '2024-01-02T03:04:05.000+0000') => ({
+  uuid: '11111111-1111-4111-8111-111111111111',
+  encounterDatetime: '2024-01-01T10:00:00.000+0000',
+  encounterType: { uuid: '22222222-2222-4222-8222-222222222222' },
+  patient: { uuid: '33333333-3333-4333-8333-333333333333' },
+  location: null,
+  visit: '44444444-4444-4444-8444-444444444444',
+  encounterProviders: providers,
+  voided: false,
+  auditInfo: { creator: { uuid: '55555555-5555-4555-8555-555555555555' }, dateCreated: '2024-01-01T10:00:00.000+0000', dateChanged: changed },
+});
+const provider = (n: number) => ({
+  uuid: `6666666${n}-6666-4666-8666-666666666666`,
+  provider: { uuid: `7777777${n}-7777-4777-8777-777777777777` },
+  encounterRole: { uuid: '88888888-8888-4888-8888-888888888888' },
+  voided: false,
+  auditInfo: { dateCreated: '2024-01-01T10:00:00.000+0000', dateVoided: n === 2 ? '2025-06-01T00:00:00.000+0000' : null },
+});
+
+test('a representation becomes rows: references by uuid, owned rows kept, version is the latest audit date', () => {
+  const tree = toRowTree(RESOURCES.encounter, encounter([provider(1), provider(2)]), '11111111-1111-4111-8111-111111111111');
+  assert.equal(tree.values.encounter_datetime, '2024-01-01 10:00:00');
+  assert.deepEqual(tree.refs.visit_id, { resource: 'visit', uuid: '44444444-4444-4444-8444-444444444444' });
+  assert.equal(tree.refs.location_id, null);
+  assert.equal(tree.parts[0].rows.length, 2);
+  assert.equal(versionOf(tree), '2025-06-01 00:00:00.000', 'a voided provider row is the newest change');
+  const refs = referencesOf(tree, { resource: 'encounter', uuid: tree.uuid! }).map((r) => r.resource).sort();
+  assert.deepEqual(refs, ['encounterrole', 'encountertype', 'patient', 'provider', 'provider', 'visit']);
+});
+
+test('the content hash ignores the order of owned rows and audit users, and sees every value', () => {
+  const u = '11111111-1111-4111-8111-111111111111';
+  const h = (rep: object) => contentHash(toRowTree(RESOURCES.encounter, rep, u));
+  const base = h(encounter([provider(1), provider(2)]));
+  assert.equal(h(encounter([provider(2), provider(1)])), base);
+  const otherCreator = encounter([provider(1), provider(2)]);
+  otherCreator.auditInfo.creator = { uuid: '99999999-9999-4999-8999-999999999999' };
+  assert.equal(h(otherCreator), base);
+  assert.notEqual(h(encounter([provider(1)])), base);
+  assert.notEqual(h(encounter([provider(1), provider(2)], '2024-01-03T00:00:00.000+0000')), base);
+  assert.notEqual(h({ ...encounter([provider(1), provider(2)]), voided: true }), base);
+});
+
+test('malformed representations are refused with the reason', () => {
+  const u = '11111111-1111-4111-8111-111111111111';
+  const bad = (patch: object, re: RegExp) =>
+    assert.throws(() => toRowTree(RESOURCES.encounter, { ...encounter([]), ...patch }, u), (e: unknown) => e instanceof InvalidResourceError && re.test(e.message));
+  bad({ patient: null }, /patient is required/);
+  bad({ patient: { uuid: 'DROP TABLE' } }, /does not hold a uuid/);
+  bad({ encounterDatetime: '31/12/2024' }, /not a valid OpenMRS datetime/);
+  bad({ encounterProviders: 'all of them' }, /not a list of objects/);
+  bad({ encounterProviders: [provider(1), provider(1)] }, /lists a uuid twice/);
+  assert.throws(() => toRowTree(RESOURCES.encounter, [1, 2], u), /not a JSON object/);
+});
