@@ -34,6 +34,7 @@ export const subscribeCommand: Command = {
     { name: 'retry-base-ms', type: 'string', default: String(RETRY_DEFAULTS.baseDelayMs), arg: 'MS', help: 'first retry delay; doubles per attempt with jitter' },
     { name: 'retry-max-ms', type: 'string', default: String(RETRY_DEFAULTS.maxDelayMs), arg: 'MS', help: 'longest retry delay' },
     { name: 'queue', type: 'string', arg: 'NAME', help: 'BullMQ queue name (default atomsync-retry-{node id})' },
+    { name: 'audit-user-id', type: 'string', env: 'ATOMSYNC_AUDIT_USER_ID', default: '1', arg: 'N', help: 'local users.user_id recorded as creator/changer when the origin\'s user is unknown here' },
     LOG_LEVEL_OPT,
   ],
   notes:
@@ -59,6 +60,7 @@ export const subscribeCommand: Command = {
           maxDelayMs: intArg(args, 'retry-max-ms', 1, 86_400_000),
         },
         queueName: args.queue as string | undefined,
+        auditUserId: intArg(args, 'audit-user-id', 1, 2_147_483_647),
         http: { headersTimeoutMs: timeout, bodyTimeoutMs: timeout },
       },
       log,

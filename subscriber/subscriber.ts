@@ -1,6 +1,6 @@
 // A running subscriber: one reader per feed, the event processor, the retry
 // queue. run() until stop(); once() catches up, retries what it can and returns.
-import { openPool } from '../shared/db.ts';
+import { openPool, queryRows } from '../shared/db.ts';
 import type { Pool } from '../shared/db.ts';
 import type { Logger } from '../shared/logger.ts';
 import { readMeta } from '../shared/schema/migrate.ts';
@@ -41,6 +41,8 @@ export interface SubscriberOptions {
   retryConcurrency?: number;
   http?: HttpClientOptions;
   dbConnections?: number;
+  /** Local user (users.user_id) that stands in for audit users this database does not have. */
+  auditUserId?: number;
   /** Builds the sink; HQ's MySQL mirror by default. */
   sink?: (pool: Pool, log: Logger) => Promise<Sink>;
 }
@@ -91,7 +93,9 @@ export class Subscriber {
     this.nodeId = meta.node_id;
     const identity = { 'x-atomsync-subscriber': this.nodeId };
     this.http = new HttpClient({ userAgent: `atomsync-subscriber/${this.nodeId}`, ...this.o.http }, this.log.child({ part: 'http' }));
-    const sink = this.o.sink ? await this.o.sink(this.pool, this.log) : await MysqlSink.create(this.pool, this.log.child({ part: 'sink' }));
+    const sink = this.o.sink
+      ? await this.o.sink(this.pool, this.log)
+      : await MysqlSink.create(this.pool, this.log.child({ part: 'sink' }), { fallbackUserId: await this.auditUser() });
     const fetcher = new ResourceFetcher(this.http, new Limiter(this.o.fetchConcurrency ?? SUBSCRIBER_DEFAULTS.fetchConcurrency), identity);
     const applier = new Applier(sink, fetcher, this.log.child({ part: 'applier' }));
     this.inbox = new Inbox(this.pool);
@@ -118,6 +122,13 @@ export class Subscriber {
       await this.queue.start();
     }
     this.log.info('subscriber started', { nodeId: this.nodeId, feeds: sources.map((s) => s.key), retryQueue: Boolean(this.queue) });
+  }
+
+  private async auditUser(): Promise<number> {
+    const id = this.o.auditUserId ?? 1;
+    const [row] = await queryRows<{ n: number }>(this.pool, 'SELECT COUNT(*) AS n FROM users WHERE user_id = ?', [id]);
+    if (Number(row.n) === 0) throw new Error(`--audit-user-id ${id} is not a user in the subscriber's database`);
+    return id;
   }
 
   /** Reads every feed until stop(). Each feed has its own loop, so one failing feed never holds up another. */

@@ -63,3 +63,30 @@ describe('topologies', { timeout: 300_000 }, () => {
     assert.equal(v.code, 0, v.out);
   });
 });
+
+describe('hostile references', { timeout: 120_000 }, () => {
+  let a: TestDb, hq: TestDb;
+  let pubA: Pub;
+  after(async () => {
+    killAll();
+    await Promise.all([a, hq].map((d) => d?.drop()));
+  });
+
+  test('a reference cycle is refused with a clear error, parked, and the rest still flows', async () => {
+    [a, hq] = await Promise.all([freshDatabase('cyc_a'), freshDatabase('cyc_hq')]);
+    await migrate(a.pool, 'field-a');
+    await migrate(hq.pool, 'hq');
+    const [one, two] = [crypto.randomUUID(), crypto.randomUUID()];
+    await a.pool.query(`INSERT INTO location (name, creator, date_created, uuid) VALUES ('one', 1, UTC_TIMESTAMP(), ?), ('two', 1, UTC_TIMESTAMP(), ?)`, [one, two]);
+    await a.pool.query(`UPDATE location l JOIN location p ON p.uuid = ? SET l.parent_location = p.location_id WHERE l.uuid = ?`, [two, one]);
+    await a.pool.query(`UPDATE location l JOIN location p ON p.uuid = ? SET l.parent_location = p.location_id WHERE l.uuid = ?`, [one, two]);
+    await a.pool.query(`INSERT INTO location (name, creator, date_created, uuid) VALUES ('fine', 1, UTC_TIMESTAMP(), UUID())`);
+    pubA = await startPublisher(a.url);
+    const r = await run(['subscribe', '--once', '--db', hq.url, '--node-id', 'hq', '--feed', `http://hq:hq-secret@127.0.0.1:${pubA.port}/openmrs/ws/atomfeed/all/recent`]);
+    assert.equal(r.code, 0, r.out);
+    assert.match(r.out, /2 dead letters/);
+    const list = await run(['failed', 'list', '--db', hq.url]);
+    assert.match(list.out, /ReferenceCycleError: reference cycle: location\/\S+ -> location\/\S+ -> location\/\S+/);
+    assert.equal(Number((await queryRows<{ n: number }>(hq.pool, `SELECT COUNT(*) AS n FROM location WHERE name = 'fine'`))[0].n), 1);
+  });
+});

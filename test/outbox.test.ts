@@ -249,3 +249,22 @@ test('collapseBatch keeps one event per resource at its first place, CREATED win
   );
   assert.equal(out[0].changedAt, '2026-01-01 00:00:03.000');
 });
+
+test('on a database that already has the OpenMRS tables, migrate adds only the sync parts', async () => {
+  const { OPENMRS_TABLES } = await import('../shared/schema/openmrs-core.ts');
+  const { SYNC_TABLES } = await import('../shared/schema/sync-tables.ts');
+  const db = await freshDatabase('existing');
+  try {
+    for (const t of OPENMRS_TABLES) await db.pool.query(t.ddl);
+    await db.pool.query(`SET FOREIGN_KEY_CHECKS = 0`);
+    await db.pool.query(`INSERT INTO users (user_id, system_id, person_id, creator, date_created, uuid) VALUES (7, 'daemon', 1, 7, UTC_TIMESTAMP(), UUID())`);
+    const report = await migrate(db.pool, 'site-x');
+    const created = report.changes.filter((c) => c.startsWith('created table')).map((c) => c.slice('created table '.length));
+    assert.deepEqual(created.sort(), SYNC_TABLES.map((t) => t.table).sort());
+    assert.ok(report.changes.some((c) => c.startsWith('created trigger atomsync_obs_ai')));
+    assert.ok(!report.changes.some((c) => c.startsWith('added key') || c === 'created admin user'), 'their keys and users are left alone');
+    assert.deepEqual((await migrate(db.pool, 'site-x')).changes, []);
+  } finally {
+    await db.drop();
+  }
+});
