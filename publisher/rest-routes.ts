@@ -6,10 +6,31 @@ import type { Pool } from '../shared/db.ts';
 import { isResourceName, resourceDef } from '../shared/resources.ts';
 import { baseUrlOf } from './feed-routes.ts';
 import { badRequest, notFound } from './http-errors.ts';
-import { loadRepresentation } from '../shared/representation.ts';
+import { loadRepresentation, loadRepresentations } from '../shared/representation.ts';
+
+/** Most resources one list request may ask for. */
+export const MAX_BATCH_UUIDS = 200;
 
 export function restRoutes(o: { pool: Pool; publicUrl?: string }): Router {
   const router = Router();
+  // GET {REST_PATH}/{resource}?uuids=a,b,c&v=full: several resources in one request, as
+  // OpenMRS lists answer ({results: [...]}). Unknown uuids are left out, not errors: the
+  // subscriber asks for each missing one on its own and gets its 404 there.
+  router.get(`${REST_PATH}/:resource`, async (req: Request, res: Response) => {
+    const resource = String(req.params.resource);
+    if (!isResourceName(resource)) throw notFound(`no resource named "${resource.slice(0, 64)}"`);
+    const raw = req.query.uuids;
+    if (typeof raw !== 'string' || raw === '') throw badRequest('list requests need uuids=uuid1,uuid2,...');
+    const uuids = [...new Set(raw.split(',').map((u) => u.trim().toLowerCase()))];
+    if (uuids.length > MAX_BATCH_UUIDS) throw badRequest(`at most ${MAX_BATCH_UUIDS} uuids per request`);
+    const bad = uuids.find((u) => !UUID_PATTERN.test(u));
+    if (bad !== undefined) throw badRequest(`"${bad.slice(0, 64)}" is not a uuid`);
+    const v = req.query.v;
+    if (v !== undefined && v !== 'full' && v !== 'default') throw badRequest('v must be "full" or "default"');
+    const reps = await loadRepresentations(o.pool, resourceDef(resource), uuids, baseUrlOf(req, o.publicUrl));
+    res.set('Cache-Control', 'private, no-cache');
+    res.json({ results: uuids.map((u) => reps.get(u)).filter(Boolean) });
+  });
   router.get(`${REST_PATH}/:resource/:uuid`, async (req: Request, res: Response) => {
     const resource = String(req.params.resource);
     const uuid = String(req.params.uuid);

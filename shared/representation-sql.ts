@@ -40,6 +40,8 @@ export interface TableQuery {
   parentIndex: number;
   /** One `?`: the resource's uuid. Rows come ordered by key. */
   sql: string;
+  /** One `?`: a list of uuids (for mysql2's query(), which expands arrays). */
+  batchSql: string;
   fields: FieldColumn[];
   refs: RefColumn[];
   /** creator, changedBy (with changeAudit), voidedBy or retiredBy. */
@@ -158,11 +160,10 @@ function compileTable(def: ResourceDef, path: Part[], parentIndex: number): Tabl
   );
   if (spec.changeAudit) select.push(`${SELF}.${AUDIT_COLUMNS.dateChanged.column} AS ${COL.changed}`);
 
-  const sql =
-    `SELECT ${select.join(',\n  ')}\nFROM ${from}` +
-    (joins.length ? `\n  ${joins.join('\n  ')}` : '') +
-    `\nWHERE ${where}\nORDER BY ${SELF}.${spec.key}`;
-  return { spec, path, part, parentIndex, sql, fields, refs, users, hasDisplay: Boolean(displaySql) };
+  const head = `SELECT ${select.join(',\n  ')}\nFROM ${from}` + (joins.length ? `\n  ${joins.join('\n  ')}` : '');
+  const sql = `${head}\nWHERE ${where}\nORDER BY ${SELF}.${spec.key}`;
+  const batchSql = `${head}\nWHERE ${uuidExpr} IN (?)\nORDER BY ${SELF}.${spec.key}`;
+  return { spec, path, part, parentIndex, sql, batchSql, fields, refs, users, hasDisplay: Boolean(displaySql) };
 }
 
 const cache = new WeakMap<ResourceDef, CompiledRepresentation>();

@@ -45,10 +45,38 @@ export async function loadRepresentation(
   return assemble(def, tables, results, baseUrl);
 }
 
+/**
+ * Representations of many resources of one kind at once: one query per table for all of
+ * them. Unknown uuids are simply absent from the result.
+ */
+export async function loadRepresentations(
+  pool: Pool | PoolConnection,
+  def: ResourceDef,
+  uuids: string[],
+  baseUrl = '',
+): Promise<Map<string, Representation>> {
+  if (uuids.length === 0) return new Map();
+  const { tables } = compileRepresentation(def);
+  const results = await Promise.all(
+    tables.map(async (t) => {
+      const [rows] = await pool.query<RowDataPacket[]>(t.batchSql, [uuids]);
+      return rows as Row[];
+    }),
+  );
+  const out = new Map<string, Representation>();
+  for (const rep of assembleAll(def, tables, results, baseUrl)) out.set(String(rep.uuid).toLowerCase(), rep);
+  return out;
+}
+
 /** Nests part rows under their owners; tables come parents first, so owners always exist by then. */
 export function assemble(def: ResourceDef, tables: TableQuery[], results: Row[][], baseUrl: string): Representation {
+  return assembleAll(def, tables, results, baseUrl)[0];
+}
+
+/** Like assemble, for results holding several resources: one representation per root row. */
+export function assembleAll(def: ResourceDef, tables: TableQuery[], results: Row[][], baseUrl: string): Representation[] {
   const byKey = tables.map(() => new Map<string, Representation>());
-  let root: Representation | undefined;
+  const roots: Representation[] = [];
   tables.forEach((t, i) => {
     for (const row of results[i]) {
       const owner = t.parentIndex < 0 ? undefined : byKey[t.parentIndex].get(String(row[COL.parent]));
@@ -56,7 +84,7 @@ export function assemble(def: ResourceDef, tables: TableQuery[], results: Row[][
       const obj = renderRow(t, row, baseUrl, owner);
       byKey[i].set(String(row[COL.key]), obj);
       if (!t.part) {
-        root ??= obj;
+        roots.push(obj);
         obj.links = [selfLink(baseUrl, def.name, String(obj.uuid))];
       } else if (t.part.many) {
         (owner![t.part.prop] as Representation[]).push(obj);
@@ -66,7 +94,7 @@ export function assemble(def: ResourceDef, tables: TableQuery[], results: Row[][
       obj.resourceVersion = RESOURCE_VERSION;
     }
   });
-  return root!;
+  return roots;
 }
 
 function renderRow(t: TableQuery, row: Row, baseUrl: string, owner: Representation | undefined): Representation {

@@ -27,7 +27,7 @@ export const subscribeCommand: Command = {
     { name: 'allow-origin', type: 'string', multiple: true, arg: 'URL', help: 'another origin feed links may point to (default: only the feed\'s own)' },
     { name: 'once', type: 'boolean', help: 'catch up on every feed, retry what can be, then exit (0 even if events are parked)' },
     { name: 'poll-ms', type: 'string', env: 'ATOMSYNC_POLL_MS', default: String(SUBSCRIBER_DEFAULTS.pollMs), arg: 'MS', help: 'pause between polls of a caught-up feed' },
-    { name: 'entry-concurrency', type: 'string', default: String(SUBSCRIBER_DEFAULTS.entryConcurrency), arg: 'N', help: 'entries of one page applied at once' },
+    { name: 'entry-batch', type: 'string', default: String(SUBSCRIBER_DEFAULTS.entryBatch), arg: 'N', help: 'entries applied together in one transaction (a longer page is sliced)' },
     { name: 'fetch-concurrency', type: 'string', default: String(SUBSCRIBER_DEFAULTS.fetchConcurrency), arg: 'N', help: 'resource requests in flight at once, all feeds together' },
     { name: 'timeout-ms', type: 'string', default: '15000', arg: 'MS', help: 'time allowed for a response to start, and between body chunks' },
     { name: 'max-attempts', type: 'string', env: 'ATOMSYNC_MAX_ATTEMPTS', default: String(RETRY_DEFAULTS.maxAttempts), arg: 'N', help: 'attempts before an event becomes a dead letter' },
@@ -52,7 +52,7 @@ export const subscribeCommand: Command = {
         feeds: args.feed as string[],
         feedOptions: { defaultCredentials: args.credentials as string | undefined, allowedOrigins: args['allow-origin'] as string[] | undefined },
         pollMs: intArg(args, 'poll-ms', 10, 3_600_000),
-        entryConcurrency: intArg(args, 'entry-concurrency', 1, 1000),
+        entryBatch: intArg(args, 'entry-batch', 1, 10_000),
         fetchConcurrency: intArg(args, 'fetch-concurrency', 1, 1000),
         retry: {
           maxAttempts: intArg(args, 'max-attempts', 1, 1000),

@@ -8,6 +8,7 @@ import type { ParsedEntry } from '../shared/feed-types.ts';
 import type { Logger } from '../shared/logger.ts';
 import { isResourceName } from '../shared/resources.ts';
 import type { Applier } from './applier.ts';
+import type { BatchApplier } from './batch-applier.ts';
 import { isRetryable } from './errors.ts';
 import type { FeedSource } from './feed-source.ts';
 import { backoffMs } from './http-client.ts';
@@ -50,6 +51,7 @@ export class EventProcessor {
     private readonly nodeId: string,
     private readonly sink: Sink,
     private readonly applier: Applier,
+    private readonly batch: BatchApplier,
     private readonly inbox: Inbox,
     private readonly policy: RetryPolicy,
     private readonly log: Logger,
@@ -73,7 +75,11 @@ export class EventProcessor {
     };
   }
 
-  async processEntry(entry: ParsedEntry, source: FeedSource): Promise<EntryOutcome> {
+  /**
+   * Sorts out an entry that announces no event we can apply (an echo, a resource this sink
+   * does not take, nothing to fetch). Returns its outcome, or the event to apply.
+   */
+  private async screen(entry: ParsedEntry, source: FeedSource): Promise<EntryOutcome | InboxEvent> {
     if (entry.origin === this.nodeId) return this.count('echo');
     const ev = this.toEvent(entry, source);
     if ('invalid' in ev) {
@@ -93,6 +99,13 @@ export class EventProcessor {
       return this.count('dead');
     }
     if (!this.sink.accepts(ev.resource)) return this.count('skipped');
+    return ev;
+  }
+
+  /** One entry on its own (the page path below is the fast one). */
+  async processEntry(entry: ParsedEntry, source: FeedSource): Promise<EntryOutcome> {
+    const ev = await this.screen(entry, source);
+    if (typeof ev === 'string') return ev;
     const joined = await this.inbox.join(ev);
     if (joined !== null) {
       this.onParked(joined, 0);
@@ -101,15 +114,58 @@ export class EventProcessor {
     try {
       return this.applied(await this.applier.apply(this.sinkEvent(ev), source, ev.contentPath));
     } catch (err) {
-      const dead = !isRetryable(err) || this.policy.maxAttempts <= 1;
-      const delayMs = retryDelayMs(1, this.policy);
-      const id = await this.inbox.park(ev, describe(err), { dead, delayMs });
-      this.log.warn(dead ? 'event is a dead letter' : 'event parked for retry', {
-        feed: source.key, entry: ev.entryId, resource: ev.resource, uuid: ev.uuid, error: describe(err),
-      });
-      if (!dead) this.onParked(id, delayMs);
-      return this.count(dead ? 'dead' : 'parked');
+      return this.parkFailed(ev, err, source);
     }
+  }
+
+  /**
+   * A page of entries, in feed order. Several events for one resource become one (the
+   * resource is fetched in its current state anyway, and the last action decides); a
+   * resource already waiting in the inbox takes the new event into its row; the rest is
+   * applied as a batch. Every entry ends applied, skipped or recorded in the inbox.
+   */
+  async processPage(entries: ParsedEntry[], source: FeedSource): Promise<EntryOutcome[]> {
+    const outcomes: EntryOutcome[] = [];
+    const latest = new Map<string, InboxEvent>();
+    for (const entry of entries) {
+      const ev = await this.screen(entry, source);
+      if (typeof ev === 'string') outcomes.push(ev);
+      else {
+        const key = `${ev.resource}/${ev.uuid}`;
+        if (latest.has(key)) outcomes.push('joined'); // superseded by a later event on this page
+        latest.delete(key); // re-inserted last, so the map keeps feed order of last occurrences
+        latest.set(key, ev);
+      }
+    }
+    const events = [...latest.values()];
+    const waiting = await this.inbox.waiting(events);
+    const ready: InboxEvent[] = [];
+    for (const ev of events) {
+      if (!waiting.has(`${ev.resource}/${ev.uuid}`)) {
+        ready.push(ev);
+        continue;
+      }
+      const id = await this.inbox.join(ev);
+      if (id !== null) this.onParked(id, 0);
+      outcomes.push('joined');
+    }
+    const results = await this.batch.apply(ready.map((ev) => ({ ev: this.sinkEvent(ev), contentPath: ev.contentPath })), source);
+    for (let i = 0; i < ready.length; i++) {
+      const r = results[i];
+      outcomes.push('ok' in r ? this.applied(r.ok) : await this.parkFailed(ready[i], r.error, source));
+    }
+    return outcomes;
+  }
+
+  private async parkFailed(ev: InboxEvent, err: unknown, source: FeedSource): Promise<EntryOutcome> {
+    const dead = !isRetryable(err) || this.policy.maxAttempts <= 1;
+    const delayMs = retryDelayMs(1, this.policy);
+    const id = await this.inbox.park(ev, describe(err), { dead, delayMs });
+    this.log.warn(dead ? 'event is a dead letter' : 'event parked for retry', {
+      feed: source.key, entry: ev.entryId, resource: ev.resource, uuid: ev.uuid, error: describe(err),
+    });
+    if (!dead) this.onParked(id, delayMs);
+    return this.count(dead ? 'dead' : 'parked');
   }
 
   /** One retry of an inbox row. Returns its new state. */

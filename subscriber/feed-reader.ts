@@ -9,12 +9,11 @@ import type { Logger } from '../shared/logger.ts';
 import type { EventProcessor } from './event-processor.ts';
 import type { FeedSource } from './feed-source.ts';
 import type { HttpClient } from './http-client.ts';
-import { mapLimit } from './limit.ts';
 import type { Marker, MarkerStore } from './marker-store.ts';
 
 export interface FeedReaderOptions {
-  /** Entries of one page processed at once. */
-  entryConcurrency: number;
+  /** Entries applied together as one batch (a page larger than this is sliced). */
+  entryBatch: number;
   /** Pages read in one pass before yielding (keeps one busy feed from starving shutdown). */
   maxPagesPerPass?: number;
   /** Header identifying this subscriber to the publisher. */
@@ -92,17 +91,10 @@ export class FeedReader {
     const next = page.links[Rel.nextArchive] ? this.source.resolve(page.links[Rel.nextArchive]) : null;
     const last = page.entries[page.entries.length - 1];
     if (last) this.lag.newestPosition = Math.max(this.lag.newestPosition, last.position ?? 0);
-    // Different resources run concurrently; the events of one resource run in feed order,
-    // so a CREATED that fails cannot be parked after the DELETED that followed it.
-    const byResource = new Map<string, ParsedEntry[]>();
-    for (const e of fresh) {
-      const group = byResource.get(e.contentPath);
-      if (group) group.push(e);
-      else byResource.set(e.contentPath, [e]);
+    // The page goes as one batch; a large page is cut into slices of entryBatch, in order.
+    for (let i = 0; i < fresh.length; i += this.o.entryBatch) {
+      await this.processor.processPage(fresh.slice(i, i + this.o.entryBatch), this.source);
     }
-    await mapLimit([...byResource.values()], this.o.entryConcurrency, async (group) => {
-      for (const e of group) await this.processor.processEntry(e, this.source);
-    });
     if (last && (fresh.length > 0 || next !== marker?.nextPageUrl || pageUrl !== marker?.lastPageUrl)) {
       await this.markers.advance(this.source.key, {
         lastEntryId: last.id,

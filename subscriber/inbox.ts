@@ -73,6 +73,17 @@ export class Inbox {
     return row ? Number(row.id) : null;
   }
 
+  /** Which of these resources have a row waiting (as "resource/uuid" keys). */
+  async waiting(keys: Array<{ resource: string; uuid: string }>): Promise<Set<string>> {
+    if (keys.length === 0) return new Set();
+    const rows = await queryRows<{ resource: string; uuid: string }>(
+      this.pool,
+      'SELECT resource, uuid FROM atomsync_inbox WHERE (resource, uuid) IN (?)',
+      [keys.map((k) => [k.resource, k.uuid])],
+    );
+    return new Set(rows.map((r) => `${r.resource}/${r.uuid}`));
+  }
+
   async get(id: number): Promise<InboxRow | null> {
     const rows = await queryRows<InboxRow>(this.pool, `SELECT ${COLS} FROM atomsync_inbox WHERE id = ?`, [id]);
     return rows.length ? norm(rows[0]) : null;

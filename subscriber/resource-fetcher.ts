@@ -1,14 +1,19 @@
 // Fetches one resource's representation from the feed's own origin.
 import { REST_PATH, UUID_PATTERN } from '../shared/constants.ts';
 import type { ResourceName } from '../shared/resources.ts';
-import { InvalidResourceError } from './errors.ts';
+import { HttpStatusError, InvalidResourceError } from './errors.ts';
 import type { FeedSource } from './feed-source.ts';
 import type { HttpClient } from './http-client.ts';
 import type { Limiter } from './limit.ts';
 
 export const MAX_RESOURCE_BYTES = 2 * 1024 * 1024;
+/** Resources asked for in one list request (the publisher accepts up to 200). */
+export const BATCH_SIZE = 100;
 
 export class ResourceFetcher {
+  /** Origins that answered a list request with an error: a plain atomfeed publisher. Asked one by one from then on. */
+  private readonly noBatch = new Set<string>();
+
   constructor(
     private readonly http: HttpClient,
     private readonly limiter: Limiter,
@@ -33,6 +38,55 @@ export class ResourceFetcher {
       throw new InvalidResourceError(`${resource} ${uuid}: the response is not a JSON object`, resource, uuid);
     }
     return rep as Record<string, unknown>;
+  }
+
+  async fetchMany(source: FeedSource, resource: ResourceName, uuids: string[]): Promise<Map<string, Record<string, unknown>>> {
+    const out = new Map<string, Record<string, unknown>>();
+    if (uuids.length === 0) return out;
+    if (this.noBatch.has(source.origin)) {
+      await Promise.all(
+        uuids.map(async (u) => {
+          try {
+            out.set(u, await this.fetch(source, resource, u));
+          } catch {
+            // Left out: the caller asks for it alone and gets the reason there.
+          }
+        }),
+      );
+      return out;
+    }
+    for (let i = 0; i < uuids.length; i += BATCH_SIZE) {
+      const chunk = uuids.slice(i, i + BATCH_SIZE);
+      const url = source.resolve(`${REST_PATH}/${resource}?v=full&uuids=${chunk.join(',')}`);
+      let body: string;
+      try {
+        const res = await this.limiter.run(() =>
+          this.http.get(url, { authorization: source.authorization, accept: 'application/json', maxBytes: this.maxBytes * 4, headers: this.headers }),
+        );
+        if (res.notModified) throw new Error('unexpected 304 for a resource list');
+        body = res.body;
+      } catch (err) {
+        if (err instanceof HttpStatusError && (err.status === 400 || err.status === 404 || err.status === 405)) {
+          this.noBatch.add(source.origin);
+          return this.fetchMany(source, resource, uuids);
+        }
+        throw err;
+      }
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(body);
+      } catch {
+        throw new InvalidResourceError(`${resource} list: the response is not JSON`, resource, chunk[0]);
+      }
+      const results = (parsed as { results?: unknown }).results;
+      if (!Array.isArray(results)) throw new InvalidResourceError(`${resource} list: the response has no results list`, resource, chunk[0]);
+      const wanted = new Set(chunk);
+      for (const r of results) {
+        const u = typeof r === 'object' && r !== null && typeof (r as { uuid?: unknown }).uuid === 'string' ? (r as { uuid: string }).uuid.toLowerCase() : null;
+        if (u && wanted.has(u)) out.set(u, r as Record<string, unknown>);
+      }
+    }
+    return out;
   }
 }
 

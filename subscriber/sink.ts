@@ -26,6 +26,13 @@ export type ApplyOutcome =
   | 'absent'
   | 'skipped';
 
+/** A resource ready to store: its event, its rows, the representation as received. */
+export interface SinkItem {
+  ev: SinkEvent;
+  tree: RowNode;
+  rep: Record<string, unknown>;
+}
+
 export interface Sink {
   /** Resources this sink stores. Events for others move the marker on without a fetch. */
   accepts(resource: ResourceName): boolean;
@@ -38,4 +45,11 @@ export interface Sink {
   apply(ev: SinkEvent, tree: RowNode, rep: Record<string, unknown>): Promise<ApplyOutcome>;
   /** The resource was deleted at its origin. */
   remove(ev: SinkEvent): Promise<ApplyOutcome>;
+  /** Optional, for speed: which of these references are present (as "resource/uuid" keys). */
+  hasMany?(refs: RefValue[]): Promise<Set<string>>;
+  /**
+   * Optional, for speed: stores many resources together, references before the resources
+   * that need them. All or nothing: on error the subscriber applies them one by one.
+   */
+  applyBatch?(items: SinkItem[]): Promise<ApplyOutcome[]>;
 }

@@ -5,6 +5,7 @@ import type { Pool } from '../shared/db.ts';
 import type { Logger } from '../shared/logger.ts';
 import { readMeta } from '../shared/schema/migrate.ts';
 import { Applier } from './applier.ts';
+import { BatchApplier } from './batch-applier.ts';
 import { EventProcessor, RETRY_DEFAULTS } from './event-processor.ts';
 import type { RetryPolicy } from './event-processor.ts';
 import { FeedReader } from './feed-reader.ts';
@@ -32,8 +33,8 @@ export interface SubscriberOptions {
   pollMs?: number;
   /** Longest wait after a feed error (the wait doubles from pollMs up to this). */
   maxFeedBackoffMs?: number;
-  /** Entries of a page processed at once (per feed). */
-  entryConcurrency?: number;
+  /** Entries applied together as one batch, in one transaction (per feed). */
+  entryBatch?: number;
   /** Resource GETs in flight at once (all feeds together). */
   fetchConcurrency?: number;
   retry?: Partial<RetryPolicy>;
@@ -50,7 +51,7 @@ export interface SubscriberOptions {
 export const SUBSCRIBER_DEFAULTS = {
   pollMs: 1_000,
   maxFeedBackoffMs: 60_000,
-  entryConcurrency: 16,
+  entryBatch: 200,
   fetchConcurrency: 32,
   dbConnections: 24,
 } as const;
@@ -98,14 +99,15 @@ export class Subscriber {
       : await MysqlSink.create(this.pool, this.log.child({ part: 'sink' }), { fallbackUserId: await this.auditUser() });
     const fetcher = new ResourceFetcher(this.http, new Limiter(this.o.fetchConcurrency ?? SUBSCRIBER_DEFAULTS.fetchConcurrency), identity);
     const applier = new Applier(sink, fetcher, this.log.child({ part: 'applier' }));
+    const batch = new BatchApplier(sink, fetcher, applier, this.log.child({ part: 'batch' }));
     this.inbox = new Inbox(this.pool);
     const policy = { ...RETRY_DEFAULTS, ...this.o.retry };
-    this.processor = new EventProcessor(this.nodeId, sink, applier, this.inbox, policy, this.log.child({ part: 'events' }));
+    this.processor = new EventProcessor(this.nodeId, sink, applier, batch, this.inbox, policy, this.log.child({ part: 'events' }));
     const markers = new MarkerStore(this.pool);
     this.readers = sources.map(
       (s) =>
         new FeedReader(s, this.http, markers, this.processor, this.log.child({ feed: s.key }), {
-          entryConcurrency: this.o.entryConcurrency ?? SUBSCRIBER_DEFAULTS.entryConcurrency,
+          entryBatch: this.o.entryBatch ?? SUBSCRIBER_DEFAULTS.entryBatch,
           maxPagesPerPass: 20,
           headers: identity,
         }),

@@ -84,14 +84,15 @@ export function tableQuery(def: ResourceDef, spec: TableSpec, path: Part[]): str
     WHERE ${uuidExpr} > ?${owned} ORDER BY ${uuidExpr} LIMIT ?`;
 }
 
-/** Streams (uuid, hash) of a table in uuid order, a page at a time. */
+/** Streams (uuid, hash) of a table in uuid order, a page at a time, asking for the next page while this one is compared. */
 async function* rowsOf(pool: Pool, sql: string, pageRows: number): AsyncGenerator<{ u: string; h: string }> {
-  let after = '';
+  const page = (after: string) => queryRows<{ u: string; h: string }>(pool, sql, [after, pageRows]);
+  let pending = page('');
   for (;;) {
-    const rows = await queryRows<{ u: string; h: string }>(pool, sql, [after, pageRows]);
+    const rows = await pending;
+    if (rows.length === pageRows) pending = page(rows[rows.length - 1].u);
     for (const r of rows) yield { u: r.u.toLowerCase(), h: r.h };
     if (rows.length < pageRows) return;
-    after = rows[rows.length - 1].u;
   }
 }
 

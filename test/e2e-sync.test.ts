@@ -219,7 +219,7 @@ describe('sync end to end: two clinics and HQ', { timeout: 600_000 }, () => {
       await migrate(hq2.pool, 'hq2');
       const order = ['obs', 'encounter', 'visit', ...CATEGORIES.filter((c) => !['obs', 'encounter', 'visit'].includes(c)).reverse()];
       const feeds = [pubA, pubB].flatMap((p) => order.flatMap((c) => ['--feed', feedOf(p, c, 'hq2:hq2-secret')]));
-      const r = await run(['subscribe', '--once', '--db', hq2.url, '--node-id', 'hq2', ...feeds, '--entry-concurrency', '4']);
+      const r = await run(['subscribe', '--once', '--db', hq2.url, '--node-id', 'hq2', ...feeds, '--entry-batch', '7']);
       assert.equal(r.code, 0, r.out);
       assert.match(r.out, /0 waiting for a retry, 0 dead letters/);
       await assertConverged(hq2.url);

@@ -7,15 +7,28 @@ import type { ResourceDef, ResourceName } from '../../shared/resources.ts';
 
 type Q = Pool | PoolConnection;
 
+/** Where a resource's root key and uuid are found (patient: its person carries the uuid). */
+function lookup(def: ResourceDef): { from: string; key: string; uuid: string } {
+  const r = def.root;
+  if (r.uuidColumn) return { from: `${r.table} r`, key: `r.${r.key}`, uuid: `r.${r.uuidColumn}` };
+  const p = r.parts.find((x) => x.prop === def.uuidFromPart)!;
+  return { from: `${r.table} r JOIN ${p.spec.table} u ON u.${p.parentKeyColumn} = r.${r.key}`, key: `r.${r.key}`, uuid: `u.${p.spec.uuidColumn}` };
+}
+
 /** SQL selecting the root key of a resource by its uuid, through the unique uuid index. */
 export function keyByUuidSql(def: ResourceDef): string {
-  const r = def.root;
-  if (r.uuidColumn) return `SELECT r.${r.key} AS k FROM ${r.table} r WHERE r.${r.uuidColumn} = ?`;
-  const p = r.parts.find((x) => x.prop === def.uuidFromPart)!;
-  return `SELECT r.${r.key} AS k FROM ${r.table} r JOIN ${p.spec.table} u ON u.${p.parentKeyColumn} = r.${r.key} WHERE u.${p.spec.uuidColumn} = ?`;
+  const l = lookup(def);
+  return `SELECT ${l.key} AS k FROM ${l.from} WHERE ${l.uuid} = ?`;
 }
 
 const SQL = new Map<ResourceName, string>(Object.values(RESOURCES).map((d) => [d.name, keyByUuidSql(d)]));
+/** The same lookup for a list of uuids (mysql2's query() expands the list). */
+const MANY_SQL = new Map<ResourceName, string>(
+  Object.values(RESOURCES).map((d) => {
+    const l = lookup(d);
+    return [d.name, `SELECT ${l.key} AS k, ${l.uuid} AS u FROM ${l.from} WHERE ${l.uuid} IN (?)`];
+  }),
+);
 
 export class KeyResolver {
   /**
@@ -39,6 +52,27 @@ export class KeyResolver {
     if (this.cache.size >= this.maxCached) this.cache.clear();
     this.cache.set(ck, k);
     return k;
+  }
+
+  /** Keys of those uuids that exist locally, in one query per call. */
+  async localKeys(q: Q, resource: ResourceName, uuids: string[]): Promise<Map<string, number>> {
+    const out = new Map<string, number>();
+    const ask: string[] = [];
+    for (const u of uuids) {
+      const hit = this.cache.get(`${resource}/${u}`);
+      if (hit !== undefined) out.set(u, hit);
+      else ask.push(u);
+    }
+    if (ask.length === 0) return out;
+    const rows = await queryRows<{ k: number; u: string }>(q, MANY_SQL.get(resource)!, [ask]);
+    for (const r of rows) {
+      const u = r.u.toLowerCase();
+      const k = Number(r.k);
+      out.set(u, k);
+      if (this.cache.size >= this.maxCached) this.cache.clear();
+      this.cache.set(`${resource}/${u}`, k);
+    }
+    return out;
   }
 
   forget(resource: ResourceName, uuid: string): void {

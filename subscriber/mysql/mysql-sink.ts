@@ -11,7 +11,7 @@ import type { ResourceName } from '../../shared/resources.ts';
 import { LIFECYCLE_COLUMNS } from '../../shared/rest-format.ts';
 import { contentHash, toRowTree, versionOf } from '../row-tree.ts';
 import type { RefValue, RowNode } from '../row-tree.ts';
-import type { ApplyOutcome, Sink, SinkEvent } from '../sink.ts';
+import type { ApplyOutcome, Sink, SinkEvent, SinkItem } from '../sink.ts';
 import { loadColumnInfo } from './column-info.ts';
 import { KeyResolver, UserMapper } from './key-resolver.ts';
 import { TreeWriter } from './tree-writer.ts';
@@ -56,48 +56,111 @@ export class MysqlSink implements Sink {
     return (await this.keys.localKey(this.pool, ref.resource, ref.uuid)) !== null;
   }
 
+  async hasMany(refs: RefValue[]): Promise<Set<string>> {
+    const found = new Set<string>();
+    const byResource = new Map<ResourceName, string[]>();
+    for (const r of refs) byResource.set(r.resource, [...(byResource.get(r.resource) ?? []), r.uuid]);
+    await Promise.all(
+      [...byResource].map(async ([resource, uuids]) => {
+        for (const u of (await this.keys.localKeys(this.pool, resource, uuids)).keys()) found.add(`${resource}/${u}`);
+      }),
+    );
+    return found;
+  }
+
   async apply(ev: SinkEvent, tree: RowNode, rep: Record<string, unknown>): Promise<ApplyOutcome> {
+    return this.transaction(ev.origin, (conn) => this.applyInTx(conn, { ev, tree, rep }));
+  }
+
+  /**
+   * Applies many resources in one transaction, in the order given (references first).
+   * Resources new to this database (the bulk of a catch-up) are written straight away; those
+   * that exist take the careful path with version and conflict checks. If anything fails the
+   * whole batch rolls back and the caller applies the items one by one.
+   */
+  async applyBatch(items: SinkItem[]): Promise<ApplyOutcome[]> {
+    if (items.length === 0) return [];
+    try {
+      return await this.transaction(items[0].ev.origin, async (conn) => {
+        const existing = new Set<string>();
+        const byResource = new Map<ResourceName, string[]>();
+        for (const it of items) byResource.set(it.ev.resource, [...(byResource.get(it.ev.resource) ?? []), it.ev.uuid]);
+        for (const [resource, uuids] of byResource) {
+          for (const u of (await this.keys.localKeys(conn, resource, uuids)).keys()) existing.add(`${resource}/${u}`);
+        }
+        let origin = items[0].ev.origin;
+        const outcomes: ApplyOutcome[] = [];
+        const states: unknown[][] = [];
+        for (const it of items) {
+          if (it.ev.origin !== origin) {
+            origin = it.ev.origin;
+            await conn.query(`SET ${ORIGIN_SESSION_VAR} = ?`, [origin]);
+          }
+          if (existing.has(`${it.ev.resource}/${it.ev.uuid}`)) {
+            outcomes.push(await this.applyInTx(conn, it));
+            continue;
+          }
+          await this.writer.write(conn, RESOURCES[it.ev.resource], it.tree);
+          states.push([it.ev.resource, it.ev.uuid, contentHash(it.tree), versionOf(it.tree), it.ev.origin]);
+          outcomes.push('applied');
+        }
+        if (states.length > 0) {
+          await conn.query(
+            `INSERT INTO atomsync_sync_state (resource, uuid, hash, version, origin) VALUES ?
+             ON DUPLICATE KEY UPDATE hash = VALUES(hash), version = VALUES(version), origin = VALUES(origin)`,
+            [states],
+          );
+        }
+        return outcomes;
+      });
+    } catch (err) {
+      this.keys.clear(); // keys read inside the rolled-back transaction may name rows that are gone
+      throw err;
+    }
+  }
+
+  /** The careful path: compares with the local state, keeps the newer, records conflicts. */
+  private async applyInTx(conn: PoolConnection, it: SinkItem): Promise<ApplyOutcome> {
+    const { ev, tree, rep } = it;
     const def = RESOURCES[ev.resource];
     const incomingHash = contentHash(tree);
     const incomingVersion = versionOf(tree);
-    return this.transaction(ev.origin, async (conn) => {
-      // Locks the local row (when there is one), so two applies of one resource queue up.
-      const key = await this.keys.localKey(conn, ev.resource, ev.uuid, true);
-      const state = await queryRows<{ hash: string; version: string | null }>(
-        conn,
-        'SELECT hash, version FROM atomsync_sync_state WHERE resource = ? AND uuid = ? FOR UPDATE',
-        [ev.resource, ev.uuid],
-      );
-      const synced = state[0];
-      let outcome: ApplyOutcome = 'applied';
-      if (key !== null) {
-        const localRep = await loadRepresentation(conn, def, ev.uuid);
-        const localTree = localRep ? toRowTree(def, localRep, ev.uuid) : null;
-        const localHash = localTree ? contentHash(localTree) : null;
-        if (localHash === incomingHash) {
-          if (!synced || synced.hash !== incomingHash) await this.saveState(conn, ev, incomingHash, incomingVersion);
-          return 'unchanged';
-        }
-        const localVersion = localTree ? versionOf(localTree) : null;
-        const localChanged = !synced || synced.hash !== localHash;
-        const remoteChanged = !synced || synced.hash !== incomingHash;
-        if (incomingVersion !== null && localVersion !== null && incomingVersion < localVersion) {
-          await conn.query(
-            `INSERT INTO atomsync_superseded (resource, uuid, feed_url, entry_id, incoming_version, local_version) VALUES (?, ?, ?, ?, ?, ?)`,
-            [ev.resource, ev.uuid, ev.feedUrl, ev.entryId, incomingVersion, localVersion],
-          );
-          if (localChanged && remoteChanged) await this.saveConflict(conn, ev, 'local', localRep, rep);
-          return 'superseded';
-        }
-        if (localChanged && remoteChanged) {
-          await this.saveConflict(conn, ev, 'remote', localRep, rep);
-          outcome = 'conflict-remote-won';
-        }
+    // Locks the local row (when there is one), so two applies of one resource queue up.
+    const key = await this.keys.localKey(conn, ev.resource, ev.uuid, true);
+    const state = await queryRows<{ hash: string; version: string | null }>(
+      conn,
+      'SELECT hash, version FROM atomsync_sync_state WHERE resource = ? AND uuid = ? FOR UPDATE',
+      [ev.resource, ev.uuid],
+    );
+    const synced = state[0];
+    let outcome: ApplyOutcome = 'applied';
+    if (key !== null) {
+      const localRep = await loadRepresentation(conn, def, ev.uuid);
+      const localTree = localRep ? toRowTree(def, localRep, ev.uuid) : null;
+      const localHash = localTree ? contentHash(localTree) : null;
+      if (localHash === incomingHash) {
+        if (!synced || synced.hash !== incomingHash) await this.saveState(conn, ev, incomingHash, incomingVersion);
+        return 'unchanged';
       }
-      await this.writer.write(conn, def, tree);
-      await this.saveState(conn, ev, incomingHash, incomingVersion);
-      return outcome;
-    });
+      const localVersion = localTree ? versionOf(localTree) : null;
+      const localChanged = !synced || synced.hash !== localHash;
+      const remoteChanged = !synced || synced.hash !== incomingHash;
+      if (incomingVersion !== null && localVersion !== null && incomingVersion < localVersion) {
+        await conn.query(
+          `INSERT INTO atomsync_superseded (resource, uuid, feed_url, entry_id, incoming_version, local_version) VALUES (?, ?, ?, ?, ?, ?)`,
+          [ev.resource, ev.uuid, ev.feedUrl, ev.entryId, incomingVersion, localVersion],
+        );
+        if (localChanged && remoteChanged) await this.saveConflict(conn, ev, 'local', localRep, rep);
+        return 'superseded';
+      }
+      if (localChanged && remoteChanged) {
+        await this.saveConflict(conn, ev, 'remote', localRep, rep);
+        outcome = 'conflict-remote-won';
+      }
+    }
+    await this.writer.write(conn, def, tree);
+    await this.saveState(conn, ev, incomingHash, incomingVersion);
+    return outcome;
   }
 
   async remove(ev: SinkEvent): Promise<ApplyOutcome> {

@@ -1,0 +1,169 @@
+// Applies a page of events together, which is what makes catch-up fast: the
+// resources are fetched in one list request per kind, missing references are
+// found for the whole page with one query per kind and fetched the same way,
+// everything is ordered references-first and written in one transaction.
+// Whatever does not fit this path (a 404, a bad representation, a cycle, a
+// transaction that fails) falls back to the one-by-one Applier, which knows how
+// to fail well: the caller parks what it cannot apply.
+import type { Logger } from '../shared/logger.ts';
+import { RESOURCES } from '../shared/resources.ts';
+import type { ResourceName } from '../shared/resources.ts';
+import type { Applier, ApplyResult } from './applier.ts';
+import type { FeedSource } from './feed-source.ts';
+import type { ResourceFetcher } from './resource-fetcher.ts';
+import { referencesOf, toRowTree } from './row-tree.ts';
+import type { RefValue } from './row-tree.ts';
+import type { Sink, SinkEvent, SinkItem } from './sink.ts';
+
+export interface BatchEvent {
+  ev: SinkEvent;
+  contentPath: string;
+}
+
+export type BatchOutcome = { ok: ApplyResult } | { error: unknown };
+
+/** Rounds of "fetch what is still missing" before the rest is left to the one-by-one path. */
+const MAX_ROUNDS = 16;
+
+const keyOf = (r: { resource: string; uuid: string }) => `${r.resource}/${r.uuid}`;
+
+interface Node extends SinkItem {
+  refs: RefValue[];
+  /** Part of the page (not a dependency fetched for it). */
+  own: boolean;
+}
+
+export class BatchApplier {
+  constructor(
+    private readonly sink: Sink,
+    private readonly fetcher: ResourceFetcher,
+    private readonly single: Applier,
+    private readonly log: Logger,
+  ) {}
+
+  /** One outcome per event, in the order given. Never throws for a bad event. */
+  async apply(events: BatchEvent[], source: FeedSource): Promise<BatchOutcome[]> {
+    const outcomes = new Array<BatchOutcome | undefined>(events.length);
+    const fallback = new Set<number>();
+    const nodes = new Map<string, Node>();
+    let dependencies = 0;
+
+    if (!this.sink.applyBatch || !this.sink.hasMany) {
+      return Promise.all(events.map((e) => this.one(e, source)));
+    }
+    // 1. The page's own resources, one list request per kind.
+    const wanted = new Map<ResourceName, number[]>();
+    events.forEach((e, i) => {
+      if (e.ev.action === 'DELETED') fallback.add(i); // deletes are rare: the careful path handles them
+      else wanted.set(e.ev.resource, [...(wanted.get(e.ev.resource) ?? []), i]);
+    });
+    try {
+      await Promise.all(
+        [...wanted].map(async ([resource, idx]) => {
+          const reps = await this.fetcher.fetchMany(source, resource, idx.map((i) => events[i].ev.uuid));
+          for (const i of idx) {
+            const rep = reps.get(events[i].ev.uuid);
+            if (!rep) {
+              fallback.add(i); // absent: asked alone, it will say why (a 404, most likely)
+              continue;
+            }
+            try {
+              const tree = toRowTree(RESOURCES[resource], rep, events[i].ev.uuid);
+              nodes.set(keyOf(events[i].ev), { ev: events[i].ev, tree, rep, own: true, refs: referencesOf(tree, events[i].ev) });
+            } catch (err) {
+              outcomes[i] = { error: err };
+            }
+          }
+        }),
+      );
+      // 2. Missing references for the whole page, round by round.
+      const unavailable = new Set<string>();
+      for (let round = 0; round < MAX_ROUNDS; round++) {
+        const needed = new Map<string, RefValue>();
+        for (const n of nodes.values()) {
+          for (const r of n.refs) if (this.sink.accepts(r.resource) && !nodes.has(keyOf(r)) && !unavailable.has(keyOf(r))) needed.set(keyOf(r), r);
+        }
+        if (needed.size === 0) break;
+        const present = await this.sink.hasMany([...needed.values()]);
+        const missing = [...needed.values()].filter((r) => !present.has(keyOf(r)));
+        if (missing.length === 0) break;
+        const byResource = new Map<ResourceName, string[]>();
+        for (const r of missing) byResource.set(r.resource, [...(byResource.get(r.resource) ?? []), r.uuid]);
+        await Promise.all(
+          [...byResource].map(async ([resource, uuids]) => {
+            const reps = await this.fetcher.fetchMany(source, resource, uuids);
+            for (const u of uuids) {
+              const rep = reps.get(u);
+              const ref = { resource, uuid: u };
+              if (!rep) {
+                unavailable.add(keyOf(ref));
+                continue;
+              }
+              try {
+                const tree = toRowTree(RESOURCES[resource], rep, u);
+                const ev: SinkEvent = { ...events[0].ev, resource, uuid: u, action: 'UPDATED', entryId: `${events[0].ev.entryId} (dependency)` };
+                nodes.set(keyOf(ref), { ev, tree, rep, own: false, refs: referencesOf(tree, ref) });
+              } catch {
+                unavailable.add(keyOf(ref));
+              }
+            }
+          }),
+        );
+      }
+      // 3. References first. Whatever depends on something unavailable, or sits in a cycle,
+      //    leaves the batch for the one-by-one path, which reports it properly.
+      const ordered = this.order(nodes, unavailable);
+      const applied = await this.sink.applyBatch(ordered);
+      const byKey = new Map(ordered.map((n, i) => [keyOf(n.ev), applied[i]]));
+      dependencies = ordered.filter((n) => !n.own).length;
+      events.forEach((e, i) => {
+        if (outcomes[i] || fallback.has(i)) return;
+        const o = byKey.get(keyOf(e.ev));
+        if (o) outcomes[i] = { ok: { outcome: o, dependencies: 0 } };
+        else fallback.add(i);
+      });
+    } catch (err) {
+      // The whole batch failed (a transaction error, a publisher gone mid-page): one by one instead.
+      this.log.debug('batch failed; applying one by one', { events: events.length, error: err as Error });
+      events.forEach((_, i) => {
+        if (!outcomes[i]) fallback.add(i);
+      });
+    }
+    for (const i of fallback) outcomes[i] = await this.one(events[i], source);
+    const first = outcomes.findIndex((o) => o && 'ok' in o);
+    if (first >= 0 && dependencies > 0) (outcomes[first] as { ok: ApplyResult }).ok.dependencies = dependencies;
+    return outcomes as BatchOutcome[];
+  }
+
+  private async one(e: BatchEvent, source: FeedSource): Promise<BatchOutcome> {
+    try {
+      return { ok: await this.single.apply(e.ev, source, e.contentPath) };
+    } catch (err) {
+      return { error: err };
+    }
+  }
+
+  /** Depth-first topological order; nodes on a cycle or above an unavailable reference are left out. */
+  private order(nodes: Map<string, Node>, unavailable: Set<string>): Node[] {
+    const out: Node[] = [];
+    const state = new Map<string, 'visiting' | 'done' | 'bad'>();
+    const visit = (key: string): boolean => {
+      const s = state.get(key);
+      if (s === 'done') return true;
+      if (s === 'bad' || s === 'visiting') return false;
+      const n = nodes.get(key)!;
+      state.set(key, 'visiting');
+      let ok = true;
+      for (const r of n.refs) {
+        const k = keyOf(r);
+        if (unavailable.has(k)) ok = false;
+        else if (nodes.has(k) && !visit(k)) ok = false;
+      }
+      state.set(key, ok ? 'done' : 'bad');
+      if (ok) out.push(n);
+      return ok;
+    };
+    for (const k of nodes.keys()) visit(k);
+    return out;
+  }
+}
