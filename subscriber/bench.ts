@@ -16,13 +16,13 @@ import { dropDatabase, ensureDatabase, openPool } from '../shared/db.ts';
 import type { Pool } from '../shared/db.ts';
 import { migrate } from '../shared/schema/migrate.ts';
 import { seedNode } from '../shared/seed/index.ts';
-import { dumpAndLoad } from './bench/baseline-copy.ts';
-import { catchUp, startPublisher, waitForHq } from './bench/catch-up.ts';
+import { CopyFailedError, dumpAndLoad, MissingToolError } from './bench/baseline-copy.ts';
+import { catchUp, ChildExitedError, PhaseTimeoutError, startPublisher, waitForHq } from './bench/catch-up.ts';
 import { Children } from './bench/children.ts';
 import { Cleanup } from './bench/cleanup.ts';
 import { conflictCount, countTables, eventCount, hqProgress, SYNCED_TABLES, serverVersion } from './bench/db-figures.ts';
 import { liveLatency } from './bench/live-latency.ts';
-import { HELP, parseOptions } from './bench/options.ts';
+import { BenchUsageError, HELP, parseOptions } from './bench/options.ts';
 import type { BenchOptions } from './bench/options.ts';
 import { findPid, MACHINE, ProcMonitor } from './bench/proc-stats.ts';
 import { Progress } from './bench/progress.ts';
@@ -72,6 +72,7 @@ async function seedClinic(pool: Pool, patients: number, progress: Progress) {
 /** Removes the retry queue's keys (BullMQ's default prefix) once the subscriber is gone. */
 async function dropQueue(redisUrl: string, queue: string): Promise<void> {
   const redis = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  redis.on('error', () => undefined); // a failed connect rejects connect(), which the clean-up reports
   try {
     await redis.connect();
     let cursor = '0';
@@ -103,6 +104,20 @@ function processFigures(monitor: ProcMonitor, from: number, to: number, units: n
     out[OTHER] = { cpuS: round(otherS, 2), cpuPct: Math.round((100 * otherS) / Math.max(0.001, (to - from) / 1000)), peakCpuPct: null, maxRssKb: null, cpuMsPerUnit: perUnit(otherS) };
   }
   return out;
+}
+
+/** A look at the machine for 2 s before the run: a busy machine or database server makes every figure doubtful. */
+async function atRest(monitor: ProcMonitor): Promise<BenchResult['background']> {
+  const from = monitor.mark();
+  await sleep(2000);
+  const to = monitor.mark();
+  const machine = monitor.window(MACHINE, from, to);
+  const mariadbd = monitor.window('mariadbd', from, to);
+  return {
+    machinePct: machine?.cpuPct ?? null,
+    mariadbdPct: mariadbd?.cpuPct ?? null,
+    quiet: (machine?.cpuPct ?? 0) < 25 && (mariadbd?.cpuPct ?? 0) < 10,
+  };
 }
 
 async function run(o: BenchOptions, cleanup: Cleanup, children: Children, logDir: string): Promise<BenchResult> {
@@ -143,16 +158,7 @@ async function run(o: BenchOptions, cleanup: Cleanup, children: Children, logDir
   monitor.watch('redis-server', findPid(['redis-server']));
   monitor.watch('bench', process.pid);
   monitor.start();
-  // A look at the machine at rest: a busy machine or database server makes every figure below doubtful.
-  const restFrom = monitor.mark();
-  await sleep(2000);
-  const restTo = monitor.mark();
-  const rest = { machine: monitor.window(MACHINE, restFrom, restTo), mariadbd: monitor.window('mariadbd', restFrom, restTo) };
-  const background = {
-    machinePct: rest.machine?.cpuPct ?? null,
-    mariadbdPct: rest.mariadbd?.cpuPct ?? null,
-    quiet: (rest.machine?.cpuPct ?? 0) < 25 && (rest.mariadbd?.cpuPct ?? 0) < 10,
-  };
+  const background = await atRest(monitor);
   if (!background.quiet) say(`WARNING: the machine is not at rest before the run (${background.machinePct}% busy, mariadbd ${background.mariadbdPct}%); figures will be disturbed`);
 
   await migrate(hq, 'hq');
@@ -220,7 +226,14 @@ async function run(o: BenchOptions, cleanup: Cleanup, children: Children, logDir
 }
 
 async function main(argv: string[]): Promise<number> {
-  const o = parseOptions(argv);
+  let o: ReturnType<typeof parseOptions>;
+  try {
+    o = parseOptions(argv);
+  } catch (err) {
+    if (!(err instanceof BenchUsageError)) throw err;
+    process.stderr.write(`${err.message}\nRun "npm run bench -- --help" for the options.\n`);
+    return 2;
+  }
   if (o === 'help') {
     say(HELP);
     return 0;
@@ -267,7 +280,9 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (err) => {
-    process.stderr.write(`bench failed: ${(err as Error).stack ?? err}\n`);
+    // The benchmark's own errors say what happened; anything else gets its stack.
+    const known = err instanceof ChildExitedError || err instanceof PhaseTimeoutError || err instanceof CopyFailedError || err instanceof MissingToolError;
+    process.stderr.write(`bench failed: ${known ? `${err.name}: ${err.message}` : ((err as Error).stack ?? err)}\n`);
     process.exitCode = 1;
   },
 );

@@ -61,49 +61,74 @@ export class FeedReader {
       }
       if (recent.links[Rel.via] && this.source.resolve(recent.links[Rel.via]) === marker.lastPageUrl) {
         result.pages++;
-        result.entries += await this.consume(recent, marker, this.source.recentUrl);
+        result.entries += await this.consume([{ page: recent, url: this.source.recentUrl }], marker);
         this.recentEtag = recent.etag;
         return { ...result, caughtUp: true };
       }
       url = marker.lastPageUrl; // that page has filled up since: finish it, then follow next-archive
     } else url = this.source.firstPageUrl;
 
+    // Archive pages are gathered until there are entryBatch entries to apply together; the
+    // next page is already being fetched while a batch is applied.
     const visited = new Set<string>();
+    let prefetched: ReturnType<FeedReader['fetch']> | null = null;
     for (;;) {
-      if (visited.has(url)) throw new FeedLoopError(`feed ${this.source.key}: next-archive leads back to ${url}`);
-      visited.add(url);
-      const page = await this.fetch(url, undefined);
-      if (page === 'not-modified') throw new Error('unexpected 304');
-      result.pages++;
-      result.entries += await this.consume(page, marker, url);
-      const next = page.links[Rel.nextArchive];
+      const group: Array<{ page: ParsedPage; url: string }> = [];
+      let gathered = 0;
+      let next: string | undefined;
+      for (;;) {
+        if (visited.has(url)) throw new FeedLoopError(`feed ${this.source.key}: next-archive leads back to ${url}`);
+        visited.add(url);
+        const page = await (prefetched ?? this.fetch(url, undefined));
+        prefetched = null;
+        if (page === 'not-modified') throw new Error('unexpected 304');
+        group.push({ page, url });
+        gathered += page.entries.length;
+        next = page.links[Rel.nextArchive];
+        if (!next) break;
+        url = this.source.resolve(next);
+        if (gathered >= this.o.entryBatch || shouldStop()) {
+          prefetched = this.fetch(url, undefined);
+          prefetched.catch(() => undefined); // awaited (and reported) on the next round, or dropped
+          break;
+        }
+      }
+      result.pages += group.length;
+      result.entries += await this.consume(group, marker);
       if (!next) return { ...result, caughtUp: true };
-      url = this.source.resolve(next);
       marker = await this.markers.get(this.source.key);
       if (shouldStop() || (this.o.maxPagesPerPass && result.pages >= this.o.maxPagesPerPass)) return result;
     }
   }
 
-  /** Processes the entries after the marker, then moves the marker to the end of the page. */
-  private async consume(page: ParsedPage & { etag?: string }, marker: Marker | null, url: string): Promise<number> {
-    const pageUrl = page.links[Rel.via] ? this.source.resolve(page.links[Rel.via]) : url;
-    const fresh = this.entriesAfter(page, marker, pageUrl);
-    const next = page.links[Rel.nextArchive] ? this.source.resolve(page.links[Rel.nextArchive]) : null;
-    const last = page.entries[page.entries.length - 1];
-    if (last) this.lag.newestPosition = Math.max(this.lag.newestPosition, last.position ?? 0);
-    // The page goes as one batch; a large page is cut into slices of entryBatch, in order.
+  /**
+   * Processes the entries after the marker on consecutive pages, then moves the marker to
+   * the end of the last page (and, when it is complete, to the page after it).
+   */
+  private async consume(group: Array<{ page: ParsedPage; url: string }>, marker: Marker | null): Promise<number> {
+    const fresh: ParsedEntry[] = [];
+    let lastPageUrl = '';
+    let lastEntry: ParsedEntry | undefined;
+    let next: string | null = null;
+    for (const { page, url } of group) {
+      lastPageUrl = page.links[Rel.via] ? this.source.resolve(page.links[Rel.via]) : url;
+      fresh.push(...this.entriesAfter(page, marker, lastPageUrl));
+      lastEntry = page.entries[page.entries.length - 1] ?? lastEntry;
+      next = page.links[Rel.nextArchive] ? this.source.resolve(page.links[Rel.nextArchive]) : null;
+    }
+    if (lastEntry) this.lag.newestPosition = Math.max(this.lag.newestPosition, lastEntry.position ?? 0);
     for (let i = 0; i < fresh.length; i += this.o.entryBatch) {
       await this.processor.processPage(fresh.slice(i, i + this.o.entryBatch), this.source);
     }
-    if (last && (fresh.length > 0 || next !== marker?.nextPageUrl || pageUrl !== marker?.lastPageUrl)) {
+    if (lastEntry && (fresh.length > 0 || next !== marker?.nextPageUrl || lastPageUrl !== marker?.lastPageUrl)) {
       await this.markers.advance(this.source.key, {
-        lastEntryId: last.id,
-        lastPageUrl: pageUrl,
-        lastPosition: last.position ?? null,
-        lastSeq: last.seq ?? null,
+        lastEntryId: lastEntry.id,
+        lastPageUrl,
+        lastPosition: lastEntry.position ?? null,
+        lastSeq: lastEntry.seq ?? null,
         nextPageUrl: next,
         consumed: fresh.length,
-        newestChangedAt: last.updated ?? null,
+        newestChangedAt: lastEntry.updated ?? null,
       });
     } else {
       await this.markers.recordPoll(this.source.key, null);

@@ -75,6 +75,12 @@ export class KeyResolver {
     return out;
   }
 
+  /** Records the key of a row just written (the transaction's failure clears the cache). */
+  remember(resource: ResourceName, uuid: string, key: number): void {
+    if (this.cache.size >= this.maxCached) this.cache.clear();
+    this.cache.set(`${resource}/${uuid}`, key);
+  }
+
   forget(resource: ResourceName, uuid: string): void {
     this.cache.delete(`${resource}/${uuid}`);
   }

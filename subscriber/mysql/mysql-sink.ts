@@ -27,7 +27,6 @@ export interface MysqlSinkOptions {
 
 const TRANSIENT_ERRNOS = new Set([1213, 1205]); // deadlock, lock wait timeout
 const FK_IN_USE = 1451;
-const FK_MISSING_PARENT = 1452;
 
 export class MysqlSink implements Sink {
   private readonly keys = new KeyResolver();
@@ -91,19 +90,38 @@ export class MysqlSink implements Sink {
         let origin = items[0].ev.origin;
         const outcomes: ApplyOutcome[] = [];
         const states: unknown[][] = [];
+        // New single-table resources queue up and go in one INSERT, until something needs them
+        // written first (a reference to one of them, another table, another origin).
+        let run: SinkItem[] = [];
+        const runKeys = new Set<string>();
+        const flush = async () => {
+          if (run.length === 0) return;
+          await this.writer.writeLeaves(conn, RESOURCES[run[0].ev.resource], run.map((r) => r.tree));
+          run = [];
+          runKeys.clear();
+        };
         for (const it of items) {
+          const key = `${it.ev.resource}/${it.ev.uuid}`;
+          const def = RESOURCES[it.ev.resource];
+          const leaf = !existing.has(key) && def.root.parts.length === 0 && def.root.uuidColumn !== undefined;
+          const needsRun = Object.values(it.tree.refs).some((r) => r && runKeys.has(`${r.resource}/${r.uuid}`));
+          if (!leaf || needsRun || it.ev.origin !== origin || (run.length > 0 && run[0].ev.resource !== it.ev.resource)) await flush();
           if (it.ev.origin !== origin) {
             origin = it.ev.origin;
             await conn.query(`SET ${ORIGIN_SESSION_VAR} = ?`, [origin]);
           }
-          if (existing.has(`${it.ev.resource}/${it.ev.uuid}`)) {
+          if (existing.has(key)) {
             outcomes.push(await this.applyInTx(conn, it));
             continue;
           }
-          await this.writer.write(conn, RESOURCES[it.ev.resource], it.tree);
+          if (leaf) {
+            run.push(it);
+            runKeys.add(key);
+          } else await this.writer.write(conn, def, it.tree);
           states.push([it.ev.resource, it.ev.uuid, contentHash(it.tree), versionOf(it.tree), it.ev.origin]);
           outcomes.push('applied');
         }
+        await flush();
         if (states.length > 0) {
           await conn.query(
             `INSERT INTO atomsync_sync_state (resource, uuid, hash, version, origin) VALUES ?
@@ -223,7 +241,7 @@ export class MysqlSink implements Sink {
         return out;
       } catch (err) {
         await conn.rollback().catch(() => undefined);
-        if ((err as { errno?: number }).errno === FK_MISSING_PARENT) this.keys.clear(); // a cached key may be stale
+        this.keys.clear(); // keys remembered inside the rolled-back transaction may name rows that are gone
         if (!TRANSIENT_ERRNOS.has((err as { errno?: number }).errno ?? 0) || i >= attempts) throw err;
         await new Promise((r) => setTimeout(r, Math.random() * 20 * i));
       } finally {

@@ -40,6 +40,8 @@ export class TreeWriter {
     }
     const rootKey = await this.writeRow(conn, tree, undefined, sharedKey);
     await this.writeManyParts(conn, tree, rootKey);
+    const uuid = tree.uuid ?? tree.parts.find((p) => !p.many)?.rows[0]?.uuid;
+    if (uuid) this.keys.remember(def.name, uuid, rootKey);
     return rootKey;
   }
 
@@ -69,7 +71,8 @@ export class TreeWriter {
     }
   }
 
-  private async writeRow(conn: PoolConnection, node: RowNode, parent: ParentKey | undefined, fixedKey: number | undefined): Promise<number> {
+  /** Column names and values of one row, references translated to local keys. */
+  private async columnsOf(conn: PoolConnection, node: RowNode, parent: ParentKey | undefined, fixedKey: number | undefined) {
     const spec = node.spec;
     const cols = this.columns.get(spec.table);
     const names: string[] = [];
@@ -96,10 +99,19 @@ export class TreeWriter {
     for (const [c, uuid] of Object.entries(node.users)) {
       put(c, c === 'creator' ? await this.users.requiredId(conn, uuid) : await this.users.localId(conn, uuid));
     }
+    return { names, values };
+  }
+
+  private upsertSql(spec: TableSpec, names: string[]): string {
     const updates = names.filter((c) => c !== spec.uuidColumn && c !== spec.key).map((c) => `${c} = VALUES(${c})`);
     updates.push(`${spec.key} = LAST_INSERT_ID(${spec.key})`); // makes insertId the row's key on update too
-    const sql = `INSERT INTO ${spec.table} (${names.join(', ')}) VALUES (?) ON DUPLICATE KEY UPDATE ${updates.join(', ')}`;
-    const [res] = await conn.query(sql, [values]);
+    return `INSERT INTO ${spec.table} (${names.join(', ')}) VALUES ? ON DUPLICATE KEY UPDATE ${updates.join(', ')}`;
+  }
+
+  private async writeRow(conn: PoolConnection, node: RowNode, parent: ParentKey | undefined, fixedKey: number | undefined): Promise<number> {
+    const spec = node.spec;
+    const { names, values } = await this.columnsOf(conn, node, parent, fixedKey);
+    const [res] = await conn.query(this.upsertSql(spec, names), [[values]]);
     // An explicit key is not an AUTO_INCREMENT value, so insertId would be 0 on insert.
     if (fixedKey !== undefined) return fixedKey;
     const id = Number((res as { insertId: number }).insertId);
@@ -107,6 +119,23 @@ export class TreeWriter {
     // An update that changed nothing does not report the key: ask for it.
     const [rows] = await conn.query(`SELECT ${spec.key} AS k FROM ${spec.table} WHERE ${spec.uuidColumn} = ?`, [node.uuid]);
     return Number((rows as Array<{ k: number }>)[0].k);
+  }
+
+  /**
+   * Many single-table resources (no owned rows) in one INSERT: the bulk of a catch-up is obs.
+   * Their keys are not needed here; a later reference looks them up by uuid.
+   */
+  async writeLeaves(conn: PoolConnection, def: ResourceDef, trees: RowNode[]): Promise<void> {
+    if (trees.length === 0) return;
+    if (def.root.parts.length > 0 || !def.root.uuidColumn) throw new Error(`${def.name} is not a single-table resource`);
+    let names: string[] = [];
+    const rows: unknown[][] = [];
+    for (const t of trees) {
+      const c = await this.columnsOf(conn, t, undefined, undefined);
+      names = c.names;
+      rows.push(c.values);
+    }
+    await conn.query(this.upsertSql(def.root, names), [rows]);
   }
 
   /** Deletes the aggregate, owned rows first. Throws the FK error when other rows still point at it. */

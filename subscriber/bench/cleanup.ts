@@ -1,0 +1,25 @@
+// Clean-up steps for the benchmark: run newest first, once, each given at most
+// 15 s, whether the run ends normally, on an error or on Ctrl-C.
+
+export class Cleanup {
+  private steps: Array<[string, () => Promise<unknown>]> = [];
+  private ran: Promise<void> | null = null;
+
+  constructor(private readonly say: (line: string) => void) {}
+
+  add(name: string, fn: () => Promise<unknown>): void {
+    this.steps.push([name, fn]);
+  }
+
+  run(): Promise<void> {
+    return (this.ran ??= (async () => {
+      for (const [name, fn] of this.steps.reverse()) {
+        let timer: NodeJS.Timeout | undefined;
+        const timeout = new Promise((_, reject) => (timer = setTimeout(() => reject(new Error('timed out after 15 s')), 15_000)));
+        await Promise.race([fn(), timeout])
+          .catch((err) => this.say(`clean-up: ${name} failed: ${(err as Error).message}`))
+          .finally(() => clearTimeout(timer));
+      }
+    })());
+  }
+}

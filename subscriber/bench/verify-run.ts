@@ -1,0 +1,31 @@
+// The benchmark's last word: `atomsync verify --source CLINIC --target HQ`, run
+// as a real process. A sync that diverged makes every figure meaningless.
+import type { Children } from './children.ts';
+
+export interface VerifyResult {
+  exitCode: number | string;
+  converged: boolean;
+  /** Its last line: "OK: n source rows checked in s" or "DIVERGED: ...". */
+  summary: string;
+  /** Its whole report, kept only when it did not converge. */
+  report: string | null;
+  wallMs: number;
+}
+
+export async function runVerify(children: Children, sourceUrl: string, targetUrl: string, timeoutMs: number): Promise<VerifyResult> {
+  const started = Date.now();
+  const c = children.atomsync('verify', ['verify', '--source', sourceUrl, '--target', targetUrl], true);
+  const timer = setTimeout(() => c.proc.kill('SIGKILL'), timeoutMs);
+  const exitCode = await c.exited;
+  clearTimeout(timer);
+  const out = c.captured().trimEnd();
+  const lines = out.split('\n').filter((l) => !l.startsWith('  checked '));
+  const converged = exitCode === 0;
+  return {
+    exitCode,
+    converged,
+    summary: lines[lines.length - 1] ?? '',
+    report: converged ? null : lines.join('\n'),
+    wallMs: Date.now() - started,
+  };
+}
