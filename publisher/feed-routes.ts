@@ -72,26 +72,23 @@ export function feedRoutes(o: FeedRouteOptions): Router {
       throw badRequest(`page must be "recent" or a number from 1 (got "${pageParam.slice(0, 32)}")`);
     }
     const baseUrl = baseUrlOf(req, o.publicUrl);
+    res.set('Content-Type', `${ATOM_MEDIA_TYPE}; charset=utf-8`);
+    res.set('Vary', 'Accept-Encoding');
+    // Only complete pages are cached and they never change: a hit needs no database at all.
+    const cacheKey = (page: number) => `${baseUrl}|${category}|${page}|${o.pageSize}`;
+    const cached = asRecent ? undefined : cache.get(cacheKey(Number(pageParam)));
+    if (cached) return void sendArchive(req, res, cached);
     const head = await o.store.head(category);
     const newestPage = Math.floor(head.count / o.pageSize) + 1;
     const page = asRecent ? newestPage : Number(pageParam);
     if (page > newestPage) throw notFound(`page ${page} of "${category}" does not exist yet; the newest is ${newestPage}`);
     const complete = page < newestPage;
 
-    res.set('Content-Type', `${ATOM_MEDIA_TYPE}; charset=utf-8`);
-    res.set('Vary', 'Accept-Encoding');
     if (complete) {
-      const key = `${baseUrl}|${category}|${page}|${o.pageSize}`;
-      let hit = cache.get(key);
-      if (!hit) {
-        const body = await render(o, { category, page, newestPage, asRecent: false, baseUrl, updated: null });
-        hit = { body, etag: strongEtag(`${RENDER_VERSION}|${body}`) };
-        cache.set(key, hit);
-      }
-      res.set('Cache-Control', ARCHIVE_CACHE_CONTROL);
-      res.set('ETag', hit.etag);
-      if (notModified(req, hit.etag)) return void res.status(304).end();
-      return void res.send(hit.body);
+      const body = await render(o, { category, page, newestPage, asRecent: false, baseUrl, updated: null });
+      const fresh = { body, etag: strongEtag(`${RENDER_VERSION}|${body}`) };
+      cache.set(cacheKey(page), fresh);
+      return void sendArchive(req, res, fresh);
     }
     // The working page depends only on how many events the feed has (the log is append-only),
     // so its ETag is known before anything is read or rendered: a quiet poll costs one indexed lookup.
@@ -104,6 +101,13 @@ export function feedRoutes(o: FeedRouteOptions): Router {
   });
 
   return router;
+}
+
+function sendArchive(req: Request, res: Response, page: { body: string; etag: string }): void {
+  res.set('Cache-Control', ARCHIVE_CACHE_CONTROL);
+  res.set('ETag', page.etag);
+  if (notModified(req, page.etag)) res.status(304).end();
+  else res.send(page.body);
 }
 
 async function render(

@@ -6,9 +6,13 @@ export interface CachedPage {
   etag: string;
 }
 
+/** Rendered archive pages kept, by size: about 1,900 pages of 50 entries. */
+export const PAGE_CACHE_BYTES = 64 * 1024 * 1024;
+
 export class PageCache {
   private readonly map = new Map<string, CachedPage>();
-  constructor(private readonly maxPages = 500) {}
+  private bytes = 0;
+  constructor(private readonly maxBytes = PAGE_CACHE_BYTES) {}
 
   get(key: string): CachedPage | undefined {
     const hit = this.map.get(key);
@@ -20,7 +24,14 @@ export class PageCache {
   }
 
   set(key: string, page: CachedPage): void {
+    const old = this.map.get(key);
+    if (old) this.bytes -= old.body.length;
     this.map.set(key, page);
-    if (this.map.size > this.maxPages) this.map.delete(this.map.keys().next().value!);
+    this.bytes += page.body.length;
+    while (this.bytes > this.maxBytes && this.map.size > 1) {
+      const [k, v] = this.map.entries().next().value!;
+      this.map.delete(k);
+      this.bytes -= v.body.length;
+    }
   }
 }

@@ -14,6 +14,8 @@ import type { Marker, MarkerStore } from './marker-store.ts';
 export interface FeedReaderOptions {
   /** Entries applied together as one batch (a page larger than this is sliced). */
   entryBatch: number;
+  /** Batches applied at once (markers still move in order). */
+  pipelineDepth?: number;
   /** Pages read in one pass before yielding (keeps one busy feed from starving shutdown). */
   maxPagesPerPass?: number;
   /** Header identifying this subscriber to the publisher. */
@@ -69,43 +71,67 @@ export class FeedReader {
     } else url = this.source.firstPageUrl;
 
     // Archive pages are gathered until there are entryBatch entries to apply together; the
-    // next page is already being fetched while a batch is applied.
+    // next page is already being fetched while a batch is applied, and up to pipelineDepth
+    // batches are applied at once. Markers still move strictly in order, each after its own
+    // batch and every batch before it are done.
     const visited = new Set<string>();
     let prefetched: ReturnType<FeedReader['fetch']> | null = null;
-    for (;;) {
-      const group: Array<{ page: ParsedPage; url: string }> = [];
-      let gathered = 0;
-      let next: string | undefined;
+    const inflight: Array<Promise<void>> = [];
+    let previous: Promise<void> = Promise.resolve();
+    let cursor = marker;
+    try {
       for (;;) {
-        if (visited.has(url)) throw new FeedLoopError(`feed ${this.source.key}: next-archive leads back to ${url}`);
-        visited.add(url);
-        const page = await (prefetched ?? this.fetch(url, undefined));
-        prefetched = null;
-        if (page === 'not-modified') throw new Error('unexpected 304');
-        group.push({ page, url });
-        gathered += page.entries.length;
-        next = page.links[Rel.nextArchive];
-        if (!next) break;
-        url = this.source.resolve(next);
-        if (gathered >= this.o.entryBatch || shouldStop()) {
-          prefetched = this.fetch(url, undefined);
-          prefetched.catch(() => undefined); // awaited (and reported) on the next round, or dropped
-          break;
+        const group: Array<{ page: ParsedPage; url: string }> = [];
+        let gathered = 0;
+        let next: string | undefined;
+        for (;;) {
+          if (visited.has(url)) throw new FeedLoopError(`feed ${this.source.key}: next-archive leads back to ${url}`);
+          visited.add(url);
+          const page = await (prefetched ?? this.fetch(url, undefined));
+          prefetched = null;
+          if (page === 'not-modified') throw new Error('unexpected 304');
+          group.push({ page, url });
+          gathered += page.entries.length;
+          next = page.links[Rel.nextArchive];
+          if (!next) break;
+          url = this.source.resolve(next);
+          if (gathered >= this.o.entryBatch || shouldStop()) {
+            prefetched = this.fetch(url, undefined);
+            prefetched.catch(() => undefined); // awaited (and reported) on the next round, or dropped
+            break;
+          }
+        }
+        result.pages += group.length;
+        const plan = this.plan(group, cursor);
+        cursor = plan.after;
+        result.entries += plan.fresh.length;
+        const done = this.process(plan.fresh);
+        const before = previous;
+        previous = (async () => {
+          await done;
+          await before;
+          await this.advance(plan);
+        })();
+        previous.catch(() => undefined); // reported through `inflight`
+        inflight.push(previous);
+        if (inflight.length >= (this.o.pipelineDepth ?? 1)) await inflight.shift();
+        if (!next) {
+          await Promise.all(inflight.splice(0));
+          return { ...result, caughtUp: true };
+        }
+        if (shouldStop() || (this.o.maxPagesPerPass && result.pages >= this.o.maxPagesPerPass)) {
+          await Promise.all(inflight.splice(0));
+          return result;
         }
       }
-      result.pages += group.length;
-      result.entries += await this.consume(group, marker);
-      if (!next) return { ...result, caughtUp: true };
-      marker = await this.markers.get(this.source.key);
-      if (shouldStop() || (this.o.maxPagesPerPass && result.pages >= this.o.maxPagesPerPass)) return result;
+    } catch (err) {
+      await Promise.allSettled(inflight); // nothing of this pass may still be running when it returns
+      throw err;
     }
   }
 
-  /**
-   * Processes the entries after the marker on consecutive pages, then moves the marker to
-   * the end of the last page (and, when it is complete, to the page after it).
-   */
-  private async consume(group: Array<{ page: ParsedPage; url: string }>, marker: Marker | null): Promise<number> {
+  /** Which entries of these pages are new, and where the marker will stand after them. */
+  private plan(group: Array<{ page: ParsedPage; url: string }>, marker: Marker | null) {
     const fresh: ParsedEntry[] = [];
     let lastPageUrl = '';
     let lastEntry: ParsedEntry | undefined;
@@ -116,10 +142,29 @@ export class FeedReader {
       lastEntry = page.entries[page.entries.length - 1] ?? lastEntry;
       next = page.links[Rel.nextArchive] ? this.source.resolve(page.links[Rel.nextArchive]) : null;
     }
-    if (lastEntry) this.lag.newestPosition = Math.max(this.lag.newestPosition, lastEntry.position ?? 0);
+    const after: Marker | null = lastEntry
+      ? {
+          feedUrl: this.source.key,
+          lastEntryId: lastEntry.id,
+          lastPageUrl,
+          lastPosition: lastEntry.position ?? marker?.lastPosition ?? 0,
+          lastSeq: lastEntry.seq ?? null,
+          nextPageUrl: next,
+          eventsSeen: (marker?.eventsSeen ?? 0) + fresh.length,
+        }
+      : marker;
+    return { fresh, lastEntry, lastPageUrl, next, after, marker };
+  }
+
+  private async process(fresh: ParsedEntry[]): Promise<void> {
     for (let i = 0; i < fresh.length; i += this.o.entryBatch) {
       await this.processor.processPage(fresh.slice(i, i + this.o.entryBatch), this.source);
     }
+  }
+
+  private async advance(plan: ReturnType<FeedReader['plan']>): Promise<void> {
+    const { lastEntry, lastPageUrl, next, marker, fresh } = plan;
+    if (lastEntry) this.lag.newestPosition = Math.max(this.lag.newestPosition, lastEntry.position ?? 0);
     if (lastEntry && (fresh.length > 0 || next !== marker?.nextPageUrl || lastPageUrl !== marker?.lastPageUrl)) {
       await this.markers.advance(this.source.key, {
         lastEntryId: lastEntry.id,
@@ -134,7 +179,14 @@ export class FeedReader {
       await this.markers.recordPoll(this.source.key, null);
     }
     if (!next) this.lag.events = 0;
-    return fresh.length;
+  }
+
+  /** Applies the entries after the marker on consecutive pages, then moves the marker past them. */
+  private async consume(group: Array<{ page: ParsedPage; url: string }>, marker: Marker | null): Promise<number> {
+    const plan = this.plan(group, marker);
+    await this.process(plan.fresh);
+    await this.advance(plan);
+    return plan.fresh.length;
   }
 
   /** Entries after the marker's. If the marker's entry is gone from its page, position decides. */

@@ -86,6 +86,19 @@ describe('outbox and relay', () => {
     assert.deepEqual((await events(db)).map((e) => e.origin), ['field-b', 'field-a']);
   });
 
+  test("change times are UTC whatever the writer's session time zone", async () => {
+    await reset(db);
+    const conn = await db.pool.getConnection();
+    await conn.query(`SET time_zone = '+05:30'`);
+    await conn.query(insertLocationSql, ['in Kolkata time']);
+    await conn.query(`SET time_zone = '+00:00'`);
+    conn.release();
+    await drainOutbox(db.pool);
+    const [{ skew }] = await queryRows<{ skew: number }>(
+      db.pool, 'SELECT ABS(TIMESTAMPDIFF(SECOND, changed_at, UTC_TIMESTAMP())) AS skew FROM atomsync_event ORDER BY seq DESC LIMIT 1');
+    assert.ok(Number(skew) < 60, `changed_at is UTC (off by ${skew} s)`);
+  });
+
   test('sync tables, global properties and non-patient persons are never published', async () => {
     await reset(db);
     await db.pool.query(`INSERT INTO global_property (property, property_value, uuid) VALUES ('x', 'y', UUID())`);

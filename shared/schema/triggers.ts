@@ -53,8 +53,9 @@ export function triggersFor(def: ResourceDef): TriggerDef[] {
     for (const timing of ['INSERT', 'UPDATE', 'DELETE'] as const) {
       const row = ROW_FOR[timing];
       const body =
-        `INSERT INTO atomsync_outbox (resource, uuid, action, origin) ` +
-        `SELECT '${def.name}', x.u, ${actionSql(spec, path.length === 0, timing)}, ${ORIGIN_SESSION_VAR} ` +
+        // changed_at in UTC whatever the writer's session time zone (OpenMRS sets its own).
+        `INSERT INTO atomsync_outbox (resource, uuid, action, origin, changed_at) ` +
+        `SELECT '${def.name}', x.u, ${actionSql(spec, path.length === 0, timing)}, ${ORIGIN_SESSION_VAR}, UTC_TIMESTAMP(3) ` +
         `FROM (SELECT ${resourceUuidSql(def, path, row)} AS u) x WHERE x.u IS NOT NULL`;
       out.push({ name: `atomsync_${spec.table}_${SUFFIX[timing]}`, table: spec.table, timing, body });
     }
