@@ -27,6 +27,20 @@ const MAX_ROUNDS = 16;
 
 const keyOf = (r: { resource: string; uuid: string }) => `${r.resource}/${r.uuid}`;
 
+export interface PreparedBatch {
+  events: BatchEvent[];
+  source: FeedSource;
+  outcomes: Array<BatchOutcome | undefined>;
+  /** Events for the one-by-one path (by index). */
+  fallback: Set<number>;
+  nodes: Map<string, Node>;
+  /** References that could not be fetched. */
+  unavailable: Set<string>;
+  /** Preparing failed as a whole: every event goes one by one. */
+  failed: boolean;
+  fetchMs: number;
+}
+
 interface Node extends SinkItem {
   refs: RefValue[];
   /** Part of the page (not a dependency fetched for it). */
@@ -43,20 +57,25 @@ export class BatchApplier {
 
   /** One outcome per event, in the order given. Never throws for a bad event. */
   async apply(events: BatchEvent[], source: FeedSource): Promise<BatchOutcome[]> {
-    const outcomes = new Array<BatchOutcome | undefined>(events.length);
-    const fallback = new Set<number>();
-    const nodes = new Map<string, Node>();
-    let dependencies = 0;
+    return this.commit(await this.prepare(events, source));
+  }
 
+  /**
+   * Fetches the events' resources and every missing reference. Needs no lock and writes
+   * nothing, so it can run while the previous batch is being written: `pending` names what
+   * that batch will have written by the time this one is committed.
+   */
+  async prepare(events: BatchEvent[], source: FeedSource, pending: ReadonlySet<string> = new Set()): Promise<PreparedBatch> {
+    const b: PreparedBatch = { events, source, outcomes: new Array(events.length), fallback: new Set(), nodes: new Map(), unavailable: new Set(), failed: false, fetchMs: 0 };
     if (!this.sink.applyBatch || !this.sink.hasMany) {
-      return Promise.all(events.map((e) => this.one(e, source)));
+      events.forEach((_, i) => b.fallback.add(i));
+      return b;
     }
     const t0 = performance.now();
-    const timing = { fetchMs: 0, depsMs: 0, writeMs: 0 };
     // 1. The page's own resources, one list request per kind.
     const wanted = new Map<ResourceName, number[]>();
     events.forEach((e, i) => {
-      if (e.ev.action === 'DELETED') fallback.add(i); // deletes are rare: the careful path handles them
+      if (e.ev.action === 'DELETED') b.fallback.add(i); // deletes are rare: the careful path handles them
       else wanted.set(e.ev.resource, [...(wanted.get(e.ev.resource) ?? []), i]);
     });
     try {
@@ -66,28 +85,29 @@ export class BatchApplier {
           for (const i of idx) {
             const rep = reps.get(events[i].ev.uuid);
             if (!rep) {
-              fallback.add(i); // absent: asked alone, it will say why (a 404, most likely)
+              b.fallback.add(i); // absent: asked alone, it will say why (a 404, most likely)
               continue;
             }
             try {
               const tree = toRowTree(RESOURCES[resource], rep, events[i].ev.uuid);
-              nodes.set(keyOf(events[i].ev), { ev: events[i].ev, tree, rep, own: true, refs: referencesOf(tree, events[i].ev) });
+              b.nodes.set(keyOf(events[i].ev), { ev: events[i].ev, tree, rep, own: true, refs: referencesOf(tree, events[i].ev) });
             } catch (err) {
-              outcomes[i] = { error: err };
+              b.outcomes[i] = { error: err };
             }
           }
         }),
       );
-      timing.fetchMs = performance.now() - t0;
-      // 2. Missing references for the whole page, round by round.
-      const unavailable = new Set<string>();
+      // 2. Missing references for the whole batch, round by round.
       for (let round = 0; round < MAX_ROUNDS; round++) {
         const needed = new Map<string, RefValue>();
-        for (const n of nodes.values()) {
-          for (const r of n.refs) if (this.sink.accepts(r.resource) && !nodes.has(keyOf(r)) && !unavailable.has(keyOf(r))) needed.set(keyOf(r), r);
+        for (const n of b.nodes.values()) {
+          for (const r of n.refs) {
+            const k = keyOf(r);
+            if (this.sink.accepts(r.resource) && !b.nodes.has(k) && !b.unavailable.has(k) && !pending.has(k)) needed.set(k, r);
+          }
         }
         if (needed.size === 0) break;
-        const present = await this.sink.hasMany([...needed.values()]);
+        const present = await this.sink.hasMany!([...needed.values()]);
         const missing = [...needed.values()].filter((r) => !present.has(keyOf(r)));
         if (missing.length === 0) break;
         const byResource = new Map<ResourceName, string[]>();
@@ -99,46 +119,69 @@ export class BatchApplier {
               const rep = reps.get(u);
               const ref = { resource, uuid: u };
               if (!rep) {
-                unavailable.add(keyOf(ref));
+                b.unavailable.add(keyOf(ref));
                 continue;
               }
               try {
                 const tree = toRowTree(RESOURCES[resource], rep, u);
                 const ev: SinkEvent = { ...events[0].ev, resource, uuid: u, action: 'UPDATED', entryId: `${events[0].ev.entryId} (dependency)` };
-                nodes.set(keyOf(ref), { ev, tree, rep, own: false, refs: referencesOf(tree, ref) });
+                b.nodes.set(keyOf(ref), { ev, tree, rep, own: false, refs: referencesOf(tree, ref) });
               } catch {
-                unavailable.add(keyOf(ref));
+                b.unavailable.add(keyOf(ref));
               }
             }
           }),
         );
       }
-      // 3. References first. Whatever depends on something unavailable, or sits in a cycle,
-      //    leaves the batch for the one-by-one path, which reports it properly.
-      const ordered = this.order(nodes, unavailable);
-      timing.depsMs = performance.now() - t0 - timing.fetchMs;
-      const applied = await this.sink.applyBatch(ordered);
-      timing.writeMs = performance.now() - t0 - timing.fetchMs - timing.depsMs;
-      this.log.debug('batch applied', { events: events.length, written: ordered.length, ...timing });
-      const byKey = new Map(ordered.map((n, i) => [keyOf(n.ev), applied[i]]));
-      dependencies = ordered.filter((n) => !n.own).length;
-      events.forEach((e, i) => {
-        if (outcomes[i] || fallback.has(i)) return;
-        const o = byKey.get(keyOf(e.ev));
-        if (o) outcomes[i] = { ok: { outcome: o, dependencies: 0 } };
-        else fallback.add(i);
-      });
     } catch (err) {
-      // The whole batch failed (a transaction error, a publisher gone mid-page): one by one instead.
-      this.log.debug('batch failed; applying one by one', { events: events.length, error: err as Error });
+      // The publisher went away mid-batch, say: one by one instead, each failing on its own.
+      this.log.debug('preparing a batch failed; applying one by one', { events: events.length, error: err as Error });
+      b.failed = true;
+    }
+    b.fetchMs = performance.now() - t0;
+    return b;
+  }
+
+  /** Writes a prepared batch (references first, one transaction), then whatever fell out of it one by one. */
+  async commit(b: PreparedBatch): Promise<BatchOutcome[]> {
+    const { events, outcomes, fallback } = b;
+    let dependencies = 0;
+    if (!b.failed && b.nodes.size > 0) {
+      const t0 = performance.now();
+      try {
+        // Whatever depends on something unavailable, or sits in a cycle, leaves the batch for
+        // the one-by-one path, which reports it properly.
+        const ordered = this.order(b.nodes, b.unavailable);
+        const applied = await this.sink.applyBatch!(ordered);
+        const byKey = new Map(ordered.map((n, i) => [keyOf(n.ev), applied[i]]));
+        dependencies = ordered.filter((n) => !n.own).length;
+        events.forEach((e, i) => {
+          if (outcomes[i] || fallback.has(i)) return;
+          const o = byKey.get(keyOf(e.ev));
+          if (o) outcomes[i] = { ok: { outcome: o, dependencies: 0 } };
+          else fallback.add(i);
+        });
+        this.log.debug('batch applied', { events: events.length, written: ordered.length, fetchMs: b.fetchMs, writeMs: performance.now() - t0 });
+      } catch (err) {
+        this.log.debug('batch failed; applying one by one', { events: events.length, error: err as Error });
+        events.forEach((_, i) => {
+          if (!outcomes[i]) fallback.add(i);
+        });
+      }
+    } else {
       events.forEach((_, i) => {
         if (!outcomes[i]) fallback.add(i);
       });
     }
-    for (const i of fallback) outcomes[i] = await this.one(events[i], source);
+    for (const i of fallback) outcomes[i] = await this.one(events[i], b.source);
     const first = outcomes.findIndex((o) => o && 'ok' in o);
     if (first >= 0 && dependencies > 0) (outcomes[first] as { ok: ApplyResult }).ok.dependencies = dependencies;
     return outcomes as BatchOutcome[];
+  }
+
+  /** Keys ("resource/uuid") a prepared batch will have written once committed. */
+  static writes(b: PreparedBatch): Set<string> {
+    return new Set(b.nodes.keys());
   }
 
   private async one(e: BatchEvent, source: FeedSource): Promise<BatchOutcome> {

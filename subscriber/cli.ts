@@ -28,7 +28,6 @@ export const subscribeCommand: Command = {
     { name: 'once', type: 'boolean', help: 'catch up on every feed, retry what can be, then exit (0 even if events are parked)' },
     { name: 'poll-ms', type: 'string', env: 'ATOMSYNC_POLL_MS', default: String(SUBSCRIBER_DEFAULTS.pollMs), arg: 'MS', help: 'pause between polls of a caught-up feed' },
     { name: 'entry-batch', type: 'string', default: String(SUBSCRIBER_DEFAULTS.entryBatch), arg: 'N', help: 'entries applied together in one transaction (a longer page is sliced)' },
-    { name: 'pipeline', type: 'string', default: String(SUBSCRIBER_DEFAULTS.pipelineDepth), arg: 'N', help: 'batches of one feed applied at once during catch-up (markers still move in order)' },
     { name: 'fetch-concurrency', type: 'string', default: String(SUBSCRIBER_DEFAULTS.fetchConcurrency), arg: 'N', help: 'resource requests in flight at once, all feeds together' },
     { name: 'timeout-ms', type: 'string', default: '15000', arg: 'MS', help: 'time allowed for a response to start, and between body chunks' },
     { name: 'max-attempts', type: 'string', env: 'ATOMSYNC_MAX_ATTEMPTS', default: String(RETRY_DEFAULTS.maxAttempts), arg: 'N', help: 'attempts before an event becomes a dead letter' },
@@ -54,7 +53,6 @@ export const subscribeCommand: Command = {
         feedOptions: { defaultCredentials: args.credentials as string | undefined, allowedOrigins: args['allow-origin'] as string[] | undefined },
         pollMs: intArg(args, 'poll-ms', 10, 3_600_000),
         entryBatch: intArg(args, 'entry-batch', 1, 10_000),
-        pipelineDepth: intArg(args, 'pipeline', 1, 16),
         fetchConcurrency: intArg(args, 'fetch-concurrency', 1, 1000),
         retry: {
           maxAttempts: intArg(args, 'max-attempts', 1, 1000),

@@ -8,7 +8,7 @@ import type { ParsedEntry } from '../shared/feed-types.ts';
 import type { Logger } from '../shared/logger.ts';
 import { isResourceName } from '../shared/resources.ts';
 import type { Applier } from './applier.ts';
-import type { BatchApplier } from './batch-applier.ts';
+import type { BatchApplier, PreparedBatch } from './batch-applier.ts';
 import { isRetryable } from './errors.ts';
 import type { FeedSource } from './feed-source.ts';
 import { backoffMs } from './http-client.ts';
@@ -27,6 +27,13 @@ export interface RetryPolicy {
 export const RETRY_DEFAULTS: RetryPolicy = { maxAttempts: 8, baseDelayMs: 2_000, maxDelayMs: 10 * 60_000 };
 
 export type EntryOutcome = 'applied' | 'unchanged' | 'superseded' | 'conflict' | 'removed' | 'skipped' | 'echo' | 'joined' | 'parked' | 'dead';
+
+export interface PreparedPage {
+  outcomes: EntryOutcome[];
+  ready: InboxEvent[];
+  batch: PreparedBatch;
+  source: FeedSource;
+}
 
 export interface ProcessorStats {
   applied: number;
@@ -125,6 +132,14 @@ export class EventProcessor {
    * applied as a batch. Every entry ends applied, skipped or recorded in the inbox.
    */
   async processPage(entries: ParsedEntry[], source: FeedSource): Promise<EntryOutcome[]> {
+    return this.commitPage(await this.preparePage(entries, source));
+  }
+
+  /**
+   * Everything short of writing: screening, joins to waiting inbox rows, fetching. Can run
+   * while the previous page is committed; `pending` names what that page will have written.
+   */
+  async preparePage(entries: ParsedEntry[], source: FeedSource, pending?: ReadonlySet<string>): Promise<PreparedPage> {
     const outcomes: EntryOutcome[] = [];
     const latest = new Map<string, InboxEvent>();
     for (const entry of entries) {
@@ -149,10 +164,17 @@ export class EventProcessor {
       if (id !== null) this.onParked(id, 0);
       outcomes.push('joined');
     }
-    const results = await this.batch.apply(ready.map((ev) => ({ ev: this.sinkEvent(ev), contentPath: ev.contentPath })), source);
-    for (let i = 0; i < ready.length; i++) {
+    const batch = await this.batch.prepare(ready.map((ev) => ({ ev: this.sinkEvent(ev), contentPath: ev.contentPath })), source, pending);
+    return { outcomes, ready, batch, source };
+  }
+
+  /** Writes a prepared page; what cannot be applied is parked in the inbox. */
+  async commitPage(p: PreparedPage): Promise<EntryOutcome[]> {
+    const results = await this.batch.commit(p.batch);
+    const outcomes = [...p.outcomes];
+    for (let i = 0; i < p.ready.length; i++) {
       const r = results[i];
-      outcomes.push('ok' in r ? this.applied(r.ok) : await this.parkFailed(ready[i], r.error, source));
+      outcomes.push('ok' in r ? this.applied(r.ok) : await this.parkFailed(p.ready[i], r.error, p.source));
     }
     return outcomes;
   }

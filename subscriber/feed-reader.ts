@@ -6,6 +6,7 @@ import { parseFeedPage } from '../shared/atom/parse.ts';
 import { ATOM_MEDIA_TYPE, MAX_FEED_BYTES, Rel } from '../shared/constants.ts';
 import type { ParsedEntry, ParsedPage } from '../shared/feed-types.ts';
 import type { Logger } from '../shared/logger.ts';
+import { BatchApplier } from './batch-applier.ts';
 import type { EventProcessor } from './event-processor.ts';
 import type { FeedSource } from './feed-source.ts';
 import type { HttpClient } from './http-client.ts';
@@ -14,8 +15,6 @@ import type { Marker, MarkerStore } from './marker-store.ts';
 export interface FeedReaderOptions {
   /** Entries applied together as one batch (a page larger than this is sliced). */
   entryBatch: number;
-  /** Batches applied at once (markers still move in order). */
-  pipelineDepth?: number;
   /** Pages read in one pass before yielding (keeps one busy feed from starving shutdown). */
   maxPagesPerPass?: number;
   /** Header identifying this subscriber to the publisher. */
@@ -70,14 +69,13 @@ export class FeedReader {
       url = marker.lastPageUrl; // that page has filled up since: finish it, then follow next-archive
     } else url = this.source.firstPageUrl;
 
-    // Archive pages are gathered until there are entryBatch entries to apply together; the
-    // next page is already being fetched while a batch is applied, and up to pipelineDepth
-    // batches are applied at once. Markers still move strictly in order, each after its own
-    // batch and every batch before it are done.
+    // Archive pages are gathered until there are entryBatch entries to apply together. While
+    // one batch is written, the next is fetched (pages and resources); writes and marker moves
+    // stay strictly in order, one batch at a time.
     const visited = new Set<string>();
     let prefetched: ReturnType<FeedReader['fetch']> | null = null;
-    const inflight: Array<Promise<void>> = [];
-    let previous: Promise<void> = Promise.resolve();
+    let committing: Promise<void> = Promise.resolve();
+    let pending: ReadonlySet<string> = new Set();
     let cursor = marker;
     try {
       for (;;) {
@@ -105,27 +103,25 @@ export class FeedReader {
         const plan = this.plan(group, cursor);
         cursor = plan.after;
         result.entries += plan.fresh.length;
-        const done = this.process(plan.fresh);
-        const before = previous;
-        previous = (async () => {
-          await done;
-          await before;
+        const prepared = await this.processor.preparePage(plan.fresh, this.source, pending);
+        await committing;
+        pending = BatchApplier.writes(prepared.batch);
+        committing = (async () => {
+          await this.processor.commitPage(prepared);
           await this.advance(plan);
         })();
-        previous.catch(() => undefined); // reported through `inflight`
-        inflight.push(previous);
-        if (inflight.length >= (this.o.pipelineDepth ?? 1)) await inflight.shift();
+        committing.catch(() => undefined); // awaited below, or on the next round
         if (!next) {
-          await Promise.all(inflight.splice(0));
+          await committing;
           return { ...result, caughtUp: true };
         }
         if (shouldStop() || (this.o.maxPagesPerPass && result.pages >= this.o.maxPagesPerPass)) {
-          await Promise.all(inflight.splice(0));
+          await committing;
           return result;
         }
       }
     } catch (err) {
-      await Promise.allSettled(inflight); // nothing of this pass may still be running when it returns
+      await committing.catch(() => undefined); // nothing of this pass may still be running when it returns
       throw err;
     }
   }

@@ -35,8 +35,6 @@ export interface SubscriberOptions {
   maxFeedBackoffMs?: number;
   /** Entries applied together as one batch, in one transaction (per feed). */
   entryBatch?: number;
-  /** Batches of one feed applied at once during catch-up. */
-  pipelineDepth?: number;
   /** Resource GETs in flight at once (all feeds together). */
   fetchConcurrency?: number;
   retry?: Partial<RetryPolicy>;
@@ -54,7 +52,6 @@ export const SUBSCRIBER_DEFAULTS = {
   pollMs: 1_000,
   maxFeedBackoffMs: 60_000,
   entryBatch: 200,
-  pipelineDepth: 1,
   fetchConcurrency: 32,
   dbConnections: 24,
 } as const;
@@ -111,7 +108,6 @@ export class Subscriber {
       (s) =>
         new FeedReader(s, this.http, markers, this.processor, this.log.child({ feed: s.key }), {
           entryBatch: this.o.entryBatch ?? SUBSCRIBER_DEFAULTS.entryBatch,
-          pipelineDepth: this.o.pipelineDepth ?? SUBSCRIBER_DEFAULTS.pipelineDepth,
           maxPagesPerPass: 20,
           headers: identity,
         }),
