@@ -15,6 +15,7 @@ import type { PhaseResult } from './bench/http-bench.ts';
 import { countRows, drainBacklog, writersWithRelay } from './bench/relay-bench.ts';
 import type { DrainResult, WritersResult } from './bench/relay-bench.ts';
 import { startBenchServer } from './bench/server.ts';
+import { Cleanup } from '../shared/bench/cleanup.ts';
 import { round, table } from './bench/stats.ts';
 
 const NODE_ID = 'bench';
@@ -82,26 +83,6 @@ function parseOptions(argv: string[]): BenchOptions | 'help' {
     pageSize: intOpt(v['page-size'], 'page-size', DEFAULT_PAGE_SIZE, 1, MAX_PAGE_SIZE),
     server: v.inline ? 'inline' : 'child',
   };
-}
-
-/** Clean-up steps run newest first, once, each given at most 10 s. */
-class Cleanup {
-  private steps: Array<[string, () => Promise<unknown>]> = [];
-  private ran: Promise<void> | null = null;
-  add(name: string, fn: () => Promise<unknown>): void {
-    this.steps.push([name, fn]);
-  }
-  run(): Promise<void> {
-    return (this.ran ??= (async () => {
-      for (const [name, fn] of this.steps.reverse()) {
-        let timer: NodeJS.Timeout | undefined;
-        const timeout = new Promise((_, reject) => (timer = setTimeout(() => reject(new Error('timed out after 10 s')), 10_000)));
-        await Promise.race([fn(), timeout])
-          .catch((err) => progress(`clean-up: ${name} failed: ${(err as Error).message}`))
-          .finally(() => clearTimeout(timer));
-      }
-    })());
-  }
 }
 
 const progress = (line: string) => process.stderr.write(`${line}\n`);
@@ -239,7 +220,7 @@ async function main(argv: string[]): Promise<number> {
   }
   const database = `as_bench_pub_${randomBytes(4).toString('hex')}`;
   const dbUrl = `${o.dbServer}/${database}`;
-  const cleanup = new Cleanup();
+  const cleanup = new Cleanup(progress, 10_000);
   const onSignal = (signal: string) => {
     progress(`${signal}: cleaning up`);
     void cleanup.run().then(() => process.exit(130));

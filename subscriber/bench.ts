@@ -19,7 +19,7 @@ import { seedNode } from '../shared/seed/index.ts';
 import { CopyFailedError, dumpAndLoad, MissingToolError } from './bench/baseline-copy.ts';
 import { catchUp, ChildExitedError, PhaseTimeoutError, startPublisher, waitForHq } from './bench/catch-up.ts';
 import { Children } from './bench/children.ts';
-import { Cleanup } from './bench/cleanup.ts';
+import { Cleanup } from '../shared/bench/cleanup.ts';
 import { conflictCount, countTables, eventCount, hqProgress, SYNCED_TABLES, serverVersion } from './bench/db-figures.ts';
 import { liveLatency } from './bench/live-latency.ts';
 import { BenchUsageError, HELP, parseOptions } from './bench/options.ts';

@@ -1,20 +1,12 @@
 // Small numeric helpers for the publisher benchmark: latency percentiles and rates.
 
-export interface LatencySummary {
-  count: number;
-  p50Ms: number;
-  p95Ms: number;
-  p99Ms: number;
-  maxMs: number;
-}
+import { summarize as summarizeTo } from '../../shared/bench/stats.ts';
+import type { LatencySummary } from '../../shared/bench/stats.ts';
 
-/** Nearest-rank percentiles of durations in milliseconds. */
-export function summarize(durationsMs: ArrayLike<number>): LatencySummary {
-  const sorted = Float64Array.from(durationsMs).sort();
-  const n = sorted.length;
-  const at = (q: number) => (n === 0 ? 0 : sorted[Math.min(n - 1, Math.max(0, Math.ceil(q * n) - 1))]);
-  return { count: n, p50Ms: round(at(0.5), 2), p95Ms: round(at(0.95), 2), p99Ms: round(at(0.99), 2), maxMs: round(at(1), 2) };
-}
+export type { LatencySummary };
+
+/** Percentiles to two decimals (the publisher's requests are fast). */
+export const summarize = (durationsMs: ArrayLike<number>): LatencySummary => summarizeTo(durationsMs, 2);
 
 /** A growable list of numbers that does not box each one. */
 export class Samples {

@@ -9,7 +9,7 @@ export const demoCommand: Command = {
   options: [
     { name: 'db-server', type: 'string', env: 'ATOMSYNC_DB_SERVER', default: 'mysql://root@127.0.0.1:3306', arg: 'URL', help: 'MariaDB server for the demo databases' },
     { name: 'redis', type: 'string', env: 'ATOMSYNC_REDIS', default: 'redis://127.0.0.1:6379', arg: 'URL', help: 'Redis for the retry queue' },
-    { name: 'patients', type: 'string', default: '40', arg: 'N', help: 'patients seeded per clinic' },
+    { name: 'patients', type: 'string', default: '100', arg: 'N', help: 'patients seeded per clinic' },
     { name: 'duration', type: 'string', default: '30', arg: 'S', help: 'seconds of live activity after the catch-up' },
     { name: 'rate', type: 'string', default: '4', arg: 'N', help: 'changes per second at the clinics while live' },
   ],

@@ -19,7 +19,7 @@ export interface BenchOptions {
 export const BENCH_DEFAULTS = {
   dbServer: 'mysql://root@127.0.0.1:3306',
   redisUrl: 'redis://127.0.0.1:6379',
-  patients: 150,
+  patients: 800,
   rate: 50,
   liveSeconds: 60,
   catchUpTimeoutS: 1800,

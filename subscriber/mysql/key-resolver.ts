@@ -37,7 +37,7 @@ export class KeyResolver {
    */
   private readonly cache = new Map<string, number>();
 
-  constructor(private readonly maxCached = 200_000) {}
+  constructor(private readonly maxCached = 50_000) {}
 
   async localKey(q: Q, resource: ResourceName, uuid: string, forUpdate = false): Promise<number | null> {
     const cacheable = !forUpdate;
