@@ -108,7 +108,7 @@ export class Subscriber {
       (s) =>
         new FeedReader(s, this.http, markers, this.processor, this.log.child({ feed: s.key }), {
           entryBatch: this.o.entryBatch ?? SUBSCRIBER_DEFAULTS.entryBatch,
-          maxPagesPerPass: 20,
+          maxPagesPerPass: 1000, // a pass ends early anyway when stop() is called
           headers: identity,
         }),
     );

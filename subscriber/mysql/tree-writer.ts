@@ -121,10 +121,7 @@ export class TreeWriter {
     return Number((rows as Array<{ k: number }>)[0].k);
   }
 
-  /**
-   * Many single-table resources (no owned rows) in one INSERT: the bulk of a catch-up is obs.
-   * Their keys are not needed here; a later reference looks them up by uuid.
-   */
+  /** Many single-table resources (no owned rows) in one INSERT: the bulk of a catch-up is obs. */
   async writeLeaves(conn: PoolConnection, def: ResourceDef, trees: RowNode[]): Promise<void> {
     if (trees.length === 0) return;
     if (def.root.parts.length > 0 || !def.root.uuidColumn) throw new Error(`${def.name} is not a single-table resource`);
@@ -136,6 +133,9 @@ export class TreeWriter {
       rows.push(c.values);
     }
     await conn.query(this.upsertSql(def.root, names), [rows]);
+    // One query for the keys of the whole run, so rows that point at these (obs in a group,
+    // a corrected obs) need no lookup each.
+    await this.keys.localKeys(conn, def.name, trees.map((t) => t.uuid!));
   }
 
   /** Deletes the aggregate, owned rows first. Throws the FK error when other rows still point at it. */
