@@ -45,6 +45,12 @@ ensure_redis() {
   wait_for 30 redis_answers || { log "Redis did not start"; return 1; }
 }
 
+# Debian's Chromium, for the browser tests (playwright-core drives it; it downloads no browser of its own).
+ensure_chromium() {
+  [ -x /usr/bin/chromium ] && return 0
+  apt_install chromium
+}
+
 ensure_services() {
   ensure_mariadb
   ensure_redis
