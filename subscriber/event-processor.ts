@@ -172,10 +172,14 @@ export class EventProcessor {
   async commitPage(p: PreparedPage): Promise<EntryOutcome[]> {
     const results = await this.batch.commit(p.batch);
     const outcomes = [...p.outcomes];
+    const done: InboxEvent[] = [];
     for (let i = 0; i < p.ready.length; i++) {
       const r = results[i];
+      if ('ok' in r) done.push(p.ready[i]);
       outcomes.push('ok' in r ? this.applied(r.ok) : await this.parkFailed(p.ready[i], r.error, p.source));
     }
+    const settled = await this.inbox.settleOlder(done);
+    if (settled > 0) this.log.info('waiting events made obsolete by newer ones were settled', { count: settled });
     return outcomes;
   }
 

@@ -84,6 +84,23 @@ export class Inbox {
     return new Set(rows.map((r) => `${r.resource}/${r.uuid}`));
   }
 
+  /**
+   * Removes rows made obsolete by events just applied: the same resource, from the same feed,
+   * at an earlier position. Applying fetched the resource's current state, which covers them.
+   * (Needed because the next batch is prepared while the previous one commits: an older event
+   * of that batch can be parked after a newer one was applied.)
+   */
+  async settleOlder(applied: Array<{ resource: string; uuid: string; feedUrl: string; position: number | null }>): Promise<number> {
+    const rows = applied.filter((a) => a.position !== null);
+    if (rows.length === 0) return 0;
+    const [res] = await this.pool.query(
+      `DELETE i FROM atomsync_inbox i JOIN (${rows.map(() => 'SELECT ? AS r, ? AS u, ? AS f, ? AS p').join(' UNION ALL ')}) x
+         ON i.resource = x.r AND i.uuid = x.u AND i.feed_url = x.f AND i.position < x.p`,
+      rows.flatMap((a) => [a.resource, a.uuid, a.feedUrl, a.position]),
+    );
+    return (res as { affectedRows: number }).affectedRows;
+  }
+
   async get(id: number): Promise<InboxRow | null> {
     const rows = await queryRows<InboxRow>(this.pool, `SELECT ${COLS} FROM atomsync_inbox WHERE id = ?`, [id]);
     return rows.length ? norm(rows[0]) : null;

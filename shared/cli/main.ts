@@ -7,8 +7,9 @@ import { seedCommand } from './seed-command.ts';
 import { demoCommand } from './demo-command.ts';
 import { publishCommand } from '../../publisher/cli.ts';
 import { failedCommand, subscribeCommand, verifyCommand } from '../../subscriber/cli.ts';
+import { erpCommand } from '../../subscriber/erp/erp-command.ts';
 
-const COMMANDS: Command[] = [demoCommand, migrateCommand, seedCommand, publishCommand, subscribeCommand, failedCommand, verifyCommand];
+const COMMANDS: Command[] = [demoCommand, migrateCommand, seedCommand, publishCommand, subscribeCommand, erpCommand, failedCommand, verifyCommand];
 
 function topHelp(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length)) + 2;

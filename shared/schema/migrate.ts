@@ -34,10 +34,14 @@ async function existingTables(pool: Pool): Promise<Set<string>> {
   return new Set(rows.map((r) => r.t));
 }
 
-export async function migrate(pool: Pool, nodeId: string): Promise<MigrateReport> {
+function assertNodeId(nodeId: string): void {
   if (!NODE_ID_PATTERN.test(nodeId)) {
     throw new Error(`node id "${nodeId}" must be 1-63 letters, digits, - or _, starting with a letter or digit`);
   }
+}
+
+export async function migrate(pool: Pool, nodeId: string): Promise<MigrateReport> {
+  assertNodeId(nodeId);
   const changes: string[] = [];
   const before = await existingTables(pool);
 
@@ -75,6 +79,23 @@ export async function migrate(pool: Pool, nodeId: string): Promise<MigrateReport
     await pool.query(createTriggerSql(t));
     changes.push(`${current.has(t.name) ? 'replaced' : 'created'} trigger ${t.name}`);
   }
+  return { changes, nodeId };
+}
+
+/**
+ * Only atomsync's own tables (markers, inbox...) and the node id: for a subscriber whose
+ * database is not an OpenMRS one, such as an ERP integration. No OpenMRS tables, no triggers.
+ */
+export async function migrateSyncTables(pool: Pool, nodeId: string): Promise<MigrateReport> {
+  assertNodeId(nodeId);
+  const changes: string[] = [];
+  const before = await existingTables(pool);
+  for (const { table, ddl } of SYNC_TABLES) {
+    if (before.has(table)) continue;
+    await pool.query(ddl);
+    changes.push(`created table ${table}`);
+  }
+  await ensureNodeId(pool, nodeId, changes);
   return { changes, nodeId };
 }
 

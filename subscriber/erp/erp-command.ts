@@ -1,0 +1,84 @@
+// `atomsync erp`: a subscriber whose sink is the ERP. Same feeds, markers,
+// retries and dead letters as `atomsync subscribe`, in the ERP's own database.
+import { intArg } from '../../shared/cli/args.ts';
+import type { Command, Opt } from '../../shared/cli/args.ts';
+import { ensureDatabase, openPool } from '../../shared/db.ts';
+import { createLogger } from '../../shared/logger.ts';
+import type { Level } from '../../shared/logger.ts';
+import { migrateSyncTables } from '../../shared/schema/migrate.ts';
+import { subscribeCommand } from '../cli.ts';
+import { Subscriber } from '../subscriber.ts';
+import { ERP_RESOURCES, ErpSink } from './erp-sink.ts';
+
+/** subscribe's options that mean the same here (batching and audit users do not apply to the ERP). */
+const SHARED = ['redis', 'feed', 'credentials', 'allow-origin', 'once', 'poll-ms', 'timeout-ms', 'max-attempts', 'retry-base-ms', 'retry-max-ms', 'queue', 'log-level'];
+const shared = (name: string): Opt => {
+  const o = subscribeCommand.options.find((x) => x.name === name);
+  if (!o) throw new Error(`subscribe has no --${name} option`);
+  return o;
+};
+
+export const erpCommand: Command = {
+  name: 'erp',
+  summary: `feed an ERP database (customers, orders, order lines) from clinics' ${ERP_RESOURCES.join(', ')} feeds`,
+  usage:
+    'atomsync erp --db mysql://root@127.0.0.1:3306/erp --node-id erp --credentials erp:secret ' +
+    '--feed http://127.0.0.1:8081/openmrs/ws/atomfeed/patient/recent --feed .../encounter/recent --feed .../obs/recent',
+  options: [
+    { name: 'db', type: 'string', env: 'ATOMSYNC_DB', required: true, arg: 'URL', help: "the ERP's database; created if missing, with the ERP and sync tables" },
+    { name: 'node-id', type: 'string', env: 'ATOMSYNC_NODE_ID', default: 'erp', arg: 'ID', help: 'name of this subscriber, fixed once set in its database' },
+    ...SHARED.map(shared),
+  ],
+  notes:
+    'Read the patient, encounter and obs feeds of each clinic: patients become customers, encounters orders,\n' +
+    'coded obs order lines. Events of other resources are skipped. Runs until SIGINT/SIGTERM, or once with --once.',
+  async run(args, io) {
+    const log = createLogger({ level: String(args['log-level']) as Level, bindings: { service: 'erp' } });
+    const url = String(args.db);
+    const nodeId = String(args['node-id']);
+    const timeout = intArg(args, 'timeout-ms', 100, 600_000);
+    const once = Boolean(args.once);
+    await ensureDatabase(url);
+    const setup = openPool(url, { connectionLimit: 2 });
+    try {
+      await migrateSyncTables(setup, nodeId); // markers, inbox and the node id; the ERP tables come with the sink
+    } finally {
+      await setup.end();
+    }
+    const sub = new Subscriber(
+      {
+        dbUrl: url,
+        redisUrl: once ? undefined : String(args.redis),
+        nodeId,
+        feeds: args.feed as string[],
+        feedOptions: { defaultCredentials: args.credentials as string | undefined, allowedOrigins: args['allow-origin'] as string[] | undefined },
+        pollMs: intArg(args, 'poll-ms', 10, 3_600_000),
+        retry: {
+          maxAttempts: intArg(args, 'max-attempts', 1, 1000),
+          baseDelayMs: intArg(args, 'retry-base-ms', 1, 86_400_000),
+          maxDelayMs: intArg(args, 'retry-max-ms', 1, 86_400_000),
+        },
+        queueName: args.queue as string | undefined,
+        http: { headersTimeoutMs: timeout, bodyTimeoutMs: timeout },
+        sink: (pool, l) => ErpSink.create(pool, l.child({ part: 'erp-sink' })),
+      },
+      log,
+    );
+    await sub.start();
+    try {
+      if (once) {
+        const r = await sub.once();
+        io.out(`caught up: ${r.applied} applied, ${r.pending} waiting for a retry, ${r.dead} dead letters`);
+        return 0;
+      }
+      const running = sub.run();
+      log.info('stopping', { signal: await Promise.race([io.stopSignal, running.then(() => 'done')]) });
+      await sub.stop();
+      await running;
+      return 0;
+    } finally {
+      await sub.stop();
+      await sub.close();
+    }
+  },
+};
