@@ -15,6 +15,8 @@ import { migrate } from '../schema/migrate.ts';
 import { createPatient, createVisitWithEncounter, editPatientName, openLiveContext, pickEncounterId, pickPatientId, Rng, seedNode, voidEncounter } from '../seed/index.ts';
 import type { LiveContext } from '../seed/index.ts';
 import { diverges, formatReport, verify } from '../../subscriber/verify.ts';
+import { verifyErp } from '../../subscriber/erp/erp-verify.ts';
+import type { ErpDiff } from '../../subscriber/erp/erp-verify.ts';
 import { ProgressDisplay, formatDuration, progressLine } from './progress.ts';
 import type { FeedProgress } from './progress.ts';
 
@@ -31,7 +33,8 @@ export interface DemoOptions {
 }
 
 const BIN = fileURLToPath(new URL('../../bin/atomsync.js', import.meta.url));
-const USERS = 'hq:hq-demo-secret';
+const USERS = 'hq:hq-demo-secret,erp:erp-demo-secret';
+const HQ_CREDENTIALS = 'hq:hq-demo-secret';
 
 interface Clinic {
   nodeId: string;
@@ -51,7 +54,9 @@ export async function runDemo(o: DemoOptions): Promise<number> {
     pool: null as unknown as Pool,
   }));
   const hqUrl = `${o.dbServer}/demo_hq`;
+  const erpUrl = `${o.dbServer}/demo_erp`;
   let hqPool: Pool | null = null;
+  let erpPool: Pool | null = null;
   let interrupted = false;
   void o.stopSignal.then(() => {
     interrupted = true;
@@ -72,7 +77,7 @@ export async function runDemo(o: DemoOptions): Promise<number> {
   };
 
   try {
-    o.out(`setting up two clinics and HQ on ${o.dbServer} (databases demo_field_a, demo_field_b, demo_hq; logs in ${logDir})`);
+    o.out(`setting up two clinics, HQ and an ERP on ${o.dbServer} (databases demo_field_a, demo_field_b, demo_hq, demo_erp; logs in ${logDir})`);
     for (const c of clinics) {
       await dropDatabase(c.url);
       await ensureDatabase(c.url);
@@ -87,18 +92,28 @@ export async function runDemo(o: DemoOptions): Promise<number> {
     await ensureDatabase(hqUrl);
     hqPool = openPool(hqUrl, { connectionLimit: 4 });
     await migrate(hqPool, 'hq');
+    await dropDatabase(erpUrl);
+    await ensureDatabase(erpUrl);
+    erpPool = openPool(erpUrl, { connectionLimit: 2 });
 
     for (const c of clinics) {
       c.publisher = spawnAtomsync(`publisher-${c.nodeId}`, ['publish', '--db', c.url, '--port', '0', '--users', USERS]);
       const base = await waitForUrl(c.publisher);
       c.feedUrl = `${base}/openmrs/ws/atomfeed/all/recent`;
     }
-    o.out('\nfeeds an admin can open (user hq, password hq-demo-secret):');
+    o.out('\nfeeds an admin can open (user hq, password hq-demo-secret; the ERP reads them as erp):');
     for (const c of clinics) o.out(`  ${c.nodeId}: ${c.feedUrl}`);
     o.out('');
-    const feeds = clinics.flatMap((c) => ['--feed', c.feedUrl!.replace('://', `://${USERS}@`)]);
+    const feeds = clinics.flatMap((c) => ['--feed', c.feedUrl!.replace('://', `://${HQ_CREDENTIALS}@`)]);
     const subscriber = spawnAtomsync('subscriber-hq', [
       'subscribe', '--db', hqUrl, '--node-id', 'hq', '--redis', o.redisUrl, '--queue', `atomsync-demo-${process.pid}`, '--poll-ms', '250', ...feeds,
+    ]);
+
+    // The ERP reads the same clinics' patient, encounter and obs feeds, with its own credentials and markers.
+    const erpFeeds = clinics.flatMap((c) => ['patient', 'encounter', 'obs'].flatMap((cat) => ['--feed', c.feedUrl!.replace('/all/recent', `/${cat}/recent`)]));
+    spawnAtomsync('erp', [
+      'erp', '--db', erpUrl, '--node-id', 'erp', '--redis', o.redisUrl, '--queue', `atomsync-demo-erp-${process.pid}`,
+      '--credentials', 'erp:erp-demo-secret', '--poll-ms', '250', ...erpFeeds,
     ]);
 
     const display = new ProgressDisplay(process.stdout);
@@ -117,6 +132,7 @@ export async function runDemo(o: DemoOptions): Promise<number> {
         liveSince = Date.now();
         display.note(`caught up in ${formatDuration((liveSince - started) / 1000)}; now the clinics keep working for ${o.durationS} s`);
       }
+      lines.push(await erpLine(erpPool!));
       lines.push(liveSince === null ? `elapsed ${formatDuration((Date.now() - started) / 1000)}` : `live for ${formatDuration((Date.now() - liveSince) / 1000)}, ${changes} changes made at the clinics`);
       display.show(lines);
       if (interrupted || (liveSince !== null && Date.now() - liveSince >= o.durationS * 1000)) break;
@@ -146,15 +162,22 @@ export async function runDemo(o: DemoOptions): Promise<number> {
     o.out('\nverifying HQ against both clinics (every synced row, by uuid and content):');
     const reports = await verify(clinics.map((c) => c.url), hqUrl);
     o.out(formatReport(reports));
-    const ok = !diverges(reports);
+    // The ERP polls on its own; give it until it matches (or a minute) before judging it.
+    let erp = await verifyErp(clinics, erpPool!).catch(() => null);
+    for (const until = Date.now() + 60_000; Date.now() < until && !(erp && erpMatches(erp)); await sleep(1000)) {
+      erp = await verifyErp(clinics, erpPool!).catch(() => null);
+    }
+    o.out('\nchecking the ERP against both clinics (customers, orders, order lines):');
+    for (const d of erp ?? []) o.out(`  ${d.kind.padEnd(12)} ${d.total} expected, ${d.missing.length} missing, ${d.extra.length} extra, ${d.wrong.length} different`);
+    const ok = !diverges(reports) && erp !== null && erpMatches(erp);
     const [{ n: dead }] = await queryRows<{ n: number }>(hqPool, `SELECT COUNT(*) AS n FROM atomsync_inbox WHERE status = 'dead'`);
     const [{ n: conflicts }] = await queryRows<{ n: number }>(hqPool, `SELECT COUNT(*) AS n FROM atomsync_conflict`);
     o.out(`\n${ok ? 'CONVERGED' : 'DIVERGED'}: ${changes} live changes, ${dead} dead letters, ${conflicts} conflicts; total ${formatDuration((Date.now() - started) / 1000)}`);
-    o.out(`the databases stay for you to inspect: ${clinics.map((c) => c.url).join(', ')}, ${hqUrl}`);
+    o.out(`the databases stay for you to inspect: ${clinics.map((c) => c.url).join(', ')}, ${hqUrl}, ${erpUrl}`);
     return ok ? 0 : 1;
   } finally {
     await Promise.all(children.map((c) => stopChild(c)));
-    await Promise.all([...clinics.map((c) => c.pool?.end().catch(() => undefined)), hqPool?.end().catch(() => undefined)]);
+    await Promise.all([...clinics.map((c) => c.pool?.end().catch(() => undefined)), hqPool?.end().catch(() => undefined), erpPool?.end().catch(() => undefined)]);
   }
 
   async function randomChange(c: Clinic, rng: Rng): Promise<void> {
@@ -207,6 +230,13 @@ async function measure(c: Clinic, hq: Pool, progress: Map<string, FeedProgress &
   };
   progress.set(c.nodeId, p);
   return p;
+}
+
+const erpMatches = (diffs: ErpDiff[]) => diffs.every((d) => d.missing.length + d.extra.length + d.wrong.length === 0);
+
+async function erpLine(erp: Pool): Promise<string> {
+  const count = async (t: string) => Number((await queryRows<{ n: number }>(erp, `SELECT COUNT(*) AS n FROM ${t}`).catch(() => [{ n: 0 }]))[0].n);
+  return `${'erp'.padEnd(14)} ${await count('erp_customer')} customers, ${await count('erp_order')} orders, ${await count('erp_order_line')} order lines`;
 }
 
 function waitForUrl(child: ChildProcess): Promise<string> {
