@@ -2,6 +2,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
 import type { Logger } from '../shared/logger.ts';
+import { HTML_MEDIA_TYPE, wantsHtml } from './negotiate.ts';
 
 export interface AuthOptions {
   /** username -> password. */
@@ -11,6 +12,8 @@ export interface AuthOptions {
   maxFailures?: number;
   failureWindowMs?: number;
   now?: () => number;
+  /** The body of a 401 or 429 for a browser (the JSON error otherwise). */
+  htmlPage?: (status: number, message: string) => string;
 }
 
 export const AUTH_DEFAULTS = { realm: 'atomsync', maxFailures: 20, failureWindowMs: 60_000 } as const;
@@ -40,6 +43,11 @@ export function basicAuth(opts: AuthOptions, log: Logger) {
   const windowMs = opts.failureWindowMs ?? AUTH_DEFAULTS.failureWindowMs;
   const now = opts.now ?? Date.now;
   const failures = new Map<string, { count: number; since: number }>();
+  const refuse = (req: Request, res: Response, status: number, code: string, message: string) => {
+    res.status(status);
+    if (opts.htmlPage && wantsHtml(req, 'application/json')) res.type(HTML_MEDIA_TYPE).send(opts.htmlPage(status, message));
+    else res.json({ error: { code, message } });
+  };
 
   return (req: Request, res: Response, next: NextFunction) => {
     const client = req.socket.remoteAddress ?? 'unknown';
@@ -49,7 +57,7 @@ export function basicAuth(opts: AuthOptions, log: Logger) {
     if (current && current.count >= maxFailures) {
       const retryS = Math.ceil((current.since + windowMs - now()) / 1000);
       res.set('Retry-After', String(Math.max(1, retryS)));
-      res.status(429).json({ error: { code: 'too_many_failures', message: 'too many failed logins; try again later' } });
+      refuse(req, res, 429, 'too_many_failures', 'too many failed logins; try again later');
       return;
     }
     const user = checkCredentials(req.get('authorization'), opts.users);
@@ -63,7 +71,7 @@ export function basicAuth(opts: AuthOptions, log: Logger) {
     failures.set(client, entry);
     if (req.get('authorization')) log.warn('failed login', { client, path: req.path });
     res.set('WWW-Authenticate', `Basic realm="${realm}", charset="UTF-8"`);
-    res.status(401).json({ error: { code: 'unauthorized', message: 'authentication required' } });
+    refuse(req, res, 401, 'unauthorized', 'authentication required');
   };
 }
 

@@ -1,4 +1,5 @@
-// GET {FEED_PATH}/{category}/recent and /{category}/{n}: the Atom feed.
+// GET {FEED_PATH}/{category}/recent and /{category}/{n}: the Atom feed, or the same page
+// as HTML for a browser.
 // Page n holds positions (n-1)*size+1 .. n*size. The working page is
 // N = floor(count/size)+1; every page below it is complete and immutable.
 import { createHash } from 'node:crypto';
@@ -11,12 +12,18 @@ import {
   FEED_PATH,
   RECENT,
   RECENT_CACHE_CONTROL,
+  SUBSCRIBER_HEADER,
 } from '../shared/constants.ts';
 import { renderFeedPage } from '../shared/atom/render.ts';
+import type { FeedPageModel } from '../shared/feed-types.ts';
 import { isResourceName } from '../shared/resources.ts';
+import { renderFeedHtml } from './admin-pages.ts';
 import type { EventStore } from './event-store.ts';
 import { badRequest, notFound } from './http-errors.ts';
+import type { PublisherCounters } from './metrics.ts';
+import { HTML_MEDIA_TYPE, NEGOTIATED_VARY, wantsHtml } from './negotiate.ts';
 import { PageCache } from './page-cache.ts';
+import type { SubscriberPositions } from './subscriber-positions.ts';
 
 export interface FeedRouteOptions {
   store: EventStore;
@@ -29,10 +36,15 @@ export interface FeedRouteOptions {
   /** Absolute origin for links; derived from the request when absent. */
   publicUrl?: string;
   cache?: PageCache;
+  /** Where subscribers' positions are noted, when they name themselves. */
+  positions?: SubscriberPositions;
+  counters?: PublisherCounters;
 }
 
 /** Bumped whenever rendering changes, so old ETags stop matching. */
 const RENDER_VERSION = '1';
+/** The same for the HTML view, which changes more often than the Atom format. */
+const HTML_RENDER_VERSION = '1';
 const PAGE_PATTERN = /^[1-9][0-9]{0,14}$/;
 const HOST_PATTERN = /^[A-Za-z0-9.\-]+(:[0-9]{1,5})?$|^\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?$/;
 
@@ -48,8 +60,6 @@ function feedIdFor(nodeUuid: string, category: string): string {
   const h = createHash('sha1').update(`${nodeUuid}/${category}`).digest('hex');
   return `urn:uuid:${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }
-
-const strongEtag = (s: string) => `"${createHash('sha256').update(s).digest('base64url').slice(0, 32)}"`;
 
 function notModified(req: Request, etag: string): boolean {
   const inm = req.get('if-none-match');
@@ -72,35 +82,53 @@ export function feedRoutes(o: FeedRouteOptions): Router {
       throw badRequest(`page must be "recent" or a number from 1 (got "${pageParam.slice(0, 32)}")`);
     }
     const baseUrl = baseUrlOf(req, o.publicUrl);
-    res.set('Content-Type', `${ATOM_MEDIA_TYPE}; charset=utf-8`);
-    res.set('Vary', 'Accept-Encoding');
+    // The same URL is Atom for feed readers and HTML for people; the two never share an ETag.
+    const asHtml = wantsHtml(req, ATOM_MEDIA_TYPE);
+    res.set('Content-Type', asHtml ? HTML_MEDIA_TYPE : `${ATOM_MEDIA_TYPE}; charset=utf-8`);
+    res.set('Vary', NEGOTIATED_VARY);
+    const served = (page: number, position: number, complete: boolean) => {
+      o.positions?.record(req.get(SUBSCRIBER_HEADER), category, page, position, res.locals.user as string | undefined);
+      o.counters?.pageServed(asHtml ? 'html' : complete ? 'archive' : 'recent');
+    };
     // Only complete pages are cached and they never change: a hit needs no database at all.
-    const cacheKey = (page: number) => `${baseUrl}|${category}|${page}|${o.pageSize}`;
+    const cacheKey = (page: number) => `${baseUrl}|${category}|${page}|${o.pageSize}|${asHtml ? 'html' : 'atom'}`;
     const cached = asRecent ? undefined : cache.get(cacheKey(Number(pageParam)));
-    if (cached) return void sendArchive(req, res, cached);
+    if (cached) {
+      served(Number(pageParam), Number(pageParam) * o.pageSize, true);
+      return void sendArchive(req, res, cached);
+    }
     const head = await o.store.head(category);
     const newestPage = Math.floor(head.count / o.pageSize) + 1;
     const page = asRecent ? newestPage : Number(pageParam);
     if (page > newestPage) throw notFound(`page ${page} of "${category}" does not exist yet; the newest is ${newestPage}`);
     const complete = page < newestPage;
+    served(page, complete ? page * o.pageSize : head.count, complete);
 
     if (complete) {
-      const body = await render(o, { category, page, newestPage, asRecent: false, baseUrl, updated: null });
-      const fresh = { body, etag: strongEtag(`${RENDER_VERSION}|${body}`) };
+      const model = await loadModel(o, { category, page, newestPage, asRecent: false, baseUrl, updated: null });
+      const body = asHtml ? renderFeedHtml(model) : renderFeedPage(model);
+      const fresh = { body, etag: etagOf(`${RENDER_VERSION}|${body}`, asHtml) };
       cache.set(cacheKey(page), fresh);
       return void sendArchive(req, res, fresh);
     }
     // The working page depends only on how many events the feed has (the log is append-only),
     // so its ETag is known before anything is read or rendered: a quiet poll costs one indexed lookup.
-    const etag = strongEtag(`${RENDER_VERSION}|${baseUrl}|${category}|${page}|${asRecent}|${o.pageSize}|${head.count}`);
+    const version = asHtml ? `${RENDER_VERSION}|html${HTML_RENDER_VERSION}` : RENDER_VERSION;
+    const etag = etagOf(`${version}|${baseUrl}|${category}|${page}|${asRecent}|${o.pageSize}|${head.count}`, asHtml);
     res.set('Cache-Control', RECENT_CACHE_CONTROL);
     res.set('ETag', etag);
     if (notModified(req, etag)) return void res.status(304).end();
-    const body = await render(o, { category, page, newestPage, asRecent, baseUrl, updated: head.newestPublishedAt });
-    res.send(body);
+    const model = await loadModel(o, { category, page, newestPage, asRecent, baseUrl, updated: head.newestPublishedAt });
+    res.send(asHtml ? renderFeedHtml(model) : renderFeedPage(model));
   });
 
   return router;
+}
+
+/** A strong ETag; the HTML variant's ends in -html, so no cache can confuse it with the Atom one. */
+function etagOf(content: string, asHtml: boolean): string {
+  const hash = createHash('sha256').update(content).digest('base64url').slice(0, 32);
+  return asHtml ? `"${hash}-html"` : `"${hash}"`;
 }
 
 function sendArchive(req: Request, res: Response, page: { body: string; etag: string }): void {
@@ -110,15 +138,15 @@ function sendArchive(req: Request, res: Response, page: { body: string; etag: st
   else res.send(page.body);
 }
 
-async function render(
+async function loadModel(
   o: FeedRouteOptions,
   p: { category: string; page: number; newestPage: number; asRecent: boolean; baseUrl: string; updated: string | null },
-): Promise<string> {
+): Promise<FeedPageModel> {
   const first = (p.page - 1) * o.pageSize + 1;
   const events = await o.store.range(p.category, first, first + o.pageSize - 1);
   // A page last changed when its newest entry was published (ISO strings in UTC compare as text).
   const updated = events.reduce<string | null>((max, e) => (max && max > e.publishedAt ? max : e.publishedAt), null);
-  return renderFeedPage({
+  return {
     nodeId: o.nodeId,
     feedId: feedIdFor(o.nodeUuid, p.category),
     category: p.category,
@@ -129,5 +157,5 @@ async function render(
     baseUrl: p.baseUrl,
     updated: updated ?? p.updated ?? o.emptyUpdated,
     events,
-  });
+  };
 }

@@ -11,9 +11,11 @@ import type { Logger } from '../shared/logger.ts';
 import { readMeta } from '../shared/schema/migrate.ts';
 import { dbToIso } from '../shared/time.ts';
 import { EventStore } from './event-store.ts';
+import { PublisherCounters } from './metrics.ts';
 import { Relay } from './relay.ts';
 import type { RelayOptions } from './relay.ts';
 import { createPublisherApp } from './server.ts';
+import { SubscriberPositions } from './subscriber-positions.ts';
 
 export interface PublisherOptions {
   dbUrl: string;
@@ -39,6 +41,9 @@ export class Publisher {
   private server: Server | null = null;
   private relay: Relay | null = null;
   private relayRun: Promise<void> | null = null;
+  private positions: SubscriberPositions | null = null;
+  /** What this process has served and published, for /metrics. */
+  readonly counters = new PublisherCounters();
   /** Base URL once listening, e.g. http://127.0.0.1:8081. */
   url = '';
 
@@ -62,6 +67,8 @@ export class Publisher {
     }
     const nodeId = meta.node_id;
     const store = new EventStore(pool);
+    const positions = (this.positions = new SubscriberPositions(pool, this.log.child({ part: 'positions' })));
+    await positions.load();
     const app = createPublisherApp({
       pool,
       store,
@@ -72,6 +79,8 @@ export class Publisher {
       pageSize,
       auth: { users: this.o.users },
       publicUrl: this.o.publicUrl,
+      positions,
+      counters: this.counters,
     });
     const server = (this.server = this.o.tls
       ? createHttpsServer({ key: readFileSync(this.o.tls.keyFile), cert: readFileSync(this.o.tls.certFile) }, app)
@@ -86,7 +95,8 @@ export class Publisher {
     const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
     this.url = `${this.o.tls ? 'https' : 'http'}://${host}:${addr.port}`;
     if (!this.o.noRelay) {
-      this.relay = new Relay(pool, this.log.child({ part: 'relay' }), { nodeId, ...this.o.relay });
+      const onPublished = (n: number) => this.counters.relayPublished(n);
+      this.relay = new Relay(pool, this.log.child({ part: 'relay' }), { nodeId, ...this.o.relay, onPublished });
       this.relayRun = this.relay.run();
     }
     this.log.info('publisher listening', { url: this.url, nodeId, pageSize, relay: !this.o.noRelay });
@@ -103,6 +113,7 @@ export class Publisher {
         server.closeAllConnections();
       });
     }
+    await this.positions?.stop();
     await this.pool?.end().catch(() => undefined);
     this.log.info('publisher stopped');
   }

@@ -1,18 +1,29 @@
-// GET {REST_PATH}/{resource}/{uuid}?v=full: a resource in OpenMRS's JSON representation.
+// GET {REST_PATH}/{resource}/{uuid}?v=full: a resource in OpenMRS's JSON representation,
+// or, for a browser, an HTML page showing that JSON pretty-printed.
 import { Router } from 'express';
 import type { Request, Response } from 'express';
 import { REST_PATH, UUID_PATTERN } from '../shared/constants.ts';
 import type { Pool } from '../shared/db.ts';
 import { isResourceName, resourceDef } from '../shared/resources.ts';
 import { baseUrlOf } from './feed-routes.ts';
+import { renderResourceHtml } from './admin-pages.ts';
 import { badRequest, notFound } from './http-errors.ts';
+import { HTML_MEDIA_TYPE, NEGOTIATED_VARY, wantsHtml } from './negotiate.ts';
 import { loadRepresentation, loadRepresentations } from '../shared/representation.ts';
 
 /** Most resources one list request may ask for. */
 export const MAX_BATCH_UUIDS = 200;
 
-export function restRoutes(o: { pool: Pool; publicUrl?: string }): Router {
+export function restRoutes(o: { pool: Pool; nodeId: string; publicUrl?: string }): Router {
   const router = Router();
+  // No ETag here (resources change in place), so the two variants only need Vary to stay apart.
+  const send = (req: Request, res: Response, resource: string, uuid: string | undefined, json: unknown) => {
+    res.set('Cache-Control', 'private, no-cache');
+    res.set('Vary', NEGOTIATED_VARY);
+    if (!wantsHtml(req, 'application/json')) return void res.json(json);
+    const baseUrl = baseUrlOf(req, o.publicUrl);
+    res.type(HTML_MEDIA_TYPE).send(renderResourceHtml({ nodeId: o.nodeId, baseUrl, resource, uuid, json }));
+  };
   // GET {REST_PATH}/{resource}?uuids=a,b,c&v=full: several resources in one request, as
   // OpenMRS lists answer ({results: [...]}). Unknown uuids are left out, not errors: the
   // subscriber asks for each missing one on its own and gets its 404 there.
@@ -28,8 +39,7 @@ export function restRoutes(o: { pool: Pool; publicUrl?: string }): Router {
     const v = req.query.v;
     if (v !== undefined && v !== 'full' && v !== 'default') throw badRequest('v must be "full" or "default"');
     const reps = await loadRepresentations(o.pool, resourceDef(resource), uuids, baseUrlOf(req, o.publicUrl));
-    res.set('Cache-Control', 'private, no-cache');
-    res.json({ results: uuids.map((u) => reps.get(u)).filter(Boolean) });
+    send(req, res, resource, undefined, { results: uuids.map((u) => reps.get(u)).filter(Boolean) });
   });
   router.get(`${REST_PATH}/:resource/:uuid`, async (req: Request, res: Response) => {
     const resource = String(req.params.resource);
@@ -40,8 +50,7 @@ export function restRoutes(o: { pool: Pool; publicUrl?: string }): Router {
     if (v !== undefined && v !== 'full' && v !== 'default') throw badRequest('v must be "full" or "default"');
     const rep = await loadRepresentation(o.pool, resourceDef(resource), uuid.toLowerCase(), baseUrlOf(req, o.publicUrl));
     if (!rep) throw notFound(`no ${resource} with uuid ${uuid}`);
-    res.set('Cache-Control', 'private, no-cache');
-    res.json(rep);
+    send(req, res, resource, uuid.toLowerCase(), rep);
   });
   return router;
 }

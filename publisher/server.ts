@@ -1,15 +1,20 @@
-// The publisher's HTTP application: authentication in front of feeds and resources.
+// The publisher's HTTP application: authentication in front of feeds, resources and admin pages.
 import express from 'express';
 import type { NextFunction, Request, Response } from 'express';
 import compression from 'compression';
 import type { Pool } from '../shared/db.ts';
 import type { Logger } from '../shared/logger.ts';
+import { adminRoutes } from './admin-routes.ts';
+import { renderErrorHtml } from './admin-pages.ts';
 import { basicAuth } from './auth.ts';
 import type { AuthOptions } from './auth.ts';
 import type { EventStore } from './event-store.ts';
-import { feedRoutes } from './feed-routes.ts';
+import { baseUrlOf, feedRoutes } from './feed-routes.ts';
 import { HttpError } from './http-errors.ts';
+import { PublisherCounters } from './metrics.ts';
+import { HTML_MEDIA_TYPE, wantsHtml } from './negotiate.ts';
 import { restRoutes } from './rest-routes.ts';
+import type { SubscriberPositions } from './subscriber-positions.ts';
 
 export interface PublisherAppOptions {
   pool: Pool;
@@ -21,33 +26,58 @@ export interface PublisherAppOptions {
   pageSize: number;
   auth: AuthOptions;
   publicUrl?: string;
+  /** Subscribers' reading positions; without it none are recorded. */
+  positions?: SubscriberPositions;
+  counters?: PublisherCounters;
+  now?: () => number;
 }
+
+const SIGN_IN_MESSAGE =
+  "This node's feeds are for its subscribers. Reload the page and sign in with the user name and password you were given.";
 
 export function createPublisherApp(o: PublisherAppOptions): express.Express {
   const app = express();
+  const counters = o.counters ?? new PublisherCounters();
   app.disable('x-powered-by');
   app.set('etag', false); // feed routes compute their own strong ETags
   app.set('query parser', 'simple');
+  // First, so refused logins are counted too.
+  app.use((_req: Request, res: Response, next: NextFunction) => {
+    res.on('finish', () => counters.request(res.statusCode));
+    next();
+  });
   app.use(compression());
-  app.use(basicAuth(o.auth, o.log));
-  app.use(feedRoutes(o));
+  // Before authentication the visitor sees no node id, only that it must sign in.
+  const htmlPage = (status: number, message: string) =>
+    renderErrorHtml({ baseUrl: '', status, message: status === 401 ? SIGN_IN_MESSAGE : message });
+  app.use(basicAuth({ htmlPage, ...o.auth }, o.log));
+  app.use(feedRoutes({ ...o, counters }));
   app.use(restRoutes(o));
+  app.use(adminRoutes({ ...o, counters }));
   app.use((req: Request) => {
     throw new HttpError(404, 'not_found', `nothing at ${req.path.slice(0, 200)}`);
   });
   app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
-    if (err instanceof HttpError) {
-      res.status(err.status).json({ error: { code: err.code, message: err.message } });
-      return;
-    }
+    const send = (status: number, code: string, message: string) => {
+      res.status(status);
+      // A person who followed a link gets a page with a way back; everyone else the JSON error.
+      let baseUrl: string | undefined;
+      try {
+        baseUrl = wantsHtml(req, 'application/json') ? baseUrlOf(req, o.publicUrl) : undefined;
+      } catch {
+        baseUrl = undefined;
+      }
+      if (baseUrl !== undefined) res.type(HTML_MEDIA_TYPE).send(renderErrorHtml({ nodeId: o.nodeId, baseUrl, status, message }));
+      else res.type('application/json').json({ error: { code, message } });
+    };
+    if (err instanceof HttpError) return send(err.status, err.code, err.message);
     const status = (err as { status?: number }).status;
     if (typeof status === 'number' && status >= 400 && status < 500) {
       // Express's own client errors (a malformed URI, say): say so without internals.
-      res.status(status).json({ error: { code: 'bad_request', message: 'malformed request' } });
-      return;
+      return send(status, 'bad_request', 'malformed request');
     }
     o.log.error('request failed', { path: req.path, error: err as Error });
-    res.status(500).json({ error: { code: 'internal', message: 'internal error; see the publisher log' } });
+    send(500, 'internal', 'internal error; see the publisher log');
   });
   return app;
 }

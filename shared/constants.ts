@@ -66,3 +66,5 @@ export const REST_QUERY = '?v=full';
 export const FEED_GENERATOR = 'atomsync';
 /** Largest feed document a subscriber will parse, in bytes of UTF-8. */
 export const MAX_FEED_BYTES = 5 * 1024 * 1024;
+/** Request header a subscriber names itself with (its node id), so a publisher can show how far each one has read. */
+export const SUBSCRIBER_HEADER = 'x-atomsync-subscriber';

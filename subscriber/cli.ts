@@ -10,6 +10,8 @@ import { SUBSCRIBER_DEFAULTS, Subscriber } from './subscriber.ts';
 import { diverges, formatReport, verify } from './verify.ts';
 import { silentLogger } from '../shared/logger.ts';
 import { readMeta } from '../shared/schema/migrate.ts';
+import { parseUsers } from '../publisher/auth.ts';
+import { STATUS_SERVER_DEFAULTS } from './status-server.ts';
 
 const dbOpt: Opt = { name: 'db', type: 'string', env: 'ATOMSYNC_DB', required: true, arg: 'URL', help: "the subscriber's database (migrated)" };
 const redisOpt: Opt = { name: 'redis', type: 'string', env: 'ATOMSYNC_REDIS', default: 'redis://127.0.0.1:6379', arg: 'URL', help: 'Redis for the retry queue' };
@@ -35,15 +37,20 @@ export const subscribeCommand: Command = {
     { name: 'retry-max-ms', type: 'string', default: String(RETRY_DEFAULTS.maxDelayMs), arg: 'MS', help: 'longest retry delay' },
     { name: 'queue', type: 'string', arg: 'NAME', help: 'BullMQ queue name (default atomsync-retry-{node id})' },
     { name: 'audit-user-id', type: 'string', env: 'ATOMSYNC_AUDIT_USER_ID', default: '1', arg: 'N', help: 'local users.user_id recorded as creator/changer when the origin\'s user is unknown here' },
+    { name: 'http-port', type: 'string', env: 'ATOMSYNC_HTTP_PORT', arg: 'N', help: 'serve a status page (feeds, lag, dead letters with Retry buttons) and /metrics on this port (0: any free port)' },
+    { name: 'http-host', type: 'string', env: 'ATOMSYNC_HTTP_HOST', default: STATUS_SERVER_DEFAULTS.host, arg: 'ADDR', help: 'address of the status page' },
+    { name: 'admin-users', type: 'string', env: 'ATOMSYNC_ADMIN_USERS', arg: 'NAME:PASS,...', help: 'who may open the status page (HTTP Basic); required with --http-port' },
     LOG_LEVEL_OPT,
   ],
   notes:
     'Runs until SIGINT/SIGTERM; in-flight pages finish, and anything not finished is redone on the next start.\n' +
+    'Prefer ATOMSYNC_ADMIN_USERS to --admin-users, so passwords do not show in the process list.\n' +
     'Markers, parked events and conflicts live in the database; Redis only schedules retries.',
   async run(args, io) {
     const log = createLogger({ level: String(args['log-level']) as Level, bindings: { service: 'subscriber' } });
     const timeout = intArg(args, 'timeout-ms', 100, 600_000);
     const once = Boolean(args.once);
+    const status = statusPageArgs(args);
     const sub = new Subscriber(
       {
         dbUrl: String(args.db),
@@ -62,10 +69,12 @@ export const subscribeCommand: Command = {
         queueName: args.queue as string | undefined,
         auditUserId: intArg(args, 'audit-user-id', 1, 2_147_483_647),
         http: { headersTimeoutMs: timeout, bodyTimeoutMs: timeout },
+        ...status,
       },
       log,
     );
     await sub.start();
+    if (sub.statusUrl) io.out(`status page at ${sub.statusUrl}`);
     try {
       if (once) {
         const r = await sub.once();
@@ -84,6 +93,19 @@ export const subscribeCommand: Command = {
     }
   },
 };
+
+/** --http-port, --http-host and --admin-users, checked together. */
+function statusPageArgs(args: Args): { httpPort?: number; httpHost?: string; adminUsers?: Map<string, string> } {
+  if (args['http-port'] === undefined) return {};
+  if (!args['admin-users']) throw new UsageError('--http-port needs --admin-users name:password,... (or ATOMSYNC_ADMIN_USERS)');
+  let adminUsers: Map<string, string>;
+  try {
+    adminUsers = parseUsers(String(args['admin-users']));
+  } catch (err) {
+    throw new UsageError((err as Error).message.replace('--users', '--admin-users'));
+  }
+  return { httpPort: intArg(args, 'http-port', 0, 65535), httpHost: String(args['http-host']), adminUsers };
+}
 
 export const failedCommand: Command = {
   name: 'failed',

@@ -32,11 +32,27 @@ export interface PassResult {
   pages: number;
 }
 
+/** How far behind the feed this reader is, as far as the pages it has fetched tell. */
+export interface FeedLag {
+  /** Position of the last entry consumed (the marker's). */
+  markerPosition: number;
+  /** Newest position seen on the feed: the last entry of the last page fetched. */
+  newestPosition: number;
+  /** When that newest entry changed at its node (ISO 8601), or null before any page. */
+  newestAt: string | null;
+  /** Entries seen but not yet consumed: newestPosition - markerPosition. */
+  events: number;
+  /** Age of the oldest entry seen but not consumed; 0 when caught up. */
+  seconds: number;
+}
+
 export class FeedReader {
   /** ETag of the last `recent` document fully consumed. */
   private recentEtag: string | undefined;
-  /** Events on the feed not yet consumed, as far as the last page read tells (for progress). */
-  lag = { events: 0, newestPosition: 0 };
+  private markerPosition = 0;
+  private newest: { position: number; at: string | null } = { position: 0, at: null };
+  /** position -> updated of entries fetched but not consumed yet (a few pages at most). */
+  private unconsumed = new Map<number, string>();
 
   constructor(
     readonly source: FeedSource,
@@ -50,7 +66,8 @@ export class FeedReader {
   /** One pass: read everything new. Throws on feed-level trouble (the caller backs off). */
   async pass(shouldStop: () => boolean = () => false): Promise<PassResult> {
     const result: PassResult = { caughtUp: false, entries: 0, pages: 0 };
-    let marker = await this.markers.get(this.source.key);
+    const marker = await this.markers.get(this.source.key);
+    this.consumedUpTo(marker?.lastPosition ?? 0);
     let url: string;
     if (marker?.nextPageUrl) url = marker.nextPageUrl;
     else if (marker?.lastPageUrl) {
@@ -158,9 +175,38 @@ export class FeedReader {
     }
   }
 
+  /**
+   * Lag at `now` (ms since the epoch). Positions only: a feed without sync:position shows
+   * no lag, and during a first catch-up the newest position is that of the furthest page
+   * fetched so far, so the figure grows as the reader learns how long the feed is.
+   */
+  lag(now: number): FeedLag {
+    const events = Math.max(0, this.newest.position - this.markerPosition);
+    let oldest: string | undefined;
+    for (const [position, updated] of this.unconsumed) {
+      if (position > this.markerPosition && (oldest === undefined || updated < oldest)) oldest = updated;
+    }
+    const oldestMs = oldest ? Date.parse(oldest) : NaN;
+    const seconds = events > 0 && Number.isFinite(oldestMs) ? Math.max(0, (now - oldestMs) / 1000) : 0;
+    return { markerPosition: this.markerPosition, newestPosition: this.newest.position, newestAt: this.newest.at, events, seconds };
+  }
+
+  /** Notes the entries of a fetched page: the feed's newest position, and what waits to be consumed. */
+  private observe(page: ParsedPage): void {
+    for (const e of page.entries) {
+      if (e.position === undefined) continue;
+      if (e.position > this.markerPosition) this.unconsumed.set(e.position, e.updated);
+      if (e.position >= this.newest.position) this.newest = { position: e.position, at: e.updated };
+    }
+  }
+
+  private consumedUpTo(position: number): void {
+    this.markerPosition = position;
+    for (const p of this.unconsumed.keys()) if (p <= position) this.unconsumed.delete(p);
+  }
+
   private async advance(plan: ReturnType<FeedReader['plan']>): Promise<void> {
     const { lastEntry, lastPageUrl, next, marker, fresh } = plan;
-    if (lastEntry) this.lag.newestPosition = Math.max(this.lag.newestPosition, lastEntry.position ?? 0);
     if (lastEntry && (fresh.length > 0 || next !== marker?.nextPageUrl || lastPageUrl !== marker?.lastPageUrl)) {
       await this.markers.advance(this.source.key, {
         lastEntryId: lastEntry.id,
@@ -174,7 +220,7 @@ export class FeedReader {
     } else {
       await this.markers.recordPoll(this.source.key, null);
     }
-    if (!next) this.lag.events = 0;
+    if (plan.after) this.consumedUpTo(plan.after.lastPosition);
   }
 
   /** Applies the entries after the marker on consecutive pages, then moves the marker past them. */
@@ -212,6 +258,8 @@ export class FeedReader {
     if (!/xml/i.test(res.contentType)) {
       throw new Error(`feed ${this.source.key}: ${url} answered ${res.contentType || 'no content type'}, not Atom XML`);
     }
-    return { ...parseFeedPage(res.body, { url }), etag: res.etag };
+    const page = parseFeedPage(res.body, { url });
+    this.observe(page);
+    return { ...page, etag: res.etag };
   }
 }

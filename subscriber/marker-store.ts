@@ -2,7 +2,7 @@
 // every entry before it is applied or recorded in the inbox, in this database.
 import { queryRows } from '../shared/db.ts';
 import type { Pool } from '../shared/db.ts';
-import { isoToDb } from '../shared/time.ts';
+import { dbToIso, isoToDb } from '../shared/time.ts';
 
 export interface Marker {
   feedUrl: string;
@@ -26,6 +26,14 @@ export interface MarkerAdvance {
   newestChangedAt: string | null;
 }
 
+/** A marker with the feed's health, for the status page. Times are ISO 8601 (UTC) or null. */
+export interface MarkerReport extends Marker {
+  lastPollAt: string | null;
+  lastSuccessAt: string | null;
+  lastError: string | null;
+  lastErrorAt: string | null;
+}
+
 interface MarkerRow {
   feed_url: string;
   last_entry_id: string | null;
@@ -45,29 +53,43 @@ export class MarkerStore {
       'SELECT feed_url, last_entry_id, last_page_url, last_position, last_seq, next_page_url, events_seen FROM atomsync_marker WHERE feed_url = ?',
       [feedUrl],
     );
-    if (rows.length === 0) return null;
-    const r = rows[0];
-    return {
-      feedUrl: r.feed_url,
-      lastEntryId: r.last_entry_id,
-      lastPageUrl: r.last_page_url,
-      lastPosition: Number(r.last_position),
-      lastSeq: r.last_seq == null ? null : Number(r.last_seq),
-      nextPageUrl: r.next_page_url,
-      eventsSeen: Number(r.events_seen),
-    };
+    return rows.length === 0 ? null : toMarker(rows[0]);
+  }
+
+  /** Markers of these feeds with their poll times and last error; feeds never polled are absent. */
+  async report(feedUrls: string[]): Promise<Map<string, MarkerReport>> {
+    if (feedUrls.length === 0) return new Map();
+    const rows = await queryRows<MarkerRow & { last_poll_at: string | null; last_success_at: string | null; last_error: string | null; last_error_at: string | null }>(
+      this.pool,
+      `SELECT feed_url, last_entry_id, last_page_url, last_position, last_seq, next_page_url, events_seen,
+         last_poll_at, last_success_at, last_error, last_error_at FROM atomsync_marker WHERE feed_url IN (?)`,
+      [feedUrls],
+    );
+    const iso = (t: string | null) => (t ? dbToIso(t) : null);
+    return new Map(
+      rows.map((r) => [
+        r.feed_url,
+        {
+          ...toMarker(r),
+          lastPollAt: iso(r.last_poll_at),
+          lastSuccessAt: iso(r.last_success_at),
+          lastError: r.last_error,
+          lastErrorAt: iso(r.last_error_at),
+        },
+      ]),
+    );
   }
 
   async advance(feedUrl: string, a: MarkerAdvance): Promise<void> {
     await this.pool.query(
       `INSERT INTO atomsync_marker (feed_url, last_entry_id, last_page_url, last_position, last_seq, next_page_url, events_seen,
-         newest_changed_at, last_success_at, last_error)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, UTC_TIMESTAMP(3), NULL)
+         newest_changed_at, last_poll_at, last_success_at, last_error)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, UTC_TIMESTAMP(3), UTC_TIMESTAMP(3), NULL)
        ON DUPLICATE KEY UPDATE last_entry_id = VALUES(last_entry_id), last_page_url = VALUES(last_page_url),
          last_position = COALESCE(VALUES(last_position), last_position), last_seq = COALESCE(VALUES(last_seq), last_seq),
          next_page_url = VALUES(next_page_url), events_seen = events_seen + VALUES(events_seen),
          newest_changed_at = COALESCE(VALUES(newest_changed_at), newest_changed_at),
-         last_success_at = VALUES(last_success_at), last_error = NULL`,
+         last_poll_at = VALUES(last_poll_at), last_success_at = VALUES(last_success_at), last_error = NULL`,
       [
         feedUrl,
         a.lastEntryId,
@@ -90,4 +112,16 @@ export class MarkerStore {
          ON DUPLICATE KEY UPDATE last_poll_at = VALUES(last_poll_at), last_success_at = VALUES(last_success_at), last_error = NULL`;
     await this.pool.query(sql, error ? [feedUrl, error.slice(0, 2000)] : [feedUrl]);
   }
+}
+
+function toMarker(r: MarkerRow): Marker {
+  return {
+    feedUrl: r.feed_url,
+    lastEntryId: r.last_entry_id,
+    lastPageUrl: r.last_page_url,
+    lastPosition: Number(r.last_position),
+    lastSeq: r.last_seq == null ? null : Number(r.last_seq),
+    nextPageUrl: r.next_page_url,
+    eventsSeen: Number(r.events_seen),
+  };
 }

@@ -1,5 +1,6 @@
 // A running subscriber: one reader per feed, the event processor, the retry
 // queue. run() until stop(); once() catches up, retries what it can and returns.
+import { SUBSCRIBER_HEADER } from '../shared/constants.ts';
 import { openPool, queryRows } from '../shared/db.ts';
 import type { Pool } from '../shared/db.ts';
 import type { Logger } from '../shared/logger.ts';
@@ -20,6 +21,9 @@ import { MysqlSink } from './mysql/mysql-sink.ts';
 import { ResourceFetcher } from './resource-fetcher.ts';
 import { RetryQueue } from './retry-queue.ts';
 import type { Sink } from './sink.ts';
+import { collectStatus } from './status.ts';
+import type { FeedHealth, StatusReport } from './status.ts';
+import { StatusServer } from './status-server.ts';
 
 export interface SubscriberOptions {
   dbUrl: string;
@@ -46,6 +50,12 @@ export interface SubscriberOptions {
   auditUserId?: number;
   /** Builds the sink; HQ's MySQL mirror by default. */
   sink?: (pool: Pool, log: Logger) => Promise<Sink>;
+  /** Serve the status page on this port (0: any free port); no status page when absent. */
+  httpPort?: number;
+  /** Address of the status page; default 127.0.0.1. */
+  httpHost?: string;
+  /** Admins allowed on the status page (username -> password); required with httpPort. */
+  adminUsers?: Map<string, string>;
 }
 
 export const SUBSCRIBER_DEFAULTS = {
@@ -56,12 +66,7 @@ export const SUBSCRIBER_DEFAULTS = {
   dbConnections: 24,
 } as const;
 
-export interface FeedStatus {
-  feed: string;
-  caughtUp: boolean;
-  consecutiveErrors: number;
-  lastError: string | null;
-}
+export type FeedStatus = FeedHealth;
 
 export class Subscriber {
   private pool!: Pool;
@@ -73,7 +78,11 @@ export class Subscriber {
   private stopping = false;
   private wakers = new Set<() => void>();
   private readonly status = new Map<string, FeedStatus>();
+  private statusServer: StatusServer | null = null;
+  private readonly startedAt = Date.now();
   nodeId = '';
+  /** The status page's URL once started with httpPort. */
+  statusUrl: string | null = null;
 
   constructor(
     private readonly o: SubscriberOptions,
@@ -92,7 +101,7 @@ export class Subscriber {
       throw new Error(`--node-id ${this.o.nodeId} does not match the database's node id ${meta.node_id}`);
     }
     this.nodeId = meta.node_id;
-    const identity = { 'x-atomsync-subscriber': this.nodeId };
+    const identity = { [SUBSCRIBER_HEADER]: this.nodeId };
     this.http = new HttpClient({ userAgent: `atomsync-subscriber/${this.nodeId}`, ...this.o.http }, this.log.child({ part: 'http' }));
     const sink = this.o.sink
       ? await this.o.sink(this.pool, this.log)
@@ -112,7 +121,9 @@ export class Subscriber {
           headers: identity,
         }),
     );
-    for (const r of this.readers) this.status.set(r.source.key, { feed: r.source.key, caughtUp: false, consecutiveErrors: 0, lastError: null });
+    for (const r of this.readers) {
+      this.status.set(r.source.key, { feed: r.source.key, caughtUp: false, consecutiveErrors: 0, errorsTotal: 0, lastError: null });
+    }
     if (this.o.redisUrl) {
       this.queue = new RetryQueue(
         { redisUrl: this.o.redisUrl, queueName: this.o.queueName ?? `atomsync-retry-${this.nodeId}`, concurrency: this.o.retryConcurrency },
@@ -122,6 +133,15 @@ export class Subscriber {
       );
       this.processor.onParked = (id, delayMs) => void this.queue?.schedule(id, delayMs);
       await this.queue.start();
+    }
+    if (this.o.httpPort !== undefined) {
+      if (!this.o.adminUsers?.size) throw new Error('the status page needs admin users (--admin-users name:password)');
+      this.statusServer = new StatusServer(
+        { port: this.o.httpPort, host: this.o.httpHost, users: this.o.adminUsers },
+        { status: () => this.statusReport(), retryDead: (ids) => this.retryDead(ids) },
+        this.log.child({ part: 'status-page' }),
+      );
+      this.statusUrl = await this.statusServer.start();
     }
     this.log.info('subscriber started', { nodeId: this.nodeId, feeds: sources.map((s) => s.key), retryQueue: Boolean(this.queue) });
   }
@@ -151,6 +171,7 @@ export class Subscriber {
         if (!r.caughtUp) waitMs = 0;
       } catch (err) {
         st.consecutiveErrors++;
+        st.errorsTotal++;
         st.lastError = `${(err as Error).name}: ${(err as Error).message}`;
         waitMs = pollMs + backoffMs(st.consecutiveErrors, pollMs, this.o.maxFeedBackoffMs ?? SUBSCRIBER_DEFAULTS.maxFeedBackoffMs);
         this.log.warn('reading the feed failed; backing off', { feed: reader.source.key, waitMs, error: st.lastError });
@@ -205,6 +226,28 @@ export class Subscriber {
     return [...this.status.values()];
   }
 
+  /** Everything the status page shows. */
+  async statusReport(): Promise<StatusReport> {
+    return collectStatus({
+      nodeId: this.nodeId,
+      startedAt: this.startedAt,
+      feeds: this.readers.map((r) => ({ health: { ...this.status.get(r.source.key)! }, lag: (now: number) => r.lag(now) })),
+      markers: new MarkerStore(this.pool),
+      inbox: this.inbox,
+      queue: this.queue,
+      stats: this.processor.stats,
+    });
+  }
+
+  /** What `atomsync failed retry` does: dead letters back to pending, each scheduled now. Returns the ids revived. */
+  async retryDead(ids: number[] | 'all'): Promise<number[]> {
+    const revived = await this.inbox.retry(ids);
+    // Without a queue (once mode) they wait in the inbox for the next retry pass.
+    for (const id of revived) await this.queue?.schedule(id, 0, `-manual${Date.now()}`);
+    if (revived.length > 0) this.log.info('dead letters put back in line', { ids: revived });
+    return revived;
+  }
+
   get stats() {
     return this.processor.stats;
   }
@@ -212,6 +255,7 @@ export class Subscriber {
   async stop(): Promise<void> {
     this.stopping = true;
     for (const w of this.wakers) w();
+    await this.statusServer?.stop();
     await this.queue?.stop();
   }
 

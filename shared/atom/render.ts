@@ -55,7 +55,7 @@ const builder = new XMLBuilder({
 
 /** Renders one feed document. Throws FeedRenderError when the model breaks the paging rules. */
 export function renderFeedPage(m: FeedPageModel): string {
-  checkModel(m);
+  checkFeedPageModel(m);
   const baseUrl = trimSlashes(m.baseUrl);
   const complete = m.page < m.newestPage;
   // Ascending: atomfeed clients process a page in document order and resume
@@ -153,7 +153,8 @@ function xmlChars(s: string): string {
 
 const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
 
-function checkModel(m: FeedPageModel): void {
+/** Throws FeedRenderError when the model breaks the paging rules; any other rendering of a page (HTML) checks it too. */
+export function checkFeedPageModel(m: FeedPageModel): void {
   const fail = (msg: string): never => {
     throw new FeedRenderError(`cannot render ${m.category}/${m.asRecent ? RECENT : m.page}: ${msg}`);
   };

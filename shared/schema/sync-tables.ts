@@ -130,4 +130,17 @@ export const SYNC_TABLES: Array<{ table: string; ddl: string }> = [
   KEY atomsync_superseded_resource (resource, uuid)
 ) ${CHARSET}`,
   },
+  {
+    // Publisher side: how far each subscriber has read each feed, from the pages it asks for
+    // (header x-atomsync-subscriber). Written at most once a second per row; shown on the root page.
+    table: 'atomsync_subscriber_position',
+    ddl: `CREATE TABLE IF NOT EXISTS atomsync_subscriber_position (
+  subscriber VARCHAR(64) NOT NULL,
+  feed VARCHAR(64) NOT NULL,
+  position BIGINT NOT NULL,
+  page INT NOT NULL,
+  seen_at DATETIME(3) NOT NULL,
+  PRIMARY KEY (subscriber, feed)
+) ${CHARSET}`,
+  },
 ];

@@ -1,0 +1,73 @@
+// GET / (and {FEED_PATH}): the node's feeds and its subscribers' positions, HTML or JSON.
+// GET /metrics: the same facts and the process's counters for Prometheus.
+// Both sit behind the same authentication as the feeds.
+import { Router } from 'express';
+import type { Request, Response } from 'express';
+import { ALL_CATEGORY, FEED_PATH } from '../shared/constants.ts';
+import { queryRows } from '../shared/db.ts';
+import type { Pool } from '../shared/db.ts';
+import { RESOURCE_NAMES } from '../shared/resources.ts';
+import type { EventStore, FeedHead } from './event-store.ts';
+import { baseUrlOf } from './feed-routes.ts';
+import { METRICS_CONTENT_TYPE, renderMetrics } from './metrics.ts';
+import type { PublisherCounters } from './metrics.ts';
+import { HTML_MEDIA_TYPE, NEGOTIATED_VARY } from './negotiate.ts';
+import { buildRootModel, renderRootHtml, rootJson } from './root-page.ts';
+import { lagOf } from './subscriber-positions.ts';
+import type { SubscriberPositions } from './subscriber-positions.ts';
+
+export interface AdminRouteOptions {
+  pool: Pool;
+  store: EventStore;
+  nodeId: string;
+  pageSize: number;
+  publicUrl?: string;
+  counters: PublisherCounters;
+  positions?: SubscriberPositions;
+  now?: () => number;
+}
+
+/** Every feed this node serves: `all`, then each resource. */
+export const FEED_CATEGORIES: readonly string[] = [ALL_CATEGORY, ...RESOURCE_NAMES];
+
+/** The head of every feed: one indexed lookup each. */
+async function feedHeads(store: EventStore): Promise<Array<{ category: string; head: FeedHead }>> {
+  return Promise.all(FEED_CATEGORIES.map(async (category) => ({ category, head: await store.head(category) })));
+}
+
+export function adminRoutes(o: AdminRouteOptions): Router {
+  const router = Router();
+  const now = o.now ?? Date.now;
+
+  router.get(['/', FEED_PATH], async (req: Request, res: Response) => {
+    const model = buildRootModel({
+      nodeId: o.nodeId,
+      baseUrl: baseUrlOf(req, o.publicUrl),
+      pageSize: o.pageSize,
+      heads: await feedHeads(o.store),
+      positions: o.positions?.list() ?? [],
+      now: now(),
+    });
+    res.set('Cache-Control', 'private, no-cache');
+    res.set('Vary', NEGOTIATED_VARY);
+    // HTML unless JSON is asked for: this address is mostly typed into a browser.
+    if (req.accepts(['text/html', 'application/json']) === 'application/json') res.json(rootJson(model));
+    else res.type(HTML_MEDIA_TYPE).send(renderRootHtml(model));
+  });
+
+  router.get('/metrics', async (_req: Request, res: Response) => {
+    const heads = await feedHeads(o.store);
+    const [{ n }] = await queryRows<{ n: number }>(o.pool, 'SELECT COUNT(*) AS n FROM atomsync_outbox');
+    const counts = new Map(heads.map((h) => [h.category, h.head.count]));
+    const text = renderMetrics({
+      counters: o.counters,
+      published: heads.map((h) => ({ category: h.category, count: h.head.count })),
+      outboxDepth: Number(n),
+      lags: (o.positions?.list() ?? []).map((p) => ({ subscriber: p.subscriber, feed: p.feed, events: lagOf(p, counts.get(p.feed) ?? 0) })),
+    });
+    res.set('Cache-Control', 'no-store');
+    res.type(METRICS_CONTENT_TYPE).send(text);
+  });
+
+  return router;
+}

@@ -1,0 +1,89 @@
+// The publisher's numbers for Prometheus: counters kept in memory while serving, and
+// the text exposition format (version 0.0.4) written by hand, as a pure function.
+
+export type PageKind = 'archive' | 'recent' | 'html';
+
+/** What the process counts as it goes; reset when it restarts, as Prometheus counters may be. */
+export class PublisherCounters {
+  relayEvents = 0;
+  readonly pages: Record<PageKind, number> = { archive: 0, recent: 0, html: 0 };
+  readonly requests = new Map<number, number>();
+
+  pageServed(kind: PageKind): void {
+    this.pages[kind]++;
+  }
+
+  request(status: number): void {
+    this.requests.set(status, (this.requests.get(status) ?? 0) + 1);
+  }
+
+  relayPublished(count: number): void {
+    this.relayEvents += count;
+  }
+}
+
+/** Everything one scrape shows: the counters plus what is read from the database for it. */
+export interface MetricsSnapshot {
+  counters: PublisherCounters;
+  /** Events per feed category (the feed's newest position). */
+  published: Array<{ category: string; count: number }>;
+  outboxDepth: number;
+  lags: Array<{ subscriber: string; feed: string; events: number }>;
+}
+
+export const METRICS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
+
+type Labels = Record<string, string | number>;
+
+export function renderMetrics(s: MetricsSnapshot): string {
+  const out: string[] = [];
+  const family = (name: string, type: 'counter' | 'gauge', help: string, samples: Array<[Labels, number]>) => {
+    out.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
+    for (const [labels, value] of samples) out.push(`${name}${labelText(labels)} ${formatValue(value)}`);
+  };
+  family(
+    'atomsync_events_published_total',
+    'counter',
+    'Events published in each feed (its newest position); the "all" feed holds every event.',
+    s.published.map((p) => [{ category: p.category }, p.count]),
+  );
+  family('atomsync_relay_events_total', 'counter', 'Outbox rows the relay of this process has moved into the event log.', [
+    [{}, s.counters.relayEvents],
+  ]);
+  family(
+    'atomsync_pages_served_total',
+    'counter',
+    'Feed pages answered (200 or 304): Atom archives, Atom working pages, and HTML pages.',
+    (Object.keys(s.counters.pages) as PageKind[]).map((kind) => [{ kind }, s.counters.pages[kind]]),
+  );
+  family(
+    'atomsync_http_requests_total',
+    'counter',
+    'HTTP responses by status code.',
+    [...s.counters.requests.entries()].sort(([a], [b]) => a - b).map(([status, n]) => [{ status }, n]),
+  );
+  family('atomsync_outbox_depth', 'gauge', 'Changes committed but not yet published by the relay.', [[{}, s.outboxDepth]]);
+  family(
+    'atomsync_subscriber_lag_events',
+    'gauge',
+    'Events in a feed that a subscriber has not been sent yet, from the highest page it fetched.',
+    s.lags.map((l) => [{ subscriber: l.subscriber, feed: l.feed }, l.events]),
+  );
+  return out.join('\n') + '\n';
+}
+
+function labelText(labels: Labels): string {
+  const parts = Object.entries(labels).map(([k, v]) => `${k}="${escapeLabel(String(v))}"`);
+  return parts.length ? `{${parts.join(',')}}` : '';
+}
+
+/** The exposition format escapes backslash, double quote and line feed in label values. */
+function escapeLabel(v: string): string {
+  return v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
+}
+
+function formatValue(v: number): string {
+  if (Number.isNaN(v)) return 'NaN';
+  if (!Number.isFinite(v)) return v > 0 ? '+Inf' : '-Inf';
+  return String(v);
+}

@@ -1,0 +1,139 @@
+// The publisher's front page: its feeds and how far each subscriber has read them.
+// The model is built once and shown either as HTML or as JSON.
+import { ALL_CATEGORY, RECENT } from '../shared/constants.ts';
+import { feedPageUrl, trimSlashes } from '../shared/atom/urls.ts';
+import type { FeedHead } from './event-store.ts';
+import { html } from './html.ts';
+import type { Html } from './html.ts';
+import { layout, table, timeTag } from './page-layout.ts';
+import { lagOf } from './subscriber-positions.ts';
+import type { SubscriberPosition } from './subscriber-positions.ts';
+
+export interface FeedSummary {
+  category: string;
+  /** Events in the feed: its newest position. */
+  events: number;
+  /** The working page's number. */
+  newestPage: number;
+  newestPublishedAt: string | null;
+  recentUrl: string;
+}
+
+export interface SubscriberSummary {
+  subscriber: string;
+  /** Authenticated user the subscriber last polled as, when known. */
+  user: string | null;
+  feed: string;
+  /** Highest page fetched. */
+  page: number;
+  /** Positions on that page, first to the newest one the subscriber has been sent. */
+  firstPosition: number;
+  position: number;
+  /** Events published since: what the subscriber has not been sent yet. */
+  behind: number;
+  seenAt: string;
+}
+
+export interface RootModel {
+  nodeId: string;
+  baseUrl: string;
+  pageSize: number;
+  feeds: FeedSummary[];
+  subscribers: SubscriberSummary[];
+  /** ms since the epoch, for "seen 5 s ago". */
+  now: number;
+}
+
+export function buildRootModel(o: {
+  nodeId: string;
+  baseUrl: string;
+  pageSize: number;
+  heads: Array<{ category: string; head: FeedHead }>;
+  positions: SubscriberPosition[];
+  now: number;
+}): RootModel {
+  const baseUrl = trimSlashes(o.baseUrl);
+  const counts = new Map(o.heads.map((h) => [h.category, h.head.count]));
+  return {
+    nodeId: o.nodeId,
+    baseUrl,
+    pageSize: o.pageSize,
+    now: o.now,
+    feeds: o.heads.map(({ category, head }) => ({
+      category,
+      events: head.count,
+      newestPage: Math.floor(head.count / o.pageSize) + 1,
+      newestPublishedAt: head.newestPublishedAt,
+      recentUrl: feedPageUrl(baseUrl, category, RECENT),
+    })),
+    subscribers: o.positions.map((p) => ({
+      subscriber: p.subscriber,
+      user: p.user ?? null,
+      feed: p.feed,
+      page: p.page,
+      firstPosition: (p.page - 1) * o.pageSize + 1,
+      position: p.position,
+      behind: lagOf(p, counts.get(p.feed) ?? 0),
+      seenAt: new Date(p.seenAt).toISOString(),
+    })),
+  };
+}
+
+/** The JSON answer: the model without the clock. */
+export function rootJson(m: RootModel): object {
+  return { nodeId: m.nodeId, pageSize: m.pageSize, feeds: m.feeds, subscribers: m.subscribers };
+}
+
+export function renderRootHtml(m: RootModel): string {
+  const total = m.feeds.find((f) => f.category === ALL_CATEGORY);
+  const feedRows = m.feeds.map(
+    (f) => html`<tr${f.category === ALL_CATEGORY ? html` class="total"` : ''}>
+<td><a href="${f.recentUrl}">${f.category}</a></td>
+<td class="num">${f.events.toLocaleString('en-US')}</td>
+<td class="num">${f.newestPage > 1 ? html`<a href="${feedPageUrl(m.baseUrl, f.category, 1)}">1</a> … ` : ''}<a href="${feedPageUrl(m.baseUrl, f.category, f.newestPage)}">${f.newestPage}</a></td>
+<td>${f.newestPublishedAt ? timeTag(f.newestPublishedAt) : html`<span class="muted">none yet</span>`}</td>
+</tr>`,
+  );
+  const body = html`<h1>${m.nodeId}</h1>
+<p class="sub">atomsync publisher · ${total ? html`${total.events.toLocaleString('en-US')} events · ` : ''}pages of ${m.pageSize} · times in UTC</p>
+<h2>Feeds</h2>
+${table(html`<tr><th>feed</th><th class="num">events</th><th class="num">pages</th><th>newest event</th></tr>`, feedRows)}
+<h2>Subscribers</h2>
+${table(
+  html`<tr><th>subscriber</th><th>feed</th><th class="num">behind</th><th>last seen</th><th class="num">last page</th><th class="num">positions</th></tr>`,
+  m.subscribers.map((s) => subscriberRow(s, m)),
+  m.subscribers.length
+    ? undefined
+    : html`No subscriber has polled yet. Subscribers name themselves with the <code>x-atomsync-subscriber</code> header.`,
+)}`;
+  return layout({
+    title: 'feeds',
+    nodeId: m.nodeId,
+    baseUrl: m.baseUrl,
+    body,
+    footer: html`Feeds: <code>/openmrs/ws/atomfeed/{feed}/recent</code> and <code>/{page}</code>, Atom for feed readers, this view for browsers. Positions are estimated from the pages each subscriber fetches. <a href="${m.baseUrl}/metrics">Prometheus metrics</a>.`,
+  }).text;
+}
+
+function subscriberRow(s: SubscriberSummary, m: RootModel): Html {
+  const behind =
+    s.behind === 0
+      ? html`<span class="badge ok">caught up</span>`
+      : html`<span class="badge warn">${s.behind.toLocaleString('en-US')} event${s.behind === 1 ? '' : 's'}</span>`;
+  return html`<tr>
+<td><strong>${s.subscriber}</strong>${s.user ? html` <span class="muted">as ${s.user}</span>` : ''}</td>
+<td><a href="${feedPageUrl(m.baseUrl, s.feed, RECENT)}">${s.feed}</a></td>
+<td class="num">${behind}</td>
+<td>${ago(m.now - Date.parse(s.seenAt))} <span class="muted">· ${timeTag(s.seenAt)}</span></td>
+<td class="num"><a href="${feedPageUrl(m.baseUrl, s.feed, s.page)}">${s.page}</a></td>
+<td class="num">${s.position >= s.firstPosition ? `${s.firstPosition}–${s.position}` : s.position}</td>
+</tr>`;
+}
+
+function ago(ms: number): string {
+  const s = Math.max(0, Math.round(ms / 1000));
+  if (s < 90) return `${s} s ago`;
+  if (s < 90 * 60) return `${Math.round(s / 60)} min ago`;
+  if (s < 36 * 3600) return `${Math.round(s / 3600)} h ago`;
+  return `${Math.round(s / 86400)} days ago`;
+}

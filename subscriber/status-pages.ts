@@ -1,0 +1,231 @@
+// The status page, rendered on the server from a StatusReport: plain HTML with a
+// small inline stylesheet, no script, no external asset. Every value goes through
+// the `html` template, which escapes it.
+import { html, raw } from '../publisher/html.ts';
+import type { Html } from '../publisher/html.ts';
+import type { DeadLetter, FeedReport, StatusReport } from './status.ts';
+import { DEAD_LETTERS_SHOWN, QUEUE_STATES } from './status.ts';
+
+export interface PageContext {
+  /** Goes into every form; the server refuses a POST without it. */
+  csrfToken: string;
+  /** Nonce of the inline stylesheet, matching the Content-Security-Policy header. */
+  styleNonce: string;
+  /** Dead letters revived by the POST that led here (from ?retried=N). */
+  retried?: number;
+}
+
+const CSS = `
+:root{--bg:#f5f6f8;--card:#fff;--text:#1d232b;--muted:#5d6876;--line:#dde1e6;--accent:#1f5fbf;--ok:#17794a;--ok-bg:#e3f4ea;
+--warn:#8a5a00;--warn-bg:#fdf1d8;--bad:#b3261e;--bad-bg:#fce8e6;--idle-bg:#eceef1}
+@media (prefers-color-scheme:dark){:root{--bg:#15181c;--card:#1e2227;--text:#e6e9ed;--muted:#9aa4b0;--line:#343a42;--accent:#7fb0ff;
+--ok:#7ad19f;--ok-bg:#173826;--warn:#f0c36b;--warn-bg:#3b2f12;--bad:#ff8f86;--bad-bg:#42201d;--idle-bg:#2a2f36}}
+*{box-sizing:border-box}
+body{margin:0;background:var(--bg);color:var(--text);font:15px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,"Noto Sans",sans-serif}
+header{background:var(--card);border-bottom:1px solid var(--line);padding:14px 20px}
+header>div{max-width:1160px;margin:0 auto}
+header h1{margin:0;font-size:18px;font-weight:600}
+header h1 .node{color:var(--accent)}
+header p{margin:4px 0 0;color:var(--muted);font-size:13px}
+a{color:var(--accent)}
+main{max-width:1200px;margin:0 auto;padding:16px 20px 40px}
+h2{font-size:16px;margin:28px 0 10px;display:flex;align-items:center;gap:10px;flex-wrap:wrap}
+h2 .count{font-weight:400;color:var(--muted)}
+.flash{background:var(--ok-bg);color:var(--ok);border:1px solid currentColor;border-radius:8px;padding:10px 14px;margin:0 0 12px}
+.flash.none{background:var(--idle-bg);color:var(--muted)}
+.cards{display:grid;grid-template-columns:repeat(auto-fit,minmax(150px,1fr));gap:10px}
+.card{background:var(--card);border:1px solid var(--line);border-radius:10px;padding:12px 14px}
+.card .label{color:var(--muted);font-size:13px}
+.card .value{font-size:26px;font-weight:600;font-variant-numeric:tabular-nums}
+.card.bad .value{color:var(--bad)}
+.card .sub{color:var(--muted);font-size:12px}
+.scroll{overflow-x:auto;-webkit-overflow-scrolling:touch;background:var(--card);border:1px solid var(--line);border-radius:10px}
+table{border-collapse:collapse;width:100%;font-size:14px}
+th,td{text-align:left;vertical-align:top;padding:9px 12px;border-bottom:1px solid var(--line)}
+tr:last-child td{border-bottom:0}
+th{font-size:12px;font-weight:600;color:var(--muted);text-transform:uppercase;letter-spacing:.03em;white-space:nowrap;background:var(--bg)}
+td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
+.mono{font-family:ui-monospace,"SF Mono",Menlo,Consolas,monospace;font-size:12.5px}
+.small{font-size:12.5px;color:var(--muted)}
+.nowrap{white-space:nowrap}
+.err{color:var(--bad);min-width:220px;max-width:420px;overflow-wrap:anywhere}
+.pill{display:inline-block;padding:2px 9px;border-radius:999px;font-size:12.5px;font-weight:600;white-space:nowrap}
+.pill.ok{background:var(--ok-bg);color:var(--ok)}.pill.warn{background:var(--warn-bg);color:var(--warn)}
+.pill.bad{background:var(--bad-bg);color:var(--bad)}.pill.idle{background:var(--idle-bg);color:var(--muted)}
+form{margin:0}
+button{font:inherit;font-weight:600;min-height:44px;min-width:44px;padding:8px 16px;border-radius:8px;cursor:pointer;
+border:1px solid var(--accent);background:var(--card);color:var(--accent)}
+button.primary{background:var(--accent);color:var(--card)}
+button:focus-visible{outline:3px solid var(--accent);outline-offset:2px}
+.empty{background:var(--card);border:1px dashed var(--line);border-radius:10px;padding:18px;color:var(--muted)}
+.queue{display:flex;flex-wrap:wrap;gap:8px}
+.queue span{background:var(--card);border:1px solid var(--line);border-radius:8px;padding:6px 12px;font-variant-numeric:tabular-nums}
+@media (max-width:600px){
+header,main{padding-left:12px;padding-right:12px}.card .value{font-size:22px}
+table.stack thead{display:none}
+table.stack,table.stack tbody,table.stack tr,table.stack td{display:block;width:100%}
+table.stack tr{border-bottom:1px solid var(--line);padding:8px 0}
+table.stack tr:last-child{border-bottom:0}
+table.stack td{border:0;padding:4px 14px 4px 112px;position:relative;text-align:left;white-space:normal}
+table.stack td::before{content:attr(data-label);position:absolute;left:14px;top:6px;width:90px;font-size:11.5px;font-weight:600;
+color:var(--muted);text-transform:uppercase;letter-spacing:.03em}
+table.stack td.act{padding-left:14px;padding-top:8px}
+table.stack td.act button{width:100%}
+.err{min-width:0;max-width:none}
+table.stack .mono{white-space:normal;overflow-wrap:anywhere}
+}
+`;
+
+export function renderStatusPage(r: StatusReport, ctx: PageContext): string {
+  const now = Date.parse(r.generatedAt);
+  const caughtUp = r.feeds.filter((f) => f.caughtUp && f.consecutiveErrors === 0).length;
+  const failing = r.feeds.filter((f) => f.consecutiveErrors > 0).length;
+  const page = html`<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>atomsync · ${r.nodeId} status</title>
+<style nonce="${ctx.styleNonce}">${raw(CSS)}</style>
+</head>
+<body>
+<header><div>
+<h1>atomsync subscriber <span class="node">${r.nodeId}</span></h1>
+<p>As of ${clock(r.generatedAt)} UTC · up ${duration((now - Date.parse(r.startedAt)) / 1000)} · <a href="/">Reload</a> · <a href="/metrics">Metrics</a></p>
+</div></header>
+<main>
+${flash(ctx.retried)}
+<section class="cards" aria-label="Summary">
+${card('Feeds caught up', `${caughtUp} / ${r.feeds.length}`, failing > 0, failing > 0 ? `${failing} failing` : 'polling for new entries')}
+${card('Applied', num(r.stats.applied), false, `since start · ${num(r.stats.dependencies)} dependencies`)}
+${card('Waiting for retry', num(r.inbox.pending), false, 'in the inbox')}
+${card('Dead letters', num(r.inbox.dead), r.inbox.dead > 0, r.inbox.dead > 0 ? 'need a person' : 'none')}
+</section>
+<h2>Feeds</h2>
+${feedsTable(r.feeds, now)}
+<h2>Retry queue</h2>
+${queue(r)}
+<h2 id="dead-letters">Dead letters <span class="count">${num(r.inbox.dead)}</span>${r.deadLetters.length > 0 ? retryAllForm(ctx.csrfToken, r.inbox.dead) : ''}</h2>
+${deadLetters(r, now, ctx.csrfToken)}
+</main>
+</body>
+</html>
+`;
+  return page.text;
+}
+
+function flash(retried: number | undefined): Html | '' {
+  if (retried === undefined) return '';
+  if (retried === 0) return html`<p class="flash none" role="status">Nothing to retry: those dead letters are no longer dead.</p>`;
+  return html`<p class="flash" role="status">${retried} dead letter${retried === 1 ? '' : 's'} put back in line for an immediate retry.</p>`;
+}
+
+function card(label: string, value: string | number, bad: boolean, sub: string): Html {
+  return html`<div class="card${bad ? ' bad' : ''}"><div class="label">${label}</div><div class="value">${value}</div><div class="sub">${sub}</div></div>`;
+}
+
+function feedsTable(feeds: FeedReport[], now: number): Html {
+  const rows = feeds.map((f) => html`<tr>
+<td data-label="Feed"><span class="nowrap" title="${f.feed}">${shortFeed(f.feed)}</span></td>
+<td data-label="State">${feedState(f)}</td>
+<td data-label="Lag" class="num">${num(f.lag.events)}<div class="small">${f.lag.events > 0 ? `${duration(f.lag.seconds)} behind` : 'caught up'}</div></td>
+<td data-label="Marker">${f.marker
+    ? html`<span class="nowrap">position ${num(f.marker.position)}</span><div class="small mono nowrap" title="${f.marker.lastEntryId}">${shortId(f.marker.lastEntryId)}</div><div class="small nowrap"><span title="${f.marker.lastPageUrl}">${pagePath(f.marker.lastPageUrl)}</span></div>`
+    : html`<span class="small">nothing read yet</span>`}</td>
+<td data-label="Polled" class="nowrap">${ago(f.lastPollAt, now)}</td>
+<td data-label="Succeeded" class="nowrap">${ago(f.lastSuccessAt, now)}</td>
+<td data-label="Last error">${f.lastError ? html`<div class="err">${f.lastError}</div><div class="small">${ago(f.lastErrorAt, now)} · ${f.errorsTotal} since start</div>` : html`<span class="small">none</span>`}</td>
+</tr>`);
+  return html`<div class="scroll"><table class="stack">
+<thead><tr><th>Feed</th><th>State</th><th>Lag (events)</th><th>Marker</th><th>Last poll</th><th>Last success</th><th>Last error</th></tr></thead>
+<tbody>${rows}</tbody>
+</table></div>`;
+}
+
+function feedState(f: FeedReport): Html {
+  if (f.consecutiveErrors > 0) return html`<span class="pill bad">failing ×${f.consecutiveErrors}</span>`;
+  if (!f.lastPollAt && !f.marker) return html`<span class="pill idle">starting</span>`;
+  if (f.caughtUp) return html`<span class="pill ok">caught up</span>`;
+  return html`<span class="pill warn">catching up</span>`;
+}
+
+function queue(r: StatusReport): Html {
+  if (!r.queue) return html`<p class="empty">No retry queue: Redis does not answer (or the subscriber runs without one). Waiting events are retried once it is back.</p>`;
+  const q = r.queue;
+  return html`<div class="queue">${QUEUE_STATES.map((s) => html`<span>${s} <strong>${num(q[s])}</strong></span>`)}<span>inbox pending <strong>${num(r.inbox.pending)}</strong></span><span>inbox dead <strong>${num(r.inbox.dead)}</strong></span></div>`;
+}
+
+function retryAllForm(token: string, n: number): Html {
+  return html`<form method="post" action="/dead-letters/retry-all"><input type="hidden" name="csrf" value="${token}"><button class="primary" type="submit">Retry all ${num(n)}</button></form>`;
+}
+
+function deadLetters(r: StatusReport, now: number, token: string): Html {
+  if (r.deadLetters.length === 0) return html`<p class="empty">No dead letters: every event read has been applied or is waiting for its retry.</p>`;
+  const rows = r.deadLetters.map((d: DeadLetter) => html`<tr id="dead-${d.id}">
+<td data-label="#" class="num">#${d.id}</td>
+<td data-label="Resource"><strong>${d.resource}</strong> <span class="small">${d.action}</span><div class="mono nowrap">${d.uuid}</div></td>
+<td data-label="Feed"><span class="nowrap" title="${d.feed}">${shortFeed(d.feed)}</span><div class="small mono nowrap" title="${d.entryId}">${shortId(d.entryId)}</div></td>
+<td data-label="Attempts" class="num">${num(d.attempts)}</td>
+<td data-label="Last error"><div class="err">${d.lastError ?? ''}</div></td>
+<td data-label="Since" class="nowrap"><time datetime="${d.since}" title="${d.since}">${ago(d.since, now)}</time></td>
+<td class="act"><form method="post" action="/dead-letters/${d.id}/retry"><input type="hidden" name="csrf" value="${token}"><button type="submit" aria-label="Retry dead letter #${d.id}">Retry</button></form></td>
+</tr>`);
+  const more = r.inbox.dead > r.deadLetters.length
+    ? html`<p class="small">Showing the first ${DEAD_LETTERS_SHOWN}; Retry all takes every one of the ${r.inbox.dead}.</p>`
+    : '';
+  return html`<div class="scroll"><table class="stack">
+<thead><tr><th>#</th><th>Resource</th><th>Feed</th><th>Attempts</th><th>Last error</th><th>Since</th><th></th></tr></thead>
+<tbody>${rows}</tbody>
+</table></div>${more}`;
+}
+
+/** `http://127.0.0.1:8081/openmrs/ws/atomfeed/all/recent` -> `127.0.0.1:8081 · all`. */
+function shortFeed(url: string): string {
+  try {
+    const u = new URL(url);
+    const category = u.pathname.split('/').slice(-2, -1)[0];
+    return `${u.host} · ${category ?? u.pathname}`;
+  } catch {
+    return url;
+  }
+}
+
+function pagePath(url: string | null): string {
+  if (!url) return '';
+  try {
+    const parts = new URL(url).pathname.split('/');
+    return `page ${parts.slice(-2).join('/')}`;
+  } catch {
+    return url;
+  }
+}
+
+/** `tag:atomfeed.ict4h.org:1b9c...` -> `entry 1b9c5e0a…`. */
+function shortId(id: string | null): string {
+  if (!id) return '';
+  const tail = id.split(':').pop() ?? id;
+  return `entry ${tail.slice(0, 8)}${tail.length > 8 ? '…' : ''}`;
+}
+
+/** 48210 -> 48,210 (the same on every machine, whatever its locale). */
+function num(n: number): string {
+  return n.toLocaleString('en-US');
+}
+
+function clock(iso: string): string {
+  return iso.slice(11, 19);
+}
+
+function ago(iso: string | null, now: number): Html | string {
+  if (!iso) return 'never';
+  const s = Math.max(0, (now - Date.parse(iso)) / 1000);
+  return html`<time datetime="${iso}" title="${iso}">${duration(s)} ago</time>`;
+}
+
+export function duration(seconds: number): string {
+  if (seconds < 1) return 'under 1 s';
+  if (seconds < 90) return `${Math.round(seconds)} s`;
+  if (seconds < 90 * 60) return `${Math.round(seconds / 60)} min`;
+  if (seconds < 36 * 3600) return `${(seconds / 3600).toFixed(1)} h`;
+  return `${(seconds / 86400).toFixed(1)} d`;
+}

@@ -1,0 +1,170 @@
+// The subscriber's own small web server: a status page (HTML, or JSON for
+// Accept: application/json), /metrics for Prometheus, and Retry buttons for dead
+// letters. Every route needs HTTP Basic credentials. The POSTs change state, so a
+// page on another site must not be able to make a logged-in browser send them:
+// they need this process's CSRF token, and an Origin (or Sec-Fetch-Site) that says
+// the request came from this server's own page.
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import express from 'express';
+import type { NextFunction, Request, Response } from 'express';
+import { basicAuth } from '../publisher/auth.ts';
+import type { Logger } from '../shared/logger.ts';
+import type { StatusReport } from './status.ts';
+import { METRICS_CONTENT_TYPE, renderMetrics } from './status-metrics.ts';
+import { renderStatusPage } from './status-pages.ts';
+
+/** What the server needs of the subscriber. */
+export interface StatusBackend {
+  status(): Promise<StatusReport>;
+  /** Does what `atomsync failed retry` does; returns the ids put back in line. */
+  retryDead(ids: number[] | 'all'): Promise<number[]>;
+}
+
+export interface StatusServerOptions {
+  /** 0 picks a free port. */
+  port: number;
+  /** Address to listen on; default 127.0.0.1 (this machine only). */
+  host?: string;
+  /** username -> password of the admins allowed in. */
+  users: Map<string, string>;
+}
+
+export const STATUS_SERVER_DEFAULTS = { host: '127.0.0.1', realm: 'atomsync subscriber' } as const;
+
+/** Compares digests, so the time taken says nothing about how much of the token matched. */
+function sameToken(a: string, b: string): boolean {
+  return timingSafeEqual(createHash('sha256').update(a).digest(), createHash('sha256').update(b).digest());
+}
+
+export function createStatusApp(o: { users: Map<string, string>; csrfToken: string; backend: StatusBackend; log: Logger }): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  app.set('query parser', 'simple');
+  app.use((_req: Request, res: Response, next: NextFunction) => {
+    res.locals.styleNonce = randomBytes(16).toString('base64');
+    res.set({
+      'Cache-Control': 'no-store',
+      'Content-Security-Policy': `default-src 'none'; style-src 'nonce-${res.locals.styleNonce}'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'`,
+      'X-Content-Type-Options': 'nosniff',
+      'X-Frame-Options': 'DENY',
+      // Not no-referrer: with it Chromium sends `Origin: null` on the page's own form posts, which the POSTs refuse.
+      'Referrer-Policy': 'same-origin',
+    });
+    next();
+  });
+  app.use(basicAuth({ users: o.users, realm: STATUS_SERVER_DEFAULTS.realm }, o.log));
+
+  app.get('/', async (req: Request, res: Response) => {
+    const report = await o.backend.status();
+    if (req.accepts(['html', 'json']) === 'json') {
+      res.json(report);
+      return;
+    }
+    const retried = typeof req.query.retried === 'string' && /^[0-9]{1,7}$/.test(req.query.retried) ? Number(req.query.retried) : undefined;
+    res.type('html').send(renderStatusPage(report, { csrfToken: o.csrfToken, styleNonce: res.locals.styleNonce as string, retried }));
+  });
+
+  app.get('/metrics', async (_req: Request, res: Response) => {
+    res.type(METRICS_CONTENT_TYPE).send(renderMetrics(await o.backend.status()));
+  });
+
+  const form = express.urlencoded({ extended: false, limit: '2kb', parameterLimit: 10 });
+  const guard = sameOriginWithToken(o.csrfToken, o.log);
+  app.post('/dead-letters/retry-all', form, guard, async (_req: Request, res: Response) => {
+    const revived = await o.backend.retryDead('all');
+    o.log.info('dead letters retried from the status page', { count: revived.length, user: res.locals.user });
+    res.redirect(303, `/?retried=${revived.length}`);
+  });
+  app.post('/dead-letters/:id/retry', form, guard, async (req: Request, res: Response) => {
+    const id = String(req.params.id);
+    if (!/^[0-9]{1,18}$/.test(id)) {
+      res.status(400).type('text').send('the id must be a dead letter number\n');
+      return;
+    }
+    const revived = await o.backend.retryDead([Number(id)]);
+    o.log.info('dead letter retried from the status page', { id: Number(id), revived: revived.length, user: res.locals.user });
+    res.redirect(303, `/?retried=${revived.length}`);
+  });
+
+  app.use((_req: Request, res: Response) => {
+    res.status(404).type('text').send('not found\n');
+  });
+  app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
+    const status = (err as { status?: number }).status;
+    if (typeof status === 'number' && status >= 400 && status < 500) {
+      res.status(status).type('text').send('bad request\n');
+      return;
+    }
+    o.log.error('status page request failed', { path: req.path, error: err as Error });
+    res.status(500).type('text').send('internal error; see the subscriber log\n');
+  });
+  return app;
+}
+
+/**
+ * Refuses a state-changing request that another site could have made a logged-in browser
+ * send: a foreign Origin, a cross-site Sec-Fetch-Site, or no (or a wrong) CSRF token.
+ * Basic credentials are sent by the browser automatically, so they prove nothing here.
+ */
+function sameOriginWithToken(token: string, log: Logger) {
+  return (req: Request, res: Response, next: NextFunction) => {
+    const origin = req.get('origin');
+    const own = req.get('host') ? `${req.protocol}://${req.get('host')}` : null;
+    const site = req.get('sec-fetch-site');
+    const sent = typeof req.body?.csrf === 'string' ? (req.body.csrf as string) : '';
+    let refusal: string | null = null;
+    if (origin !== undefined && origin !== own) refusal = 'the request comes from another origin';
+    else if (site !== undefined && site !== 'same-origin' && site !== 'none') refusal = 'the request comes from another site';
+    else if (!sameToken(sent, token)) refusal = 'the form token is missing or wrong; reload the status page and try again';
+    if (refusal === null) {
+      next();
+      return;
+    }
+    log.warn('refused a status page POST', { path: req.path, reason: refusal, origin: origin?.slice(0, 200) });
+    res.status(403).type('text').send(`forbidden: ${refusal}\n`);
+  };
+}
+
+export class StatusServer {
+  /** A fresh secret per process: a page served by an earlier run cannot post to this one. */
+  readonly csrfToken = randomBytes(32).toString('base64url');
+  private server: Server | null = null;
+  /** Base URL once listening, e.g. http://127.0.0.1:8090/. */
+  url = '';
+
+  constructor(
+    private readonly o: StatusServerOptions,
+    private readonly backend: StatusBackend,
+    private readonly log: Logger,
+  ) {}
+
+  async start(): Promise<string> {
+    const app = createStatusApp({ users: this.o.users, csrfToken: this.csrfToken, backend: this.backend, log: this.log });
+    const host = this.o.host ?? STATUS_SERVER_DEFAULTS.host;
+    const server = app.listen(this.o.port, host);
+    this.server = server;
+    server.headersTimeout = 10_000;
+    server.requestTimeout = 30_000;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.once('listening', () => resolve());
+    });
+    const { port } = server.address() as AddressInfo;
+    this.url = `http://${host.includes(':') ? `[${host}]` : host}:${port}/`;
+    this.log.info('status page listening', { url: this.url });
+    return this.url;
+  }
+
+  async stop(): Promise<void> {
+    const server = this.server;
+    this.server = null;
+    if (!server) return;
+    await new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeAllConnections();
+    });
+  }
+}

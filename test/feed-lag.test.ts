@@ -1,0 +1,90 @@
+// FeedReader.lag on a fake feed (rendered pages, an in-memory marker store, a
+// processor that applies nothing): no network, no database.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { renderFeedPage } from '../shared/atom/render.ts';
+import { silentLogger } from '../shared/logger.ts';
+import type { EventProcessor } from '../subscriber/event-processor.ts';
+import { FeedReader } from '../subscriber/feed-reader.ts';
+import { FeedSource } from '../subscriber/feed-source.ts';
+import type { HttpClient } from '../subscriber/http-client.ts';
+import type { Marker, MarkerAdvance, MarkerStore } from '../subscriber/marker-store.ts';
+
+const BASE = 'http://clinic.test';
+const T0 = Date.parse('2026-01-01T00:00:00.000Z');
+const minute = (n: number) => new Date(T0 + n * 60_000).toISOString();
+
+/** A feed of `total` events, `pageSize` a page; event n changed at minute n. */
+function fakeHttp(total: { n: number }, pageSize: number) {
+  const page = (n: number, asRecent: boolean) => {
+    const newestPage = Math.max(1, Math.ceil((total.n + 1) / pageSize));
+    const events = [];
+    for (let p = (n - 1) * pageSize + 1; p <= Math.min(total.n, n * pageSize); p++) {
+      events.push({ seq: p, position: p, eventUuid: `00000000-0000-4000-8000-${String(p).padStart(12, '0')}`, resource: 'location',
+        uuid: `10000000-0000-4000-8000-${String(p).padStart(12, '0')}`, action: 'CREATED' as const, origin: 'field-a',
+        changedAt: minute(p), publishedAt: minute(p) });
+    }
+    return renderFeedPage({ nodeId: 'field-a', feedId: 'urn:uuid:00000000-0000-4000-8000-000000000000', category: 'all', page: n, pageSize,
+      newestPage, asRecent, baseUrl: BASE, updated: minute(total.n), events });
+  };
+  return {
+    async get(url: string) {
+      const m = /\/all\/([0-9]+|recent)$/.exec(url)!;
+      const newest = Math.max(1, Math.ceil((total.n + 1) / pageSize));
+      const body = m[1] === 'recent' ? page(newest, true) : page(Number(m[1]), false);
+      return { notModified: false as const, body, contentType: 'application/atom+xml' };
+    },
+  } as unknown as HttpClient;
+}
+
+function fakeMarkers() {
+  let marker: Marker | null = null;
+  return {
+    async get() {
+      return marker;
+    },
+    async advance(feedUrl: string, a: MarkerAdvance) {
+      marker = { feedUrl, lastEntryId: a.lastEntryId, lastPageUrl: a.lastPageUrl, lastPosition: a.lastPosition ?? marker?.lastPosition ?? 0,
+        lastSeq: a.lastSeq, nextPageUrl: a.nextPageUrl, eventsSeen: (marker?.eventsSeen ?? 0) + a.consumed };
+    },
+    async recordPoll() {},
+  } as unknown as MarkerStore;
+}
+
+const processor = {
+  async preparePage() {
+    return { outcomes: [], ready: [], batch: { nodes: new Map() } };
+  },
+  async commitPage() {
+    return [];
+  },
+  async processPage() {
+    return [];
+  },
+} as unknown as EventProcessor;
+
+test('lag: newest position seen minus the marker, and the age of the oldest entry not consumed', async () => {
+  const total = { n: 12 };
+  const reader = new FeedReader(new FeedSource(`${BASE}/openmrs/ws/atomfeed/all/recent`), fakeHttp(total, 5), fakeMarkers(), processor, silentLogger,
+    { entryBatch: 5, maxPagesPerPass: 1 });
+  const now = T0 + 60 * 60_000;
+  assert.deepEqual(reader.lag(now), { markerPosition: 0, newestPosition: 0, newestAt: null, events: 0, seconds: 0 });
+
+  // One page consumed (1-5); the next (6-10) was fetched ahead: 5 behind, the oldest of them from minute 6.
+  assert.equal((await reader.pass()).caughtUp, false);
+  const mid = reader.lag(now);
+  assert.equal(mid.markerPosition, 5);
+  assert.equal(mid.newestPosition, 10);
+  assert.equal(mid.newestAt, minute(10));
+  assert.equal(mid.events, 5);
+  assert.equal(mid.seconds, (60 - 6) * 60);
+
+  // To the working page: caught up.
+  while (!(await reader.pass()).caughtUp);
+  assert.deepEqual(reader.lag(now), { markerPosition: 12, newestPosition: 12, newestAt: minute(12), events: 0, seconds: 0 });
+
+  // Two new events on the working page, seen by a poll that then consumes them.
+  total.n = 14;
+  await reader.pass();
+  assert.deepEqual(reader.lag(now), { markerPosition: 14, newestPosition: 14, newestAt: minute(14), events: 0, seconds: 0 });
+});
