@@ -37,6 +37,11 @@ ensure_mariadb() {
   mariadb -h127.0.0.1 -uroot -e 'CREATE DATABASE IF NOT EXISTS test'
 }
 
+# The end-to-end tests run several publishers and subscribers at once, each with a pool.
+raise_connection_limit() {
+  mariadb -h127.0.0.1 -uroot -e 'SET GLOBAL max_connections = GREATEST(@@max_connections, 500)' || log "could not raise max_connections"
+}
+
 ensure_redis() {
   redis_answers && return 0
   command -v redis-server >/dev/null || apt_install redis-server
@@ -53,6 +58,7 @@ ensure_chromium() {
 
 ensure_services() {
   ensure_mariadb
+  raise_connection_limit
   ensure_redis
   log "MariaDB and Redis answer on 127.0.0.1"
 }

@@ -52,11 +52,16 @@ export function triggersFor(def: ResourceDef): TriggerDef[] {
   for (const { spec, path } of tablesOf(def)) {
     for (const timing of ['INSERT', 'UPDATE', 'DELETE'] as const) {
       const row = ROW_FOR[timing];
+      const action = actionSql(spec, path.length === 0, timing);
+      // changed_at in UTC whatever the writer's session time zone (OpenMRS sets its own).
+      const insert = `INSERT INTO atomsync_outbox (resource, uuid, action, origin, changed_at) `;
       const body =
-        // changed_at in UTC whatever the writer's session time zone (OpenMRS sets its own).
-        `INSERT INTO atomsync_outbox (resource, uuid, action, origin, changed_at) ` +
-        `SELECT '${def.name}', x.u, ${actionSql(spec, path.length === 0, timing)}, ${ORIGIN_SESSION_VAR}, UTC_TIMESTAMP(3) ` +
-        `FROM (SELECT ${resourceUuidSql(def, path, row)} AS u) x WHERE x.u IS NOT NULL`;
+        path.length === 0 && spec.uuidColumn
+          ? // A root row carries its own uuid: a plain insert, the cheapest thing a trigger can do per row.
+            `${insert}VALUES ('${def.name}', ${row}.${spec.uuidColumn}, ${action}, ${ORIGIN_SESSION_VAR}, UTC_TIMESTAMP(3))`
+          : // Other rows find their resource's uuid, which may not exist (a person who is not a patient).
+            `${insert}SELECT '${def.name}', x.u, ${action}, ${ORIGIN_SESSION_VAR}, UTC_TIMESTAMP(3) ` +
+            `FROM (SELECT ${resourceUuidSql(def, path, row)} AS u) x WHERE x.u IS NOT NULL`;
       out.push({ name: `atomsync_${spec.table}_${SUFFIX[timing]}`, table: spec.table, timing, body });
     }
   }

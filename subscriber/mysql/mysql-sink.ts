@@ -9,7 +9,7 @@ import { loadRepresentation } from '../../shared/representation.ts';
 import { RESOURCES } from '../../shared/resources.ts';
 import type { ResourceName } from '../../shared/resources.ts';
 import { LIFECYCLE_COLUMNS } from '../../shared/rest-format.ts';
-import { contentHash, toRowTree, versionOf } from '../row-tree.ts';
+import { contentHash, referencesOf, toRowTree, versionOf } from '../row-tree.ts';
 import type { RefValue, RowNode } from '../row-tree.ts';
 import type { ApplyOutcome, Sink, SinkEvent, SinkItem } from '../sink.ts';
 import { loadColumnInfo } from './column-info.ts';
@@ -90,34 +90,34 @@ export class MysqlSink implements Sink {
         let origin = items[0].ev.origin;
         const outcomes: ApplyOutcome[] = [];
         const states: unknown[][] = [];
-        // New single-table resources queue up and go in one INSERT, until something needs them
-        // written first (a reference to one of them, another table, another origin).
+        // New resources of one kind queue up and go in one INSERT per table, until something
+        // needs them written first (a reference to one of them, another kind, another origin).
         let run: SinkItem[] = [];
         const runKeys = new Set<string>();
         const flush = async () => {
           if (run.length === 0) return;
-          await this.writer.writeLeaves(conn, RESOURCES[run[0].ev.resource], run.map((r) => r.tree));
+          const def = RESOURCES[run[0].ev.resource];
+          const trees = run.map((r) => r.tree);
+          if (def.root.parts.length === 0 && def.root.uuidColumn) await this.writer.writeLeaves(conn, def, trees);
+          else await this.writer.writeNewAggregates(conn, def, trees);
           run = [];
           runKeys.clear();
         };
         for (const it of items) {
           const key = `${it.ev.resource}/${it.ev.uuid}`;
-          const def = RESOURCES[it.ev.resource];
-          const leaf = !existing.has(key) && def.root.parts.length === 0 && def.root.uuidColumn !== undefined;
-          const needsRun = Object.values(it.tree.refs).some((r) => r && runKeys.has(`${r.resource}/${r.uuid}`));
-          if (!leaf || needsRun || it.ev.origin !== origin || (run.length > 0 && run[0].ev.resource !== it.ev.resource)) await flush();
+          const isNew = !existing.has(key);
+          const needsRun = referencesOf(it.tree, it.ev).some((r) => runKeys.has(`${r.resource}/${r.uuid}`));
+          if (!isNew || needsRun || it.ev.origin !== origin || (run.length > 0 && run[0].ev.resource !== it.ev.resource)) await flush();
           if (it.ev.origin !== origin) {
             origin = it.ev.origin;
             await conn.query(`SET ${ORIGIN_SESSION_VAR} = ?`, [origin]);
           }
-          if (existing.has(key)) {
+          if (!isNew) {
             outcomes.push(await this.applyInTx(conn, it));
             continue;
           }
-          if (leaf) {
-            run.push(it);
-            runKeys.add(key);
-          } else await this.writer.write(conn, def, it.tree);
+          run.push(it);
+          runKeys.add(key);
           states.push([it.ev.resource, it.ev.uuid, contentHash(it.tree), versionOf(it.tree), it.ev.origin]);
           outcomes.push('applied');
         }

@@ -138,6 +138,70 @@ export class TreeWriter {
     await this.keys.localKeys(conn, def.name, trees.map((t) => t.uuid!));
   }
 
+  /**
+   * New aggregates (patients, encounters...) of one kind, table by table: one multi-row INSERT
+   * per table for the whole run, and one query for the keys the next table needs. Only for
+   * resources that do not exist here yet, so there are no stale owned rows to remove.
+   */
+  async writeNewAggregates(conn: PoolConnection, def: ResourceDef, trees: RowNode[]): Promise<void> {
+    if (trees.length === 0) return;
+    const rootKeys = new Map<RowNode, number>();
+    // One-to-one parts first: the root shares their key (patient.patient_id = person.person_id).
+    for (const p of def.root.parts.filter((x) => !x.many)) {
+      const nodes = trees.map((t) => t.parts.find((x) => x.prop === p.prop)!.rows[0]);
+      const keys = await this.insertRows(conn, p.spec, nodes.map((node) => ({ node })));
+      trees.forEach((t, i) => rootKeys.set(t, keys.get(nodes[i])!));
+      await this.insertOwned(conn, p.spec, nodes, keys);
+    }
+    const keys = def.root.uuidColumn
+      ? await this.insertRows(conn, def.root, trees.map((node) => ({ node })))
+      : (await this.insertRows(conn, def.root, trees.map((node) => ({ node, fixedKey: rootKeys.get(node)! }))), rootKeys);
+    await this.insertOwned(conn, def.root, trees, keys);
+    for (const t of trees) {
+      const uuid = t.uuid ?? t.parts.find((x) => !x.many)?.rows[0]?.uuid;
+      if (uuid) this.keys.remember(def.name, uuid, keys.get(t)!);
+    }
+  }
+
+  /** The many-parts of these rows (and theirs, recursively), one INSERT per part table. */
+  private async insertOwned(conn: PoolConnection, spec: TableSpec, owners: RowNode[], ownerKeys: Map<RowNode, number>): Promise<void> {
+    for (const p of spec.parts.filter((x) => x.many)) {
+      const items = owners.flatMap((o) =>
+        (o.parts.find((x) => x.prop === p.prop)?.rows ?? []).map((node) => ({ node, parent: { column: p.parentKeyColumn, value: ownerKeys.get(o)! } })),
+      );
+      if (items.length === 0) continue;
+      const keys = await this.insertRows(conn, p.spec, items);
+      await this.insertOwned(conn, p.spec, items.map((i) => i.node), keys);
+    }
+  }
+
+  /** One multi-row upsert; returns each row's key (looked up by uuid, or the fixed key given). */
+  private async insertRows(
+    conn: PoolConnection,
+    spec: TableSpec,
+    items: Array<{ node: RowNode; parent?: ParentKey; fixedKey?: number }>,
+  ): Promise<Map<RowNode, number>> {
+    let names: string[] = [];
+    const rows: unknown[][] = [];
+    for (const it of items) {
+      const c = await this.columnsOf(conn, it.node, it.parent, it.fixedKey);
+      names = c.names;
+      rows.push(c.values);
+    }
+    await conn.query(this.upsertSql(spec, names), [rows]);
+    const out = new Map<RowNode, number>();
+    if (!spec.uuidColumn) {
+      for (const it of items) out.set(it.node, it.fixedKey!);
+      return out;
+    }
+    const [found] = await conn.query(`SELECT ${spec.key} AS k, ${spec.uuidColumn} AS u FROM ${spec.table} WHERE ${spec.uuidColumn} IN (?)`, [
+      items.map((i) => i.node.uuid),
+    ]);
+    const byUuid = new Map((found as Array<{ k: number; u: string }>).map((r) => [r.u.toLowerCase(), Number(r.k)]));
+    for (const it of items) out.set(it.node, byUuid.get(it.node.uuid!)!);
+    return out;
+  }
+
   /** Deletes the aggregate, owned rows first. Throws the FK error when other rows still point at it. */
   async delete(conn: PoolConnection, def: ResourceDef, rootKey: number): Promise<void> {
     await this.deleteManyParts(conn, def.root, rootKey);
