@@ -1,8 +1,8 @@
 import { LOG_LEVEL_OPT, UsageError, intArg } from '../shared/cli/args.ts';
-import type { Args, Command, Opt } from '../shared/cli/args.ts';
+import type { Args, Command, Io, Opt } from '../shared/cli/args.ts';
 import { openPool } from '../shared/db.ts';
 import { createLogger } from '../shared/logger.ts';
-import type { Level } from '../shared/logger.ts';
+import type { Level, Logger } from '../shared/logger.ts';
 import { RETRY_DEFAULTS } from './event-processor.ts';
 import { Inbox } from './inbox.ts';
 import { RetryQueue } from './retry-queue.ts';
@@ -73,26 +73,31 @@ export const subscribeCommand: Command = {
       },
       log,
     );
-    await sub.start();
-    if (sub.statusUrl) io.out(`status page at ${sub.statusUrl}`);
-    try {
-      if (once) {
-        const r = await sub.once();
-        io.out(`caught up: ${r.applied} applied, ${r.pending} waiting for a retry, ${r.dead} dead letters`);
-        return 0;
-      }
-      const running = sub.run();
-      const signal = await Promise.race([io.stopSignal, running.then(() => 'done')]);
-      log.info('stopping', { signal });
-      await sub.stop();
-      await running;
-      return 0;
-    } finally {
-      await sub.stop();
-      await sub.close();
-    }
+    return runSubscriber(sub, once, io, log);
   },
 };
+
+/** Starts a subscriber, then catches up once or runs until a stop signal; shared by subscribe and erp. */
+export async function runSubscriber(sub: Subscriber, once: boolean, io: Io, log: Logger): Promise<number> {
+  await sub.start();
+  if (sub.statusUrl) io.out(`status page at ${sub.statusUrl}`);
+  try {
+    if (once) {
+      const r = await sub.once();
+      io.out(`caught up: ${r.applied} applied, ${r.pending} waiting for a retry, ${r.dead} dead letters`);
+      return 0;
+    }
+    const running = sub.run();
+    const signal = await Promise.race([io.stopSignal, running.then(() => 'done')]);
+    log.info('stopping', { signal });
+    await sub.stop();
+    await running;
+    return 0;
+  } finally {
+    await sub.stop();
+    await sub.close();
+  }
+}
 
 /** --http-port, --http-host and --admin-users, checked together. */
 function statusPageArgs(args: Args): { httpPort?: number; httpHost?: string; adminUsers?: Map<string, string> } {

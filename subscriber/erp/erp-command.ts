@@ -6,7 +6,7 @@ import { ensureDatabase, openPool } from '../../shared/db.ts';
 import { createLogger } from '../../shared/logger.ts';
 import type { Level } from '../../shared/logger.ts';
 import { migrateSyncTables } from '../../shared/schema/migrate.ts';
-import { subscribeCommand } from '../cli.ts';
+import { runSubscriber, subscribeCommand } from '../cli.ts';
 import { Subscriber } from '../subscriber.ts';
 import { ERP_RESOURCES, ErpSink } from './erp-sink.ts';
 
@@ -64,21 +64,6 @@ export const erpCommand: Command = {
       },
       log,
     );
-    await sub.start();
-    try {
-      if (once) {
-        const r = await sub.once();
-        io.out(`caught up: ${r.applied} applied, ${r.pending} waiting for a retry, ${r.dead} dead letters`);
-        return 0;
-      }
-      const running = sub.run();
-      log.info('stopping', { signal: await Promise.race([io.stopSignal, running.then(() => 'done')]) });
-      await sub.stop();
-      await running;
-      return 0;
-    } finally {
-      await sub.stop();
-      await sub.close();
-    }
+    return runSubscriber(sub, once, io, log);
   },
 };
