@@ -98,7 +98,7 @@ export async function runDemo(o: DemoOptions): Promise<number> {
 
     for (const c of clinics) {
       c.publisher = spawnAtomsync(`publisher-${c.nodeId}`, ['publish', '--db', c.url, '--port', '0', '--users', USERS]);
-      const base = await waitForUrl(c.publisher);
+      const base = await waitForUrl(c.publisher, /publishing at (http:\/\/[^/\s]+)/);
       c.feedUrl = `${base}/openmrs/ws/atomfeed/all/recent`;
     }
     o.out('\nfeeds an admin can open (user hq, password hq-demo-secret; the ERP reads them as erp):');
@@ -106,8 +106,11 @@ export async function runDemo(o: DemoOptions): Promise<number> {
     o.out('');
     const feeds = clinics.flatMap((c) => ['--feed', c.feedUrl!.replace('://', `://${HQ_CREDENTIALS}@`)]);
     const subscriber = spawnAtomsync('subscriber-hq', [
-      'subscribe', '--db', hqUrl, '--node-id', 'hq', '--redis', o.redisUrl, '--queue', `atomsync-demo-${process.pid}`, '--poll-ms', '250', ...feeds,
+      'subscribe', '--db', hqUrl, '--node-id', 'hq', '--redis', o.redisUrl, '--queue', `atomsync-demo-${process.pid}`, '--poll-ms', '250',
+      '--http-port', '0', '--admin-users', 'admin:admin-demo-secret', ...feeds,
     ]);
+    const statusUrl = await waitForUrl(subscriber, /status page at (http:\/\/\S+)/);
+    o.out(`HQ's status page (user admin, password admin-demo-secret): ${statusUrl}\n`);
 
     // The ERP reads the same clinics' patient, encounter and obs feeds, with its own credentials and markers.
     const erpFeeds = clinics.flatMap((c) => ['patient', 'encounter', 'obs'].flatMap((cat) => ['--feed', c.feedUrl!.replace('/all/recent', `/${cat}/recent`)]));
@@ -239,19 +242,19 @@ async function erpLine(erp: Pool): Promise<string> {
   return `${'erp'.padEnd(14)} ${await count('erp_customer')} customers, ${await count('erp_order')} orders, ${await count('erp_order_line')} order lines`;
 }
 
-function waitForUrl(child: ChildProcess): Promise<string> {
+function waitForUrl(child: ChildProcess, re: RegExp): Promise<string> {
   return new Promise((resolve, reject) => {
     let out = '';
     const onData = (d: Buffer) => {
       out += d;
-      const m = /publishing at (http:\/\/[^/\s]+)/.exec(out);
+      const m = re.exec(out);
       if (m) {
         child.stdout!.off('data', onData);
         resolve(m[1]);
       }
     };
     child.stdout!.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`publisher exited (${code}) before listening`)));
+    child.once('exit', (code) => reject(new Error(`a process the demo started exited (${code}) before listening`)));
   });
 }
 
