@@ -18,6 +18,9 @@ export interface AuthOptions {
 
 export const AUTH_DEFAULTS = { realm: 'atomsync', maxFailures: 20, failureWindowMs: 60_000 } as const;
 
+/** Client addresses whose failures are remembered at most: a bound on memory, whatever addresses guessers use. */
+export const MAX_TRACKED_CLIENTS = 10_000;
+
 /** Parses `hq:secret,erp:other`. Passwords may contain ':' (split at the first). */
 export function parseUsers(spec: string): Map<string, string> {
   const users = new Map<string, string>();
@@ -49,6 +52,16 @@ export function basicAuth(opts: AuthOptions, log: Logger) {
     else res.json({ error: { code, message } });
   };
 
+  /** Keeps the table bounded: expired entries go first, then the oldest. */
+  const forgetOld = () => {
+    if (failures.size < MAX_TRACKED_CLIENTS) return;
+    for (const [k, v] of failures) if (now() - v.since > windowMs) failures.delete(k);
+    for (const k of failures.keys()) {
+      if (failures.size < MAX_TRACKED_CLIENTS) break;
+      failures.delete(k);
+    }
+  };
+
   return (req: Request, res: Response, next: NextFunction) => {
     const client = req.socket.remoteAddress ?? 'unknown';
     const f = failures.get(client);
@@ -66,10 +79,15 @@ export function basicAuth(opts: AuthOptions, log: Logger) {
       next();
       return;
     }
-    const entry = failures.get(client) ?? { count: 0, since: now() };
-    entry.count++;
-    failures.set(client, entry);
-    if (req.get('authorization')) log.warn('failed login', { client, path: req.path });
+    // Only a wrong password is a guess. A request without credentials (a browser's first
+    // request, a probe) would otherwise lock out a subscriber that shares its address.
+    if (req.get('authorization')) {
+      if (!failures.has(client)) forgetOld();
+      const entry = failures.get(client) ?? { count: 0, since: now() };
+      entry.count++;
+      failures.set(client, entry);
+      log.warn('failed login', { client, path: req.path });
+    }
     res.set('WWW-Authenticate', `Basic realm="${realm}", charset="UTF-8"`);
     refuse(req, res, 401, 'unauthorized', 'authentication required');
   };

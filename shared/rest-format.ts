@@ -37,8 +37,15 @@ export class RestFormatError extends Error {
     readonly kind: string,
     readonly value: unknown,
   ) {
-    super(`not a valid ${kind}: ${JSON.stringify(value)}`);
+    super(`not a valid ${kind}: ${preview(value)}`);
   }
+}
+
+/** A short, safe rendering of a bad value for a message (it may be huge, or nested deeper than JSON.stringify goes). */
+function preview(v: unknown): string {
+  if (typeof v === 'object' && v !== null && !(v instanceof Date)) return Array.isArray(v) ? 'a list' : 'an object';
+  const s = JSON.stringify(v) ?? String(v);
+  return s.length > 80 ? `${s.slice(0, 80)}…` : s;
 }
 
 const pad = (n: number, w = 2) => String(n).padStart(w, '0');
@@ -79,11 +86,15 @@ export function fromRestDatetime(v: string | null | undefined): string | null {
   let offsetMin = 0;
   if (zone !== 'Z') {
     const z = zone.replace(':', '');
+    if (Number(z.slice(1, 3)) > 18 || Number(z.slice(3, 5)) > 59) throw new RestFormatError('OpenMRS datetime', v);
     offsetMin = (z[0] === '-' ? -1 : 1) * (Number(z.slice(1, 3)) * 60 + Number(z.slice(3, 5)));
   }
-  const t = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s), ms) - offsetMin * 60_000;
+  const local = utcTime(Number(y), Number(mo), Number(d), Number(h), Number(mi), Number(s), ms);
+  if (local === null) throw new RestFormatError('OpenMRS datetime', v);
+  const t = local - offsetMin * 60_000;
   const u = new Date(t);
-  if (Number.isNaN(t)) throw new RestFormatError('OpenMRS datetime', v);
+  // MariaDB's DATETIME holds four-digit years; the zone may push a value just past either end.
+  if (u.getUTCFullYear() < 1 || u.getUTCFullYear() > 9999) throw new RestFormatError('OpenMRS datetime', v);
   const base =
     `${pad(u.getUTCFullYear(), 4)}-${pad(u.getUTCMonth() + 1)}-${pad(u.getUTCDate())} ` +
     `${pad(u.getUTCHours())}:${pad(u.getUTCMinutes())}:${pad(u.getUTCSeconds())}`;
@@ -98,8 +109,26 @@ export function fromRestDatetime(v: string | null | undefined): string | null {
 export function fromRestDate(v: string | null | undefined): string | null {
   if (v == null) return null;
   const m = REST_DATETIME.exec(v.trim());
-  if (!m) throw new RestFormatError('OpenMRS date', v);
+  if (!m || utcTime(Number(m[1]), Number(m[2]), Number(m[3]), Number(m[4] ?? 0), Number(m[5] ?? 0), Number(m[6] ?? 0), 0) === null) {
+    throw new RestFormatError('OpenMRS date', v);
+  }
   return `${m[1]}-${m[2]}-${m[3]}`;
+}
+
+/**
+ * The instant of a calendar date and time in UTC, or null when there is no such date or
+ * time. Date.UTC rolls over silently (February 30 becomes March 1, hour 24 the next day)
+ * and reads years below 100 as 19xx, so a value is only accepted when it comes back as written.
+ */
+function utcTime(y: number, mo: number, d: number, h: number, mi: number, s: number, ms: number): number | null {
+  if (y < 1) return null; // MariaDB has no year 0
+  const t = new Date(0);
+  t.setUTCFullYear(y, mo - 1, d);
+  t.setUTCHours(h, mi, s, ms);
+  const same =
+    t.getUTCFullYear() === y && t.getUTCMonth() === mo - 1 && t.getUTCDate() === d &&
+    t.getUTCHours() === h && t.getUTCMinutes() === mi && t.getUTCSeconds() === s;
+  return same ? t.getTime() : null;
 }
 
 // ---- references -------------------------------------------------------------------
@@ -170,6 +199,8 @@ export function fromRestValue(type: FieldType, v: unknown): unknown {
     case 'date':
       return fromRestDate(String(v));
     case 'string':
+      // A number is fine ("12" for a code); an object or a list would be stored as "[object Object]".
+      if (typeof v === 'object') throw new RestFormatError('string', v);
       return String(v);
   }
 }

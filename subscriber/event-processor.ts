@@ -2,7 +2,7 @@
 // resource this sink does not take), joined to a waiting inbox row, applied, or
 // parked in the inbox with its error. It never throws for a bad event: one
 // stuck event must not stop a feed.
-import { Actions } from '../shared/constants.ts';
+import { Actions, NODE_ID_PATTERN } from '../shared/constants.ts';
 import type { Action } from '../shared/constants.ts';
 import type { ParsedEntry } from '../shared/feed-types.ts';
 import type { Logger } from '../shared/logger.ts';
@@ -23,6 +23,9 @@ export interface RetryPolicy {
   baseDelayMs: number;
   maxDelayMs: number;
 }
+
+/** Longest entry content (a REST path) the inbox keeps: atomsync_inbox.content_path. */
+export const MAX_CONTENT_PATH_CHARS = 1024;
 
 export const RETRY_DEFAULTS: RetryPolicy = { maxAttempts: 8, baseDelayMs: 2_000, maxDelayMs: 10 * 60_000 };
 
@@ -64,10 +67,24 @@ export class EventProcessor {
     private readonly log: Logger,
   ) {}
 
-  /** Turns a feed entry into the event it announces; null when it announces nothing we can use. */
+  /** Turns a feed entry into the event it announces, or says why it announces nothing we can use. */
   toEvent(entry: ParsedEntry, source: FeedSource): InboxEvent | { invalid: string } {
+    if (entry.contentPath.length > MAX_CONTENT_PATH_CHARS) {
+      return { invalid: `entry ${entry.id} has a content path longer than ${MAX_CONTENT_PATH_CHARS} characters` };
+    }
     const target = parseResourcePath(entry.contentPath);
     if (!target) return { invalid: `entry ${entry.id} has no REST resource path in its content` };
+    // The origin is a node id: compared with ours (echoes), and written with every change applied.
+    if (entry.origin !== undefined && !NODE_ID_PATTERN.test(entry.origin)) {
+      return { invalid: `entry ${entry.id} has an invalid sync:origin ${JSON.stringify(entry.origin.slice(0, 40))}` };
+    }
+    // List requests ask the feed's own origin by uuid and would never notice where the entry
+    // pointed: an entry that points at another host is refused here, the same on every path.
+    try {
+      source.resolve(entry.contentPath);
+    } catch (err) {
+      return { invalid: `entry ${entry.id}: ${(err as Error).message}` };
+    }
     const action = (Actions as readonly string[]).includes(entry.action ?? '') ? (entry.action as Action) : 'UPDATED';
     return {
       resource: target.resource,
@@ -92,8 +109,8 @@ export class EventProcessor {
     if ('invalid' in ev) {
       // Nothing to fetch or retry; the entry is recorded as a dead letter so an admin sees it.
       await this.inbox.park(
-        { resource: 'unknown', uuid: entry.eventUuid || entry.id.slice(-36), feedUrl: source.key, entryId: entry.id,
-          contentPath: entry.contentPath.slice(0, 1000), action: 'UPDATED', origin: entry.origin ?? '', position: entry.position ?? null },
+        { resource: 'unknown', uuid: (entry.eventUuid || entry.id).slice(-36), feedUrl: source.key, entryId: entry.id,
+          contentPath: entry.contentPath.slice(0, 1000), action: 'UPDATED', origin: (entry.origin ?? '').slice(0, 64), position: entry.position ?? null },
         ev.invalid,
         { dead: true, delayMs: 0 },
       );
@@ -101,7 +118,8 @@ export class EventProcessor {
       return this.count('dead');
     }
     if (!isResourceName(ev.resource)) {
-      await this.inbox.park(ev, `unknown resource "${ev.resource}"`, { dead: true, delayMs: 0 });
+      // Cut to the inbox column: a name from the feed can be any length.
+      await this.inbox.park({ ...ev, resource: ev.resource.slice(0, 64) }, `unknown resource "${ev.resource.slice(0, 64)}"`, { dead: true, delayMs: 0 });
       this.log.warn('entry parked: unknown resource', { feed: source.key, entry: entry.id, resource: ev.resource });
       return this.count('dead');
     }

@@ -2,15 +2,15 @@
 // next-archive links to the working page, then polls `recent` with
 // If-None-Match. Entries of a page are processed concurrently; the marker moves
 // once per page, after every entry on it is applied or recorded.
-import { parseFeedPage } from '../shared/atom/parse.ts';
+import { FeedParseError, parseFeedPage } from '../shared/atom/parse.ts';
 import { ATOM_MEDIA_TYPE, MAX_FEED_BYTES, Rel } from '../shared/constants.ts';
 import type { ParsedEntry, ParsedPage } from '../shared/feed-types.ts';
 import type { Logger } from '../shared/logger.ts';
 import { BatchApplier } from './batch-applier.ts';
-import type { EventProcessor } from './event-processor.ts';
+import type { EventProcessor, PreparedPage } from './event-processor.ts';
 import type { FeedSource } from './feed-source.ts';
 import type { HttpClient } from './http-client.ts';
-import type { Marker, MarkerStore } from './marker-store.ts';
+import type { Marker, MarkerPoint, MarkerStore } from './marker-store.ts';
 
 export interface FeedReaderOptions {
   /** Entries applied together as one batch (a page larger than this is sliced). */
@@ -20,6 +20,10 @@ export interface FeedReaderOptions {
   /** Header identifying this subscriber to the publisher. */
   headers?: Record<string, string>;
 }
+
+/** Widest entry id and page URL a marker (and an inbox row) can hold: atomsync_marker's column sizes. */
+export const MAX_ENTRY_ID_CHARS = 255;
+export const MAX_PAGE_URL_CHARS = 512;
 
 export class FeedLoopError extends Error {
   override name = 'FeedLoopError';
@@ -53,6 +57,11 @@ export class FeedReader {
   private newest: { position: number; at: string | null } = { position: 0, at: null };
   /** position -> updated of entries fetched but not consumed yet (a few pages at most). */
   private unconsumed = new Map<number, string>();
+  /** The marker as this reader last read or wrote it: the only place it may move it from. */
+  private stored: MarkerPoint | null = null;
+  /** Set when another process moved the marker under this pass: the pass stops and the next starts from there. */
+  private markerTaken = false;
+  private warnedTaken = false;
 
   constructor(
     readonly source: FeedSource,
@@ -67,6 +76,8 @@ export class FeedReader {
   async pass(shouldStop: () => boolean = () => false): Promise<PassResult> {
     const result: PassResult = { caughtUp: false, entries: 0, pages: 0 };
     const marker = await this.markers.get(this.source.key);
+    this.stored = marker ? { lastEntryId: marker.lastEntryId, lastPosition: marker.lastPosition } : null;
+    this.markerTaken = false;
     this.consumedUpTo(marker?.lastPosition ?? 0);
     let url: string;
     if (marker?.nextPageUrl) url = marker.nextPageUrl;
@@ -80,6 +91,7 @@ export class FeedReader {
       if (recent.links[Rel.via] && this.source.resolve(recent.links[Rel.via]) === marker.lastPageUrl) {
         result.pages++;
         result.entries += await this.consume([{ page: recent, url: this.source.recentUrl }], marker);
+        if (this.markerTaken) return result;
         this.recentEtag = recent.etag;
         return { ...result, caughtUp: true };
       }
@@ -120,8 +132,9 @@ export class FeedReader {
         const plan = this.plan(group, cursor);
         cursor = plan.after;
         result.entries += plan.fresh.length;
-        const prepared = await this.processor.preparePage(plan.fresh, this.source, pending);
+        const prepared = await this.prepare(plan.fresh, pending);
         await committing;
+        if (this.markerTaken) return result; // what was just prepared is read again from the marker as it now stands
         pending = BatchApplier.writes(prepared.batch);
         committing = (async () => {
           await this.processor.commitPage(prepared);
@@ -130,7 +143,7 @@ export class FeedReader {
         committing.catch(() => undefined); // awaited below, or on the next round
         if (!next) {
           await committing;
-          return { ...result, caughtUp: true };
+          return { ...result, caughtUp: !this.markerTaken };
         }
         if (shouldStop() || (this.o.maxPagesPerPass && result.pages >= this.o.maxPagesPerPass)) {
           await committing;
@@ -171,8 +184,27 @@ export class FeedReader {
 
   private async process(fresh: ParsedEntry[]): Promise<void> {
     for (let i = 0; i < fresh.length; i += this.o.entryBatch) {
-      await this.processor.processPage(fresh.slice(i, i + this.o.entryBatch), this.source);
+      await this.processor.commitPage(await this.prepare(fresh.slice(i, i + this.o.entryBatch)));
     }
+  }
+
+  /**
+   * Prepares a batch (fetches its resources). When that failed as a whole, checks first that
+   * the publisher still answers at all: if it went away mid-batch, every event of the batch
+   * would otherwise go down the one-by-one path, each waiting out its own timeouts and quick
+   * retries in turn (200 events x 3 tries x --timeout-ms: some 20 minutes at 2 s, two hours at
+   * the default 15 s), with no error on the marker or the status page all that time, and end
+   * up parked. Found by test/faults-http.test.ts. Thrown instead: the marker stays where it
+   * is, the feed backs off and records why, and the page is read again once the publisher is back.
+   */
+  private async prepare(entries: ParsedEntry[], pending?: ReadonlySet<string>): Promise<PreparedPage> {
+    const prepared = await this.processor.preparePage(entries, this.source, pending);
+    if (prepared.batch.failed) {
+      await this.http.get(this.source.recentUrl, {
+        authorization: this.source.authorization, accept: ATOM_MEDIA_TYPE, etag: this.recentEtag, maxBytes: MAX_FEED_BYTES, headers: this.o.headers,
+      });
+    }
+    return prepared;
   }
 
   /**
@@ -208,7 +240,7 @@ export class FeedReader {
   private async advance(plan: ReturnType<FeedReader['plan']>): Promise<void> {
     const { lastEntry, lastPageUrl, next, marker, fresh } = plan;
     if (lastEntry && (fresh.length > 0 || next !== marker?.nextPageUrl || lastPageUrl !== marker?.lastPageUrl)) {
-      await this.markers.advance(this.source.key, {
+      const moved = await this.markers.advance(this.source.key, {
         lastEntryId: lastEntry.id,
         lastPageUrl,
         lastPosition: lastEntry.position ?? null,
@@ -216,7 +248,19 @@ export class FeedReader {
         nextPageUrl: next,
         consumed: fresh.length,
         newestChangedAt: lastEntry.updated ?? null,
-      });
+      }, this.stored);
+      if (moved === false) {
+        // Another process moved the marker since this pass read it: writing ours would move it back
+        // over that progress. What this batch applied is kept (applies are idempotent); the next
+        // pass starts from the marker as it stands.
+        this.markerTaken = true;
+        this.log[this.warnedTaken ? 'debug' : 'warn']('the marker was moved by another process (a second subscriber on this database?); reading on from it', {
+          feed: this.source.key,
+        });
+        this.warnedTaken = true;
+        return;
+      }
+      this.stored = { lastEntryId: lastEntry.id, lastPosition: lastEntry.position ?? 0 };
     } else {
       await this.markers.recordPoll(this.source.key, null);
     }
@@ -246,6 +290,25 @@ export class FeedReader {
     return page.entries; // a feed without positions: re-reading is safe, applies are idempotent
   }
 
+  /**
+   * Refuses, before anything on it is applied, a page whose ids or links the marker could
+   * not hold (the write would fail after the entries were applied, every pass), or whose
+   * links lead to another origin.
+   */
+  private checkStorable(page: ParsedPage, url: string): void {
+    for (const rel of [Rel.via, Rel.nextArchive]) {
+      const link = page.links[rel];
+      if (link !== undefined && this.source.resolve(link).length > MAX_PAGE_URL_CHARS) {
+        throw new FeedParseError(`the ${rel} link is longer than ${MAX_PAGE_URL_CHARS} characters`, { url });
+      }
+    }
+    page.entries.forEach((e, i) => {
+      if (e.id.length > MAX_ENTRY_ID_CHARS) {
+        throw new FeedParseError(`entry ${i + 1} has an id longer than ${MAX_ENTRY_ID_CHARS} characters`, { url, entryIndex: i + 1 });
+      }
+    });
+  }
+
   private async fetch(url: string, etag: string | undefined): Promise<(ParsedPage & { etag?: string }) | 'not-modified'> {
     const res = await this.http.get(url, {
       authorization: this.source.authorization,
@@ -259,6 +322,7 @@ export class FeedReader {
       throw new Error(`feed ${this.source.key}: ${url} answered ${res.contentType || 'no content type'}, not Atom XML`);
     }
     const page = parseFeedPage(res.body, { url });
+    this.checkStorable(page, url);
     this.observe(page);
     return { ...page, etag: res.etag };
   }

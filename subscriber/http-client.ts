@@ -1,6 +1,7 @@
 // Fetches feed pages and resources with undici: one keep-alive pool per origin,
-// timeouts, a body size cap (also after gunzip), and a few quick retries with
-// full jitter for 5xx, 429 and network errors. Other 4xx go straight back.
+// timeouts, a deadline for the whole response, a body size cap (also after
+// gunzip), and a few quick retries with full jitter for 5xx, 429 and network
+// errors. Other 4xx go straight back.
 import { gunzipSync } from 'node:zlib';
 import { Agent, request } from 'undici';
 import type { Dispatcher } from 'undici';
@@ -14,6 +15,12 @@ export interface HttpClientOptions {
   headersTimeoutMs?: number;
   /** Time allowed between two chunks of the body. */
   bodyTimeoutMs?: number;
+  /**
+   * Time allowed for the whole response, headers and body. Default: 8 × bodyTimeoutMs
+   * (2 minutes at the defaults). The per-chunk timeout alone lets a peer that sends a
+   * byte now and then hold a feed, and shutdown, for as long as it likes.
+   */
+  totalTimeoutMs?: number;
   /** Quick retries of a failed GET before the caller hears of it. */
   retries?: number;
   retryBaseMs?: number;
@@ -71,6 +78,7 @@ export class HttpClient {
       connectionsPerOrigin: opts.connectionsPerOrigin ?? HTTP_DEFAULTS.connectionsPerOrigin,
       headersTimeoutMs: opts.headersTimeoutMs ?? HTTP_DEFAULTS.headersTimeoutMs,
       bodyTimeoutMs: opts.bodyTimeoutMs ?? HTTP_DEFAULTS.bodyTimeoutMs,
+      totalTimeoutMs: opts.totalTimeoutMs ?? 8 * (opts.bodyTimeoutMs ?? HTTP_DEFAULTS.bodyTimeoutMs),
       retries: opts.retries ?? HTTP_DEFAULTS.retries,
       retryBaseMs: opts.retryBaseMs ?? HTTP_DEFAULTS.retryBaseMs,
       retryMaxMs: opts.retryMaxMs ?? HTTP_DEFAULTS.retryMaxMs,
@@ -93,7 +101,9 @@ export class HttpClient {
       try {
         return await this.once(url, g);
       } catch (err) {
-        const transient = err instanceof FetchError;
+        // A response that overran its deadline is not a blip: asking again at once would only
+        // hold the feed up as long again. The caller's backoff decides when to try next.
+        const transient = err instanceof FetchError && !(err instanceof ResponseTimeoutError);
         if (!transient || attempt >= this.o.retries) throw err;
         const wait = err.retryAfterS !== undefined
           ? Math.min(err.retryAfterS * 1000, this.o.retryMaxMs)
@@ -113,10 +123,14 @@ export class HttpClient {
       ...(g.etag ? { 'if-none-match': g.etag } : {}),
       ...g.headers,
     };
+    const deadline = AbortSignal.timeout(this.o.totalTimeoutMs);
+    const overran = () => new ResponseTimeoutError(redact(url), this.o.totalTimeoutMs);
     let res: Dispatcher.ResponseData<unknown>;
     try {
-      res = await request(url, { method: 'GET', headers, dispatcher: this.dispatcher }); // undici 7 follows no redirects by default
+      // undici 7 follows no redirects by default
+      res = await request(url, { method: 'GET', headers, dispatcher: this.dispatcher, signal: deadline });
     } catch (err) {
+      if (deadline.aborted) throw overran();
       throw new FetchError(`GET ${redact(url)} failed: ${(err as Error).message}`, redact(url));
     }
     const etag = typeof res.headers.etag === 'string' ? res.headers.etag : undefined;
@@ -137,7 +151,7 @@ export class HttpClient {
       await res.body.dump().catch(() => undefined);
       throw new HttpStatusError(`GET ${redact(url)} answered ${res.statusCode}`, redact(url), res.statusCode);
     }
-    const body = await readCapped(res, url, g.maxBytes);
+    const body = await readCapped(res, url, g.maxBytes, () => (deadline.aborted ? overran() : null));
     return { notModified: false, body, etag, contentType: String(res.headers['content-type'] ?? '') };
   }
 
@@ -147,7 +161,12 @@ export class HttpClient {
 }
 
 /** Reads a body up to maxBytes (compressed and decompressed), so a hostile peer cannot exhaust memory. */
-async function readCapped(res: Dispatcher.ResponseData<unknown>, url: string, maxBytes: number): Promise<string> {
+async function readCapped(
+  res: Dispatcher.ResponseData<unknown>,
+  url: string,
+  maxBytes: number,
+  overran: () => Error | null,
+): Promise<string> {
   const declared = Number(res.headers['content-length'] ?? 0);
   if (declared > maxBytes) {
     res.body.destroy();
@@ -166,7 +185,7 @@ async function readCapped(res: Dispatcher.ResponseData<unknown>, url: string, ma
     }
   } catch (err) {
     if (err instanceof BodyTooLargeError) throw err;
-    throw new FetchError(`GET ${redact(url)}: body cut off: ${(err as Error).message}`, redact(url));
+    throw overran() ?? new FetchError(`GET ${redact(url)}: body cut off: ${(err as Error).message}`, redact(url));
   }
   const raw = Buffer.concat(chunks);
   if (res.headers['content-encoding'] === 'gzip') {
@@ -184,6 +203,14 @@ export class BodyTooLargeError extends HttpStatusError {
   override name = 'BodyTooLargeError';
   constructor(url: string, maxBytes: number) {
     super(`GET ${url}: body larger than ${maxBytes} bytes`, url, 200);
+  }
+}
+
+/** The whole response did not arrive within the deadline (a peer trickling bytes, or a link far too slow). */
+export class ResponseTimeoutError extends FetchError {
+  override name = 'ResponseTimeoutError';
+  constructor(url: string, ms: number) {
+    super(`GET ${url}: no complete answer within ${ms} ms`, url);
   }
 }
 

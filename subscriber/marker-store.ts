@@ -1,5 +1,7 @@
 // Durable markers: where each feed was read up to. A marker only moves after
-// every entry before it is applied or recorded in the inbox, in this database.
+// every entry before it is applied or recorded in the inbox, in this database,
+// and only from where its reader left it, so two readers never undo each
+// other's progress (see advance).
 import { queryRows } from '../shared/db.ts';
 import type { Pool } from '../shared/db.ts';
 import { dbToIso, isoToDb } from '../shared/time.ts';
@@ -24,6 +26,12 @@ export interface MarkerAdvance {
   nextPageUrl: string | null;
   consumed: number;
   newestChangedAt: string | null;
+}
+
+/** What a reader last read or wrote as its marker: the one it may move from. */
+export interface MarkerPoint {
+  lastEntryId: string | null;
+  lastPosition: number;
 }
 
 /** A marker with the feed's health, for the status page. Times are ISO 8601 (UTC) or null. */
@@ -80,27 +88,29 @@ export class MarkerStore {
     );
   }
 
-  async advance(feedUrl: string, a: MarkerAdvance): Promise<void> {
-    await this.pool.query(
-      `INSERT INTO atomsync_marker (feed_url, last_entry_id, last_page_url, last_position, last_seq, next_page_url, events_seen,
-         newest_changed_at, last_poll_at, last_success_at, last_error)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, UTC_TIMESTAMP(3), UTC_TIMESTAMP(3), NULL)
-       ON DUPLICATE KEY UPDATE last_entry_id = VALUES(last_entry_id), last_page_url = VALUES(last_page_url),
-         last_position = COALESCE(VALUES(last_position), last_position), last_seq = COALESCE(VALUES(last_seq), last_seq),
-         next_page_url = VALUES(next_page_url), events_seen = events_seen + VALUES(events_seen),
-         newest_changed_at = COALESCE(VALUES(newest_changed_at), newest_changed_at),
-         last_poll_at = VALUES(last_poll_at), last_success_at = VALUES(last_success_at), last_error = NULL`,
-      [
-        feedUrl,
-        a.lastEntryId,
-        a.lastPageUrl,
-        a.lastPosition ?? 0,
-        a.lastSeq,
-        a.nextPageUrl,
-        a.consumed,
-        a.newestChangedAt ? isoToDb(a.newestChangedAt) : null,
-      ],
-    );
+  /**
+   * Moves the marker to `a`, but only from `from`: the marker as this reader last read or wrote it
+   * (null: none yet). Returns false, writing nothing, when it no longer stands there because another
+   * process moved it (a second subscriber started on this database by mistake). Writing anyway
+   * would move it back over the other's progress, and every event since would be read again.
+   */
+  async advance(feedUrl: string, a: MarkerAdvance, from: MarkerPoint | null): Promise<boolean> {
+    const update = async () => {
+      const [res] = await this.pool.query(
+        `UPDATE atomsync_marker SET last_entry_id = ?, last_page_url = ?, last_position = ?, last_seq = COALESCE(?, last_seq),
+           next_page_url = ?, events_seen = events_seen + ?, newest_changed_at = COALESCE(?, newest_changed_at),
+           last_poll_at = UTC_TIMESTAMP(3), last_success_at = UTC_TIMESTAMP(3), last_error = NULL
+         WHERE feed_url = ? AND last_entry_id <=> ? AND last_position = ?`,
+        [a.lastEntryId, a.lastPageUrl, a.lastPosition ?? 0, a.lastSeq, a.nextPageUrl, a.consumed,
+          a.newestChangedAt ? isoToDb(a.newestChangedAt) : null, feedUrl, from?.lastEntryId ?? null, from?.lastPosition ?? 0],
+      );
+      return (res as { affectedRows: number }).affectedRows === 1; // matched rows: the pool sets CLIENT_FOUND_ROWS
+    };
+    if (await update()) return true;
+    if (from?.lastEntryId) return false;
+    // A first marker: its row may not exist yet (a poll creates it empty, as this does).
+    await this.pool.query('INSERT IGNORE INTO atomsync_marker (feed_url) VALUES (?)', [feedUrl]);
+    return update();
   }
 
   /** A poll that found nothing new still shows the feed is alive. */

@@ -92,6 +92,8 @@ export class ResourceFetcher {
 
 /** Reads resource and uuid out of an entry's REST path; null when it is not one of ours. */
 export function parseResourcePath(path: string): { resource: string; uuid: string } | null {
+  // Not a URL at all ("http://[oops"): no path to read, rather than an error that stops the page.
+  if (!URL.canParse(path, 'http://x')) return null;
   const u = new URL(path, 'http://x');
   const m = new RegExp(`^${REST_PATH}/([a-z]+)/([^/]+)$`).exec(u.pathname);
   if (!m || !UUID_PATTERN.test(m[2])) return null;

@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { UUID_PATTERN } from '../shared/constants.ts';
 import type { ResourceDef, ResourceName, TableSpec } from '../shared/resources.ts';
 import { AUDIT_COLUMNS, LIFECYCLE_COLUMNS, RestFormatError, fromRestDatetime, fromRestValue, refUuid } from '../shared/rest-format.ts';
-import { InvalidResourceError } from './errors.ts';
+import { InvalidResourceError, ReferenceCycleError } from './errors.ts';
 
 export interface RefValue {
   resource: ResourceName;
@@ -36,7 +36,16 @@ export function toRowTree(def: ResourceDef, rep: unknown, expectedUuid: string):
   if (!isObj(rep)) throw fail('representation is not a JSON object');
   if (rep.uuid !== expectedUuid) throw fail(`representation has uuid ${JSON.stringify(rep.uuid)}, not the one requested`);
   try {
-    return node(def.root, rep, 'root');
+    const root = node(def.root, rep, 'root');
+    // A resource that is its own parent (or group, or ...) can never be inserted, and waiting
+    // will not change that: say so, rather than "references X, which is not in the local database".
+    for (const r of def.root.refs) {
+      const to = root.refs[r.column];
+      if (to?.resource === def.name && to.uuid === expectedUuid.toLowerCase()) {
+        throw new ReferenceCycleError([`${def.name}/${to.uuid}`, `${def.name}/${to.uuid} (root.${r.prop})`]);
+      }
+    }
+    return root;
   } catch (err) {
     if (err instanceof InvalidResourceError) throw err;
     if (err instanceof RestFormatError) throw fail(err.message);
@@ -49,9 +58,9 @@ export function toRowTree(def: ResourceDef, rep: unknown, expectedUuid: string):
       if (typeof obj.uuid !== 'string' || !UUID_PATTERN.test(obj.uuid)) throw fail(`${where}.uuid is not a uuid`);
       out.uuid = obj.uuid.toLowerCase();
     }
-    for (const f of spec.fields) out.values[f.column] = fromRestValue(f.type, obj[f.prop]);
+    for (const f of spec.fields) out.values[f.column] = field(`${where}.${f.prop}`, () => fromRestValue(f.type, obj[f.prop]));
     for (const r of spec.refs) {
-      const u = refUuid(obj[r.prop]);
+      const u = field(`${where}.${r.prop}`, () => refUuid(obj[r.prop]));
       if (u !== null && !UUID_PATTERN.test(u)) throw fail(`${where}.${r.prop} does not hold a uuid`);
       if (u === null && r.required) throw fail(`${where}.${r.prop} is required`);
       out.refs[r.column] = u === null ? null : { resource: r.resource, uuid: u.toLowerCase() };
@@ -59,14 +68,14 @@ export function toRowTree(def: ResourceDef, rep: unknown, expectedUuid: string):
     const lc = LIFECYCLE_COLUMNS[spec.lifecycle];
     const audit = isObj(obj.auditInfo) ? obj.auditInfo : {};
     out.values[lc.flag.column] = obj[lc.flag.prop] === true ? 1 : 0;
-    out.values[lc.date.column] = fromRestDatetime(str(audit[lc.date.prop], `${where}.auditInfo.${lc.date.prop}`));
+    out.values[lc.date.column] = datetime(audit[lc.date.prop], `${where}.auditInfo.${lc.date.prop}`);
     out.values[lc.reason.column] = str(audit[lc.reason.prop], `${where}.auditInfo.${lc.reason.prop}`);
     out.users[lc.by.column] = userUuid(audit[lc.by.prop], where);
-    const created = fromRestDatetime(str(audit.dateCreated, `${where}.auditInfo.dateCreated`));
+    const created = datetime(audit.dateCreated, `${where}.auditInfo.dateCreated`);
     out.values[AUDIT_COLUMNS.dateCreated.column] = created ?? '1970-01-01 00:00:00';
     out.users[AUDIT_COLUMNS.creator.column] = userUuid(audit.creator, where);
     if (spec.changeAudit) {
-      out.values[AUDIT_COLUMNS.dateChanged.column] = fromRestDatetime(str(audit.dateChanged, `${where}.auditInfo.dateChanged`));
+      out.values[AUDIT_COLUMNS.dateChanged.column] = datetime(audit.dateChanged, `${where}.auditInfo.dateChanged`);
       out.users[AUDIT_COLUMNS.changedBy.column] = userUuid(audit.changedBy, where);
     }
     for (const p of spec.parts) {
@@ -86,6 +95,20 @@ export function toRowTree(def: ResourceDef, rep: unknown, expectedUuid: string):
       out.parts.push({ prop: p.prop, many: p.many, parentKeyColumn: p.parentKeyColumn, rows });
     }
     return out;
+  }
+
+  /** Converts one value; a bad one is refused with the place it was found ("root.names[0].givenName: ..."). */
+  function field<T>(where: string, convert: () => T): T {
+    try {
+      return convert();
+    } catch (err) {
+      if (err instanceof RestFormatError) throw fail(`${where}: ${err.message}`);
+      throw err;
+    }
+  }
+
+  function datetime(v: unknown, where: string): string | null {
+    return field(where, () => fromRestDatetime(str(v, where)));
   }
 
   function str(v: unknown, where: string): string | null {

@@ -196,6 +196,9 @@ export class Subscriber {
             if (++attempt >= 3) {
               errors.push(`${r.source.key}: ${(err as Error).message}`);
               this.log.error('feed could not be read', { feed: r.source.key, error: err as Error });
+              // In the marker, as run() records it, so the status page and a later run show it.
+              const lastError = `${(err as Error).name}: ${(err as Error).message}`;
+              await new MarkerStore(this.pool).recordPoll(r.source.key, lastError).catch(() => undefined);
               return;
             }
             await new Promise((res) => setTimeout(res, 200 * attempt));
