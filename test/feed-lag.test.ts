@@ -70,13 +70,15 @@ test('lag: newest position seen minus the marker, and the age of the oldest entr
   const now = T0 + 60 * 60_000;
   assert.deepEqual(reader.lag(now), { markerPosition: 0, newestPosition: 0, newestAt: null, events: 0, seconds: 0 });
 
-  // One page consumed (1-5); the next (6-10) was fetched ahead: 5 behind, the oldest of them from minute 6.
+  // One page consumed (1-5); the next two (6-10, 11-12) were fetched ahead, two batches' worth:
+  // 7 behind, the oldest of them from minute 6. (The fetches ahead are given a moment to land.)
   assert.equal((await reader.pass()).caughtUp, false);
+  await new Promise((r) => setTimeout(r, 20));
   const mid = reader.lag(now);
   assert.equal(mid.markerPosition, 5);
-  assert.equal(mid.newestPosition, 10);
-  assert.equal(mid.newestAt, minute(10));
-  assert.equal(mid.events, 5);
+  assert.equal(mid.newestPosition, 12);
+  assert.equal(mid.newestAt, minute(12));
+  assert.equal(mid.events, 7);
   assert.equal(mid.seconds, (60 - 6) * 60);
 
   // To the working page: caught up.

@@ -26,6 +26,22 @@ export interface MysqlSinkOptions {
 }
 
 const TRANSIENT_ERRNOS = new Set([1213, 1205]); // deadlock, lock wait timeout
+/**
+ * The connection went away under the transaction (killed, server restarted, network): the
+ * transaction rolled back with it, so it is run again on a fresh connection. Safe even when the
+ * loss came after COMMIT reached the server: every write is an upsert by uuid, and the second
+ * run finds the rows there and leaves them as they are.
+ */
+const LOST_ERRNOS = new Set([1927, 2006, 2013, 1053]); // connection killed, server gone, lost during query, shutdown
+const LOST_CODES = new Set(['PROTOCOL_CONNECTION_LOST', 'ECONNRESET', 'EPIPE', 'ECONNREFUSED']);
+
+/** Worth running the whole transaction again: a deadlock, a lock wait timeout or a lost connection. */
+export function isTransientDbError(err: unknown): boolean {
+  const e = err as { errno?: number; code?: string; message?: string };
+  if (TRANSIENT_ERRNOS.has(e?.errno ?? 0) || LOST_ERRNOS.has(e?.errno ?? 0) || LOST_CODES.has(e?.code ?? '')) return true;
+  // mysql2 refuses commands on a connection that a fatal error already closed.
+  return /connection is in closed state/i.test(e?.message ?? '');
+}
 const FK_IN_USE = 1451;
 
 export class MysqlSink implements Sink {
@@ -225,7 +241,7 @@ export class MysqlSink implements Sink {
     this.log.info('conflict resolved: newer version kept, both saved', { resource: ev.resource, uuid: ev.uuid, winner });
   }
 
-  /** One transaction with the origin set for the triggers; retried on deadlock. The origin is always cleared. */
+  /** One transaction with the origin set for the triggers; run again on deadlock or lost connection. The origin is always cleared. */
   private async transaction<T>(origin: string, fn: (conn: PoolConnection) => Promise<T>): Promise<T> {
     const attempts = this.o.deadlockRetries ?? 5;
     for (let i = 1; ; i++) {
@@ -242,7 +258,8 @@ export class MysqlSink implements Sink {
       } catch (err) {
         await conn.rollback().catch(() => undefined);
         this.keys.clear(); // keys remembered inside the rolled-back transaction may name rows that are gone
-        if (!TRANSIENT_ERRNOS.has((err as { errno?: number }).errno ?? 0) || i >= attempts) throw err;
+        if (!isTransientDbError(err) || i >= attempts) throw err;
+        this.log.debug('transaction failed; running it again', { attempt: i, error: err as Error });
         await new Promise((r) => setTimeout(r, Math.random() * 20 * i));
       } finally {
         // A pooled connection must not carry this origin into someone else's writes.
