@@ -23,6 +23,7 @@ import { badRequest, notFound } from './http-errors.ts';
 import type { PublisherCounters } from './metrics.ts';
 import { HTML_MEDIA_TYPE, NEGOTIATED_VARY, wantsHtml } from './negotiate.ts';
 import { PageCache } from './page-cache.ts';
+import type { Logger } from '../shared/logger.ts';
 import type { SubscriberPositions } from './subscriber-positions.ts';
 
 export interface FeedRouteOptions {
@@ -39,7 +40,11 @@ export interface FeedRouteOptions {
   /** Where subscribers' positions are noted, when they name themselves. */
   positions?: SubscriberPositions;
   counters?: PublisherCounters;
+  log?: Logger;
 }
+
+/** Archive pages rendered ahead of a reader (see renderAhead). */
+const RENDER_AHEAD = 2;
 
 /** Bumped whenever rendering changes, so old ETags stop matching. */
 const RENDER_VERSION = '1';
@@ -70,6 +75,33 @@ function notModified(req: Request, etag: string): boolean {
 export function feedRoutes(o: FeedRouteOptions): Router {
   const router = Router();
   const cache = o.cache ?? new PageCache();
+  const ahead = new Set<string>();
+
+  /**
+   * A reader of archive page n asks for n+1 next (catch-up follows next-archive), so the
+   * next pages are rendered into the cache while it parses this one: its next request is a
+   * cache hit instead of a query and a render. At most RENDER_AHEAD pages, one at a time per
+   * feed; best effort (an error here only means the page is rendered when asked for).
+   */
+  const renderAhead = (page: number, category: string, baseUrl: string, cacheKey: (page: number) => string) => {
+    const feedKey = `${baseUrl}|${category}`;
+    if (ahead.has(feedKey)) return;
+    ahead.add(feedKey);
+    void (async () => {
+      for (let p = page + 1; p <= page + RENDER_AHEAD; p++) {
+        if (cache.get(cacheKey(p))) continue;
+        const head = await o.store.head(category);
+        const newestPage = Math.floor(head.count / o.pageSize) + 1;
+        if (p >= newestPage) break; // only complete pages are cached
+        const model = await loadModel(o, { category, page: p, newestPage, asRecent: false, baseUrl, updated: null });
+        const body = renderFeedPage(model);
+        cache.set(cacheKey(p), { body, etag: etagOf(`${RENDER_VERSION}|${body}`, false) });
+        o.counters?.archiveRendered('ahead');
+      }
+    })()
+      .catch((err: Error) => o.log?.debug('rendering archive pages ahead failed', { category, error: err }))
+      .finally(() => ahead.delete(feedKey));
+  };
 
   router.get(`${FEED_PATH}/:category/:page`, async (req: Request, res: Response) => {
     const category = String(req.params.category);
@@ -95,6 +127,7 @@ export function feedRoutes(o: FeedRouteOptions): Router {
     const cached = asRecent ? undefined : cache.get(cacheKey(Number(pageParam)));
     if (cached) {
       served(Number(pageParam), Number(pageParam) * o.pageSize, true);
+      if (!asHtml) renderAhead(Number(pageParam), category, baseUrl, cacheKey);
       return void sendArchive(req, res, cached);
     }
     const head = await o.store.head(category);
@@ -109,6 +142,8 @@ export function feedRoutes(o: FeedRouteOptions): Router {
       const body = asHtml ? renderFeedHtml(model) : renderFeedPage(model);
       const fresh = { body, etag: etagOf(`${RENDER_VERSION}|${body}`, asHtml) };
       cache.set(cacheKey(page), fresh);
+      if (!asHtml) o.counters?.archiveRendered('asked');
+      if (!asHtml) renderAhead(page, category, baseUrl, cacheKey);
       return void sendArchive(req, res, fresh);
     }
     // The working page depends only on how many events the feed has (the log is append-only),

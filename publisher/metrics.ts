@@ -8,9 +8,15 @@ export class PublisherCounters {
   relayEvents = 0;
   readonly pages: Record<PageKind, number> = { archive: 0, recent: 0, html: 0 };
   readonly requests = new Map<number, number>();
+  /** Archive pages rendered: when asked for, or ahead of a reader (see feed-routes renderAhead). */
+  readonly rendered = { asked: 0, ahead: 0 };
 
   pageServed(kind: PageKind): void {
     this.pages[kind]++;
+  }
+
+  archiveRendered(how: 'asked' | 'ahead'): void {
+    this.rendered[how]++;
   }
 
   request(status: number): void {
@@ -55,6 +61,12 @@ export function renderMetrics(s: MetricsSnapshot): string {
     'counter',
     'Feed pages answered (200 or 304): Atom archives, Atom working pages, and HTML pages.',
     (Object.keys(s.counters.pages) as PageKind[]).map((kind) => [{ kind }, s.counters.pages[kind]]),
+  );
+  family(
+    'atomsync_archive_pages_rendered_total',
+    'counter',
+    'Complete (archive) Atom pages rendered into the page cache: when a reader asked, or ahead of a reader that follows next-archive.',
+    (['asked', 'ahead'] as const).map((how) => [{ how }, s.counters.rendered[how]]),
   );
   family(
     'atomsync_http_requests_total',

@@ -98,11 +98,11 @@ export class FeedReader {
       url = marker.lastPageUrl; // that page has filled up since: finish it, then follow next-archive
     } else url = this.source.firstPageUrl;
 
-    // Archive pages are gathered until there are entryBatch entries to apply together. While
-    // one batch is written, the next is fetched (pages and resources); writes and marker moves
-    // stay strictly in order, one batch at a time.
-    const visited = new Set<string>();
-    let prefetched: ReturnType<FeedReader['fetch']> | null = null;
+    // Archive pages are gathered until there are entryBatch entries to apply together. Three
+    // stages overlap: pages are fetched ahead (following next-archive, about two batches' worth),
+    // the next batch's resources are fetched, and the current batch is written. Writes and
+    // marker moves stay strictly in order, one batch at a time.
+    const pages = new PagesAhead(url, (u) => this.fetchArchive(u), (link) => this.source.resolve(link), this.source.key, 2 * this.o.entryBatch);
     let committing: Promise<void> = Promise.resolve();
     let pending: ReadonlySet<string> = new Set();
     let cursor = marker;
@@ -111,34 +111,32 @@ export class FeedReader {
         const group: Array<{ page: ParsedPage; url: string }> = [];
         let gathered = 0;
         let next: string | undefined;
+        const t0 = performance.now();
         for (;;) {
-          if (visited.has(url)) throw new FeedLoopError(`feed ${this.source.key}: next-archive leads back to ${url}`);
-          visited.add(url);
-          const page = await (prefetched ?? this.fetch(url, undefined));
-          prefetched = null;
-          if (page === 'not-modified') throw new Error('unexpected 304');
-          group.push({ page, url });
-          gathered += page.entries.length;
-          next = page.links[Rel.nextArchive];
-          if (!next) break;
-          url = this.source.resolve(next);
-          if (gathered >= this.o.entryBatch || shouldStop()) {
-            prefetched = this.fetch(url, undefined);
-            prefetched.catch(() => undefined); // awaited (and reported) on the next round, or dropped
-            break;
-          }
+          const item = await pages.take();
+          group.push(item);
+          gathered += item.page.entries.length;
+          next = item.next;
+          if (!next || gathered >= this.o.entryBatch || shouldStop()) break;
         }
         result.pages += group.length;
         const plan = this.plan(group, cursor);
         cursor = plan.after;
         result.entries += plan.fresh.length;
+        const t1 = performance.now();
         const prepared = await this.prepare(plan.fresh, pending);
+        const t2 = performance.now();
         await committing;
+        const t3 = performance.now();
         if (this.markerTaken) return result; // what was just prepared is read again from the marker as it now stands
         pending = BatchApplier.writes(prepared.batch);
         committing = (async () => {
           await this.processor.commitPage(prepared);
           await this.advance(plan);
+          this.log.debug('batch stages', {
+            feed: this.source.key, entries: plan.fresh.length, pagesMs: Math.round(t1 - t0), prepareMs: Math.round(t2 - t1),
+            waitMs: Math.round(t3 - t2), commitMs: Math.round(performance.now() - t3),
+          });
         })();
         committing.catch(() => undefined); // awaited below, or on the next round
         if (!next) {
@@ -153,6 +151,8 @@ export class FeedReader {
     } catch (err) {
       await committing.catch(() => undefined); // nothing of this pass may still be running when it returns
       throw err;
+    } finally {
+      pages.close(); // pages fetched ahead and not taken are read again by the next pass
     }
   }
 
@@ -190,21 +190,23 @@ export class FeedReader {
 
   /**
    * Prepares a batch (fetches its resources). When that failed as a whole, checks first that
-   * the publisher still answers at all: if it went away mid-batch, every event of the batch
-   * would otherwise go down the one-by-one path, each waiting out its own timeouts and quick
-   * retries in turn (200 events x 3 tries x --timeout-ms: some 20 minutes at 2 s, two hours at
-   * the default 15 s), with no error on the marker or the status page all that time, and end
-   * up parked. Found by test/faults-http.test.ts. Thrown instead: the marker stays where it
-   * is, the feed backs off and records why, and the page is read again once the publisher is back.
+   * the publisher answers at all. Found by test/faults-http.test.ts:
+   * - if it went away mid-batch, every event of the batch would go down the one-by-one path,
+   *   each waiting out its own timeouts and quick retries in turn (200 events x 3 tries x
+   *   --timeout-ms: some 20 minutes at 2 s, two hours at the default 15 s), with no error on
+   *   the marker or the status page all that time, and all end up parked. Thrown instead: the
+   *   marker stays, the feed backs off and records why, and the page is read again later;
+   * - if it answers again (the failure was a passing one), the batch is prepared once more
+   *   rather than applied one by one, which took 20 s for 100 events after 5 s of 429s.
+   * Preparing twice is harmless: all it writes are inbox upserts (joins, invalid entries), the same again.
    */
   private async prepare(entries: ParsedEntry[], pending?: ReadonlySet<string>): Promise<PreparedPage> {
     const prepared = await this.processor.preparePage(entries, this.source, pending);
-    if (prepared.batch.failed) {
-      await this.http.get(this.source.recentUrl, {
-        authorization: this.source.authorization, accept: ATOM_MEDIA_TYPE, etag: this.recentEtag, maxBytes: MAX_FEED_BYTES, headers: this.o.headers,
-      });
-    }
-    return prepared;
+    if (!prepared.batch.failed) return prepared;
+    await this.http.get(this.source.recentUrl, {
+      authorization: this.source.authorization, accept: ATOM_MEDIA_TYPE, etag: this.recentEtag, maxBytes: MAX_FEED_BYTES, headers: this.o.headers,
+    });
+    return this.processor.preparePage(entries, this.source, pending);
   }
 
   /**
@@ -309,6 +311,12 @@ export class FeedReader {
     });
   }
 
+  private async fetchArchive(url: string): Promise<ParsedPage> {
+    const page = await this.fetch(url, undefined);
+    if (page === 'not-modified') throw new Error(`feed ${this.source.key}: ${url} answered 304 to a request without If-None-Match`);
+    return page;
+  }
+
   private async fetch(url: string, etag: string | undefined): Promise<(ParsedPage & { etag?: string }) | 'not-modified'> {
     const res = await this.http.get(url, {
       authorization: this.source.authorization,
@@ -325,5 +333,65 @@ export class FeedReader {
     this.checkStorable(page, url);
     this.observe(page);
     return { ...page, etag: res.etag };
+  }
+}
+
+interface AheadItem {
+  page: ParsedPage;
+  url: string;
+  /** The next-archive link, resolved; undefined on the last page. */
+  next: string | undefined;
+}
+
+/**
+ * Pages of a feed fetched in order ahead of the reader, following next-archive links, enough
+ * to hold about `entriesAhead` entries beyond the page taken. Each page is fetched once the one
+ * before it has arrived (its link is needed); a failure, or a link that leads back to a page
+ * already read (FeedLoopError), is thrown by take() for that page, after every page before it.
+ */
+export class PagesAhead {
+  private readonly queue: Array<Promise<AheadItem | null>> = [];
+  private last: Promise<AheadItem | null> | null = null;
+  private readonly visited = new Set<string>();
+  private closed = false;
+  /** Entries on the last page taken: how many pages `entriesAhead` is. */
+  private perPage = 0;
+
+  constructor(
+    private readonly first: string,
+    private readonly fetchPage: (url: string) => Promise<ParsedPage>,
+    private readonly resolve: (link: string) => string,
+    private readonly feed: string,
+    private readonly entriesAhead: number,
+  ) {}
+
+  /** The next page. Call only while the page before had a next-archive link. */
+  async take(): Promise<AheadItem> {
+    const want = 1 + Math.min(16, Math.max(1, Math.ceil(this.entriesAhead / Math.max(1, this.perPage))));
+    while (this.queue.length < want) this.scheduleOne();
+    const item = await this.queue.shift()!;
+    if (!item) throw new Error(`feed ${this.feed}: no page after the last one`);
+    this.perPage = item.page.entries.length;
+    return item;
+  }
+
+  /** Fetches nothing more; fetches under way finish and are dropped. */
+  close(): void {
+    this.closed = true;
+  }
+
+  private scheduleOne(): void {
+    const url = this.last ? this.last.then((prev) => prev?.next) : Promise.resolve(this.first);
+    const p = url.then(async (u): Promise<AheadItem | null> => {
+      if (u === undefined || this.closed) return null;
+      if (this.visited.has(u)) throw new FeedLoopError(`feed ${this.feed}: next-archive leads back to ${u}`);
+      this.visited.add(u);
+      const page = await this.fetchPage(u);
+      const link = page.links[Rel.nextArchive];
+      return { page, url: u, next: link ? this.resolve(link) : undefined };
+    });
+    p.catch(() => undefined); // thrown by take() for this page, or dropped after close()
+    this.last = p;
+    this.queue.push(p);
   }
 }

@@ -89,6 +89,31 @@ describe('publisher over HTTP', () => {
     assert.equal(all.length, 120);
   });
 
+  test('a reader following next-archive finds the next pages already rendered, each rendered once', async () => {
+    const rendered = async () => {
+      const text = (await get(`${base}/metrics`, AUTH)).body;
+      const n = (how: string) => Number(new RegExp(`^atomsync_archive_pages_rendered_total\\{how="${how}"\\} (\\d+)$`, 'm').exec(text)?.[1]);
+      return { asked: n('asked'), ahead: n('ahead') };
+    };
+    // The location feed had 120 events (pages 1-2 complete, 3 the working page); 150 more complete pages 3, 4 and 5.
+    await addLocations(150, 'ahead');
+    const before = await rendered();
+    assert.ok(Number.isInteger(before.asked) && Number.isInteger(before.ahead), 'the metric is there');
+    const third = parseFeedPage((await get(feed('location', 3), AUTH)).body);
+    assert.deepEqual(third.entries.map((e) => e.position), Array.from({ length: 50 }, (_, i) => 101 + i));
+    // Pages 4 and 5 are rendered ahead; page 6, the working page, is not (it still changes).
+    const deadline = Date.now() + 5_000;
+    while ((await rendered()).ahead < before.ahead + 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    for (const n of [4, 5]) {
+      const page = parseFeedPage((await get(feed('location', n), AUTH)).body);
+      assert.deepEqual(page.entries.map((e) => e.position), Array.from({ length: 50 }, (_, i) => 50 * (n - 1) + 1 + i), `page ${n}`);
+      assert.equal(page.archive, true);
+    }
+    assert.equal((await fetchPage(feed('location', 6))).entries.length, 20);
+    await new Promise((r) => setTimeout(r, 100)); // reading 4 and 5 asks for nothing more: 6 is not complete
+    assert.deepEqual(await rendered(), { asked: before.asked + 1, ahead: before.ahead + 2 });
+  });
+
   test('complete pages are archives: immutable, cached for a year, linked both ways', async () => {
     const res = await get(feed('location', 2), AUTH);
     assert.equal(res.status, 200);

@@ -30,9 +30,14 @@ export class Children {
 
   constructor(private readonly logDir: string) {}
 
-  /** Starts `node bin/atomsync.js ...args` (its default log level unless ATOMSYNC_LOG_LEVEL says otherwise), output to `<logDir>/<name>.log`. */
+  /**
+   * Starts `node bin/atomsync.js ...args` (its default log level unless ATOMSYNC_LOG_LEVEL says otherwise), output to `<logDir>/<name>.log`.
+   * ATOMSYNC_BENCH_NODE_FLAGS adds flags for node itself, for profiling: `--cpu-prof --cpu-prof-dir=/tmp/prof`
+   * (node refuses --cpu-prof in NODE_OPTIONS).
+   */
   atomsync(name: string, args: string[], capture = false): Child {
-    return this.spawn(name, process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], capture });
+    const flags = (process.env.ATOMSYNC_BENCH_NODE_FLAGS ?? '').split(/\s+/).filter(Boolean);
+    return this.spawn(name, process.execPath, [...flags, BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], capture });
   }
 
   /** Starts any command; its stderr (and stdout unless piped elsewhere) goes to the log. */
