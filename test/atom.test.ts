@@ -3,17 +3,21 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import { FeedParseError, parseFeedPage } from '../shared/atom/parse.ts';
-import { FeedRenderError, renderFeedPage } from '../shared/atom/render.ts';
+import { FeedRenderError, attribute, cdataSection, renderFeedPage, textElement } from '../shared/atom/render.ts';
 import { readXml } from '../shared/atom/xml-read.ts';
 import type { XmlElement } from '../shared/atom/xml-read.ts';
 import {
+  ALL_CATEGORY,
   ATOM_NS,
   ATOMFEED_CONTENT_TYPE,
+  Actions,
   FH_NS,
   MAX_FEED_BYTES,
   SYNC_NS,
 } from '../shared/constants.ts';
 import type { FeedEvent, FeedPageModel } from '../shared/feed-types.ts';
+import { RESOURCE_NAMES } from '../shared/resources.ts';
+import { elementWithBuilder, renderFeedPageWithBuilder } from './helpers/render-reference.ts';
 
 const fixture = (name: string) => readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8');
 const BASE = 'http://127.0.0.1:8081';
@@ -281,6 +285,214 @@ describe('renderFeedPage: models that break the paging rules are refused', () =>
     refuses({ ...m, events: [{ ...m.events[0]!, action: 'EXPLODED' as never }] }, /unknown action/);
   });
 });
+
+// renderFeedPage writes the document by hand; it replaced fast-xml-parser's
+// builder, and must write the very same bytes (complete pages are cached
+// forever under an ETag of their bytes). The builder version is kept in
+// test/helpers/render-reference.ts; here both render the same models.
+describe('renderFeedPage: the same bytes as fast-xml-parser’s builder', () => {
+  test('every escaper, for every UTF-16 code unit, astral characters and hostile strings', () => {
+    for (const [what, s] of escaperSamples()) {
+      assert.equal(textElement('x', s), elementWithBuilder({ name: 'x', text: s }), `text ${what}`);
+      assert.equal(
+        textElement('x', s, attribute('a', s)),
+        elementWithBuilder({ name: 'x', attrs: { a: s }, text: s }),
+        `attribute and text ${what}`,
+      );
+      assert.equal(`<x>${cdataSection(s)}</x>`, elementWithBuilder({ name: 'x', cdata: s }), `CDATA ${what}`);
+    }
+  });
+
+  test('chosen models: every resource and action, every kind of page, hostile values, refused models', () => {
+    for (const [what, m] of chosenModels()) assertSameOutcome(m, what);
+  });
+
+  test('random models, hostile values included', () => {
+    const seed = 20240501;
+    const rand = seeded(seed);
+    const rendered: string[] = [];
+    let refused = 0;
+    for (let i = 0; i < 1500; i++) {
+      const xml = assertSameOutcome(randomModel(rand), `random model ${i} of seed ${seed}`);
+      if (xml === undefined) refused++;
+      else rendered.push(xml);
+    }
+    // The comparison only means something if the models reach every rule of the escaping.
+    const all = rendered.join('');
+    for (const mark of ['&amp;', '&lt;', '&gt;', '&quot;', '&apos;', '\uFFFD', '😀', '\u0085', '<sync:origin/>', '<fh:archive/>']) {
+      assert.ok(all.includes(mark), `some random page holds ${JSON.stringify(mark)}`);
+    }
+    assert.ok(rendered.some((xml) => !xml.includes('<entry>')), 'some random pages are empty');
+    assert.ok(refused > 0 && refused < 150, `a few random models are refused by both, not most (${refused})`);
+  });
+});
+
+type Outcome = { xml: string; error?: undefined } | { xml?: undefined; error: string };
+
+/** What a renderer made of a model: its document, or the error it threw. */
+function outcome(render: (m: FeedPageModel) => string, m: FeedPageModel): Outcome {
+  try {
+    return { xml: render(m) };
+  } catch (e) {
+    return { error: `${(e as Error).name}: ${(e as Error).message}` };
+  }
+}
+
+/** Both renderers write the same bytes, or both refuse the model with the same error. Returns the document. */
+function assertSameOutcome(m: FeedPageModel, what: string): string | undefined {
+  const direct = outcome(renderFeedPage, m);
+  const builder = outcome(renderFeedPageWithBuilder, m);
+  assert.equal(direct.error, builder.error, `${what}: errors differ`);
+  assert.equal(direct.xml, builder.xml, `${what}: documents differ`);
+  return direct.xml;
+}
+
+/** Pieces hostile strings are made of: markup, CDATA ends, entity look-alikes, unicode, characters XML cannot carry. */
+const HOSTILE_PIECES = [
+  'a', 'Z', '0', ' ', '  ', '&', '<', '>', '"', "'", ']]>', ']]', ']', '>>', '<![CDATA[', '-->', '<?xml', '/>', '=',
+  '&amp;', '&#38;', '&lt;', '&#x1F600;', '%', '%2F', '/', '?', '#',
+  'é', 'ß', 'İ', '中文', '\u00A0', '\u0085', '\u007F', '\u2028', '\uFEFF', '\uE000', '\uFFFD', '😀', '\u{10FFFF}', '\u{1D11E}',
+  '\t', '\n', '\r', '\r\n', '\u0000', '\u0001', '\u0008', '\u000B', '\u000C', '\u001F', '\uFFFE', '\uFFFF',
+];
+/** Halves of surrogate pairs. encodeURIComponent throws on a lone one, so values that go into URLs get them rarely. */
+const SURROGATE_HALVES = ['\uD800', '\uDBFF', '\uDC00', '\uDFFF', '\uD83D', '\uDE00'];
+
+/** [label, string] pairs: every UTF-16 code unit (in runs of 256), astral characters, and hostile strings. */
+function escaperSamples(): Array<[string, string]> {
+  const samples: Array<[string, string]> = [];
+  for (let start = 0; start < 0x10000; start += 0x100) {
+    const units = Array.from({ length: 0x100 }, (_, i) => start + i);
+    samples.push([`code units ${start.toString(16)}..${(start + 0xff).toString(16)}`, String.fromCharCode(...units)]);
+  }
+  // U+10000, then the last code point of each 4096-block of planes 1 to 16, up to U+10FFFF.
+  const astral = [0x10000, ...Array.from({ length: 0x100 }, (_, i) => 0x10fff + i * 0x1000)];
+  samples.push(['astral code points', String.fromCodePoint(...astral)]);
+  for (const s of [...HOSTILE_PIECES, ...SURROGATE_HALVES, '', ']]>]]>', ']]]>>', 'a]]>b]]]]>c', '\uD83D\uDE00', '\uDE00\uD83D']) {
+    samples.push([JSON.stringify(s), s]);
+  }
+  return samples;
+}
+
+/** Hand-picked models: the rules one by one, each on its own page. */
+function chosenModels(): Array<[string, FeedPageModel]> {
+  const models: Array<[string, FeedPageModel]> = [];
+  const add = (what: string, m: FeedPageModel) => models.push([what, m]);
+  for (const resource of [...RESOURCE_NAMES, ALL_CATEGORY]) {
+    const m = model(1, 2, { pageSize: Actions.length });
+    m.category = resource;
+    m.events = m.events.map((e, i) => ({ ...e, resource, action: Actions[i]! }));
+    add(`every action on ${resource}`, m);
+  }
+  for (let newest = 1; newest <= 3; newest++) {
+    for (let page = 1; page <= newest; page++) {
+      for (let onWorking = 0; onWorking <= 3; onWorking++) {
+        add(`page ${page} of ${newest}, ${onWorking} on the working page`, model(page, newest, { onWorking }));
+        if (page === newest) add(`recent, page ${page}, ${onWorking} events`, model(page, newest, { asRecent: true, onWorking }));
+      }
+    }
+  }
+  const nasty = `<&>"' ]]> &amp; &#38; x é 中 😀 \u0000\u0008\u000B\u001F\uFFFE\uFFFF\uD800 \uDC00`;
+  const urlSafe = nasty.replace(/[\uD800-\uDFFF]/g, '');
+  const hostile = model(2, 3);
+  Object.assign(hostile, { nodeId: nasty, feedId: nasty, category: urlSafe, baseUrl: `http://h.example/${nasty}` });
+  hostile.events = hostile.events.map((e) => ({ ...e, eventUuid: nasty, resource: urlSafe, uuid: urlSafe, origin: nasty }));
+  add('hostile values everywhere', hostile);
+  add('empty origins', { ...model(1, 1, { onWorking: 2 }), events: model(1, 1, { onWorking: 2 }).events.map((e) => ({ ...e, origin: '' })) });
+  add('seq 0 and the largest safe seq', { ...model(1, 1, { onWorking: 2 }), events: [event(1, { seq: 0 }), event(2, { seq: Number.MAX_SAFE_INTEGER })] });
+  add('seq -0', { ...model(1, 1), events: [event(1, { seq: -0 })] });
+  add('dates with offsets and long fractions', {
+    ...model(1, 1),
+    updated: '2024-05-01T12:00:00+05:30',
+    events: [event(1, { changedAt: '2024-05-01T10:00:00.123456789-08:00', publishedAt: '2024-05-01T10:00:00Z' })],
+  });
+  for (const baseUrl of ['http://127.0.0.1:8081///', 'https://h.example/prefix', 'http://h.example/a&b<c>"d\'e', 'http://[::1]:8080', 'http://h.example/\u0001\uFFFF\uD800']) {
+    add(`baseUrl ${JSON.stringify(baseUrl)}`, { ...model(2, 3), baseUrl });
+  }
+  // Refused models: both renderers must refuse them the same way.
+  add('a page past the newest', { ...model(2, 2), page: 3 });
+  add('recent that is not the newest page', { ...model(1, 2), asRecent: true });
+  add('a complete page that is not full', { ...model(1, 2), events: model(1, 2).events.slice(1) });
+  add('an event outside the page', { ...model(2, 2), events: [event(1)] });
+  add('an unknown action', { ...model(1, 1), events: [event(1, { action: 'EXPLODED' as never })] });
+  add('a baseUrl that is not a URL', { ...model(1, 1), baseUrl: 'not a url' });
+  add('an empty nodeId', { ...model(1, 1), nodeId: '' });
+  add('a lone surrogate in a resource (encodeURIComponent throws)', { ...model(1, 1), events: [event(1, { resource: 'x\uD800' })] });
+  return models;
+}
+
+type Rand = () => number;
+
+/** mulberry32: a small seeded generator, so a failing model can be found again from its seed and index. */
+function seeded(seed: number): Rand {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = Math.imul(a ^ (a >>> 15), a | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+const int = (rand: Rand, lo: number, hi: number) => lo + Math.floor(rand() * (hi - lo + 1));
+const pick = <T,>(rand: Rand, xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;
+
+/** 1 to 6 hostile pieces (0 to 6 when `empty`); surrogate halves only when `halves`. */
+function hostileString(rand: Rand, o: { empty?: boolean; halves?: boolean } = {}): string {
+  const pieces = o.halves ? [...HOSTILE_PIECES, ...SURROGATE_HALVES] : HOSTILE_PIECES;
+  let s = '';
+  for (let n = int(rand, o.empty ? 0 : 1, 6); n > 0; n--) s += pick(rand, pieces);
+  return s;
+}
+
+/** The plain value most of the time: a page of nothing but hostile values would test little else. */
+const mostly = (rand: Rand, plain: string, odd: () => string) => (rand() < 0.75 ? plain : odd());
+
+/** An RFC 3339 date-time in one of the shapes the model allows. */
+function randomDate(rand: Rand): string {
+  const iso = new Date(Date.UTC(int(rand, 1990, 2060), int(rand, 0, 11), int(rand, 1, 28), int(rand, 0, 23), int(rand, 0, 59), int(rand, 0, 59), int(rand, 0, 999))).toISOString();
+  return pick(rand, [iso, iso.replace(/\.\d+Z$/, 'Z'), iso.replace('Z', '+05:30'), iso.replace(/\.\d+Z$/, '.123456-08:00')]);
+}
+
+/** A model that follows the paging rules, with hostile strings in its values and its events in any order. */
+function randomModel(rand: Rand): FeedPageModel {
+  const pageSize = pick(rand, [1, 2, 3, 7, 50]);
+  const newestPage = int(rand, 1, 4);
+  const page = int(rand, 1, newestPage);
+  const first = (page - 1) * pageSize + 1;
+  // A complete page holds its whole range; the working page any part of it.
+  const positions = Array.from({ length: pageSize }, (_, i) => first + i);
+  const count = page < newestPage ? pageSize : int(rand, 0, pageSize);
+  while (positions.length > count) positions.splice(int(rand, 0, positions.length - 1), 1);
+  // Rarely, a lone surrogate reaches encodeURIComponent and both renderers throw.
+  const halves = rand() < 0.03;
+  let seq = pick(rand, [0, int(rand, 1, 1e6), Number.MAX_SAFE_INTEGER - 500]);
+  const events: FeedEvent[] = positions.map((position) => ({
+    seq: (seq += int(rand, 1, 5)),
+    position,
+    eventUuid: mostly(rand, uuid(position, 'e'), () => hostileString(rand, { halves: true })),
+    resource: mostly(rand, pick(rand, RESOURCE_NAMES), () => hostileString(rand, { halves })),
+    uuid: mostly(rand, uuid(position, 'f'), () => hostileString(rand, { halves })),
+    action: pick(rand, Actions),
+    origin: mostly(rand, pick(rand, ['clinic-a', 'hq']), () => hostileString(rand, { empty: true, halves: true })),
+    changedAt: randomDate(rand),
+    publishedAt: randomDate(rand),
+  }));
+  for (let i = events.length - 1; i > 0; i--) {
+    const j = int(rand, 0, i);
+    [events[i], events[j]] = [events[j]!, events[i]!];
+  }
+  return {
+    nodeId: mostly(rand, 'clinic-a', () => hostileString(rand, { halves: true })),
+    feedId: mostly(rand, 'urn:uuid:0b6f7d7e-3a51-5c1e-a0a4-3b2f4e5d6c7a', () => hostileString(rand, { halves: true })),
+    category: mostly(rand, pick(rand, [ALL_CATEGORY, ...RESOURCE_NAMES]), () => hostileString(rand, { halves })),
+    page,
+    pageSize,
+    newestPage,
+    asRecent: page === newestPage && rand() < 0.5,
+    baseUrl: mostly(rand, BASE, () => `http://h.example/${hostileString(rand, { halves: true })}`),
+    updated: randomDate(rand),
+    events,
+  };
+}
 
 describe('parseFeedPage: fixtures', () => {
   test('an atomfeed page as a Bahmni server serves it', () => {

@@ -1,15 +1,19 @@
 // FeedPageModel -> Atom document (RFC 4287 + RFC 5005 paging + atomsync's
 // sync:* elements), in the shape ICT4H atomfeed clients read.
 //
-// Built with fast-xml-parser's XMLBuilder rather than the `feed` package:
-// feed's serializer loses or breaks some values (see "Why not the feed
-// package" in SPEC.md), and a complete page is cached forever, so the bytes
-// must be right the first time.
+// Written by hand from a template rather than with the `feed` package: feed's
+// serializer loses or breaks some values (see "Why not the feed package" in
+// SPEC.md), and a complete page is cached forever, so the bytes must be right
+// the first time. Every value taken from the model is escaped in one place
+// (the "escaping" section below). The document used to be serialized by
+// fast-xml-parser's XMLBuilder, which cost milliseconds per page during a
+// catch-up; the template writes the very same bytes, and test/atom.test.ts
+// renders random and hostile models with both (the builder version lives on in
+// test/helpers/render-reference.ts) and requires them to be equal.
 //
 // Deterministic: the output depends on the model alone (no clock, no random
 // ids, attributes in a fixed order), because complete pages are served with a
 // strong ETag computed from these bytes.
-import { XMLBuilder } from 'fast-xml-parser';
 import {
   ATOM_MEDIA_TYPE,
   ATOM_NS,
@@ -30,55 +34,89 @@ import { entryId, feedPageUrl, restPath, trimSlashes } from './urls.ts';
 
 export { FeedRenderError } from './errors.ts';
 
-/** A node of the document before serialization. */
-interface El {
-  name: string;
-  attrs?: Record<string, string>;
-  children?: El[];
-  text?: string;
-  cdata?: string;
+// ---- escaping --------------------------------------------------------------
+// The only place model values are turned into markup. The rules are the ones
+// fast-xml-parser's builder applied, kept so pages rendered before and after
+// the switch are the same bytes (their ETags must not change):
+// - text and attribute values: & < > ' " as the five predefined entities
+//   (more than XML needs, but what the builder wrote);
+// - characters XML 1.0 cannot carry at all, not even as references (C0
+//   controls other than tab/CR/LF, lone surrogates, U+FFFE/U+FFFF), become
+//   U+FFFD so the document stays well-formed;
+// - an element whose text is empty is written as an empty-element tag.
+
+/** Cheap first look: true when `s` may hold anything the escapers change (also true for valid surrogate pairs). */
+const MAY_NEED_ESCAPE = /[&<>"'\u0000-\u0008\u000B\u000C\u000E-\u001F\uD800-\uDFFF\uFFFE\uFFFF]/;
+const NOT_XML_CHAR = /[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu;
+const MARKUP_OR_NOT_XML_CHAR = /[&<>"']|[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu;
+const ENTITY = new Map([
+  ['&', '&amp;'],
+  ['<', '&lt;'],
+  ['>', '&gt;'],
+  ["'", '&apos;'],
+  ['"', '&quot;'],
+]);
+
+/** A text or attribute value, escaped. */
+function escapeValue(s: string): string {
+  if (!MAY_NEED_ESCAPE.test(s)) return s;
+  return s.replace(MARKUP_OR_NOT_XML_CHAR, (c) => ENTITY.get(c) ?? '\uFFFD');
 }
 
-const INDENT = '  ';
+/** ` name="value"`, with the value escaped. */
+export function attribute(name: string, value: string): string {
+  return ` ${name}="${escapeValue(value)}"`;
+}
 
-const builder = new XMLBuilder({
-  preserveOrder: true,
-  ignoreAttributes: false,
-  // Indentation is added by toBuilderTree: the builder's own `format` puts
-  // whitespace between a CDATA section and its closing tag, which would end
-  // up in the entry's content (the REST path).
-  format: false,
-  suppressEmptyNode: true,
-  cdataPropName: '#cdata',
-  processEntities: true,
-});
+/** `<name attrs>text</name>`, or `<name attrs/>` when the text is empty. `attrs` is already markup. */
+export function textElement(name: string, text: string, attrs = ''): string {
+  const value = escapeValue(text);
+  return value === '' ? `<${name}${attrs}/>` : `<${name}${attrs}>${value}</${name}>`;
+}
+
+/**
+ * A CDATA section holding `s` verbatim. A `]]>` inside is split across two
+ * sections so it cannot end the first early. (restPath percent-encodes both
+ * `]` and `>`, so entry content never holds one today; the split keeps the
+ * document well-formed whatever the content becomes.)
+ */
+export function cdataSection(s: string): string {
+  const chars = MAY_NEED_ESCAPE.test(s) ? s.replace(NOT_XML_CHAR, '\uFFFD') : s;
+  return `<![CDATA[${chars.replaceAll(']]>', ']]]]><![CDATA[>')}]]>`;
+}
+
+// ---- the document ----------------------------------------------------------
+
+// Element-only content is indented by two spaces a level; text and CDATA
+// content never is, so no whitespace ends up in a value (the REST path).
+/** New line for a child of <feed>. */
+const DEPTH_1 = '\n  ';
+/** New line for a child of <entry> or <author>. */
+const DEPTH_2 = '\n    ';
+
+// The parts that do not depend on the model, built once (and escaped like any value).
+const XML_DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>\n';
+const FEED_OPEN = `<feed${attribute('xmlns', ATOM_NS)}${attribute(`xmlns:${FH_PREFIX}`, FH_NS)}${attribute(`xmlns:${SYNC_PREFIX}`, SYNC_NS)}>`;
+const FEED_CLOSE = '\n</feed>\n';
+const TYPE_TEXT = attribute('type', 'text');
+const GENERATOR = textElement('generator', FEED_GENERATOR);
+const ARCHIVE = `<${FH_PREFIX}:archive/>`;
+const ALTERNATE = attribute('rel', Rel.alternate);
+const CONTENT_OPEN = `<content${attribute('type', ATOMFEED_CONTENT_TYPE)}>`;
+const SEQ = `${SYNC_PREFIX}:${SyncElement.seq}`;
+const POSITION = `${SYNC_PREFIX}:${SyncElement.position}`;
+const ORIGIN = `${SYNC_PREFIX}:${SyncElement.origin}`;
 
 /** Renders one feed document. Throws FeedRenderError when the model breaks the paging rules. */
 export function renderFeedPage(m: FeedPageModel): string {
   checkFeedPageModel(m);
   const baseUrl = trimSlashes(m.baseUrl);
-  const complete = m.page < m.newestPage;
   // Ascending: atomfeed clients process a page in document order and resume
   // after the last entry they read, so the oldest event must come first.
   const events = [...m.events].sort((a, b) => a.seq - b.seq);
-
-  const head: El[] = [
-    { name: 'id', text: m.feedId },
-    { name: 'title', attrs: { type: 'text' }, text: `atomsync ${m.nodeId} ${m.category}` },
-    { name: 'updated', text: m.updated },
-    { name: 'author', children: [{ name: 'name', text: m.nodeId }] },
-    { name: 'generator', text: FEED_GENERATOR },
-    ...feedLinks(m, baseUrl).map(([rel, href]) => ({ name: 'link', attrs: { rel, type: ATOM_MEDIA_TYPE, href } })),
-  ];
-  if (complete) head.push({ name: `${FH_PREFIX}:archive` });
-
-  const feed: El = {
-    name: 'feed',
-    attrs: { xmlns: ATOM_NS, [`xmlns:${FH_PREFIX}`]: FH_NS, [`xmlns:${SYNC_PREFIX}`]: SYNC_NS },
-    children: [...head, ...events.map((e) => renderEntry(e, baseUrl))],
-  };
-  const declaration = { '?xml': [{ '#text': '' }], ':@': { '@_version': '1.0', '@_encoding': 'UTF-8' } };
-  return builder.build([declaration, { '#text': '\n' }, toBuilderTree(feed, 0), { '#text': '\n' }]);
+  let xml = XML_DECLARATION + FEED_OPEN + renderHead(m, baseUrl);
+  for (const e of events) xml += renderEntry(e, baseUrl);
+  return xml + FEED_CLOSE;
 }
 
 /** [rel, href] of the document's links, in a fixed order. See the link table in SPEC.md. */
@@ -94,59 +132,44 @@ export function feedLinks(m: FeedPageModel, baseUrl = trimSlashes(m.baseUrl)): A
   return links;
 }
 
-function renderEntry(e: FeedEvent, baseUrl: string): El {
+/** The feed's own elements, before its entries. */
+function renderHead(m: FeedPageModel, baseUrl: string): string {
+  let head =
+    DEPTH_1 + textElement('id', m.feedId) +
+    DEPTH_1 + textElement('title', `atomsync ${m.nodeId} ${m.category}`, TYPE_TEXT) +
+    DEPTH_1 + textElement('updated', m.updated) +
+    DEPTH_1 + '<author>' + DEPTH_2 + textElement('name', m.nodeId) + DEPTH_1 + '</author>' +
+    DEPTH_1 + GENERATOR;
+  for (const [rel, href] of feedLinks(m, baseUrl)) {
+    head += `${DEPTH_1}<link${attribute('rel', rel)}${attribute('type', ATOM_MEDIA_TYPE)}${attribute('href', href)}/>`;
+  }
+  // A complete page says so (RFC 5005), and will never change.
+  if (m.page < m.newestPage) head += DEPTH_1 + ARCHIVE;
+  return head;
+}
+
+function renderEntry(e: FeedEvent, baseUrl: string): string {
   const path = restPath(e.resource, e.uuid);
-  return {
-    name: 'entry',
-    children: [
-      { name: 'id', text: entryId(e.eventUuid) },
-      { name: 'title', attrs: { type: 'text' }, text: capitalise(e.resource) },
-      { name: 'updated', text: e.changedAt },
-      { name: 'published', text: e.publishedAt },
-      { name: 'category', attrs: { term: e.resource } },
-      { name: 'category', attrs: { term: e.action } },
-      { name: 'link', attrs: { rel: Rel.alternate, href: baseUrl + path } },
-      { name: 'content', attrs: { type: ATOMFEED_CONTENT_TYPE }, cdata: path },
-      { name: `${SYNC_PREFIX}:${SyncElement.seq}`, text: String(e.seq) },
-      { name: `${SYNC_PREFIX}:${SyncElement.position}`, text: String(e.position) },
-      { name: `${SYNC_PREFIX}:${SyncElement.origin}`, text: e.origin },
-    ],
-  };
+  return (
+    DEPTH_1 + '<entry>' +
+    DEPTH_2 + textElement('id', entryId(e.eventUuid)) +
+    DEPTH_2 + textElement('title', capitalise(e.resource), TYPE_TEXT) +
+    DEPTH_2 + textElement('updated', e.changedAt) +
+    DEPTH_2 + textElement('published', e.publishedAt) +
+    DEPTH_2 + `<category${attribute('term', e.resource)}/>` +
+    DEPTH_2 + `<category${attribute('term', e.action)}/>` +
+    DEPTH_2 + `<link${ALTERNATE}${attribute('href', baseUrl + path)}/>` +
+    DEPTH_2 + CONTENT_OPEN + cdataSection(path) + '</content>' +
+    DEPTH_2 + textElement(SEQ, String(e.seq)) +
+    DEPTH_2 + textElement(POSITION, String(e.position)) +
+    DEPTH_2 + textElement(ORIGIN, e.origin) +
+    DEPTH_1 + '</entry>'
+  );
 }
 
 /** atomfeed titles an entry with its category capitalised ("Patient"). */
 function capitalise(s: string): string {
   return s.charAt(0).toUpperCase() + s.slice(1);
-}
-
-type BuilderNode = Record<string, unknown>;
-
-/** Converts to fast-xml-parser's ordered form, indenting element-only content with whitespace text nodes. */
-function toBuilderTree(el: El, depth: number): BuilderNode {
-  let content: BuilderNode[] = [];
-  if (el.text !== undefined) content = [{ '#text': xmlChars(el.text) }];
-  else if (el.cdata !== undefined) content = [{ '#cdata': [{ '#text': xmlChars(el.cdata) }] }];
-  else if (el.children?.length) {
-    const pad = '\n' + INDENT.repeat(depth + 1);
-    for (const child of el.children) content.push({ '#text': pad }, toBuilderTree(child, depth + 1));
-    content.push({ '#text': '\n' + INDENT.repeat(depth) });
-  }
-  const node: BuilderNode = { [el.name]: content };
-  if (el.attrs) {
-    const attrs: Record<string, string> = {};
-    for (const [k, v] of Object.entries(el.attrs)) attrs[`@_${k}`] = xmlChars(v);
-    node[':@'] = attrs;
-  }
-  return node;
-}
-
-// Characters XML 1.0 cannot carry at all, not even as references (C0 controls
-// other than tab/CR/LF, lone surrogates, U+FFFE/U+FFFF). The builder escapes
-// markup characters; these become U+FFFD so the document stays well-formed.
-const NOT_XML_CHAR = /[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu;
-
-function xmlChars(s: string): string {
-  return s.replace(NOT_XML_CHAR, '\uFFFD');
 }
 
 // ---- model checks ----------------------------------------------------------
