@@ -170,16 +170,20 @@ export class TreeWriter {
         (o.parts.find((x) => x.prop === p.prop)?.rows ?? []).map((node) => ({ node, parent: { column: p.parentKeyColumn, value: ownerKeys.get(o)! } })),
       );
       if (items.length === 0) continue;
-      const keys = await this.insertRows(conn, p.spec, items);
-      await this.insertOwned(conn, p.spec, items.map((i) => i.node), keys);
+      // Keys are needed only for the rows' own parts: a leaf table (names, addresses,
+      // identifiers, encounter providers) is written without asking for them back.
+      const hasParts = p.spec.parts.some((x) => x.many);
+      const keys = await this.insertRows(conn, p.spec, items, hasParts);
+      if (hasParts) await this.insertOwned(conn, p.spec, items.map((i) => i.node), keys);
     }
   }
 
-  /** One multi-row upsert; returns each row's key (looked up by uuid, or the fixed key given). */
+  /** One multi-row upsert; returns each row's key (looked up by uuid, or the fixed key given), unless `wantKeys` is false. */
   private async insertRows(
     conn: PoolConnection,
     spec: TableSpec,
     items: Array<{ node: RowNode; parent?: ParentKey; fixedKey?: number }>,
+    wantKeys = true,
   ): Promise<Map<RowNode, number>> {
     let names: string[] = [];
     const rows: unknown[][] = [];
@@ -190,6 +194,7 @@ export class TreeWriter {
     }
     await conn.query(this.upsertSql(spec, names), [rows]);
     const out = new Map<RowNode, number>();
+    if (!wantKeys) return out;
     if (!spec.uuidColumn) {
       for (const it of items) out.set(it.node, it.fixedKey!);
       return out;
