@@ -83,15 +83,16 @@ export function feedRoutes(o: FeedRouteOptions): Router {
    * cache hit instead of a query and a render. At most RENDER_AHEAD pages, one at a time per
    * feed; best effort (an error here only means the page is rendered when asked for).
    */
-  const renderAhead = (page: number, category: string, baseUrl: string, cacheKey: (page: number) => string) => {
+  const renderAhead = (page: number, category: string, baseUrl: string, cacheKey: (page: number) => string, knownNewest?: number) => {
     const feedKey = `${baseUrl}|${category}`;
     if (ahead.has(feedKey)) return;
     ahead.add(feedKey);
     void (async () => {
+      // The newest page only moves forward: a page older than the newest known is complete.
+      let newestPage = knownNewest ?? 0;
       for (let p = page + 1; p <= page + RENDER_AHEAD; p++) {
         if (cache.get(cacheKey(p))) continue;
-        const head = await o.store.head(category);
-        const newestPage = Math.floor(head.count / o.pageSize) + 1;
+        if (p >= newestPage) newestPage = Math.floor((await o.store.head(category)).count / o.pageSize) + 1;
         if (p >= newestPage) break; // only complete pages are cached
         const model = await loadModel(o, { category, page: p, newestPage, asRecent: false, baseUrl, updated: null });
         const body = renderFeedPage(model);
@@ -143,7 +144,7 @@ export function feedRoutes(o: FeedRouteOptions): Router {
       const fresh = { body, etag: etagOf(`${RENDER_VERSION}|${body}`, asHtml) };
       cache.set(cacheKey(page), fresh);
       if (!asHtml) o.counters?.archiveRendered('asked');
-      if (!asHtml) renderAhead(page, category, baseUrl, cacheKey);
+      if (!asHtml) renderAhead(page, category, baseUrl, cacheKey, newestPage);
       return void sendArchive(req, res, fresh);
     }
     // The working page depends only on how many events the feed has (the log is append-only),

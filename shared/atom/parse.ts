@@ -82,22 +82,33 @@ export function parseEntry(el: XmlElement, index: number, url?: string): ParsedE
   const fail = (msg: string, entryId?: string): never => {
     throw new FeedParseError(`entry ${index} ${msg}`, { url, entryIndex: index, entryId });
   };
-  const ids = atomChildren(el, 'id');
-  if (ids.length === 0) fail('has no id');
-  if (ids.length > 1) fail('has more than one id');
-  const id = ids[0]!.text.trim();
+  // One pass over the children: the first Atom element of each name, every category, the
+  // first sync element of each name (a page holds thousands of entries).
+  const atom = new Map<string, XmlElement>();
+  const sync = new Map<string, XmlElement>();
+  const categories: string[] = [];
+  let ids = 0;
+  for (const c of el.children) {
+    if (c.ns === ATOM_NS) {
+      if (c.local === 'id') ids++;
+      if (c.local === 'category') {
+        const term = c.attrs.term;
+        if (term !== undefined && term !== '') categories.push(term);
+      } else if (!atom.has(c.local)) atom.set(c.local, c);
+    } else if (c.ns === SYNC_NS && !sync.has(c.local)) sync.set(c.local, c);
+  }
+  if (ids === 0) fail('has no id');
+  if (ids > 1) fail('has more than one id');
+  const id = atom.get('id')!.text.trim();
   if (id === '') fail('has an empty id');
-  const need = (name: string) => atomText(el, name) ?? fail(`has no ${name}`, id);
+  const need = (name: string) => atom.get(name)?.text.trim() ?? fail(`has no ${name}`, id);
 
   const title = need('title');
   const updated = need('updated');
-  const contentEl = atomChildren(el, 'content')[0] ?? fail('has no content', id);
+  const contentEl = atom.get('content') ?? fail('has no content', id);
   const contentPath = (contentEl.text.trim() || contentEl.attrs.src?.trim()) ?? '';
   if (contentPath === '') fail('has empty content', id);
 
-  const categories = atomChildren(el, 'category')
-    .map((c) => c.attrs.term)
-    .filter((t): t is string => t !== undefined && t !== '');
   const entry: ParsedEntry = {
     id,
     eventUuid: eventUuidOf(id) ?? '',
@@ -107,20 +118,20 @@ export function parseEntry(el: XmlElement, index: number, url?: string): ParsedE
     contentType: contentEl.attrs.type?.trim() || 'text',
     contentPath,
   };
-  const published = atomText(el, 'published');
+  const published = atom.get('published')?.text.trim();
   if (published !== undefined) entry.published = published;
   if (categories[0] !== undefined) entry.resource = categories[0];
   const action = categories.slice(1).find((t) => (Actions as readonly string[]).includes(t));
   if (action !== undefined) entry.action = action;
 
   for (const key of ['seq', 'position'] as const) {
-    const raw = syncText(el, SyncElement[key]);
+    const raw = sync.get(SyncElement[key])?.text.trim();
     if (raw === undefined) continue;
     const n = /^[0-9]{1,16}$/.test(raw) ? Number(raw) : NaN;
     if (!Number.isSafeInteger(n)) fail(`has an invalid sync:${key} ${JSON.stringify(raw.slice(0, 40))}`, id);
     entry[key] = n;
   }
-  const origin = syncText(el, SyncElement.origin);
+  const origin = sync.get(SyncElement.origin)?.text.trim();
   if (origin !== undefined) entry.origin = origin;
   return entry;
 }
@@ -132,10 +143,6 @@ function atomChildren(el: XmlElement, local: string): XmlElement[] {
 /** Trimmed text of the first Atom child of that name, or undefined when there is none. */
 function atomText(el: XmlElement, local: string): string | undefined {
   return atomChildren(el, local)[0]?.text.trim();
-}
-
-function syncText(el: XmlElement, local: string): string | undefined {
-  return el.children.find((c) => c.ns === SYNC_NS && c.local === local)?.text.trim();
 }
 
 /** href by rel (RFC 4287: no rel means alternate); the first link of a rel wins. */

@@ -80,7 +80,7 @@ export function readXml(xml: unknown, o: ReadXmlOptions): XmlElement {
   const roots = tree.filter((n) => elementName(n as Node) !== undefined);
   if (roots.length !== 1) fail(`not XML: expected one root element, found ${roots.length}`);
   try {
-    return toElement(roots[0] as Node, new Map([['xml', XML_NS]]));
+    return toElement(roots[0] as Node, elementName(roots[0] as Node)!, new Map([['xml', XML_NS]]));
   } catch (e) {
     return fail(e instanceof FeedParseError ? e.message : `not XML: ${(e as Error).message}`);
   }
@@ -95,12 +95,12 @@ function elementName(n: Node): string | undefined {
   return undefined;
 }
 
-function toElement(n: Node, parentScope: Map<string, string>): XmlElement {
-  const qname = elementName(n)!;
-  const rawAttrs = (n[':@'] ?? {}) as Record<string, string>;
+function toElement(n: Node, qname: string, parentScope: Map<string, string>): XmlElement {
+  const rawAttrs = n[':@'] as Record<string, string> | undefined;
   let scope = parentScope;
   const attrs: Record<string, string> = Object.create(null);
-  for (const [key, raw] of Object.entries(rawAttrs)) {
+  for (const key of rawAttrs ? Object.keys(rawAttrs) : []) {
+    const raw = rawAttrs![key];
     const name = key.slice(2); // '@_'
     if (String(raw).includes('<')) throw new FeedParseError(`not XML: "<" in the value of attribute ${name} of <${qname}>`);
     const value = decodeReferences(String(raw));
@@ -119,7 +119,10 @@ function toElement(n: Node, parentScope: Map<string, string>): XmlElement {
   for (const child of (n[qname] ?? []) as Node[]) {
     if ('#text' in child) el.text += decodeReferences(String(child['#text']));
     else if ('#cdata' in child) el.text += ((child['#cdata'] as Node[]) ?? []).map((t) => String(t['#text'] ?? '')).join('');
-    else if (elementName(child) !== undefined) el.children.push(toElement(child, scope));
+    else {
+      const name = elementName(child);
+      if (name !== undefined) el.children.push(toElement(child, name, scope));
+    }
   }
   return el;
 }
