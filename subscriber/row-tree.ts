@@ -32,11 +32,11 @@ type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 export function toRowTree(def: ResourceDef, rep: unknown, expectedUuid: string): RowNode {
-  const fail = (msg: string) => new InvalidResourceError(`${def.name} ${expectedUuid}: ${msg}`, def.name, expectedUuid);
-  if (!isObj(rep)) throw fail('representation is not a JSON object');
-  if (rep.uuid !== expectedUuid) throw fail(`representation has uuid ${JSON.stringify(rep.uuid)}, not the one requested`);
+  const ctx: Ctx = { def, expectedUuid };
+  if (!isObj(rep)) throw failure(ctx, 'representation is not a JSON object');
+  if (rep.uuid !== expectedUuid) throw failure(ctx, `representation has uuid ${JSON.stringify(rep.uuid)}, not the one requested`);
   try {
-    const root = node(def.root, rep, 'root');
+    const root = node(ctx, def.root, rep, 'root');
     // A resource that is its own parent (or group, or ...) can never be inserted, and waiting
     // will not change that: say so, rather than "references X, which is not in the local database".
     for (const r of def.root.refs) {
@@ -48,80 +48,102 @@ export function toRowTree(def: ResourceDef, rep: unknown, expectedUuid: string):
     return root;
   } catch (err) {
     if (err instanceof InvalidResourceError) throw err;
-    if (err instanceof RestFormatError) throw fail(err.message);
+    if (err instanceof RestFormatError) throw failure(ctx, err.message);
     throw err;
   }
+}
 
-  function node(spec: TableSpec, obj: Obj, where: string): RowNode {
-    const out: RowNode = { spec, uuid: null, values: {}, refs: {}, users: {}, parts: [] };
-    if (spec.uuidColumn) {
-      if (typeof obj.uuid !== 'string' || !UUID_PATTERN.test(obj.uuid)) throw fail(`${where}.uuid is not a uuid`);
-      out.uuid = obj.uuid.toLowerCase();
-    }
-    for (const f of spec.fields) out.values[f.column] = field(`${where}.${f.prop}`, () => fromRestValue(f.type, obj[f.prop]));
-    for (const r of spec.refs) {
-      const u = field(`${where}.${r.prop}`, () => refUuid(obj[r.prop]));
-      if (u !== null && !UUID_PATTERN.test(u)) throw fail(`${where}.${r.prop} does not hold a uuid`);
-      if (u === null && r.required) throw fail(`${where}.${r.prop} is required`);
-      out.refs[r.column] = u === null ? null : { resource: r.resource, uuid: u.toLowerCase() };
-    }
-    const lc = LIFECYCLE_COLUMNS[spec.lifecycle];
-    const audit = isObj(obj.auditInfo) ? obj.auditInfo : {};
-    out.values[lc.flag.column] = obj[lc.flag.prop] === true ? 1 : 0;
-    out.values[lc.date.column] = datetime(audit[lc.date.prop], `${where}.auditInfo.${lc.date.prop}`);
-    out.values[lc.reason.column] = str(audit[lc.reason.prop], `${where}.auditInfo.${lc.reason.prop}`);
-    out.users[lc.by.column] = userUuid(audit[lc.by.prop], where);
-    const created = datetime(audit.dateCreated, `${where}.auditInfo.dateCreated`);
-    out.values[AUDIT_COLUMNS.dateCreated.column] = created ?? '1970-01-01 00:00:00';
-    out.users[AUDIT_COLUMNS.creator.column] = userUuid(audit.creator, where);
-    if (spec.changeAudit) {
-      out.values[AUDIT_COLUMNS.dateChanged.column] = datetime(audit.dateChanged, `${where}.auditInfo.dateChanged`);
-      out.users[AUDIT_COLUMNS.changedBy.column] = userUuid(audit.changedBy, where);
-    }
-    for (const p of spec.parts) {
-      const raw = obj[p.prop];
-      let items: Obj[];
-      if (p.many) {
-        if (raw == null) items = [];
-        else if (Array.isArray(raw) && raw.every(isObj)) items = raw;
-        else throw fail(`${where}.${p.prop} is not a list of objects`);
-      } else {
-        if (!isObj(raw)) throw fail(`${where}.${p.prop} is missing`);
-        items = [raw];
-      }
-      const rows = items.map((it, i) => node(p.spec, it, `${where}.${p.prop}[${i}]`));
-      const uuids = new Set(rows.map((r) => r.uuid));
-      if (uuids.size !== rows.length) throw fail(`${where}.${p.prop} lists a uuid twice`);
-      out.parts.push({ prop: p.prop, many: p.many, parentKeyColumn: p.parentKeyColumn, rows });
-    }
-    return out;
+/** The resource being read: named in every error. (Module-level helpers, not closures: a catch-up reads tens of thousands.) */
+interface Ctx {
+  def: ResourceDef;
+  expectedUuid: string;
+}
+
+function failure(ctx: Ctx, msg: string): InvalidResourceError {
+  return new InvalidResourceError(`${ctx.def.name} ${ctx.expectedUuid}: ${msg}`, ctx.def.name, ctx.expectedUuid);
+}
+
+/** A value refused by the REST format, re-thrown with the place it was found ("root.names[0].givenName: ..."). */
+function atPlace(ctx: Ctx, err: unknown, where: string, prop: string): unknown {
+  return err instanceof RestFormatError ? failure(ctx, `${where}.${prop}: ${err.message}`) : err;
+}
+
+function node(ctx: Ctx, spec: TableSpec, obj: Obj, where: string): RowNode {
+  const out: RowNode = { spec, uuid: null, values: {}, refs: {}, users: {}, parts: [] };
+  if (spec.uuidColumn) {
+    if (typeof obj.uuid !== 'string' || !UUID_PATTERN.test(obj.uuid)) throw failure(ctx, `${where}.uuid is not a uuid`);
+    out.uuid = obj.uuid.toLowerCase();
   }
-
-  /** Converts one value; a bad one is refused with the place it was found ("root.names[0].givenName: ..."). */
-  function field<T>(where: string, convert: () => T): T {
+  for (const f of spec.fields) {
     try {
-      return convert();
+      out.values[f.column] = fromRestValue(f.type, obj[f.prop]);
     } catch (err) {
-      if (err instanceof RestFormatError) throw fail(`${where}: ${err.message}`);
-      throw err;
+      throw atPlace(ctx, err, where, f.prop);
     }
   }
-
-  function datetime(v: unknown, where: string): string | null {
-    return field(where, () => fromRestDatetime(str(v, where)));
+  for (const r of spec.refs) {
+    let u: string | null;
+    try {
+      u = refUuid(obj[r.prop]);
+    } catch (err) {
+      throw atPlace(ctx, err, where, r.prop);
+    }
+    if (u !== null && !UUID_PATTERN.test(u)) throw failure(ctx, `${where}.${r.prop} does not hold a uuid`);
+    if (u === null && r.required) throw failure(ctx, `${where}.${r.prop} is required`);
+    out.refs[r.column] = u === null ? null : { resource: r.resource, uuid: u.toLowerCase() };
   }
-
-  function str(v: unknown, where: string): string | null {
-    if (v == null) return null;
-    if (typeof v !== 'string') throw fail(`${where} is not a string`);
-    return v;
+  const lc = LIFECYCLE_COLUMNS[spec.lifecycle];
+  const audit = isObj(obj.auditInfo) ? obj.auditInfo : {};
+  out.values[lc.flag.column] = obj[lc.flag.prop] === true ? 1 : 0;
+  out.values[lc.date.column] = datetime(ctx, audit[lc.date.prop], where, lc.date.prop);
+  out.values[lc.reason.column] = str(ctx, audit[lc.reason.prop], where, lc.reason.prop);
+  out.users[lc.by.column] = userUuid(ctx, audit[lc.by.prop], where);
+  const created = datetime(ctx, audit.dateCreated, where, 'dateCreated');
+  out.values[AUDIT_COLUMNS.dateCreated.column] = created ?? '1970-01-01 00:00:00';
+  out.users[AUDIT_COLUMNS.creator.column] = userUuid(ctx, audit.creator, where);
+  if (spec.changeAudit) {
+    out.values[AUDIT_COLUMNS.dateChanged.column] = datetime(ctx, audit.dateChanged, where, 'dateChanged');
+    out.users[AUDIT_COLUMNS.changedBy.column] = userUuid(ctx, audit.changedBy, where);
   }
-
-  function userUuid(v: unknown, where: string): string | null {
-    const u = refUuid(v);
-    if (u !== null && !UUID_PATTERN.test(u)) throw fail(`${where}: an audit user is not a uuid`);
-    return u;
+  for (const p of spec.parts) {
+    const raw = obj[p.prop];
+    let items: Obj[];
+    if (p.many) {
+      if (raw == null) items = [];
+      else if (Array.isArray(raw) && raw.every(isObj)) items = raw;
+      else throw failure(ctx, `${where}.${p.prop} is not a list of objects`);
+    } else {
+      if (!isObj(raw)) throw failure(ctx, `${where}.${p.prop} is missing`);
+      items = [raw];
+    }
+    const rows = items.map((it, i) => node(ctx, p.spec, it, `${where}.${p.prop}[${i}]`));
+    const uuids = new Set(rows.map((r) => r.uuid));
+    if (uuids.size !== rows.length) throw failure(ctx, `${where}.${p.prop} lists a uuid twice`);
+    out.parts.push({ prop: p.prop, many: p.many, parentKeyColumn: p.parentKeyColumn, rows });
   }
+  return out;
+}
+
+/** An auditInfo date (`prop` of auditInfo), as MariaDB stores it. */
+function datetime(ctx: Ctx, v: unknown, where: string, prop: string): string | null {
+  const s = str(ctx, v, where, prop);
+  try {
+    return fromRestDatetime(s);
+  } catch (err) {
+    throw atPlace(ctx, err, `${where}.auditInfo`, prop);
+  }
+}
+
+function str(ctx: Ctx, v: unknown, where: string, prop: string): string | null {
+  if (v == null) return null;
+  if (typeof v !== 'string') throw failure(ctx, `${where}.auditInfo.${prop} is not a string`);
+  return v;
+}
+
+function userUuid(ctx: Ctx, v: unknown, where: string): string | null {
+  const u = refUuid(v);
+  if (u !== null && !UUID_PATTERN.test(u)) throw failure(ctx, `${where}: an audit user is not a uuid`);
+  return u;
 }
 
 /**

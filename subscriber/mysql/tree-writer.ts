@@ -77,29 +77,33 @@ export class TreeWriter {
     const cols = this.columns.get(spec.table);
     const names: string[] = [];
     const values: unknown[] = [];
-    const put = (c: string, v: unknown) => {
-      const why = misfit(cols?.get(c), v);
-      if (why) throw new InvalidResourceError(`${spec.table}.${c} is too long: ${why}`, spec.table, node.uuid ?? '');
-      names.push(c);
-      values.push(v);
-    };
-    if (fixedKey !== undefined) put(spec.key, fixedKey);
-    if (parent) put(parent.column, parent.value);
-    if (spec.uuidColumn) put(spec.uuidColumn, node.uuid);
-    for (const [c, v] of Object.entries(node.values)) put(c, v);
-    for (const [c, ref] of Object.entries(node.refs)) {
+    if (fixedKey !== undefined) this.put(cols, node, names, values, spec.key, fixedKey);
+    if (parent) this.put(cols, node, names, values, parent.column, parent.value);
+    if (spec.uuidColumn) this.put(cols, node, names, values, spec.uuidColumn, node.uuid);
+    for (const c in node.values) this.put(cols, node, names, values, c, node.values[c]);
+    for (const c in node.refs) {
+      const ref = node.refs[c];
       if (ref === null) {
-        put(c, null);
+        this.put(cols, node, names, values, c, null);
         continue;
       }
       const k = await this.keys.localKey(conn, ref.resource, ref.uuid);
       if (k === null) throw new MissingReferenceError(ref.resource, ref.uuid);
-      put(c, k);
+      this.put(cols, node, names, values, c, k);
     }
-    for (const [c, uuid] of Object.entries(node.users)) {
-      put(c, c === 'creator' ? await this.users.requiredId(conn, uuid) : await this.users.localId(conn, uuid));
+    for (const c in node.users) {
+      const uuid = node.users[c];
+      this.put(cols, node, names, values, c, c === 'creator' ? await this.users.requiredId(conn, uuid) : await this.users.localId(conn, uuid));
     }
     return { names, values };
+  }
+
+  /** Adds one column, refusing a value the local column cannot hold. (A method, not a closure per row: a catch-up writes tens of thousands.) */
+  private put(cols: ReturnType<ColumnMap['get']>, node: RowNode, names: string[], values: unknown[], c: string, v: unknown): void {
+    const why = misfit(cols?.get(c), v);
+    if (why) throw new InvalidResourceError(`${node.spec.table}.${c} is too long: ${why}`, node.spec.table, node.uuid ?? '');
+    names.push(c);
+    values.push(v);
   }
 
   private upsertSql(spec: TableSpec, names: string[]): string {
