@@ -164,7 +164,17 @@ describe('faults survived: process faults during catch-up and live writes', { ti
 
   async function waitConverged(hq: TestDb, timeoutMs = 90_000): Promise<void> {
     await eventually(async () => !diverges(await verify([clinic.url], hq.url)), timeoutMs, 'HQ to converge').catch(async (err) => {
-      throw new Error(`${(err as Error).message}\n${formatReport(await verify([clinic.url], hq.url))}`);
+      const reports = await verify([clinic.url], hq.url);
+      // The rows themselves, side by side, for the first few that differ: what a fix needs to know.
+      const rows: string[] = [];
+      for (const r of reports) {
+        for (const u of r.examples.different.slice(0, 2)) {
+          const [here, there] = await Promise.all([clinic.pool, hq.pool].map((p) => queryRows(p, `SELECT * FROM ${r.table} WHERE uuid = ?`, [u]).catch((e: Error) => e.message)));
+          const state = await queryRows(hq.pool, 'SELECT * FROM atomsync_sync_state WHERE uuid = ?', [u]);
+          rows.push(`${r.table} ${u}\n  clinic: ${JSON.stringify(here)}\n  hq:     ${JSON.stringify(there)}\n  hq sync state: ${JSON.stringify(state)}`);
+        }
+      }
+      throw new Error(`${(err as Error).message}\n${formatReport(reports)}\n${rows.join('\n')}`);
     });
   }
 
@@ -246,7 +256,10 @@ describe('faults survived: process faults during catch-up and live writes', { ti
     const kills: Array<{ position: number; of: number; openTrx: number }> = [];
     try {
       for (let i = 0; i < KILLS; i++) {
-        const sub = atomsync(subscribeArgs(hq, queue));
+        // Batches of 25: a catch-up reads thousands of events a second, and with batches of 200 the
+        // backlog was gone after four or five restarts. Small batches keep it going through all ten,
+        // and put many more commits (and open transactions) in the way of each kill.
+        const sub = atomsync(subscribeArgs(hq, queue, REDIS, ['--entry-batch', '25']));
         const from = await hqPosition(hq);
         await eventually(async () => (await hqPosition(hq)) > from || sub.child.exitCode !== null, 60_000, `progress after start ${i + 1}`);
         assert.equal(sub.child.exitCode, null, sub.output());
