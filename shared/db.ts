@@ -87,6 +87,72 @@ export async function inTransaction<T>(pool: Pool, fn: (conn: PoolConnection) =>
   }
 }
 
+/** Deadlock, lock wait timeout: the transaction lost a race and rolled back. */
+const RACE_ERRNOS = new Set([1213, 1205]);
+/** The connection went away (killed, server gone or restarting, lost during a query): the transaction rolled back with it. */
+const LOST_ERRNOS = new Set([1927, 2006, 2013, 1053]);
+const LOST_CODES = new Set(['PROTOCOL_CONNECTION_LOST', 'ECONNRESET', 'EPIPE']);
+
+/** The connection this error came from is gone (or unusable): it must not go back to the pool. */
+export function isLostConnectionError(err: unknown): boolean {
+  const e = err as { errno?: number; code?: string; message?: string } | null;
+  if (LOST_ERRNOS.has(e?.errno ?? 0) || LOST_CODES.has(e?.code ?? '')) return true;
+  // mysql2 refuses commands on a connection that a fatal error already closed.
+  return /connection is in closed state/i.test(e?.message ?? '');
+}
+
+/** Worth running the whole transaction again: a deadlock, a lock wait timeout or a lost connection. */
+export function isTransientDbError(err: unknown): boolean {
+  return RACE_ERRNOS.has((err as { errno?: number } | null)?.errno ?? 0) || isLostConnectionError(err);
+}
+
+export interface RetryingTransactionOptions {
+  /** Attempts in all (default 5). */
+  attempts?: number;
+  /** Which errors run the transaction again (default isTransientDbError). */
+  retryable?: (err: unknown) => boolean;
+  /** Session settings for this transaction, run on the connection before it begins. */
+  before?: (conn: PoolConnection) => Promise<void>;
+  /** Runs once the attempt is over, whatever happened; false means the connection must not be reused. */
+  after?: (conn: PoolConnection) => Promise<boolean>;
+  /** Called when an attempt failed and rolled back (before any next attempt). */
+  onFailure?: (err: unknown, attempt: number) => void;
+}
+
+/**
+ * One transaction at READ COMMITTED (a locking read of a uuid that is not there yet takes no gap
+ * lock, so concurrent inserts of different rows into one table do not deadlock), run again on a
+ * fresh connection when it lost a race or its connection. Running it again is safe for writers
+ * whose every write is an upsert by uuid, even when the loss came after COMMIT reached the server:
+ * the second run finds its rows there. A connection that was lost is destroyed, never pooled again.
+ */
+export async function retryingTransaction<T>(pool: Pool, fn: (conn: PoolConnection) => Promise<T>, o: RetryingTransactionOptions = {}): Promise<T> {
+  const attempts = o.attempts ?? 5;
+  const retryable = o.retryable ?? isTransientDbError;
+  for (let i = 1; ; i++) {
+    const conn = await pool.getConnection();
+    let reusable = true;
+    try {
+      await o.before?.(conn);
+      await conn.query('SET TRANSACTION ISOLATION LEVEL READ COMMITTED');
+      await conn.beginTransaction();
+      const out = await fn(conn);
+      await conn.commit();
+      return out;
+    } catch (err) {
+      if (isLostConnectionError(err)) reusable = false;
+      else await conn.rollback().catch(() => (reusable = false));
+      o.onFailure?.(err, i);
+      if (!retryable(err) || i >= attempts) throw err;
+      await new Promise((r) => setTimeout(r, Math.random() * 20 * i));
+    } finally {
+      if (reusable && o.after) reusable = await o.after(conn).catch(() => false);
+      if (reusable) conn.release();
+      else conn.destroy();
+    }
+  }
+}
+
 export async function queryRows<T = Record<string, unknown>>(
   q: Pool | PoolConnection,
   sql: string,

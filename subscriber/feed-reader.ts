@@ -203,9 +203,7 @@ export class FeedReader {
   private async prepare(entries: ParsedEntry[], pending?: ReadonlySet<string>): Promise<PreparedPage> {
     const prepared = await this.processor.preparePage(entries, this.source, pending);
     if (!prepared.batch.failed) return prepared;
-    await this.http.get(this.source.recentUrl, {
-      authorization: this.source.authorization, accept: ATOM_MEDIA_TYPE, etag: this.recentEtag, maxBytes: MAX_FEED_BYTES, headers: this.o.headers,
-    });
+    await this.request(this.source.recentUrl, this.recentEtag); // throws when the publisher does not answer
     return this.processor.preparePage(entries, this.source, pending);
   }
 
@@ -317,14 +315,19 @@ export class FeedReader {
     return page;
   }
 
-  private async fetch(url: string, etag: string | undefined): Promise<(ParsedPage & { etag?: string }) | 'not-modified'> {
-    const res = await this.http.get(url, {
+  /** GET of a feed document of this feed (credentials, size cap, If-None-Match when an ETag is given). */
+  private request(url: string, etag: string | undefined) {
+    return this.http.get(url, {
       authorization: this.source.authorization,
       accept: `${ATOM_MEDIA_TYPE}, application/xml;q=0.9`,
       etag,
       maxBytes: MAX_FEED_BYTES,
       headers: this.o.headers,
     });
+  }
+
+  private async fetch(url: string, etag: string | undefined): Promise<(ParsedPage & { etag?: string }) | 'not-modified'> {
+    const res = await this.request(url, etag);
     if (res.notModified) return 'not-modified';
     if (!/xml/i.test(res.contentType)) {
       throw new Error(`feed ${this.source.key}: ${url} answered ${res.contentType || 'no content type'}, not Atom XML`);

@@ -2,7 +2,7 @@
 // conflicts kept, superseded events recorded, deletes, origins, bad values.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { queryRows } from '../shared/db.ts';
+import { isTransientDbError, queryRows, retryingTransaction } from '../shared/db.ts';
 import { silentLogger } from '../shared/logger.ts';
 import { loadRepresentation } from '../shared/representation.ts';
 import { RESOURCES } from '../shared/resources.ts';
@@ -153,5 +153,63 @@ describe('MySQL sink', () => {
     const stranger = { ...r, auditInfo: { ...(r.auditInfo as object), creator: { uuid: crypto.randomUUID(), display: 'someone' } } };
     await sink.apply(ev('visittype', uuid), toRowTree(RESOURCES.visittype, stranger, uuid), stranger);
     assert.equal(await count('SELECT COUNT(*) AS n FROM visit_type WHERE uuid = ? AND creator = 1', [uuid]), 1);
+  });
+});
+
+describe('retryingTransaction: the write path of HQ and of the ERP', () => {
+  let db: TestDb;
+  before(async () => {
+    db = await freshDatabase('retrytx');
+    await db.pool.query('CREATE TABLE t (uuid CHAR(36) PRIMARY KEY, n INT NOT NULL)');
+  });
+  after(async () => {
+    await db?.drop();
+  });
+  const rows = async () => queryRows<{ uuid: string; n: number }>(db.pool, 'SELECT uuid, n FROM t ORDER BY uuid');
+
+  test('a transaction whose connection is killed half way runs again on a fresh one, and its first writes are gone', async () => {
+    const ids: number[] = [];
+    const failures: unknown[] = [];
+    const out = await retryingTransaction(db.pool, async (conn) => {
+      const [[{ id }]] = (await conn.query('SELECT CONNECTION_ID() AS id')) as unknown as [[{ id: number }]];
+      ids.push(Number(id));
+      await conn.query('INSERT INTO t (uuid, n) VALUES (?, ?) ON DUPLICATE KEY UPDATE n = VALUES(n)', ['a', ids.length]);
+      if (ids.length === 1) await db.pool.query(`KILL CONNECTION ${Number(id)}`); // from another connection: as an operator would
+      await conn.query('INSERT INTO t (uuid, n) VALUES (?, ?) ON DUPLICATE KEY UPDATE n = VALUES(n)', ['b', ids.length]);
+      return 'done';
+    }, { onFailure: (err) => failures.push(err) });
+    assert.equal(out, 'done');
+    assert.equal(ids.length, 2, 'run twice');
+    assert.notEqual(ids[0], ids[1], 'the second time on another connection');
+    assert.equal(failures.length, 1);
+    assert.equal(isTransientDbError(failures[0]), true, String(failures[0]));
+    assert.deepEqual(await rows(), [{ uuid: 'a', n: 2 }, { uuid: 'b', n: 2 }], 'only the second run is kept');
+    // The killed connection was not handed back to the pool: the pool still works on every connection.
+    const alive = await Promise.all(Array.from({ length: 20 }, () => queryRows(db.pool, 'SELECT 1 AS one')));
+    assert.equal(alive.length, 20);
+  });
+
+  test('any other error is thrown at once, after a rollback', async () => {
+    let runs = 0;
+    await assert.rejects(
+      retryingTransaction(db.pool, async (conn) => {
+        runs++;
+        await conn.query('INSERT INTO t (uuid, n) VALUES (?, ?)', ['c', 1]);
+        await conn.query('INSERT INTO t (uuid, n) VALUES (?, ?)', ['c', 2]); // duplicate key: not a transient error here
+      }),
+      (e: unknown) => (e as { errno?: number }).errno === 1062,
+    );
+    assert.equal(runs, 1);
+    assert.equal((await rows()).some((r) => r.uuid === 'c'), false, 'rolled back');
+  });
+
+  test('it gives up after the attempts it was given', async () => {
+    let runs = 0;
+    const deadlock = Object.assign(new Error('Deadlock found when trying to get lock'), { errno: 1213 });
+    await assert.rejects(retryingTransaction(db.pool, async () => {
+      runs++;
+      throw deadlock;
+    }, { attempts: 3 }), deadlock);
+    assert.equal(runs, 3);
   });
 });

@@ -1,32 +1,20 @@
 // The two write primitives of the ERP sink: a transaction that is retried when
 // it races another, and an upsert by uuid that says what it did.
-import { queryRows } from '../../shared/db.ts';
+import { isTransientDbError, queryRows, retryingTransaction } from '../../shared/db.ts';
 import type { Pool, PoolConnection } from '../../shared/db.ts';
 
-// Deadlock, lock wait timeout, and a duplicate key: two transactions inserted the same
-// new uuid at once. On the next attempt the row exists and the careful path takes over.
-const RACE_ERRNOS = new Set([1213, 1205, 1062]);
+/** A duplicate key: two transactions inserted the same new uuid at once. On the next attempt the row exists and the careful path takes over. */
+const DUPLICATE_KEY = 1062;
 
-/** One transaction on one connection; retried (a few times) when it lost a race. */
-export async function erpTransaction<T>(pool: Pool, fn: (conn: PoolConnection) => Promise<T>, attempts = 5): Promise<T> {
-  for (let i = 1; ; i++) {
-    const conn = await pool.getConnection();
-    try {
-      // READ COMMITTED: a locking read of a uuid that is not there yet takes no gap lock,
-      // so feeds inserting different customers or orders at once do not deadlock.
-      await conn.query('SET TRANSACTION ISOLATION LEVEL READ COMMITTED');
-      await conn.beginTransaction();
-      const out = await fn(conn);
-      await conn.commit();
-      return out;
-    } catch (err) {
-      await conn.rollback().catch(() => undefined);
-      if (!RACE_ERRNOS.has((err as { errno?: number }).errno ?? 0) || i >= attempts) throw err;
-      await new Promise((r) => setTimeout(r, Math.random() * 20 * i));
-    } finally {
-      conn.release();
-    }
-  }
+/**
+ * One transaction on one connection (shared/db.ts retryingTransaction), run again when it lost a
+ * race (deadlock, lock wait, duplicate key) or its connection.
+ */
+export function erpTransaction<T>(pool: Pool, fn: (conn: PoolConnection) => Promise<T>, attempts = 5): Promise<T> {
+  return retryingTransaction(pool, fn, {
+    attempts,
+    retryable: (err) => isTransientDbError(err) || (err as { errno?: number } | null)?.errno === DUPLICATE_KEY,
+  });
 }
 
 export type UpsertOutcome = 'applied' | 'unchanged' | 'superseded';

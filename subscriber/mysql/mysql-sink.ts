@@ -2,7 +2,7 @@
 // the newest version, recording conflicts and superseded events, and tagging
 // every write with its origin so HQ's own feed republishes it without echo.
 import { ORIGIN_SESSION_VAR } from '../../shared/constants.ts';
-import { queryRows } from '../../shared/db.ts';
+import { queryRows, retryingTransaction } from '../../shared/db.ts';
 import type { Pool, PoolConnection } from '../../shared/db.ts';
 import type { Logger } from '../../shared/logger.ts';
 import { loadRepresentation } from '../../shared/representation.ts';
@@ -25,23 +25,6 @@ export interface MysqlSinkOptions {
   deadlockRetries?: number;
 }
 
-const TRANSIENT_ERRNOS = new Set([1213, 1205]); // deadlock, lock wait timeout
-/**
- * The connection went away under the transaction (killed, server restarted, network): the
- * transaction rolled back with it, so it is run again on a fresh connection. Safe even when the
- * loss came after COMMIT reached the server: every write is an upsert by uuid, and the second
- * run finds the rows there and leaves them as they are.
- */
-const LOST_ERRNOS = new Set([1927, 2006, 2013, 1053]); // connection killed, server gone, lost during query, shutdown
-const LOST_CODES = new Set(['PROTOCOL_CONNECTION_LOST', 'ECONNRESET', 'EPIPE', 'ECONNREFUSED']);
-
-/** Worth running the whole transaction again: a deadlock, a lock wait timeout or a lost connection. */
-export function isTransientDbError(err: unknown): boolean {
-  const e = err as { errno?: number; code?: string; message?: string };
-  if (TRANSIENT_ERRNOS.has(e?.errno ?? 0) || LOST_ERRNOS.has(e?.errno ?? 0) || LOST_CODES.has(e?.code ?? '')) return true;
-  // mysql2 refuses commands on a connection that a fatal error already closed.
-  return /connection is in closed state/i.test(e?.message ?? '');
-}
 const FK_IN_USE = 1451;
 
 export class MysqlSink implements Sink {
@@ -95,62 +78,58 @@ export class MysqlSink implements Sink {
    */
   async applyBatch(items: SinkItem[]): Promise<ApplyOutcome[]> {
     if (items.length === 0) return [];
-    try {
-      return await this.transaction(items[0].ev.origin, async (conn) => {
-        const existing = new Set<string>();
-        const byResource = new Map<ResourceName, string[]>();
-        for (const it of items) byResource.set(it.ev.resource, [...(byResource.get(it.ev.resource) ?? []), it.ev.uuid]);
-        for (const [resource, uuids] of byResource) {
-          for (const u of (await this.keys.localKeys(conn, resource, uuids)).keys()) existing.add(`${resource}/${u}`);
+    // A failed transaction forgets the keys it learnt (see transaction()).
+    return this.transaction(items[0].ev.origin, async (conn) => {
+      const existing = new Set<string>();
+      const byResource = new Map<ResourceName, string[]>();
+      for (const it of items) byResource.set(it.ev.resource, [...(byResource.get(it.ev.resource) ?? []), it.ev.uuid]);
+      for (const [resource, uuids] of byResource) {
+        for (const u of (await this.keys.localKeys(conn, resource, uuids)).keys()) existing.add(`${resource}/${u}`);
+      }
+      let origin = items[0].ev.origin;
+      const outcomes: ApplyOutcome[] = [];
+      const states: unknown[][] = [];
+      // New resources of one kind queue up and go in one INSERT per table, until something
+      // needs them written first (a reference to one of them, another kind, another origin).
+      let run: SinkItem[] = [];
+      const runKeys = new Set<string>();
+      const flush = async () => {
+        if (run.length === 0) return;
+        const def = RESOURCES[run[0].ev.resource];
+        const trees = run.map((r) => r.tree);
+        if (def.root.parts.length === 0 && def.root.uuidColumn) await this.writer.writeLeaves(conn, def, trees);
+        else await this.writer.writeNewAggregates(conn, def, trees);
+        run = [];
+        runKeys.clear();
+      };
+      for (const it of items) {
+        const key = `${it.ev.resource}/${it.ev.uuid}`;
+        const isNew = !existing.has(key);
+        const needsRun = referencesOf(it.tree, it.ev).some((r) => runKeys.has(`${r.resource}/${r.uuid}`));
+        if (!isNew || needsRun || it.ev.origin !== origin || (run.length > 0 && run[0].ev.resource !== it.ev.resource)) await flush();
+        if (it.ev.origin !== origin) {
+          origin = it.ev.origin;
+          await conn.query(`SET ${ORIGIN_SESSION_VAR} = ?`, [origin]);
         }
-        let origin = items[0].ev.origin;
-        const outcomes: ApplyOutcome[] = [];
-        const states: unknown[][] = [];
-        // New resources of one kind queue up and go in one INSERT per table, until something
-        // needs them written first (a reference to one of them, another kind, another origin).
-        let run: SinkItem[] = [];
-        const runKeys = new Set<string>();
-        const flush = async () => {
-          if (run.length === 0) return;
-          const def = RESOURCES[run[0].ev.resource];
-          const trees = run.map((r) => r.tree);
-          if (def.root.parts.length === 0 && def.root.uuidColumn) await this.writer.writeLeaves(conn, def, trees);
-          else await this.writer.writeNewAggregates(conn, def, trees);
-          run = [];
-          runKeys.clear();
-        };
-        for (const it of items) {
-          const key = `${it.ev.resource}/${it.ev.uuid}`;
-          const isNew = !existing.has(key);
-          const needsRun = referencesOf(it.tree, it.ev).some((r) => runKeys.has(`${r.resource}/${r.uuid}`));
-          if (!isNew || needsRun || it.ev.origin !== origin || (run.length > 0 && run[0].ev.resource !== it.ev.resource)) await flush();
-          if (it.ev.origin !== origin) {
-            origin = it.ev.origin;
-            await conn.query(`SET ${ORIGIN_SESSION_VAR} = ?`, [origin]);
-          }
-          if (!isNew) {
-            outcomes.push(await this.applyInTx(conn, it));
-            continue;
-          }
-          run.push(it);
-          runKeys.add(key);
-          states.push([it.ev.resource, it.ev.uuid, contentHash(it.tree), versionOf(it.tree), it.ev.origin]);
-          outcomes.push('applied');
+        if (!isNew) {
+          outcomes.push(await this.applyInTx(conn, it));
+          continue;
         }
-        await flush();
-        if (states.length > 0) {
-          await conn.query(
-            `INSERT INTO atomsync_sync_state (resource, uuid, hash, version, origin) VALUES ?
-             ON DUPLICATE KEY UPDATE hash = VALUES(hash), version = VALUES(version), origin = VALUES(origin)`,
-            [states],
-          );
-        }
-        return outcomes;
-      });
-    } catch (err) {
-      this.keys.clear(); // keys read inside the rolled-back transaction may name rows that are gone
-      throw err;
-    }
+        run.push(it);
+        runKeys.add(key);
+        states.push([it.ev.resource, it.ev.uuid, contentHash(it.tree), versionOf(it.tree), it.ev.origin]);
+        outcomes.push('applied');
+      }
+      await flush();
+      if (states.length > 0) {
+        await conn.query(
+          `INSERT INTO atomsync_sync_state (resource, uuid, hash, version, origin) VALUES ?
+           ON DUPLICATE KEY UPDATE hash = VALUES(hash), version = VALUES(version), origin = VALUES(origin)`,
+          [states],
+        );
+      }
+      return outcomes;
+    });
   }
 
   /** The careful path: compares with the local state, keeps the newer, records conflicts. */
@@ -241,32 +220,20 @@ export class MysqlSink implements Sink {
     this.log.info('conflict resolved: newer version kept, both saved', { resource: ev.resource, uuid: ev.uuid, winner });
   }
 
-  /** One transaction with the origin set for the triggers; run again on deadlock or lost connection. The origin is always cleared. */
-  private async transaction<T>(origin: string, fn: (conn: PoolConnection) => Promise<T>): Promise<T> {
-    const attempts = this.o.deadlockRetries ?? 5;
-    for (let i = 1; ; i++) {
-      const conn = await this.pool.getConnection();
-      try {
-        await conn.query(`SET ${ORIGIN_SESSION_VAR} = ?`, [origin]);
-        // READ COMMITTED: a locking read of a uuid that is not there yet takes no gap lock, so
-        // concurrent inserts of different resources into one table do not deadlock each other.
-        await conn.query('SET TRANSACTION ISOLATION LEVEL READ COMMITTED');
-        await conn.beginTransaction();
-        const out = await fn(conn);
-        await conn.commit();
-        return out;
-      } catch (err) {
-        await conn.rollback().catch(() => undefined);
+  /**
+   * One transaction with the origin set for the triggers, run again on deadlock or lost connection
+   * (shared/db.ts retryingTransaction). The origin is always cleared: a pooled connection must not
+   * carry it into someone else's writes, and one that cannot be cleared is not pooled again.
+   */
+  private transaction<T>(origin: string, fn: (conn: PoolConnection) => Promise<T>): Promise<T> {
+    return retryingTransaction(this.pool, fn, {
+      attempts: this.o.deadlockRetries ?? 5,
+      before: async (conn) => void (await conn.query(`SET ${ORIGIN_SESSION_VAR} = ?`, [origin])),
+      after: async (conn) => (await conn.query(`SET ${ORIGIN_SESSION_VAR} = NULL`), true),
+      onFailure: (err, attempt) => {
         this.keys.clear(); // keys remembered inside the rolled-back transaction may name rows that are gone
-        if (!isTransientDbError(err) || i >= attempts) throw err;
-        this.log.debug('transaction failed; running it again', { attempt: i, error: err as Error });
-        await new Promise((r) => setTimeout(r, Math.random() * 20 * i));
-      } finally {
-        // A pooled connection must not carry this origin into someone else's writes.
-        const cleared = await conn.query(`SET ${ORIGIN_SESSION_VAR} = NULL`).then(() => true, () => false);
-        if (cleared) conn.release();
-        else conn.destroy();
-      }
-    }
+        this.log.debug('transaction failed', { attempt, error: err as Error });
+      },
+    });
   }
 }
