@@ -1,5 +1,6 @@
 // GET {REST_PATH}/{resource}/{uuid}?v=full: a resource in OpenMRS's JSON representation,
-// or, for a browser, an HTML page showing that JSON pretty-printed.
+// or, for a browser, an HTML page showing that JSON pretty-printed. `v=sync` leaves out
+// display labels and links (shared/representation.ts RepresentationForm).
 import { Router } from 'express';
 import type { Request, Response } from 'express';
 import { REST_PATH, UUID_PATTERN } from '../shared/constants.ts';
@@ -10,9 +11,18 @@ import { renderResourceHtml } from './admin-pages.ts';
 import { badRequest, notFound } from './http-errors.ts';
 import { HTML_MEDIA_TYPE, NEGOTIATED_VARY, wantsHtml } from './negotiate.ts';
 import { loadRepresentation, loadRepresentations } from '../shared/representation.ts';
+import type { RepresentationForm } from '../shared/representation.ts';
 
 /** Most resources one list request may ask for. */
 export const MAX_BATCH_UUIDS = 200;
+
+/** `v`: OpenMRS's `full` (and `default`, answered with full), or atomsync's `sync` (no labels, no links). */
+function formOf(req: Request): RepresentationForm {
+  const v = req.query.v;
+  if (v === undefined || v === 'full' || v === 'default') return 'full';
+  if (v === 'sync') return 'sync';
+  throw badRequest('v must be "full", "default" or "sync"');
+}
 
 export function restRoutes(o: { pool: Pool; nodeId: string; publicUrl?: string }): Router {
   const router = Router();
@@ -36,9 +46,7 @@ export function restRoutes(o: { pool: Pool; nodeId: string; publicUrl?: string }
     if (uuids.length > MAX_BATCH_UUIDS) throw badRequest(`at most ${MAX_BATCH_UUIDS} uuids per request`);
     const bad = uuids.find((u) => !UUID_PATTERN.test(u));
     if (bad !== undefined) throw badRequest(`"${bad.slice(0, 64)}" is not a uuid`);
-    const v = req.query.v;
-    if (v !== undefined && v !== 'full' && v !== 'default') throw badRequest('v must be "full" or "default"');
-    const reps = await loadRepresentations(o.pool, resourceDef(resource), uuids, baseUrlOf(req, o.publicUrl));
+    const reps = await loadRepresentations(o.pool, resourceDef(resource), uuids, baseUrlOf(req, o.publicUrl), formOf(req));
     send(req, res, resource, undefined, { results: uuids.map((u) => reps.get(u)).filter(Boolean) });
   });
   router.get(`${REST_PATH}/:resource/:uuid`, async (req: Request, res: Response) => {
@@ -46,9 +54,7 @@ export function restRoutes(o: { pool: Pool; nodeId: string; publicUrl?: string }
     const uuid = String(req.params.uuid);
     if (!isResourceName(resource)) throw notFound(`no resource named "${resource.slice(0, 64)}"`);
     if (!UUID_PATTERN.test(uuid)) throw badRequest(`"${uuid.slice(0, 64)}" is not a uuid`);
-    const v = req.query.v;
-    if (v !== undefined && v !== 'full' && v !== 'default') throw badRequest('v must be "full" or "default"');
-    const rep = await loadRepresentation(o.pool, resourceDef(resource), uuid.toLowerCase(), baseUrlOf(req, o.publicUrl));
+    const rep = await loadRepresentation(o.pool, resourceDef(resource), uuid.toLowerCase(), baseUrlOf(req, o.publicUrl), formOf(req));
     if (!rep) throw notFound(`no ${resource} with uuid ${uuid}`);
     send(req, res, resource, uuid.toLowerCase(), rep);
   });

@@ -48,10 +48,14 @@ export interface TableQuery {
   users: UserColumn[];
   /** A `_display` column is selected (root, or a part that declares its label). */
   hasDisplay: boolean;
+  /** Labels are selected at all (false for `v=sync`: no `_display`, and no label columns for references and users). */
+  labels: boolean;
 }
 
 export interface CompiledRepresentation {
   def: ResourceDef;
+  /** Display labels and links are included (`v=full`); without them, `v=sync`. */
+  labels: boolean;
   /** Root first, every parent before its parts (the order of `tablesOf`). */
   tables: TableQuery[];
 }
@@ -113,7 +117,7 @@ function scope(def: ResourceDef, path: Part[]): { from: string; where: string; u
 /** OpenMRS shows a user as its username, or its system id when it has none. */
 const userDisplay = (a: string) => `COALESCE(NULLIF(${a}.username, ''), ${a}.system_id)`;
 
-function compileTable(def: ResourceDef, path: Part[], parentIndex: number): TableQuery {
+function compileTable(def: ResourceDef, path: Part[], parentIndex: number, labels: boolean): TableQuery {
   const spec = path.length ? path[path.length - 1].spec : def.root;
   const part = path[path.length - 1];
   const { from, where, uuidExpr } = scope(def, path);
@@ -125,7 +129,7 @@ function compileTable(def: ResourceDef, path: Part[], parentIndex: number): Tabl
   else if (spec.uuidColumn) select.push(`${SELF}.${spec.uuidColumn} AS ${COL.uuid}`);
 
   const declared = spec.display;
-  const displaySql = !part ? def.display(SELF) : declared?.(SELF);
+  const displaySql = !labels ? undefined : !part ? def.display(SELF) : declared?.(SELF);
   if (displaySql) select.push(`${displaySql} AS ${COL.display}`);
 
   const fields = spec.fields.map((f, i): FieldColumn => {
@@ -137,7 +141,8 @@ function compileTable(def: ResourceDef, path: Part[], parentIndex: number): Tabl
     const target = RESOURCES[r.resource];
     const a = `ax_r${i}`;
     joins.push(`LEFT JOIN ${target.root.table} ${a} ON ${a}.${target.root.key} = ${SELF}.${r.column}`);
-    select.push(`${uuidSql(target, a)} AS r${i}u`, `${target.display(a)} AS r${i}d`);
+    select.push(`${uuidSql(target, a)} AS r${i}u`);
+    if (labels) select.push(`${target.display(a)} AS r${i}d`);
     return { prop: r.prop, resource: r.resource, uuidCol: `r${i}u`, displayCol: `r${i}d` };
   });
 
@@ -148,7 +153,8 @@ function compileTable(def: ResourceDef, path: Part[], parentIndex: number): Tabl
   const users = userCols.map(({ prop, column }, i): UserColumn => {
     const a = `ax_u${i}`;
     joins.push(`LEFT JOIN users ${a} ON ${a}.user_id = ${SELF}.${column}`);
-    select.push(`${a}.uuid AS u${i}u`, `${userDisplay(a)} AS u${i}d`);
+    select.push(`${a}.uuid AS u${i}u`);
+    if (labels) select.push(`${userDisplay(a)} AS u${i}d`);
     return { prop, uuidCol: `u${i}u`, displayCol: `u${i}d` };
   });
 
@@ -163,14 +169,21 @@ function compileTable(def: ResourceDef, path: Part[], parentIndex: number): Tabl
   const head = `SELECT ${select.join(',\n  ')}\nFROM ${from}` + (joins.length ? `\n  ${joins.join('\n  ')}` : '');
   const sql = `${head}\nWHERE ${where}\nORDER BY ${SELF}.${spec.key}`;
   const batchSql = `${head}\nWHERE ${uuidExpr} IN (?)\nORDER BY ${SELF}.${spec.key}`;
-  return { spec, path, part, parentIndex, sql, batchSql, fields, refs, users, hasDisplay: Boolean(displaySql) };
+  return { spec, path, part, parentIndex, sql, batchSql, fields, refs, users, hasDisplay: Boolean(displaySql), labels };
 }
 
 const cache = new WeakMap<ResourceDef, CompiledRepresentation>();
+const cacheNoLabels = new WeakMap<ResourceDef, CompiledRepresentation>();
 
-/** The queries for a resource's representation, built on first use and reused after. */
-export function compileRepresentation(def: ResourceDef): CompiledRepresentation {
-  let c = cache.get(def);
+/**
+ * The queries for a resource's representation, built on first use and reused after.
+ * Without labels (`v=sync`) no display label is computed: the correlated lookups of names
+ * (a person's identifier and name, a concept's name, an encounter's type) are most of what
+ * the database does for an obs list, and a sync target derives nothing from them.
+ */
+export function compileRepresentation(def: ResourceDef, labels = true): CompiledRepresentation {
+  const cached = labels ? cache : cacheNoLabels;
+  let c = cached.get(def);
   if (c) return c;
   const all = tablesOf(def);
   // A part's owner is the table whose path is its own minus the last step.
@@ -178,8 +191,8 @@ export function compileRepresentation(def: ResourceDef): CompiledRepresentation 
     path.length === 0
       ? -1
       : all.findIndex((t) => t.path.length === path.length - 1 && t.path.every((p, i) => p === path[i]));
-  const tables = all.map(({ path }) => compileTable(def, path, ownerOf(path)));
-  c = { def, tables };
-  cache.set(def, c);
+  const tables = all.map(({ path }) => compileTable(def, path, ownerOf(path), labels));
+  c = { def, labels, tables };
+  cached.set(def, c);
   return c;
 }

@@ -10,16 +10,36 @@ export const MAX_RESOURCE_BYTES = 2 * 1024 * 1024;
 /** Resources asked for in one list request (the publisher accepts up to 200). */
 export const BATCH_SIZE = 100;
 
+export interface ResourceFetcherOptions {
+  /** Extra headers, e.g. the subscriber's identity. */
+  headers?: Record<string, string>;
+  maxBytes?: number;
+  /**
+   * List requests ask for `v=full` (with display labels and links) instead of the lean
+   * `v=sync`. For sinks that read labels (the ERP). Single resources are always fetched by
+   * the entry's own path.
+   */
+  labels?: boolean;
+}
+
 export class ResourceFetcher {
   /** Origins that answered a list request with an error: a plain atomfeed publisher. Asked one by one from then on. */
   private readonly noBatch = new Set<string>();
+  /** Origins that refused `v=sync` (an older atomsync): their lists are asked for with `v=full`. */
+  private readonly noSyncForm = new Set<string>();
+  private readonly headers: Record<string, string>;
+  private readonly maxBytes: number;
+  private readonly labels: boolean;
 
   constructor(
     private readonly http: HttpClient,
     private readonly limiter: Limiter,
-    private readonly headers: Record<string, string> = {},
-    private readonly maxBytes = MAX_RESOURCE_BYTES,
-  ) {}
+    o: ResourceFetcherOptions = {},
+  ) {
+    this.headers = o.headers ?? {};
+    this.maxBytes = o.maxBytes ?? MAX_RESOURCE_BYTES;
+    this.labels = o.labels ?? false;
+  }
 
   /** `path` is the entry's content (REST path); without it the canonical path is built from resource and uuid. */
   async fetch(source: FeedSource, resource: ResourceName, uuid: string, path?: string): Promise<Record<string, unknown>> {
@@ -57,7 +77,8 @@ export class ResourceFetcher {
     }
     for (let i = 0; i < uuids.length; i += BATCH_SIZE) {
       const chunk = uuids.slice(i, i + BATCH_SIZE);
-      const url = source.resolve(`${REST_PATH}/${resource}?v=full&uuids=${chunk.join(',')}`);
+      const form = this.labels || this.noSyncForm.has(source.origin) ? 'full' : 'sync';
+      const url = source.resolve(`${REST_PATH}/${resource}?v=${form}&uuids=${chunk.join(',')}`);
       let body: string;
       try {
         const res = await this.limiter.run(() =>
@@ -67,7 +88,9 @@ export class ResourceFetcher {
         body = res.body;
       } catch (err) {
         if (err instanceof HttpStatusError && (err.status === 400 || err.status === 404 || err.status === 405)) {
-          this.noBatch.add(source.origin);
+          // First without the lean form (a publisher that predates it), then one by one.
+          if (form === 'sync' && err.status === 400) this.noSyncForm.add(source.origin);
+          else this.noBatch.add(source.origin);
           return this.fetchMany(source, resource, uuids);
         }
         throw err;

@@ -151,13 +151,33 @@ function userUuid(ctx: Ctx, v: unknown, where: string): string | null {
  * Audit users are left out: they are mapped to local users on the way in, so they differ by design.
  */
 export function contentHash(tree: RowNode): string {
-  const canon = (n: RowNode): unknown => [
-    n.uuid,
-    Object.keys(n.values).sort().map((k) => [k, n.values[k]]),
-    Object.keys(n.refs).sort().map((k) => [k, n.refs[k]?.uuid ?? null]),
-    n.parts.map((p) => [p.prop, p.rows.map(canon).sort((a, b) => (JSON.stringify(a) < JSON.stringify(b) ? -1 : 1))]),
-  ];
-  return createHash('sha256').update(JSON.stringify(canon(tree))).digest('hex');
+  return createHash('sha256').update(canonicalJson(tree)).digest('hex');
+}
+
+/**
+ * The hashed text: JSON of `[uuid, [[column, value]...], [[column, ref uuid]...], [[part, [row...]]...]]`,
+ * columns sorted by name and owned rows sorted by their own text. Stored hashes depend on
+ * every byte of it. Written out directly, each row's text made once (sorting arrays by their
+ * JSON made it again on every comparison).
+ */
+export function canonicalJson(n: RowNode): string {
+  let out = `[${json(n.uuid)},[`;
+  const values = Object.keys(n.values).sort();
+  for (let i = 0; i < values.length; i++) out += `${i ? ',' : ''}[${json(values[i])},${json(n.values[values[i]])}]`;
+  out += '],[';
+  const refs = Object.keys(n.refs).sort();
+  for (let i = 0; i < refs.length; i++) out += `${i ? ',' : ''}[${json(refs[i])},${json(n.refs[refs[i]]?.uuid ?? null)}]`;
+  out += '],[';
+  for (let i = 0; i < n.parts.length; i++) {
+    const rows = n.parts[i].rows.map(canonicalJson).sort((a, b) => (a < b ? -1 : 1));
+    out += `${i ? ',' : ''}[${json(n.parts[i].prop)},[${rows.join(',')}]]`;
+  }
+  return `${out}]]`;
+}
+
+/** A value as JSON.stringify writes it inside an array (undefined becomes null). */
+function json(v: unknown): string {
+  return JSON.stringify(v) ?? 'null';
 }
 
 /** Latest audit date anywhere in the aggregate (created, changed, voided or retired), as 'YYYY-MM-DD HH:MM:SS.mmm'. */

@@ -36,6 +36,12 @@ export interface SinkItem {
 export interface Sink {
   /** Resources this sink stores. Events for others move the marker on without a fetch. */
   accepts(resource: ResourceName): boolean;
+  /**
+   * The sink reads `display` labels from representations (the ERP names customers and
+   * products by them), so resources are fetched in OpenMRS's full form. Without it, list
+   * requests to atomsync publishers ask for the lean `v=sync` form.
+   */
+  readonly needsLabels?: boolean;
   /** Whether a resource is present already, so dependency resolution need not fetch it. */
   has(ref: RefValue): Promise<boolean>;
   /**

@@ -106,7 +106,10 @@ export class Subscriber {
     const sink = this.o.sink
       ? await this.o.sink(this.pool, this.log)
       : await MysqlSink.create(this.pool, this.log.child({ part: 'sink' }), { fallbackUserId: await this.auditUser() });
-    const fetcher = new ResourceFetcher(this.http, new Limiter(this.o.fetchConcurrency ?? SUBSCRIBER_DEFAULTS.fetchConcurrency), identity);
+    const fetcher = new ResourceFetcher(this.http, new Limiter(this.o.fetchConcurrency ?? SUBSCRIBER_DEFAULTS.fetchConcurrency), {
+      headers: identity,
+      labels: sink.needsLabels === true,
+    });
     const applier = new Applier(sink, fetcher, this.log.child({ part: 'applier' }));
     const batch = new BatchApplier(sink, fetcher, applier, this.log.child({ part: 'batch' }));
     this.inbox = new Inbox(this.pool);

@@ -201,6 +201,8 @@ describe('publisher over HTTP', () => {
       [`${base}${REST_PATH}/location/00000000-0000-4000-8000-000000000000`, 404],
       [`${base}${REST_PATH}/users/00000000-0000-4000-8000-000000000000`, 404],
       [`${base}${REST_PATH}/location/00000000-0000-4000-8000-000000000000?v=ref&v=full`, 400],
+      [`${base}${REST_PATH}/location/00000000-0000-4000-8000-000000000000?v=ref`, 400],
+      [`${base}${REST_PATH}/location?uuids=00000000-0000-4000-8000-000000000000&v=custom:(uuid)`, 400],
     ];
     for (const [url, status] of cases) {
       const res = await get(url, AUTH);
@@ -219,6 +221,15 @@ describe('publisher over HTTP', () => {
     assert.equal(rep.uuid, uuid);
     assert.equal(rep.display, 'early');
     assert.equal(rep.retired, false);
+    // v=sync: the same without labels and links, alone and in a list
+    const lean = JSON.parse((await get(`${base}${REST_PATH}/location/${uuid}?v=sync`, AUTH)).body);
+    assert.equal(lean.uuid, uuid);
+    assert.equal(lean.name, 'early');
+    assert.equal(lean.retired, false);
+    assert.equal('display' in lean || 'links' in lean, false, JSON.stringify(lean));
+    const list = await get(`${base}${REST_PATH}/location?v=sync&uuids=${uuid}`, AUTH);
+    assert.equal(list.status, 200);
+    assert.deepEqual(JSON.parse(list.body), { results: [lean] });
   });
 
   test('many wrong passwords in a row are slowed down with 429', async () => {

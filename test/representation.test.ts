@@ -2,7 +2,8 @@
 // real MariaDB; plus the pure date/reference helpers the subscriber reuses.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { loadRepresentation } from '../shared/representation.ts';
+import { loadRepresentation, loadRepresentations } from '../shared/representation.ts';
+import { contentHash, toRowTree } from '../subscriber/row-tree.ts';
 import { compileRepresentation } from '../shared/representation-sql.ts';
 import { REST_PATH } from '../shared/constants.ts';
 import type { Pool } from '../shared/db.ts';
@@ -339,6 +340,36 @@ test('representations of every resource kind', async (t) => {
     const member = (await load('obs', U(904)))!;
     assertRef(member.obsGroup, 'obs', U(903), 'Vital signs');
     assert.equal(member.valueNumeric, 36.6);
+  });
+
+  await t.test('v=sync: the full representation without labels and links, read into the same rows', async () => {
+    // What full has that sync must not: every display and links key, at any depth.
+    const unlabelled = (v: unknown): unknown => {
+      if (Array.isArray(v)) return v.map(unlabelled);
+      if (v === null || typeof v !== 'object') return v;
+      return Object.fromEntries(Object.entries(v).filter(([k]) => k !== 'display' && k !== 'links').map(([k, x]) => [k, unlabelled(x)]));
+    };
+    const hasLabel = (v: unknown): boolean =>
+      v !== null && typeof v === 'object' && Object.entries(v).some(([k, x]) => k === 'display' || k === 'links' || hasLabel(x));
+    for (const name of RESOURCE_NAMES) {
+      const full = (await load(name))!;
+      const lean = (await loadRepresentation(db.pool, RESOURCES[name], SAMPLE[name], BASE, 'sync'))!;
+      assert.ok(hasLabel(full), `${name}: full has labels`);
+      assert.equal(hasLabel(lean), false, `${name}: sync has none`);
+      assert.deepEqual(lean, unlabelled(full), `${name}: sync is full minus labels`);
+      const leanTree = toRowTree(RESOURCES[name], lean, SAMPLE[name]);
+      assert.deepEqual(leanTree, toRowTree(RESOURCES[name], full, SAMPLE[name]), `${name}: same row tree`);
+      assert.equal(contentHash(leanTree), contentHash(toRowTree(RESOURCES[name], full, SAMPLE[name])));
+      const listed = await loadRepresentations(db.pool, RESOURCES[name], [SAMPLE[name], U(999_999)], BASE, 'sync');
+      assert.deepEqual([...listed.keys()], [SAMPLE[name]], `${name}: list leaves the unknown uuid out`);
+      assert.deepEqual(listed.get(SAMPLE[name]), lean);
+    }
+    // No label lookups at all: the compiled SQL selects no _display and no r<i>d/u<i>d columns.
+    for (const name of RESOURCE_NAMES) {
+      for (const tq of compileRepresentation(RESOURCES[name], false).tables) {
+        assert.doesNotMatch(tq.sql, /AS (_display|r\d+d|u\d+d)\b/, `${name}/${tq.spec.table}`);
+      }
+    }
   });
 
   await t.test('a single connection (for a consistent snapshot) gives the same representation', async () => {

@@ -8,7 +8,9 @@ import { FeedSource } from '../subscriber/feed-source.ts';
 import { backoffMs, redact, retryAfterSeconds } from '../subscriber/http-client.ts';
 import { KeyedMutex, Limiter, mapLimit } from '../subscriber/limit.ts';
 import { parseResourcePath } from '../subscriber/resource-fetcher.ts';
-import { contentHash, referencesOf, toRowTree, versionOf } from '../subscriber/row-tree.ts';
+import { createHash } from 'node:crypto';
+import { canonicalJson, contentHash, referencesOf, toRowTree, versionOf } from '../subscriber/row-tree.ts';
+import type { RowNode } from '../subscriber/row-tree.ts';
 
 test('a feed URL gives its marker key, page 1 and credentials, and keeps links on its own origin', () => {
   const s = new FeedSource('http://hq:s%3Acret@clinic-a:8081/openmrs/ws/atomfeed/patient/recent');
@@ -140,6 +142,39 @@ test('the content hash ignores the order of owned rows and audit users, and sees
   assert.notEqual(h(encounter([provider(1)])), base);
   assert.notEqual(h(encounter([provider(1), provider(2)], '2024-01-03T00:00:00.000+0000')), base);
   assert.notEqual(h({ ...encounter([provider(1), provider(2)]), voided: true }), base);
+});
+
+test('the hashed text is byte for byte what the stored hashes were made from', () => {
+  // Hashes are stored (atomsync_sync_state) and compared with new ones: the text must not drift.
+  // The original definition, kept here as the reference:
+  const canon = (n: RowNode): unknown => [
+    n.uuid,
+    Object.keys(n.values).sort().map((k) => [k, n.values[k]]),
+    Object.keys(n.refs).sort().map((k) => [k, n.refs[k]?.uuid ?? null]),
+    n.parts.map((p) => [p.prop, p.rows.map(canon).sort((a, b) => (JSON.stringify(a) < JSON.stringify(b) ? -1 : 1))]),
+  ];
+  const reference = (n: RowNode) => JSON.stringify(canon(n));
+  const u = '11111111-1111-4111-8111-111111111111';
+  const real = toRowTree(RESOURCES.encounter, encounter([provider(2), provider(1)]), u);
+  assert.equal(canonicalJson(real), reference(real));
+  assert.equal(contentHash(real), createHash('sha256').update(reference(real)).digest('hex'));
+  assert.equal(contentHash(real), 'eed92e6af2e9eec520723fde11cb5ec011799527698b7ea24a3242f49399d0b5');
+  // Random trees with awkward values: quotes, unicode, undefined, NaN, equal owned rows, empty parts.
+  let seed = 7;
+  const rnd = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed % n);
+  const awkward = [null, undefined, NaN, 0, -1.5, 1e21, true, false, '', 'a"b\\c', 'é ✓ \u2028', '\u0000', '2024-01-01 10:00:00'];
+  const tree = (depth: number): RowNode => ({
+    spec: RESOURCES.obs.root,
+    uuid: rnd(4) ? `u${rnd(3)}` : null,
+    values: Object.fromEntries(Array.from({ length: rnd(5) }, () => [`c${rnd(9)}`, awkward[rnd(awkward.length)]])),
+    refs: Object.fromEntries(Array.from({ length: rnd(3) }, () => [`r${rnd(5)}`, rnd(3) ? { resource: 'obs' as const, uuid: `x${rnd(4)}` } : null])),
+    users: {},
+    parts: depth > 2 ? [] : Array.from({ length: rnd(3) }, (_, i) => ({ prop: `p${i}`, many: true, parentKeyColumn: 'k', rows: Array.from({ length: rnd(4) }, () => tree(depth + 1)) })),
+  });
+  for (let i = 0; i < 500; i++) {
+    const t = tree(0);
+    assert.equal(canonicalJson(t), reference(t), `tree ${i}`);
+  }
 });
 
 test('malformed representations are refused with the reason', () => {

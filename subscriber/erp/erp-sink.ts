@@ -50,6 +50,9 @@ export class ErpSink implements Sink {
     return new ErpSink(pool, log);
   }
 
+  /** Customers, clinics and products are named by the representations' display labels. */
+  readonly needsLabels = true;
+
   accepts(resource: ResourceName): boolean {
     return ERP_RESOURCES.includes(resource);
   }

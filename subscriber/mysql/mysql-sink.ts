@@ -40,6 +40,9 @@ export class MysqlSink implements Sink {
     this.accepted = new Set(o.resources ?? Object.keys(RESOURCES));
   }
 
+  /** Rows are written from fields and uuids; labels are not stored. */
+  readonly needsLabels = false;
+
   static async create(pool: Pool, log: Logger, o: MysqlSinkOptions = {}): Promise<MysqlSink> {
     const sink = new MysqlSink(pool, log, o);
     sink.writer = new TreeWriter(await loadColumnInfo(pool), sink.keys, new UserMapper(o.fallbackUserId ?? 1));
@@ -82,7 +85,15 @@ export class MysqlSink implements Sink {
     return this.transaction(items[0].ev.origin, async (conn) => {
       const existing = new Set<string>();
       const byResource = new Map<ResourceName, string[]>();
-      for (const it of items) byResource.set(it.ev.resource, [...(byResource.get(it.ev.resource) ?? []), it.ev.uuid]);
+      // What items of this batch point at: only those rows' keys are asked for after an insert.
+      const referenced = new Set<string>();
+      const refsOf = items.map((it) => referencesOf(it.tree, it.ev));
+      for (const [i, it] of items.entries()) {
+        const list = byResource.get(it.ev.resource);
+        if (list) list.push(it.ev.uuid);
+        else byResource.set(it.ev.resource, [it.ev.uuid]);
+        for (const r of refsOf[i]) referenced.add(`${r.resource}/${r.uuid}`);
+      }
       for (const [resource, uuids] of byResource) {
         for (const u of (await this.keys.localKeys(conn, resource, uuids)).keys()) existing.add(`${resource}/${u}`);
       }
@@ -97,15 +108,16 @@ export class MysqlSink implements Sink {
         if (run.length === 0) return;
         const def = RESOURCES[run[0].ev.resource];
         const trees = run.map((r) => r.tree);
-        if (def.root.parts.length === 0 && def.root.uuidColumn) await this.writer.writeLeaves(conn, def, trees);
-        else await this.writer.writeNewAggregates(conn, def, trees);
+        if (def.root.parts.length === 0 && def.root.uuidColumn) {
+          await this.writer.writeLeaves(conn, def, trees, (t) => referenced.has(`${def.name}/${t.uuid}`));
+        } else await this.writer.writeNewAggregates(conn, def, trees);
         run = [];
         runKeys.clear();
       };
-      for (const it of items) {
+      for (const [i, it] of items.entries()) {
         const key = `${it.ev.resource}/${it.ev.uuid}`;
         const isNew = !existing.has(key);
-        const needsRun = referencesOf(it.tree, it.ev).some((r) => runKeys.has(`${r.resource}/${r.uuid}`));
+        const needsRun = refsOf[i].some((r) => runKeys.has(`${r.resource}/${r.uuid}`));
         if (!isNew || needsRun || it.ev.origin !== origin || (run.length > 0 && run[0].ev.resource !== it.ev.resource)) await flush();
         if (it.ev.origin !== origin) {
           origin = it.ev.origin;

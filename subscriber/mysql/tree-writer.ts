@@ -125,8 +125,13 @@ export class TreeWriter {
     return Number((rows as Array<{ k: number }>)[0].k);
   }
 
-  /** Many single-table resources (no owned rows) in one INSERT: the bulk of a catch-up is obs. */
-  async writeLeaves(conn: PoolConnection, def: ResourceDef, trees: RowNode[]): Promise<void> {
+  /**
+   * Many single-table resources (no owned rows) in one INSERT: the bulk of a catch-up is obs.
+   * `wanted` picks the rows whose keys are learnt afterwards, in one query, because something
+   * about to be written points at them (an obs group's members, a correction); by default all.
+   * Rows not picked are found by uuid if anything needs them later.
+   */
+  async writeLeaves(conn: PoolConnection, def: ResourceDef, trees: RowNode[], wanted: (t: RowNode) => boolean = () => true): Promise<void> {
     if (trees.length === 0) return;
     if (def.root.parts.length > 0 || !def.root.uuidColumn) throw new Error(`${def.name} is not a single-table resource`);
     let names: string[] = [];
@@ -137,9 +142,8 @@ export class TreeWriter {
       rows.push(c.values);
     }
     await conn.query(this.upsertSql(def.root, names), [rows]);
-    // One query for the keys of the whole run, so rows that point at these (obs in a group,
-    // a corrected obs) need no lookup each.
-    await this.keys.localKeys(conn, def.name, trees.map((t) => t.uuid!));
+    const ask = trees.filter(wanted).map((t) => t.uuid!);
+    if (ask.length > 0) await this.keys.localKeys(conn, def.name, ask);
   }
 
   /**
