@@ -83,16 +83,25 @@ export function feedRoutes(o: FeedRouteOptions): Router {
    * cache hit instead of a query and a render. At most RENDER_AHEAD pages, one at a time per
    * feed; best effort (an error here only means the page is rendered when asked for).
    */
+  // Per feed, the newest page number any request has seen (events are never removed, so it only grows).
+  const newestSeen = new Map<string, number>();
+  const sawNewest = (category: string, page: number) => {
+    if (page > (newestSeen.get(category) ?? 0)) newestSeen.set(category, page);
+  };
   const renderAhead = (page: number, category: string, baseUrl: string, cacheKey: (page: number) => string, knownNewest?: number) => {
     const feedKey = `${baseUrl}|${category}`;
     if (ahead.has(feedKey)) return;
     ahead.add(feedKey);
     void (async () => {
-      // The newest page only moves forward: a page older than the newest known is complete.
-      let newestPage = knownNewest ?? 0;
+      // The newest page only moves forward: a page older than the newest ever seen is complete,
+      // so during a catch-up the feed's head is asked for once per page batch, not once per page.
+      let newestPage = Math.max(knownNewest ?? 0, newestSeen.get(category) ?? 0);
       for (let p = page + 1; p <= page + RENDER_AHEAD; p++) {
         if (cache.get(cacheKey(p))) continue;
-        if (p >= newestPage) newestPage = Math.floor((await o.store.head(category)).count / o.pageSize) + 1;
+        if (p >= newestPage) {
+          newestPage = Math.floor((await o.store.head(category)).count / o.pageSize) + 1;
+          sawNewest(category, newestPage);
+        }
         if (p >= newestPage) break; // only complete pages are cached
         const model = await loadModel(o, { category, page: p, newestPage, asRecent: false, baseUrl, updated: null });
         const body = renderFeedPage(model);
@@ -133,6 +142,7 @@ export function feedRoutes(o: FeedRouteOptions): Router {
     }
     const head = await o.store.head(category);
     const newestPage = Math.floor(head.count / o.pageSize) + 1;
+    sawNewest(category, newestPage);
     const page = asRecent ? newestPage : Number(pageParam);
     if (page > newestPage) throw notFound(`page ${page} of "${category}" does not exist yet; the newest is ${newestPage}`);
     const complete = page < newestPage;

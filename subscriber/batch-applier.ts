@@ -76,7 +76,11 @@ export class BatchApplier {
     const wanted = new Map<ResourceName, number[]>();
     events.forEach((e, i) => {
       if (e.ev.action === 'DELETED') b.fallback.add(i); // deletes are rare: the careful path handles them
-      else wanted.set(e.ev.resource, [...(wanted.get(e.ev.resource) ?? []), i]);
+      else {
+        const list = wanted.get(e.ev.resource);
+        if (list) list.push(i);
+        else wanted.set(e.ev.resource, [i]);
+      }
     });
     try {
       await Promise.all(
@@ -111,7 +115,11 @@ export class BatchApplier {
         const missing = [...needed.values()].filter((r) => !present.has(keyOf(r)));
         if (missing.length === 0) break;
         const byResource = new Map<ResourceName, string[]>();
-        for (const r of missing) byResource.set(r.resource, [...(byResource.get(r.resource) ?? []), r.uuid]);
+        for (const r of missing) {
+          const list = byResource.get(r.resource);
+          if (list) list.push(r.uuid);
+          else byResource.set(r.resource, [r.uuid]);
+        }
         await Promise.all(
           [...byResource].map(async ([resource, uuids]) => {
             const reps = await this.fetcher.fetchMany(source, resource, uuids);

@@ -57,7 +57,8 @@ export interface BenchResult {
   relay: { outboxRows: number; drainMs: number };
   catchUp: CatchUpResult & { processes: Record<string, ProcessFigures> };
   live: (LiveResult & { processes: Record<string, ProcessFigures> }) | null;
-  baseline: CopyResult & { rows: number; catchUpToCopyRatio: number };
+  /** wallMs: the copy before the catch-up; wallMsAfter: the same copy right after it; the ratio is to their mean. */
+  baseline: CopyResult & { wallMsAfter: number; meanWallMs: number; rows: number; catchUpToCopyRatio: number };
   memory: Record<string, MemoryFigures>;
   final: { events: number; dead: number; conflicts: number; settleMs: number };
   verify: VerifyResult;
@@ -149,8 +150,8 @@ export function formatReport(r: BenchResult): string {
   out.push(
     '',
     `Baseline: ${b.dump.split('/').pop()} --single-transaction --skip-triggers | ${b.client.split('/').pop()} of the same ${b.rows} rows ` +
-      `(${round(b.bytes / 2 ** 20, 1)} MiB of SQL) into an empty database: ${seconds(b.wallMs, 2)} s; ` +
-      `catch-up / copy = ${b.catchUpToCopyRatio} x`,
+      `(${round(b.bytes / 2 ** 20, 1)} MiB of SQL) into an empty database: ${seconds(b.wallMs, 2)} s before the catch-up, ` +
+      `${seconds(b.wallMsAfter, 2)} s right after it; catch-up / mean copy (${seconds(b.meanWallMs, 2)} s) = ${b.catchUpToCopyRatio} x`,
     '',
     `After the run: ${r.final.events} events at the clinic, ${r.final.dead} dead letters and ${r.final.conflicts} conflicts at HQ; ` +
       `HQ had everything ${seconds(r.final.settleMs, 2)} s after the ${r.live ? 'live phase' : 'catch-up'}`,

@@ -60,7 +60,11 @@ export class MysqlSink implements Sink {
   async hasMany(refs: RefValue[]): Promise<Set<string>> {
     const found = new Set<string>();
     const byResource = new Map<ResourceName, string[]>();
-    for (const r of refs) byResource.set(r.resource, [...(byResource.get(r.resource) ?? []), r.uuid]);
+    for (const r of refs) {
+      const list = byResource.get(r.resource);
+      if (list) list.push(r.uuid);
+      else byResource.set(r.resource, [r.uuid]);
+    }
     await Promise.all(
       [...byResource].map(async ([resource, uuids]) => {
         for (const u of (await this.keys.localKeys(this.pool, resource, uuids)).keys()) found.add(`${resource}/${u}`);
@@ -83,19 +87,28 @@ export class MysqlSink implements Sink {
     if (items.length === 0) return [];
     // A failed transaction forgets the keys it learnt (see transaction()).
     return this.transaction(items[0].ev.origin, async (conn) => {
+      // One query per kind for the keys of the batch's resources (which of them exist here
+      // already) and of everything they point at (not already known), rather than one per
+      // reference while writing. What the batch points at is also what an insert's keys are
+      // asked back for, so a run of new obs does not learn 200 keys to use a few.
       const existing = new Set<string>();
-      const byResource = new Map<ResourceName, string[]>();
-      // What items of this batch point at: only those rows' keys are asked for after an insert.
       const referenced = new Set<string>();
+      const ask = new Map<ResourceName, Set<string>>();
+      const want = (resource: ResourceName, uuid: string) => {
+        const set = ask.get(resource);
+        if (set) set.add(uuid);
+        else ask.set(resource, new Set([uuid]));
+      };
       const refsOf = items.map((it) => referencesOf(it.tree, it.ev));
       for (const [i, it] of items.entries()) {
-        const list = byResource.get(it.ev.resource);
-        if (list) list.push(it.ev.uuid);
-        else byResource.set(it.ev.resource, [it.ev.uuid]);
-        for (const r of refsOf[i]) referenced.add(`${r.resource}/${r.uuid}`);
+        want(it.ev.resource, it.ev.uuid);
+        for (const r of refsOf[i]) {
+          referenced.add(`${r.resource}/${r.uuid}`);
+          want(r.resource, r.uuid);
+        }
       }
-      for (const [resource, uuids] of byResource) {
-        for (const u of (await this.keys.localKeys(conn, resource, uuids)).keys()) existing.add(`${resource}/${u}`);
+      for (const [resource, uuids] of ask) {
+        for (const u of (await this.keys.localKeys(conn, resource, [...uuids])).keys()) existing.add(`${resource}/${u}`);
       }
       let origin = items[0].ev.origin;
       const outcomes: ApplyOutcome[] = [];
