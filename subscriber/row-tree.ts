@@ -175,9 +175,21 @@ export function canonicalJson(n: RowNode): string {
   return `${out}]]`;
 }
 
-/** A value as JSON.stringify writes it inside an array (undefined becomes null). */
+/** Characters JSON.stringify escapes in a string: quote, backslash, controls, and surrogates (lone ones). */
+const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
+
+/** A value as JSON.stringify writes it inside an array (undefined becomes null), without calling it for plain values. */
 function json(v: unknown): string {
-  return JSON.stringify(v) ?? 'null';
+  switch (typeof v) {
+    case 'string':
+      return NEEDS_ESCAPE.test(v) ? JSON.stringify(v) : `"${v}"`;
+    case 'number':
+      return Number.isFinite(v) ? String(v) : 'null';
+    case 'boolean':
+      return v ? 'true' : 'false';
+    default:
+      return v == null ? 'null' : (JSON.stringify(v) ?? 'null');
+  }
 }
 
 /** Latest audit date anywhere in the aggregate (created, changed, voided or retired), as 'YYYY-MM-DD HH:MM:SS.mmm'. */

@@ -162,7 +162,7 @@ test('the hashed text is byte for byte what the stored hashes were made from', (
   // Random trees with awkward values: quotes, unicode, undefined, NaN, equal owned rows, empty parts.
   let seed = 7;
   const rnd = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed % n);
-  const awkward = [null, undefined, NaN, 0, -1.5, 1e21, true, false, '', 'a"b\\c', 'é ✓ \u2028', '\u0000', '2024-01-01 10:00:00'];
+  const awkward = [null, undefined, NaN, 0, -1.5, 1e21, true, false, '', 'a"b\\c', 'é ✓ \u2028', '\u0000', '\ud800', 'x\udc00y', '😀', -0, 1 / 3, Infinity, { a: [1, 'b'] }, '2024-01-01 10:00:00'];
   const tree = (depth: number): RowNode => ({
     spec: RESOURCES.obs.root,
     uuid: rnd(4) ? `u${rnd(3)}` : null,
