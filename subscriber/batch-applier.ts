@@ -94,7 +94,9 @@ export class BatchApplier {
             }
             try {
               const tree = toRowTree(RESOURCES[resource], rep, events[i].ev.uuid);
-              b.nodes.set(keyOf(events[i].ev), { ev: events[i].ev, tree, rep, own: true, refs: referencesOf(tree, events[i].ev) });
+              const node: Node = { ev: events[i].ev, tree, rep, own: true, refs: referencesOf(tree, events[i].ev) };
+              this.sink.prepareItem?.(node);
+              b.nodes.set(keyOf(events[i].ev), node);
             } catch (err) {
               b.outcomes[i] = { error: err };
             }
@@ -133,7 +135,9 @@ export class BatchApplier {
               try {
                 const tree = toRowTree(RESOURCES[resource], rep, u);
                 const ev: SinkEvent = { ...events[0].ev, resource, uuid: u, action: 'UPDATED', entryId: `${events[0].ev.entryId} (dependency)` };
-                b.nodes.set(keyOf(ref), { ev, tree, rep, own: false, refs: referencesOf(tree, ref) });
+                const node: Node = { ev, tree, rep, own: false, refs: referencesOf(tree, ref) };
+                this.sink.prepareItem?.(node);
+                b.nodes.set(keyOf(ref), node);
               } catch {
                 b.unavailable.add(keyOf(ref));
               }

@@ -31,6 +31,11 @@ export interface SinkItem {
   ev: SinkEvent;
   tree: RowNode;
   rep: Record<string, unknown>;
+  /** What the tree points at (referencesOf), when the caller has it already. */
+  refs?: RefValue[];
+  /** The tree's content hash and version, when prepareItem worked them out ahead of the write. */
+  hash?: string;
+  version?: string | null;
 }
 
 export interface Sink {
@@ -58,4 +63,10 @@ export interface Sink {
    * that need them. All or nothing: on error the subscriber applies them one by one.
    */
   applyBatch?(items: SinkItem[]): Promise<ApplyOutcome[]>;
+  /**
+   * Optional, for speed: work on an item that needs no database (hashing, say), done while
+   * the batch is prepared, so the previous batch's write, which is the pipeline's narrow
+   * part, does less. May fill `hash` and `version`.
+   */
+  prepareItem?(item: SinkItem): void;
 }

@@ -99,7 +99,7 @@ export class MysqlSink implements Sink {
         if (set) set.add(uuid);
         else ask.set(resource, new Set([uuid]));
       };
-      const refsOf = items.map((it) => referencesOf(it.tree, it.ev));
+      const refsOf = items.map((it) => it.refs ?? referencesOf(it.tree, it.ev));
       for (const [i, it] of items.entries()) {
         want(it.ev.resource, it.ev.uuid);
         for (const r of refsOf[i]) {
@@ -142,7 +142,7 @@ export class MysqlSink implements Sink {
         }
         run.push(it);
         runKeys.add(key);
-        states.push([it.ev.resource, it.ev.uuid, contentHash(it.tree), versionOf(it.tree), it.ev.origin]);
+        states.push([it.ev.resource, it.ev.uuid, it.hash ?? contentHash(it.tree), it.version !== undefined ? it.version : versionOf(it.tree), it.ev.origin]);
         outcomes.push('applied');
       }
       await flush();
@@ -157,12 +157,18 @@ export class MysqlSink implements Sink {
     });
   }
 
+  /** Hash and version need only the tree: worked out while the batch is prepared, not while it is written. */
+  prepareItem(it: SinkItem): void {
+    it.hash = contentHash(it.tree);
+    it.version = versionOf(it.tree);
+  }
+
   /** The careful path: compares with the local state, keeps the newer, records conflicts. */
   private async applyInTx(conn: PoolConnection, it: SinkItem): Promise<ApplyOutcome> {
     const { ev, tree, rep } = it;
     const def = RESOURCES[ev.resource];
-    const incomingHash = contentHash(tree);
-    const incomingVersion = versionOf(tree);
+    const incomingHash = it.hash ?? contentHash(tree);
+    const incomingVersion = it.version !== undefined ? it.version : versionOf(tree);
     // Locks the local row (when there is one), so two applies of one resource queue up.
     const key = await this.keys.localKey(conn, ev.resource, ev.uuid, true);
     const state = await queryRows<{ hash: string; version: string | null }>(
