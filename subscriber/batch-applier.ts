@@ -5,6 +5,7 @@
 // Whatever does not fit this path (a 404, a bad representation, a cycle, a
 // transaction that fails) falls back to the one-by-one Applier, which knows how
 // to fail well: the caller parks what it cannot apply.
+import { appendTo } from '../shared/collections.ts';
 import type { Logger } from '../shared/logger.ts';
 import { RESOURCES } from '../shared/resources.ts';
 import type { ResourceName } from '../shared/resources.ts';
@@ -76,11 +77,7 @@ export class BatchApplier {
     const wanted = new Map<ResourceName, number[]>();
     events.forEach((e, i) => {
       if (e.ev.action === 'DELETED') b.fallback.add(i); // deletes are rare: the careful path handles them
-      else {
-        const list = wanted.get(e.ev.resource);
-        if (list) list.push(i);
-        else wanted.set(e.ev.resource, [i]);
-      }
+      else appendTo(wanted, e.ev.resource, i);
     });
     try {
       await Promise.all(
@@ -117,11 +114,7 @@ export class BatchApplier {
         const missing = [...needed.values()].filter((r) => !present.has(keyOf(r)));
         if (missing.length === 0) break;
         const byResource = new Map<ResourceName, string[]>();
-        for (const r of missing) {
-          const list = byResource.get(r.resource);
-          if (list) list.push(r.uuid);
-          else byResource.set(r.resource, [r.uuid]);
-        }
+        for (const r of missing) appendTo(byResource, r.resource, r.uuid);
         await Promise.all(
           [...byResource].map(async ([resource, uuids]) => {
             const reps = await this.fetcher.fetchMany(source, resource, uuids);

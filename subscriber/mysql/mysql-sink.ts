@@ -2,6 +2,7 @@
 // the newest version, recording conflicts and superseded events, and tagging
 // every write with its origin so HQ's own feed republishes it without echo.
 import { ORIGIN_SESSION_VAR } from '../../shared/constants.ts';
+import { appendTo } from '../../shared/collections.ts';
 import { queryRows, retryingTransaction } from '../../shared/db.ts';
 import type { Pool, PoolConnection } from '../../shared/db.ts';
 import type { Logger } from '../../shared/logger.ts';
@@ -26,6 +27,15 @@ export interface MysqlSinkOptions {
 }
 
 const FK_IN_USE = 1451;
+
+/** The item's content hash and version, worked out once (by prepareItem, or here) and kept on it. */
+function digestOf(it: SinkItem): { hash: string; version: string | null } {
+  if (it.hash === undefined || it.version === undefined) {
+    it.hash = contentHash(it.tree);
+    it.version = versionOf(it.tree);
+  }
+  return { hash: it.hash, version: it.version };
+}
 
 export class MysqlSink implements Sink {
   private readonly keys = new KeyResolver();
@@ -60,11 +70,7 @@ export class MysqlSink implements Sink {
   async hasMany(refs: RefValue[]): Promise<Set<string>> {
     const found = new Set<string>();
     const byResource = new Map<ResourceName, string[]>();
-    for (const r of refs) {
-      const list = byResource.get(r.resource);
-      if (list) list.push(r.uuid);
-      else byResource.set(r.resource, [r.uuid]);
-    }
+    for (const r of refs) appendTo(byResource, r.resource, r.uuid);
     await Promise.all(
       [...byResource].map(async ([resource, uuids]) => {
         for (const u of (await this.keys.localKeys(this.pool, resource, uuids)).keys()) found.add(`${resource}/${u}`);
@@ -142,7 +148,8 @@ export class MysqlSink implements Sink {
         }
         run.push(it);
         runKeys.add(key);
-        states.push([it.ev.resource, it.ev.uuid, it.hash ?? contentHash(it.tree), it.version !== undefined ? it.version : versionOf(it.tree), it.ev.origin]);
+        const { hash, version } = digestOf(it);
+        states.push([it.ev.resource, it.ev.uuid, hash, version, it.ev.origin]);
         outcomes.push('applied');
       }
       await flush();
@@ -159,16 +166,14 @@ export class MysqlSink implements Sink {
 
   /** Hash and version need only the tree: worked out while the batch is prepared, not while it is written. */
   prepareItem(it: SinkItem): void {
-    it.hash = contentHash(it.tree);
-    it.version = versionOf(it.tree);
+    digestOf(it);
   }
 
   /** The careful path: compares with the local state, keeps the newer, records conflicts. */
   private async applyInTx(conn: PoolConnection, it: SinkItem): Promise<ApplyOutcome> {
     const { ev, tree, rep } = it;
     const def = RESOURCES[ev.resource];
-    const incomingHash = it.hash ?? contentHash(tree);
-    const incomingVersion = it.version !== undefined ? it.version : versionOf(tree);
+    const { hash: incomingHash, version: incomingVersion } = digestOf(it);
     // Locks the local row (when there is one), so two applies of one resource queue up.
     const key = await this.keys.localKey(conn, ev.resource, ev.uuid, true);
     const state = await queryRows<{ hash: string; version: string | null }>(
