@@ -5,6 +5,9 @@ import type { Pool, PoolConnection, RowDataPacket } from 'mysql2/promise';
 
 export type { Pool, PoolConnection, RowDataPacket };
 
+/** Where a statement can run: the pool (autocommit), or a connection inside a transaction. */
+export type Queryable = Pool | PoolConnection;
+
 export interface PoolOptions {
   /** Connections kept open at most. */
   connectionLimit?: number;
@@ -154,7 +157,7 @@ export async function retryingTransaction<T>(pool: Pool, fn: (conn: PoolConnecti
 }
 
 export async function queryRows<T = Record<string, unknown>>(
-  q: Pool | PoolConnection,
+  q: Queryable,
   sql: string,
   params: unknown[] = [],
 ): Promise<T[]> {

@@ -6,6 +6,7 @@
 // transaction that fails) falls back to the one-by-one Applier, which knows how
 // to fail well: the caller parks what it cannot apply.
 import { appendTo } from '../shared/collections.ts';
+import type { PoolConnection } from '../shared/db.ts';
 import type { Logger } from '../shared/logger.ts';
 import { RESOURCES } from '../shared/resources.ts';
 import type { ResourceName } from '../shared/resources.ts';
@@ -40,6 +41,8 @@ export interface PreparedBatch {
   /** Preparing failed as a whole: every event goes one by one. */
   failed: boolean;
   fetchMs: number;
+  /** Set by commit: the caller's `alongside` work ran in the transaction that applied every event. */
+  finishedAlongside?: boolean;
 }
 
 interface Node extends SinkItem {
@@ -147,17 +150,32 @@ export class BatchApplier {
     return b;
   }
 
-  /** Writes a prepared batch (references first, one transaction), then whatever fell out of it one by one. */
-  async commit(b: PreparedBatch): Promise<BatchOutcome[]> {
+  /**
+   * Writes a prepared batch (references first, one transaction), then whatever fell out of it
+   * one by one. When every event is in that transaction, `alongside` runs in it too (see
+   * Sink.applyBatch) and `b.finishedAlongside` says so; otherwise the caller does that work after.
+   */
+  async commit(b: PreparedBatch, alongside?: (conn: PoolConnection) => Promise<void>): Promise<BatchOutcome[]> {
     const { events, outcomes, fallback } = b;
     let dependencies = 0;
+    b.finishedAlongside = false;
     if (!b.failed && b.nodes.size > 0) {
       const t0 = performance.now();
       try {
         // Whatever depends on something unavailable, or sits in a cycle, leaves the batch for
         // the one-by-one path, which reports it properly.
         const ordered = this.order(b.nodes, b.unavailable);
-        const applied = await this.sink.applyBatch!(ordered);
+        const inBatch = new Set(ordered.map((n) => keyOf(n.ev)));
+        const whole = fallback.size === 0 && events.every((e, i) => !outcomes[i] && inBatch.has(keyOf(e.ev)));
+        let ran = false;
+        const applied = await this.sink.applyBatch!(
+          ordered,
+          whole && alongside ? async (conn) => {
+            await alongside(conn);
+            ran = true;
+          } : undefined,
+        );
+        b.finishedAlongside = ran;
         const byKey = new Map(ordered.map((n, i) => [keyOf(n.ev), applied[i]]));
         dependencies = ordered.filter((n) => !n.own).length;
         events.forEach((e, i) => {

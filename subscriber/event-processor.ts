@@ -4,6 +4,7 @@
 // stuck event must not stop a feed.
 import { Actions, NODE_ID_PATTERN } from '../shared/constants.ts';
 import type { Action } from '../shared/constants.ts';
+import type { PoolConnection } from '../shared/db.ts';
 import type { ParsedEntry } from '../shared/feed-types.ts';
 import type { Logger } from '../shared/logger.ts';
 import { isResourceName } from '../shared/resources.ts';
@@ -186,9 +187,17 @@ export class EventProcessor {
     return { outcomes, ready, batch, source };
   }
 
-  /** Writes a prepared page; what cannot be applied is parked in the inbox. */
-  async commitPage(p: PreparedPage): Promise<EntryOutcome[]> {
-    const results = await this.batch.commit(p.batch);
+  /**
+   * Writes a prepared page; what cannot be applied is parked in the inbox. `alongside` (the
+   * reader's marker move) runs in the batch's transaction when every event of the page is
+   * applied in it, together with the inbox bookkeeping; `p.batch.finishedAlongside` then says so.
+   */
+  async commitPage(p: PreparedPage, alongside?: (conn: PoolConnection) => Promise<void>): Promise<EntryOutcome[]> {
+    let settled = 0;
+    const results = await this.batch.commit(p.batch, async (conn) => {
+      settled = await this.inbox.settleOlder(p.ready, conn);
+      await alongside?.(conn);
+    });
     const outcomes = [...p.outcomes];
     const done: InboxEvent[] = [];
     for (let i = 0; i < p.ready.length; i++) {
@@ -196,7 +205,7 @@ export class EventProcessor {
       if ('ok' in r) done.push(p.ready[i]);
       outcomes.push('ok' in r ? this.applied(r.ok) : await this.parkFailed(p.ready[i], r.error, p.source));
     }
-    const settled = await this.inbox.settleOlder(done);
+    if (!p.batch.finishedAlongside) settled = await this.inbox.settleOlder(done);
     if (settled > 0) this.log.info('waiting events made obsolete by newer ones were settled', { count: settled });
     return outcomes;
   }

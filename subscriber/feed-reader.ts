@@ -10,7 +10,7 @@ import { BatchApplier } from './batch-applier.ts';
 import type { EventProcessor, PreparedPage } from './event-processor.ts';
 import type { FeedSource } from './feed-source.ts';
 import type { HttpClient } from './http-client.ts';
-import type { Marker, MarkerPoint, MarkerStore } from './marker-store.ts';
+import type { Marker, MarkerAdvance, MarkerPoint, MarkerStore } from './marker-store.ts';
 
 export interface FeedReaderOptions {
   /** Entries applied together as one batch (a page larger than this is sliced). */
@@ -131,8 +131,13 @@ export class FeedReader {
         if (this.markerTaken) return result; // what was just prepared is read again from the marker as it now stands
         pending = BatchApplier.writes(prepared.batch);
         committing = (async () => {
-          await this.processor.commitPage(prepared);
-          await this.advance(plan);
+          // The marker moves in the batch's own transaction when the whole batch is applied
+          // there (no crash can leave it behind what it covers); otherwise after the batch.
+          const move = this.markerMove(plan);
+          let moved: boolean | undefined;
+          await this.processor.commitPage(prepared, move ? async (conn) => void (moved = await this.markers.advance(this.source.key, move, this.stored, conn)) : undefined);
+          if (move && prepared.batch.finishedAlongside && moved !== undefined) this.afterMove(plan, moved);
+          else await this.advance(plan);
           this.log.debug('batch stages', {
             feed: this.source.key, entries: plan.fresh.length, pagesMs: Math.round(t1 - t0), prepareMs: Math.round(t2 - t1),
             waitMs: Math.round(t3 - t2), commitMs: Math.round(performance.now() - t3),
@@ -237,33 +242,46 @@ export class FeedReader {
     for (const p of this.unconsumed.keys()) if (p <= position) this.unconsumed.delete(p);
   }
 
-  private async advance(plan: ReturnType<FeedReader['plan']>): Promise<void> {
+  /** Where the marker goes after a plan's entries, or null when it stays (nothing new, same pages). */
+  private markerMove(plan: ReturnType<FeedReader['plan']>): MarkerAdvance | null {
     const { lastEntry, lastPageUrl, next, marker, fresh } = plan;
-    if (lastEntry && (fresh.length > 0 || next !== marker?.nextPageUrl || lastPageUrl !== marker?.lastPageUrl)) {
-      const moved = await this.markers.advance(this.source.key, {
-        lastEntryId: lastEntry.id,
-        lastPageUrl,
-        lastPosition: lastEntry.position ?? null,
-        lastSeq: lastEntry.seq ?? null,
-        nextPageUrl: next,
-        consumed: fresh.length,
-        newestChangedAt: lastEntry.updated ?? null,
-      }, this.stored);
-      if (moved === false) {
-        // Another process moved the marker since this pass read it: writing ours would move it back
-        // over that progress. What this batch applied is kept (applies are idempotent); the next
-        // pass starts from the marker as it stands.
-        this.markerTaken = true;
-        this.log[this.warnedTaken ? 'debug' : 'warn']('the marker was moved by another process (a second subscriber on this database?); reading on from it', {
-          feed: this.source.key,
-        });
-        this.warnedTaken = true;
-        return;
-      }
-      this.stored = { lastEntryId: lastEntry.id, lastPosition: lastEntry.position ?? 0 };
-    } else {
+    if (!lastEntry || (fresh.length === 0 && next === marker?.nextPageUrl && lastPageUrl === marker?.lastPageUrl)) return null;
+    return {
+      lastEntryId: lastEntry.id,
+      lastPageUrl,
+      lastPosition: lastEntry.position ?? null,
+      lastSeq: lastEntry.seq ?? null,
+      nextPageUrl: next,
+      consumed: fresh.length,
+      newestChangedAt: lastEntry.updated ?? null,
+    };
+  }
+
+  /** Moves the marker past a plan's entries on its own (when the batch did not move it in its transaction). */
+  private async advance(plan: ReturnType<FeedReader['plan']>): Promise<void> {
+    const move = this.markerMove(plan);
+    if (move) this.afterMove(plan, await this.markers.advance(this.source.key, move, this.stored));
+    else {
       await this.markers.recordPoll(this.source.key, null);
+      if (plan.after) this.consumedUpTo(plan.after.lastPosition);
     }
+  }
+
+  /** Takes note of a marker move: done (`moved`), or refused because another process moved it first. */
+  private afterMove(plan: ReturnType<FeedReader['plan']>, moved: boolean): void {
+    if (!moved) {
+      // Another process moved the marker since this pass read it: writing ours would move it back
+      // over that progress. What this batch applied is kept (applies are idempotent); the next
+      // pass starts from the marker as it stands.
+      this.markerTaken = true;
+      this.log[this.warnedTaken ? 'debug' : 'warn']('the marker was moved by another process (a second subscriber on this database?); reading on from it', {
+        feed: this.source.key,
+      });
+      this.warnedTaken = true;
+      return;
+    }
+    const last = plan.lastEntry!;
+    this.stored = { lastEntryId: last.id, lastPosition: last.position ?? 0 };
     if (plan.after) this.consumedUpTo(plan.after.lastPosition);
   }
 

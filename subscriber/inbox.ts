@@ -3,7 +3,7 @@
 // One row per resource: a newer event for a resource with a row joins that row,
 // so it can never overtake the older one.
 import { queryRows } from '../shared/db.ts';
-import type { Pool } from '../shared/db.ts';
+import type { Pool, Queryable } from '../shared/db.ts';
 import type { Action } from '../shared/constants.ts';
 
 export type InboxStatus = 'pending' | 'dead';
@@ -88,12 +88,12 @@ export class Inbox {
    * Removes rows made obsolete by events just applied: the same resource, from the same feed,
    * at an earlier position. Applying fetched the resource's current state, which covers them.
    * (Needed because the next batch is prepared while the previous one commits: an older event
-   * of that batch can be parked after a newer one was applied.)
+   * of that batch can be parked after a newer one was applied.) `q`: the batch's transaction, when it runs in it.
    */
-  async settleOlder(applied: Array<{ resource: string; uuid: string; feedUrl: string; position: number | null }>): Promise<number> {
+  async settleOlder(applied: Array<{ resource: string; uuid: string; feedUrl: string; position: number | null }>, q: Queryable = this.pool): Promise<number> {
     const rows = applied.filter((a) => a.position !== null);
     if (rows.length === 0) return 0;
-    const [res] = await this.pool.query(
+    const [res] = await q.query(
       `DELETE i FROM atomsync_inbox i JOIN (${rows.map(() => 'SELECT ? AS r, ? AS u, ? AS f, ? AS p').join(' UNION ALL ')}) x
          ON i.resource = x.r AND i.uuid = x.u AND i.feed_url = x.f AND i.position < x.p`,
       rows.flatMap((a) => [a.resource, a.uuid, a.feedUrl, a.position]),

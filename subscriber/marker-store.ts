@@ -3,7 +3,7 @@
 // and only from where its reader left it, so two readers never undo each
 // other's progress (see advance).
 import { queryRows } from '../shared/db.ts';
-import type { Pool } from '../shared/db.ts';
+import type { Pool, Queryable } from '../shared/db.ts';
 import { dbToIso, isoToDb } from '../shared/time.ts';
 
 export interface Marker {
@@ -93,10 +93,11 @@ export class MarkerStore {
    * (null: none yet). Returns false, writing nothing, when it no longer stands there because another
    * process moved it (a second subscriber started on this database by mistake). Writing anyway
    * would move it back over the other's progress, and every event since would be read again.
+   * `q` is a transaction's connection when the marker moves together with the batch it covers.
    */
-  async advance(feedUrl: string, a: MarkerAdvance, from: MarkerPoint | null): Promise<boolean> {
+  async advance(feedUrl: string, a: MarkerAdvance, from: MarkerPoint | null, q: Queryable = this.pool): Promise<boolean> {
     const update = async () => {
-      const [res] = await this.pool.query(
+      const [res] = await q.query(
         `UPDATE atomsync_marker SET last_entry_id = ?, last_page_url = ?, last_position = ?, last_seq = COALESCE(?, last_seq),
            next_page_url = ?, events_seen = events_seen + ?, newest_changed_at = COALESCE(?, newest_changed_at),
            last_poll_at = UTC_TIMESTAMP(3), last_success_at = UTC_TIMESTAMP(3), last_error = NULL
@@ -109,7 +110,7 @@ export class MarkerStore {
     if (await update()) return true;
     if (from?.lastEntryId) return false;
     // A first marker: its row may not exist yet (a poll creates it empty, as this does).
-    await this.pool.query('INSERT IGNORE INTO atomsync_marker (feed_url) VALUES (?)', [feedUrl]);
+    await q.query('INSERT IGNORE INTO atomsync_marker (feed_url) VALUES (?)', [feedUrl]);
     return update();
   }
 

@@ -2,6 +2,7 @@
 // retries and dead letters belong to the subscriber; a sink only decides what
 // it consumes and what it does with each resource. HQ's MySQL upsert is one sink.
 import type { Action } from '../shared/constants.ts';
+import type { PoolConnection } from '../shared/db.ts';
 import type { ResourceName } from '../shared/resources.ts';
 import type { RefValue, RowNode } from './row-tree.ts';
 
@@ -61,8 +62,13 @@ export interface Sink {
   /**
    * Optional, for speed: stores many resources together, references before the resources
    * that need them. All or nothing: on error the subscriber applies them one by one.
+   * `alongside`, when given, is the subscriber's own bookkeeping for the batch (its marker and
+   * inbox rows, in the database the sink was created with): a sink that writes the batch in one
+   * transaction on that pool runs it in that transaction after its writes, so the marker moves
+   * in the same commit as the changes it covers. A sink that does not call it leaves that work
+   * to the subscriber, which then does it after the batch.
    */
-  applyBatch?(items: SinkItem[]): Promise<ApplyOutcome[]>;
+  applyBatch?(items: SinkItem[], alongside?: (conn: PoolConnection) => Promise<void>): Promise<ApplyOutcome[]>;
   /**
    * Optional, for speed: work on an item that needs no database (hashing, say), done while
    * the batch is prepared, so the previous batch's write, which is the pipeline's narrow

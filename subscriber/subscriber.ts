@@ -61,7 +61,7 @@ export interface SubscriberOptions {
 export const SUBSCRIBER_DEFAULTS = {
   pollMs: 1_000,
   maxFeedBackoffMs: 60_000,
-  entryBatch: 200,
+  entryBatch: 400,
   fetchConcurrency: 32,
   dbConnections: 24,
 } as const;

@@ -46,6 +46,7 @@ function fakeMarkers() {
     async advance(feedUrl: string, a: MarkerAdvance) {
       marker = { feedUrl, lastEntryId: a.lastEntryId, lastPageUrl: a.lastPageUrl, lastPosition: a.lastPosition ?? marker?.lastPosition ?? 0,
         lastSeq: a.lastSeq, nextPageUrl: a.nextPageUrl, eventsSeen: (marker?.eventsSeen ?? 0) + a.consumed };
+      return true;
     },
     async recordPoll() {},
   } as unknown as MarkerStore;

@@ -9,9 +9,11 @@ import { RESOURCES } from '../shared/resources.ts';
 import type { ResourceName } from '../shared/resources.ts';
 import { migrate } from '../shared/schema/migrate.ts';
 import { seedNode } from '../shared/seed/index.ts';
+import { BatchApplier } from '../subscriber/batch-applier.ts';
+import type { PreparedBatch } from '../subscriber/batch-applier.ts';
 import { InvalidResourceError } from '../subscriber/errors.ts';
 import { MysqlSink } from '../subscriber/mysql/mysql-sink.ts';
-import { contentHash, toRowTree } from '../subscriber/row-tree.ts';
+import { contentHash, referencesOf, toRowTree } from '../subscriber/row-tree.ts';
 import type { SinkEvent } from '../subscriber/sink.ts';
 import { freshDatabase } from './helpers/db.ts';
 import type { TestDb } from './helpers/db.ts';
@@ -55,6 +57,69 @@ describe('MySQL sink', () => {
     assert.equal(await count('SELECT COUNT(*) AS n FROM atomsync_outbox'), outbox, 'no write when nothing changed');
     const local = await loadRepresentation(hq.pool, RESOURCES.obs, uuid);
     assert.equal(contentHash(toRowTree(RESOURCES.obs, local, uuid)), contentHash(toRowTree(RESOURCES.obs, await rep('obs', uuid), uuid)));
+  });
+
+  /** New locations at A (no references), as the batch path gets them: events with their trees. */
+  async function newLocations(n: number, tag: string) {
+    const uuids = Array.from({ length: n }, () => crypto.randomUUID());
+    for (const [i, u] of uuids.entries()) {
+      await a.pool.query(`INSERT INTO location (name, creator, date_created, uuid) VALUES (?, 1, UTC_TIMESTAMP(), ?)`, [`${tag}-${i}`, u]);
+    }
+    const items = await Promise.all(uuids.map(async (u) => {
+      const r = await rep('location', u);
+      return { ev: ev('location', u), tree: toRowTree(RESOURCES.location, r, u), rep: r };
+    }));
+    return { uuids, items };
+  }
+
+  test("a batch runs the subscriber's bookkeeping last in its own transaction, and fails with it", async () => {
+    const { uuids, items } = await newLocations(3, 'batch-tx');
+    const atHq = () => count('SELECT COUNT(*) AS n FROM location WHERE uuid IN (?)', [uuids]);
+    await assert.rejects(sink.applyBatch(items, async () => {
+      throw new Error('the marker could not move');
+    }), /the marker could not move/);
+    assert.equal(await atHq(), 0, 'bookkeeping that fails undoes the batch');
+    let inside = -1, outside = -1;
+    const outcomes = await sink.applyBatch(items, async (conn) => {
+      inside = Number((await queryRows<{ n: number }>(conn, 'SELECT COUNT(*) AS n FROM location WHERE uuid IN (?)', [uuids]))[0].n);
+      outside = await atHq();
+    });
+    assert.deepEqual(outcomes, ['applied', 'applied', 'applied']);
+    assert.equal(inside, 3, 'the bookkeeping sees the batch it covers');
+    assert.equal(outside, 0, 'nobody else sees it before the one commit');
+    assert.equal(await atHq(), 3);
+  });
+
+  test('the batch applier runs that bookkeeping in the batch only when every event is in it', async () => {
+    const single = { calls: 0, async apply() {
+      single.calls++;
+      return { outcome: 'applied' as const, dependencies: 0 };
+    } };
+    const batches = new BatchApplier(sink, {} as never, single as never, silentLogger);
+    const prepared = (items: Awaited<ReturnType<typeof newLocations>>['items']): PreparedBatch => ({
+      events: items.map((it) => ({ ev: it.ev, contentPath: `/location/${it.ev.uuid}` })),
+      source: {} as never,
+      outcomes: new Array(items.length),
+      fallback: new Set(),
+      nodes: new Map(items.map((it) => [`location/${it.ev.uuid}`, { ...it, own: true, refs: referencesOf(it.tree, it.ev) }])),
+      unavailable: new Set(),
+      failed: false,
+      fetchMs: 0,
+    });
+    const whole = prepared((await newLocations(2, 'whole')).items);
+    let ran = 0;
+    const results = await batches.commit(whole, async () => void ran++);
+    assert.equal(ran, 1);
+    assert.equal(whole.finishedAlongside, true);
+    assert.deepEqual(results.map((r) => 'ok' in r && r.ok.outcome), ['applied', 'applied']);
+
+    const partial = prepared((await newLocations(3, 'partial')).items);
+    partial.fallback.add(1); // say its resource was absent from the list: it goes one by one, after the batch
+    const outcomes = await batches.commit(partial, async () => void ran++);
+    assert.equal(ran, 1, 'not run for a batch that leaves an event to the one-by-one path');
+    assert.equal(partial.finishedAlongside, false);
+    assert.equal(single.calls, 1);
+    assert.equal(outcomes.length, 3);
   });
 
   test('writes carry the origin of the change, and the connection forgets it afterwards', async () => {

@@ -87,9 +87,10 @@ export class MysqlSink implements Sink {
    * Applies many resources in one transaction, in the order given (references first).
    * Resources new to this database (the bulk of a catch-up) are written straight away; those
    * that exist take the careful path with version and conflict checks. If anything fails the
-   * whole batch rolls back and the caller applies the items one by one.
+   * whole batch rolls back and the caller applies the items one by one. `alongside` (the
+   * subscriber's marker and inbox bookkeeping) runs last, in the same transaction.
    */
-  async applyBatch(items: SinkItem[]): Promise<ApplyOutcome[]> {
+  async applyBatch(items: SinkItem[], alongside?: (conn: PoolConnection) => Promise<void>): Promise<ApplyOutcome[]> {
     if (items.length === 0) return [];
     // A failed transaction forgets the keys it learnt (see transaction()).
     return this.transaction(items[0].ev.origin, async (conn) => {
@@ -160,6 +161,7 @@ export class MysqlSink implements Sink {
           [states],
         );
       }
+      await alongside?.(conn);
       return outcomes;
     });
   }
