@@ -3,6 +3,7 @@
 // If-None-Match. Entries of a page are processed concurrently; the marker moves
 // once per page, after every entry on it is applied or recorded.
 import { FeedParseError, parseFeedPage } from '../shared/atom/parse.ts';
+import type { ParseFeedOptions } from '../shared/atom/parse.ts';
 import { ATOM_MEDIA_TYPE, MAX_FEED_BYTES, Rel } from '../shared/constants.ts';
 import type { ParsedEntry, ParsedPage } from '../shared/feed-types.ts';
 import type { Logger } from '../shared/logger.ts';
@@ -19,6 +20,8 @@ export interface FeedReaderOptions {
   maxPagesPerPass?: number;
   /** Header identifying this subscriber to the publisher. */
   headers?: Record<string, string>;
+  /** Parses a feed document (the subscriber's runs on a worker thread); parseFeedPage on this thread by default. */
+  parse?: (xml: string, opts: ParseFeedOptions) => Promise<ParsedPage>;
 }
 
 /** Widest entry id and page URL a marker (and an inbox row) can hold: atomsync_marker's column sizes. */
@@ -350,7 +353,7 @@ export class FeedReader {
     if (!/xml/i.test(res.contentType)) {
       throw new Error(`feed ${this.source.key}: ${url} answered ${res.contentType || 'no content type'}, not Atom XML`);
     }
-    const page = parseFeedPage(res.body, { url });
+    const page = this.o.parse ? await this.o.parse(res.body, { url }) : parseFeedPage(res.body, { url });
     this.checkStorable(page, url);
     this.observe(page);
     return { ...page, etag: res.etag };

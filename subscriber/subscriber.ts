@@ -1,5 +1,6 @@
 // A running subscriber: one reader per feed, the event processor, the retry
 // queue. run() until stop(); once() catches up, retries what it can and returns.
+import { FeedParserThread } from '../shared/atom/parse-thread.ts';
 import { SUBSCRIBER_HEADER } from '../shared/constants.ts';
 import { openPool, queryRows } from '../shared/db.ts';
 import type { Pool } from '../shared/db.ts';
@@ -80,6 +81,7 @@ export class Subscriber {
   private readonly status = new Map<string, FeedStatus>();
   private statusServer: StatusServer | null = null;
   private readonly startedAt = Date.now();
+  private readonly parser = new FeedParserThread();
   nodeId = '';
   /** The status page's URL once started with httpPort. */
   statusUrl: string | null = null;
@@ -122,6 +124,7 @@ export class Subscriber {
           entryBatch: this.o.entryBatch ?? SUBSCRIBER_DEFAULTS.entryBatch,
           maxPagesPerPass: 1000, // a pass ends early anyway when stop() is called
           headers: identity,
+          parse: (xml, opts) => this.parser.parse(xml, opts),
         }),
     );
     for (const r of this.readers) {
@@ -267,6 +270,7 @@ export class Subscriber {
 
   /** Releases connections; call after run() has returned. */
   async close(): Promise<void> {
+    await this.parser.close().catch(() => undefined);
     await this.http?.close().catch(() => undefined);
     await this.pool?.end().catch(() => undefined);
   }

@@ -1,0 +1,95 @@
+// Feed documents parsed on a worker thread. Reading XML is the largest single cost
+// of a catch-up on the subscriber's event loop (about a fifth of it), and the same
+// loop builds and sends the batch writes, which are the pipeline's narrow part: on
+// a second core the two overlap. It also keeps a hostile document's parse off the
+// loop that serves every other feed. The thread is started on first use, does not
+// keep the process alive, and is started again if it dies; the document being
+// parsed then fails (the feed backs off and reads it again), nothing else does.
+import { Worker } from 'node:worker_threads';
+import type { ParsedPage } from '../feed-types.ts';
+import { FeedParseError } from './errors.ts';
+import { parseFeedPage } from './parse.ts';
+import type { ParseFeedOptions } from './parse.ts';
+
+export interface ParseRequest {
+  id: number;
+  xml: string;
+  url?: string;
+  maxBytes?: number;
+}
+
+export type ParseReply =
+  | { id: number; page: ParsedPage }
+  | { id: number; error: { name: string; message: string; url?: string; entryIndex?: number; entryId?: string } };
+
+/** Heap allowed to the parsing thread: documents are capped at MAX_FEED_BYTES (5 MB), their trees far below this. */
+const WORKER_HEAP_MB = 256;
+
+/** Where the worker's code is: next to the bundle when running from it, else the TypeScript source through tsx. */
+function startWorker(): Worker {
+  const here = import.meta.url;
+  const options = { resourceLimits: { maxOldGenerationSizeMb: WORKER_HEAP_MB } };
+  if (!here.endsWith('.ts')) return new Worker(new URL('./parse-worker.mjs', here), options);
+  const source = new URL('./parse-worker.ts', here).href;
+  const tsx = import.meta.resolve('tsx/esm/api');
+  const code = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(source)}); });`;
+  return new Worker(code, { ...options, eval: true });
+}
+
+export class FeedParserThread {
+  private worker: Worker | null = null;
+  private nextId = 1;
+  private readonly pending = new Map<number, { resolve: (p: ParsedPage) => void; reject: (e: Error) => void }>();
+  private closed = false;
+
+  /** Parses on the thread; throws FeedParseError exactly as parseFeedPage would. */
+  parse(xml: string, opts: ParseFeedOptions = {}): Promise<ParsedPage> {
+    if (this.closed) return Promise.resolve().then(() => parseFeedPage(xml, opts));
+    const worker = this.ensure();
+    const id = this.nextId++;
+    return new Promise<ParsedPage>((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      if (this.pending.size === 1) worker.ref(); // keeps the process up only while a document is being parsed
+      worker.postMessage({ id, xml, url: opts.url, maxBytes: opts.maxBytes } satisfies ParseRequest);
+    });
+  }
+
+  /** Stops the thread; later documents are parsed on the calling thread. */
+  async close(): Promise<void> {
+    this.closed = true;
+    const w = this.worker;
+    this.worker = null;
+    if (w) await w.terminate();
+  }
+
+  private ensure(): Worker {
+    if (this.worker) return this.worker;
+    const w = startWorker();
+    w.unref();
+    w.on('message', (r: ParseReply) => {
+      const p = this.pending.get(r.id);
+      if (!p) return;
+      this.pending.delete(r.id);
+      if (this.pending.size === 0) w.unref();
+      if ('page' in r) p.resolve(r.page);
+      else p.reject(revive(r.error));
+    });
+    const gone = (why: string) => {
+      if (this.worker !== w) return;
+      this.worker = null;
+      const err = new Error(`the feed parsing thread stopped (${why}); the document will be read again`);
+      for (const p of this.pending.values()) p.reject(err);
+      this.pending.clear();
+    };
+    w.on('error', (e) => gone(e.message));
+    w.on('exit', (code) => gone(`exit code ${code}`));
+    this.worker = w;
+    return w;
+  }
+}
+
+function revive(e: Extract<ParseReply, { error: unknown }>['error']): Error {
+  if (e.name !== 'FeedParseError') return Object.assign(new Error(e.message), { name: e.name });
+  // The message already names the URL: set the details without the constructor adding it again.
+  return Object.assign(new FeedParseError(e.message), { url: e.url, entryIndex: e.entryIndex, entryId: e.entryId });
+}
