@@ -330,10 +330,17 @@ export class FeedReader {
     });
   }
 
-  private async fetchArchive(url: string): Promise<ParsedPage> {
-    const page = await this.fetch(url, undefined);
-    if (page === 'not-modified') throw new Error(`feed ${this.source.key}: ${url} answered 304 to a request without If-None-Match`);
-    return page;
+  /**
+   * An archive page downloaded, its parse under way (on the parsing thread), and a guess at its
+   * next-archive link read from the raw text, so the next page can be asked for at once instead
+   * of after the parse. PagesAhead checks every guess against the parsed page.
+   */
+  private async fetchArchive(url: string): Promise<FetchedPage> {
+    const doc = await this.download(url, undefined);
+    if (doc === 'not-modified') throw new Error(`feed ${this.source.key}: ${url} answered 304 to a request without If-None-Match`);
+    const page = this.parsePage(doc.body, url);
+    page.catch(() => undefined); // thrown by PagesAhead.take() for this page, or dropped after close()
+    return { page, nextGuess: guessNextArchive(doc.body, (link) => this.source.resolve(link)) };
   }
 
   /** GET of a feed document of this feed (credentials, size cap, If-None-Match when an ETag is given). */
@@ -348,16 +355,61 @@ export class FeedReader {
   }
 
   private async fetch(url: string, etag: string | undefined): Promise<(ParsedPage & { etag?: string }) | 'not-modified'> {
+    const doc = await this.download(url, etag);
+    if (doc === 'not-modified') return doc;
+    return { ...(await this.parsePage(doc.body, url)), etag: doc.etag };
+  }
+
+  private async download(url: string, etag: string | undefined): Promise<{ body: string; etag?: string } | 'not-modified'> {
     const res = await this.request(url, etag);
     if (res.notModified) return 'not-modified';
     if (!/xml/i.test(res.contentType)) {
       throw new Error(`feed ${this.source.key}: ${url} answered ${res.contentType || 'no content type'}, not Atom XML`);
     }
-    const page = this.o.parse ? await this.o.parse(res.body, { url }) : parseFeedPage(res.body, { url });
+    return { body: res.body, etag: res.etag };
+  }
+
+  private async parsePage(body: string, url: string): Promise<ParsedPage> {
+    const page = this.o.parse ? await this.o.parse(body, { url }) : parseFeedPage(body, { url });
     this.checkStorable(page, url);
     this.observe(page);
-    return { ...page, etag: res.etag };
+    return page;
   }
+}
+
+/** A feed document downloaded: its parse (a promise), and its next-archive link as guessed from the text. */
+export interface FetchedPage {
+  page: Promise<ParsedPage>;
+  nextGuess: string | undefined;
+}
+
+const LINK_TAG = /<(?:[A-Za-z_][\w.-]*:)?link\b[^>]*>/g;
+const ATTR = (name: string) => new RegExp(`\\s${name}\\s*=\\s*(?:"([^"]*)"|'([^']*)')`);
+const REL_ATTR = ATTR('rel');
+const HREF_ATTR = ATTR('href');
+
+/**
+ * The next-archive link of a feed document, read from its text without parsing it, or undefined
+ * when there is not exactly one that reads plainly. Only a guess, to start the next download
+ * early: the parsed page decides (PagesAhead), and a wrong guess costs one wasted request.
+ */
+export function guessNextArchive(xml: string, resolve: (link: string) => string): string | undefined {
+  // Atom puts links before the entries: the feed's own are in its head, before the first <entry.
+  const head = xml.slice(0, Math.max(0, xml.search(/<(?:[A-Za-z_][\w.-]*:)?entry\b/)) || xml.length);
+  let found: string | undefined;
+  for (const tag of head.match(LINK_TAG) ?? []) {
+    const rel = REL_ATTR.exec(tag);
+    if ((rel?.[1] ?? rel?.[2]) !== Rel.nextArchive) continue;
+    const href = HREF_ATTR.exec(tag);
+    const raw = href?.[1] ?? href?.[2];
+    if (raw === undefined || found !== undefined || /&(?!amp;)/.test(raw)) return undefined;
+    try {
+      found = resolve(raw.replaceAll('&amp;', '&'));
+    } catch {
+      return undefined;
+    }
+  }
+  return found;
 }
 
 interface AheadItem {
@@ -367,23 +419,30 @@ interface AheadItem {
   next: string | undefined;
 }
 
+interface Downloaded extends FetchedPage {
+  url: string;
+}
+
 /**
  * Pages of a feed fetched in order ahead of the reader, following next-archive links, enough
- * to hold about `entriesAhead` entries beyond the page taken. Each page is fetched once the one
- * before it has arrived (its link is needed); a failure, or a link that leads back to a page
- * already read (FeedLoopError), is thrown by take() for that page, after every page before it.
+ * to hold about `entriesAhead` entries beyond the page taken. Each page is asked for as soon as
+ * the one before it has arrived, with the next-archive link guessed from its text; the parse
+ * then confirms the guess (a wrong one drops what was fetched on it and goes on from the parsed
+ * link). A failure, or a link that leads back to a page already read (FeedLoopError), is thrown
+ * by take() for that page, after every page before it.
  */
 export class PagesAhead {
-  private readonly queue: Array<Promise<AheadItem | null>> = [];
-  private last: Promise<AheadItem | null> | null = null;
-  private readonly visited = new Set<string>();
+  private queue: Array<Promise<Downloaded | null>> = [];
+  private last: Promise<Downloaded | null> | null = null;
+  private visited = new Set<string>();
+  private readonly taken = new Set<string>();
   private closed = false;
   /** Entries on the last page taken: how many pages `entriesAhead` is. */
   private perPage = 0;
 
   constructor(
     private readonly first: string,
-    private readonly fetchPage: (url: string) => Promise<ParsedPage>,
+    private readonly fetchPage: (url: string) => Promise<FetchedPage>,
     private readonly resolve: (link: string) => string,
     private readonly feed: string,
     private readonly entriesAhead: number,
@@ -393,10 +452,21 @@ export class PagesAhead {
   async take(): Promise<AheadItem> {
     const want = 1 + Math.min(16, Math.max(1, Math.ceil(this.entriesAhead / Math.max(1, this.perPage))));
     while (this.queue.length < want) this.scheduleOne();
-    const item = await this.queue.shift()!;
-    if (!item) throw new Error(`feed ${this.feed}: no page after the last one`);
-    this.perPage = item.page.entries.length;
-    return item;
+    const doc = await this.queue.shift()!;
+    if (!doc) throw new Error(`feed ${this.feed}: no page after the last one`);
+    const page = await doc.page;
+    this.taken.add(doc.url);
+    const link = page.links[Rel.nextArchive];
+    const next = link ? this.resolve(link) : undefined;
+    if (next !== doc.nextGuess) {
+      // The guess was wrong: what was asked for on it is not this page's next. Start again from the parsed link.
+      this.queue = [];
+      this.visited = new Set(this.taken);
+      const from: Downloaded = { url: doc.url, page: Promise.resolve(page), nextGuess: next };
+      this.last = Promise.resolve(from);
+    }
+    this.perPage = page.entries.length;
+    return { page, url: doc.url, next };
   }
 
   /** Fetches nothing more; fetches under way finish and are dropped. */
@@ -405,14 +475,12 @@ export class PagesAhead {
   }
 
   private scheduleOne(): void {
-    const url = this.last ? this.last.then((prev) => prev?.next) : Promise.resolve(this.first);
-    const p = url.then(async (u): Promise<AheadItem | null> => {
+    const url = this.last ? this.last.then((prev) => prev?.nextGuess) : Promise.resolve(this.first);
+    const p = url.then(async (u): Promise<Downloaded | null> => {
       if (u === undefined || this.closed) return null;
       if (this.visited.has(u)) throw new FeedLoopError(`feed ${this.feed}: next-archive leads back to ${u}`);
       this.visited.add(u);
-      const page = await this.fetchPage(u);
-      const link = page.links[Rel.nextArchive];
-      return { page, url: u, next: link ? this.resolve(link) : undefined };
+      return { url: u, ...(await this.fetchPage(u)) };
     });
     p.catch(() => undefined); // thrown by take() for this page, or dropped after close()
     this.last = p;
