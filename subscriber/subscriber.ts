@@ -81,7 +81,7 @@ export class Subscriber {
   private readonly status = new Map<string, FeedStatus>();
   private statusServer: StatusServer | null = null;
   private readonly startedAt = Date.now();
-  private readonly parser = new FeedParserThread();
+  private readonly parser = new FeedParserThread(undefined, (why) => this.log.warn(why));
   nodeId = '';
   /** The status page's URL once started with httpPort. */
   statusUrl: string | null = null;

@@ -80,3 +80,18 @@ test('the bundle carries the worker, and it parses', async () => {
     await w.terminate();
   }
 });
+
+test('a thread that cannot start sends parsing back to the calling thread, once, with the reason', async () => {
+  const reasons: string[] = [];
+  const broken = new FeedParserThread(() => new Worker('throw new Error("cannot load the parser")', { eval: true }), (why) => reasons.push(why));
+  try {
+    const xml = fixture('atomsync-patient-2.xml');
+    const pages = await Promise.all([broken.parse(xml, { url: URL_A }), broken.parse(xml, { url: URL_A })]);
+    for (const page of pages) assert.deepEqual(page, parseFeedPage(xml, { url: URL_A }), 'documents held when it failed are parsed in place');
+    await assert.rejects(broken.parse('<feed', { url: URL_A }), FeedParseError, 'errors as parsing in place gives them');
+    assert.equal(reasons.length, 1);
+    assert.match(reasons[0], /the feed parsing thread could not start \(cannot load the parser\); feed documents are parsed on the main thread/);
+  } finally {
+    await broken.close();
+  }
+});

@@ -5,6 +5,7 @@
 // loop that serves every other feed. The thread is started on first use, does not
 // keep the process alive, and is started again if it dies; the document being
 // parsed then fails (the feed backs off and reads it again), nothing else does.
+// A thread that cannot start at all sends parsing back to the main thread.
 import { Worker } from 'node:worker_threads';
 import type { ParsedPage } from '../feed-types.ts';
 import { FeedParseError } from './errors.ts';
@@ -41,19 +42,35 @@ function startWorker(): Worker {
   return new Worker(code, { ...options, eval: true });
 }
 
+interface Pending {
+  xml: string;
+  opts: ParseFeedOptions;
+  resolve: (p: ParsedPage) => void;
+  reject: (e: Error) => void;
+}
+
 export class FeedParserThread {
   private worker: Worker | null = null;
+  /** Whether the current thread has answered yet: one that dies before it ever does could not start. */
+  private answered = false;
   private nextId = 1;
-  private readonly pending = new Map<number, { resolve: (p: ParsedPage) => void; reject: (e: Error) => void }>();
-  private closed = false;
+  private readonly pending = new Map<number, Pending>();
+  /** Closed, or the thread could not start: documents are parsed on the calling thread. */
+  private inPlace = false;
+
+  /** `start` makes the thread (tests give one that fails); `onInPlace` hears why parsing moved back to the caller's thread. */
+  constructor(
+    private readonly start: () => Worker = startWorker,
+    private readonly onInPlace: (why: string) => void = () => undefined,
+  ) {}
 
   /** Parses on the thread; throws FeedParseError exactly as parseFeedPage would. */
   parse(xml: string, opts: ParseFeedOptions = {}): Promise<ParsedPage> {
-    if (this.closed) return Promise.resolve().then(() => parseFeedPage(xml, opts));
+    if (this.inPlace) return Promise.resolve().then(() => parseFeedPage(xml, opts));
     const worker = this.ensure();
     const id = this.nextId++;
     return new Promise<ParsedPage>((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
+      this.pending.set(id, { xml, opts, resolve, reject });
       if (this.pending.size === 1) worker.ref(); // keeps the process up only while a document is being parsed
       worker.postMessage({ id, xml, url: opts.url, maxBytes: opts.maxBytes } satisfies ParseRequest);
     });
@@ -61,7 +78,7 @@ export class FeedParserThread {
 
   /** Stops the thread; later documents are parsed on the calling thread. */
   async close(): Promise<void> {
-    this.closed = true;
+    this.inPlace = true;
     const w = this.worker;
     this.worker = null;
     if (w) await w.terminate();
@@ -69,9 +86,11 @@ export class FeedParserThread {
 
   private ensure(): Worker {
     if (this.worker) return this.worker;
-    const w = startWorker();
+    const w = this.start();
+    this.answered = false;
     w.unref();
     w.on('message', (r: ParseReply) => {
+      this.answered = true;
       const p = this.pending.get(r.id);
       if (!p) return;
       this.pending.delete(r.id);
@@ -82,9 +101,23 @@ export class FeedParserThread {
     const gone = (why: string) => {
       if (this.worker !== w) return;
       this.worker = null;
-      const err = new Error(`the feed parsing thread stopped (${why}); the document will be read again`);
-      for (const p of this.pending.values()) p.reject(err);
+      const held = [...this.pending.values()];
       this.pending.clear();
+      if (!this.answered && !this.inPlace) {
+        // It never started (its code could not be loaded, say): parse here from now on, these documents too.
+        this.inPlace = true;
+        this.onInPlace(`the feed parsing thread could not start (${why}); feed documents are parsed on the main thread`);
+        for (const p of held) {
+          try {
+            p.resolve(parseFeedPage(p.xml, p.opts));
+          } catch (e) {
+            p.reject(e as Error);
+          }
+        }
+        return;
+      }
+      const err = new Error(`the feed parsing thread stopped (${why}); the document will be read again`);
+      for (const p of held) p.reject(err);
     };
     w.on('error', (e) => gone(e.message));
     w.on('exit', (code) => gone(`exit code ${code}`));
