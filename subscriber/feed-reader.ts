@@ -83,22 +83,26 @@ export class FeedReader {
     this.markerTaken = false;
     this.consumedUpTo(marker?.lastPosition ?? 0);
     let url: string;
-    if (marker?.nextPageUrl) url = marker.nextPageUrl;
-    else if (marker?.lastPageUrl) {
-      // On the working page: ask `recent` whether anything changed before reading further.
+    // Where the marker reads on from: the page after a full one, or the page of its last entry.
+    const from = marker?.nextPageUrl ?? marker?.lastPageUrl;
+    if (from) {
+      // Ask `recent` (with the ETag of the last one read to its end) whether that page is the working
+      // page and whether anything changed, before reading further. A marker at the end of a full page
+      // (a feed whose events fill their last page exactly) polls the same way: by ETag, not by
+      // reading the next page again on every poll.
       const recent = await this.fetch(this.source.recentUrl, this.recentEtag);
       if (recent === 'not-modified') {
         await this.markers.recordPoll(this.source.key, null);
         return { ...result, caughtUp: true };
       }
-      if (recent.links[Rel.via] && this.source.resolve(recent.links[Rel.via]) === marker.lastPageUrl) {
+      if (recent.links[Rel.via] && this.source.resolve(recent.links[Rel.via]) === from) {
         result.pages++;
         result.entries += await this.consume([{ page: recent, url: this.source.recentUrl }], marker);
         if (this.markerTaken) return result;
         this.recentEtag = recent.etag;
         return { ...result, caughtUp: true };
       }
-      url = marker.lastPageUrl; // that page has filled up since: finish it, then follow next-archive
+      url = from; // not the working page (any more): read it to its end, then follow next-archive
     } else url = this.source.firstPageUrl;
 
     // Archive pages are gathered until there are entryBatch entries to apply together. Three

@@ -1,5 +1,5 @@
-// FeedReader.lag on a fake feed (rendered pages, an in-memory marker store, a
-// processor that applies nothing): no network, no database.
+// FeedReader on a fake feed (rendered pages, an in-memory marker store, a processor that
+// applies nothing): its lag, and how it polls once caught up. No network, no database.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { renderFeedPage } from '../shared/atom/render.ts';
@@ -27,14 +27,24 @@ function fakeHttp(total: { n: number }, pageSize: number) {
     return renderFeedPage({ nodeId: 'field-a', feedId: 'urn:uuid:00000000-0000-4000-8000-000000000000', category: 'all', page: n, pageSize,
       newestPage, asRecent, baseUrl: BASE, updated: minute(total.n), events });
   };
-  return {
-    async get(url: string) {
+  /** What was asked for: the page, and whether it was a conditional GET that got a 304. */
+  const requests: string[] = [];
+  const http = {
+    async get(url: string, o: { etag?: string } = {}) {
       const m = /\/all\/([0-9]+|recent)$/.exec(url)!;
       const newest = Math.max(1, Math.ceil((total.n + 1) / pageSize));
+      // The working page's ETag depends only on how many events the feed has, as the publisher's does.
+      const etag = m[1] === 'recent' ? `"${total.n}"` : undefined;
+      if (etag && o.etag === etag) {
+        requests.push(`${m[1]} 304`);
+        return { notModified: true as const, etag };
+      }
+      requests.push(m[1]);
       const body = m[1] === 'recent' ? page(newest, true) : page(Number(m[1]), false);
-      return { notModified: false as const, body, contentType: 'application/atom+xml' };
+      return { notModified: false as const, body, etag, contentType: 'application/atom+xml' };
     },
-  } as unknown as HttpClient;
+  };
+  return Object.assign(http as unknown as HttpClient, { requests });
 }
 
 function fakeMarkers() {
@@ -90,4 +100,19 @@ test('lag: newest position seen minus the marker, and the age of the oldest entr
   total.n = 14;
   await reader.pass();
   assert.deepEqual(reader.lag(now), { markerPosition: 14, newestPosition: 14, newestAt: minute(14), events: 0, seconds: 0 });
+});
+
+test('caught up at the end of a full page, polls ask `recent` by ETag instead of reading the next page again', async () => {
+  const total = { n: 10 }; // two full pages of 5: page 3 is the working page, and it is empty
+  const http = fakeHttp(total, 5);
+  const reader = new FeedReader(new FeedSource(`${BASE}/openmrs/ws/atomfeed/all/recent`), http, fakeMarkers(), processor, silentLogger, { entryBatch: 5 });
+  while (!(await reader.pass()).caughtUp);
+  http.requests.length = 0;
+  for (let i = 0; i < 3; i++) assert.equal((await reader.pass()).caughtUp, true);
+  assert.deepEqual(http.requests, ['recent', 'recent 304', 'recent 304']);
+  // A new event on the working page is found by the next poll and consumed from `recent`.
+  total.n = 11;
+  await reader.pass();
+  assert.equal(reader.lag(T0).markerPosition, 11);
+  assert.deepEqual(http.requests.slice(3), ['recent']);
 });
