@@ -219,6 +219,32 @@ describe('MySQL sink', () => {
     await sink.apply(ev('visittype', uuid), toRowTree(RESOURCES.visittype, stranger, uuid), stranger);
     assert.equal(await count('SELECT COUNT(*) AS n FROM visit_type WHERE uuid = ? AND creator = 1', [uuid]), 1);
   });
+
+  // Last: it makes a change at HQ itself, which the origin test above counts.
+  test('resources that exist here arrive unchanged in a batch: found for the whole batch, nothing written; a changed one among them is applied', async () => {
+    const { uuids, items } = await newLocations(3, 'again');
+    assert.deepEqual(await sink.applyBatch(items), ['applied', 'applied', 'applied']);
+    const outbox = await count('SELECT COUNT(*) AS n FROM atomsync_outbox');
+    await a.pool.query(`UPDATE location SET name = 'again-renamed', changed_by = 1, date_changed = '2035-01-01 00:00:00' WHERE uuid = ?`, [uuids[1]]);
+    const again = await Promise.all(uuids.map(async (u) => {
+      const r = await rep('location', u);
+      return { ev: ev('location', u), tree: toRowTree(RESOURCES.location, r, u), rep: r };
+    }));
+    assert.deepEqual(await sink.applyBatch(again), ['unchanged', 'applied', 'unchanged']);
+    assert.equal(await count('SELECT COUNT(*) AS n FROM atomsync_outbox'), outbox + 1, 'only the changed one was written');
+    assert.equal(await count(`SELECT COUNT(*) AS n FROM location WHERE uuid = ? AND name = 'again-renamed'`, [uuids[1]]), 1);
+    // A sync state that lags behind a row already equal to the incoming state is brought up to date.
+    await hq.pool.query('DELETE FROM atomsync_sync_state WHERE uuid IN (?)', [[uuids[0], uuids[2]]]);
+    assert.deepEqual(await sink.applyBatch(again), ['unchanged', 'unchanged', 'unchanged']);
+    assert.equal(await count('SELECT COUNT(*) AS n FROM atomsync_sync_state WHERE uuid IN (?)', [uuids]), 3);
+    // Changed here as well as there: still the careful path's call (the newer wins, both kept).
+    await hq.pool.query(`UPDATE location SET name = 'hq-side', changed_by = 1, date_changed = '2036-01-01 00:00:00' WHERE uuid = ?`, [uuids[2]]);
+    await a.pool.query(`UPDATE location SET name = 'a-side', changed_by = 1, date_changed = '2035-06-01 00:00:00' WHERE uuid = ?`, [uuids[2]]);
+    const third = await rep('location', uuids[2]);
+    const outcomes = await sink.applyBatch([...again.slice(0, 2), { ev: ev('location', uuids[2]), tree: toRowTree(RESOURCES.location, third, uuids[2]), rep: third }]);
+    assert.deepEqual(outcomes, ['unchanged', 'unchanged', 'superseded']);
+    assert.equal(await count(`SELECT COUNT(*) AS n FROM atomsync_conflict WHERE uuid = ? AND winner = 'local'`, [uuids[2]]), 1);
+  });
 });
 
 describe('retryingTransaction: the write path of HQ and of the ERP', () => {

@@ -75,6 +75,15 @@ export class KeyResolver {
     return out;
   }
 
+  /** Keys of those uuids that exist locally, their rows locked (FOR UPDATE) until the transaction ends. */
+  async lockKeys(conn: PoolConnection, resource: ResourceName, uuids: string[]): Promise<Map<string, number>> {
+    const out = new Map<string, number>();
+    if (uuids.length === 0) return out;
+    const rows = await queryRows<{ k: number; u: string }>(conn, `${MANY_SQL.get(resource)!} FOR UPDATE`, [uuids]);
+    for (const r of rows) out.set(r.u.toLowerCase(), Number(r.k));
+    return out;
+  }
+
   /** Records the key of a row just written (the transaction's failure clears the cache). */
   remember(resource: ResourceName, uuid: string, key: number): void {
     if (this.cache.size >= this.maxCached) this.cache.clear();
