@@ -155,13 +155,7 @@ export class MysqlSink implements Sink {
         outcomes.push('applied');
       }
       await flush();
-      if (states.length > 0) {
-        await conn.query(
-          `INSERT INTO atomsync_sync_state (resource, uuid, hash, version, origin) VALUES ?
-           ON DUPLICATE KEY UPDATE hash = VALUES(hash), version = VALUES(version), origin = VALUES(origin)`,
-          [states],
-        );
-      }
+      await this.saveStates(conn, states);
       await alongside?.(conn);
       return outcomes;
     });
@@ -208,13 +202,7 @@ export class MysqlSink implements Sink {
       out.add(key);
       if (synced.get(key) !== hash) lagging.push([it.ev.resource, it.ev.uuid, hash, version, it.ev.origin]);
     }
-    if (lagging.length > 0) {
-      await conn.query(
-        `INSERT INTO atomsync_sync_state (resource, uuid, hash, version, origin) VALUES ?
-         ON DUPLICATE KEY UPDATE hash = VALUES(hash), version = VALUES(version), origin = VALUES(origin)`,
-        [lagging],
-      );
-    }
+    await this.saveStates(conn, lagging);
     return out;
   }
 
@@ -294,11 +282,17 @@ export class MysqlSink implements Sink {
     });
   }
 
-  private async saveState(conn: PoolConnection, ev: SinkEvent, hash: string, version: string | null) {
+  private saveState(conn: PoolConnection, ev: SinkEvent, hash: string, version: string | null): Promise<void> {
+    return this.saveStates(conn, [[ev.resource, ev.uuid, hash, version, ev.origin]]);
+  }
+
+  /** What was applied, or found equal, as rows of [resource, uuid, hash, version, origin]: one statement. */
+  private async saveStates(conn: PoolConnection, rows: unknown[][]): Promise<void> {
+    if (rows.length === 0) return;
     await conn.query(
-      `INSERT INTO atomsync_sync_state (resource, uuid, hash, version, origin) VALUES (?, ?, ?, ?, ?)
+      `INSERT INTO atomsync_sync_state (resource, uuid, hash, version, origin) VALUES ?
        ON DUPLICATE KEY UPDATE hash = VALUES(hash), version = VALUES(version), origin = VALUES(origin)`,
-      [ev.resource, ev.uuid, hash, version, ev.origin],
+      [rows],
     );
   }
 
