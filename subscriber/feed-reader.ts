@@ -143,7 +143,7 @@ export class FeedReader {
           const move = this.markerMove(plan);
           let moved: boolean | undefined;
           await this.processor.commitPage(prepared, move ? async (conn) => void (moved = await this.markers.advance(this.source.key, move, this.stored, conn)) : undefined);
-          if (move && prepared.batch.finishedAlongside && moved !== undefined) this.afterMove(plan, moved);
+          if (prepared.batch.finishedAlongside && moved !== undefined) this.afterMove(plan, moved);
           else await this.advance(plan);
           this.log.debug('batch stages', {
             feed: this.source.key, entries: plan.fresh.length, pagesMs: Math.round(t1 - t0), prepareMs: Math.round(t2 - t1),
@@ -399,7 +399,8 @@ const HREF_ATTR = ATTR('href');
  */
 export function guessNextArchive(xml: string, resolve: (link: string) => string): string | undefined {
   // Atom puts links before the entries: the feed's own are in its head, before the first <entry.
-  const head = xml.slice(0, Math.max(0, xml.search(/<(?:[A-Za-z_][\w.-]*:)?entry\b/)) || xml.length);
+  const firstEntry = xml.search(/<(?:[A-Za-z_][\w.-]*:)?entry\b/);
+  const head = firstEntry > 0 ? xml.slice(0, firstEntry) : xml;
   let found: string | undefined;
   for (const tag of head.match(LINK_TAG) ?? []) {
     const rel = REL_ATTR.exec(tag);

@@ -95,3 +95,17 @@ test('a thread that cannot start sends parsing back to the calling thread, once,
     await broken.close();
   }
 });
+
+test('a thread that runs out of memory on a document fails that document; it is not parsed on the main thread instead', async () => {
+  const reasons: string[] = [];
+  const hungry = new FeedParserThread(
+    () => new Worker('const hoard = []; for (;;) hoard.push(new Array(1e5).fill(Math.random()));', { eval: true, resourceLimits: { maxOldGenerationSizeMb: 16 } }),
+    (why) => reasons.push(why),
+  );
+  try {
+    await assert.rejects(hungry.parse(fixture('atomsync-patient-2.xml'), { url: URL_A }), /the feed parsing thread stopped \(.*out of memory.*\); the document will be read again/i);
+    assert.deepEqual(reasons, [], 'no fallback to parsing in place');
+  } finally {
+    await hungry.close();
+  }
+});

@@ -98,12 +98,13 @@ export class FeedParserThread {
       if ('page' in r) p.resolve(r.page);
       else p.reject(revive(r.error));
     });
-    const gone = (why: string) => {
+    const gone = (why: string, outOfMemory = false) => {
       if (this.worker !== w) return;
       this.worker = null;
       const held = [...this.pending.values()];
       this.pending.clear();
-      if (!this.answered && !this.inPlace) {
+      // One that ran out of memory did start: a document broke it, which must not be parsed here instead.
+      if (!this.answered && !this.inPlace && !outOfMemory) {
         // It never started (its code could not be loaded, say): parse here from now on, these documents too.
         this.inPlace = true;
         this.onInPlace(`the feed parsing thread could not start (${why}); feed documents are parsed on the main thread`);
@@ -119,7 +120,7 @@ export class FeedParserThread {
       const err = new Error(`the feed parsing thread stopped (${why}); the document will be read again`);
       for (const p of held) p.reject(err);
     };
-    w.on('error', (e) => gone(e.message));
+    w.on('error', (e) => gone(e.message, (e as NodeJS.ErrnoException).code === 'ERR_WORKER_OUT_OF_MEMORY'));
     w.on('exit', (code) => gone(`exit code ${code}`));
     this.worker = w;
     return w;

@@ -1,11 +1,9 @@
 // Finds local rows by uuid. Integer keys never travel between nodes: every
 // reference is translated to the key of the local row with the same uuid.
 import { queryRows } from '../../shared/db.ts';
-import type { PoolConnection, Pool } from '../../shared/db.ts';
+import type { PoolConnection, Queryable as Q } from '../../shared/db.ts';
 import { RESOURCES } from '../../shared/resources.ts';
 import type { ResourceDef, ResourceName } from '../../shared/resources.ts';
-
-type Q = Pool | PoolConnection;
 
 /** Where a resource's root key and uuid are found (patient: its person carries the uuid). */
 function lookup(def: ResourceDef): { from: string; key: string; uuid: string } {
@@ -75,13 +73,9 @@ export class KeyResolver {
     return out;
   }
 
-  /** Keys of those uuids that exist locally, their rows locked (FOR UPDATE) until the transaction ends. */
-  async lockKeys(conn: PoolConnection, resource: ResourceName, uuids: string[]): Promise<Map<string, number>> {
-    const out = new Map<string, number>();
-    if (uuids.length === 0) return out;
-    const rows = await queryRows<{ k: number; u: string }>(conn, `${MANY_SQL.get(resource)!} FOR UPDATE`, [uuids]);
-    for (const r of rows) out.set(r.u.toLowerCase(), Number(r.k));
-    return out;
+  /** Locks the local rows of these uuids (FOR UPDATE) until the transaction ends, as localKey(..., true) does one. */
+  async lockKeys(conn: PoolConnection, resource: ResourceName, uuids: string[]): Promise<void> {
+    if (uuids.length > 0) await conn.query(`${MANY_SQL.get(resource)!} FOR UPDATE`, [uuids]);
   }
 
   /** Records the key of a row just written (the transaction's failure clears the cache). */

@@ -28,6 +28,15 @@ export interface MysqlSinkOptions {
 
 const FK_IN_USE = 1451;
 
+/** A resource as it stands here, what the careful path compares an incoming state with. */
+interface LocalState {
+  rep: Record<string, unknown> | null;
+  tree: RowNode | null;
+  hash: string | null;
+  /** Hash of the state last applied from a feed (atomsync_sync_state), or null. */
+  synced: string | null;
+}
+
 /** The item's content hash and version, worked out once (by prepareItem, or here) and kept on it. */
 function digestOf(it: SinkItem): { hash: string; version: string | null } {
   if (it.hash === undefined || it.version === undefined) {
@@ -117,7 +126,7 @@ export class MysqlSink implements Sink {
       for (const [resource, uuids] of ask) {
         for (const u of (await this.keys.localKeys(conn, resource, [...uuids])).keys()) existing.add(`${resource}/${u}`);
       }
-      const unchanged = await this.unchangedHere(conn, items.filter((it) => existing.has(`${it.ev.resource}/${it.ev.uuid}`)));
+      const locals = await this.readLocals(conn, items.filter((it) => existing.has(`${it.ev.resource}/${it.ev.uuid}`)));
       let origin = items[0].ev.origin;
       const outcomes: ApplyOutcome[] = [];
       const states: unknown[][] = [];
@@ -145,7 +154,7 @@ export class MysqlSink implements Sink {
           await conn.query(`SET ${ORIGIN_SESSION_VAR} = ?`, [origin]);
         }
         if (!isNew) {
-          outcomes.push(unchanged.has(key) ? 'unchanged' : await this.applyInTx(conn, it));
+          outcomes.push(await this.applyInTx(conn, it, locals.get(key)));
           continue;
         }
         run.push(it);
@@ -162,47 +171,38 @@ export class MysqlSink implements Sink {
   }
 
   /**
-   * Which of these resources (all present here) arrive with exactly the content they have here,
-   * found for the whole batch at once: their rows and sync states locked, their local
-   * representations loaded and hashed, one query per table and kind. This is what the careful
-   * path decides first, one resource and eight or so queries at a time; in a catch-up most
-   * resources that exist already are edits the batch that created them applied in their newest
-   * state. The rest take the careful path. Records the sync state where it lags behind.
+   * What the careful path compares an incoming resource with, for many resources present here
+   * at once: their rows and sync states locked, their local representations loaded and hashed,
+   * one query per table and kind instead of eight or so per resource. In a catch-up most
+   * resources that exist already are edits that the batch creating them applied in their newest
+   * state, so the careful path finds them unchanged without a query of its own. A resource left
+   * out (its local row gone, or refused by the row tree) is read by the careful path itself.
    */
-  private async unchangedHere(conn: PoolConnection, items: SinkItem[]): Promise<Set<string>> {
-    const out = new Set<string>();
+  private async readLocals(conn: PoolConnection, items: SinkItem[]): Promise<Map<string, LocalState>> {
+    const out = new Map<string, LocalState>();
     if (items.length < 2) return out; // one alone: the careful path costs the same
-    const byResource = new Map<ResourceName, SinkItem[]>();
-    for (const it of items) appendTo(byResource, it.ev.resource, it);
-    const locals = new Map<string, string>();
-    for (const [resource, group] of byResource) {
-      const uuids = group.map((it) => it.ev.uuid);
-      await this.keys.lockKeys(conn, resource, uuids); // as localKey(..., true) does for one
-      const def = RESOURCES[resource];
-      for (const [uuid, rep] of await loadRepresentations(conn, def, uuids)) {
-        try {
-          locals.set(`${resource}/${uuid}`, contentHash(toRowTree(def, rep, uuid)));
-        } catch {
-          // A local row the row tree refuses: the careful path says why, for this resource alone.
-        }
-      }
-    }
-    const synced = new Map<string, string>();
+    const byResource = new Map<ResourceName, string[]>();
+    for (const it of items) appendTo(byResource, it.ev.resource, it.ev.uuid);
+    // Rows first, then sync states: the careful path's lock order (readLocal), so the two never deadlock.
+    for (const [resource, uuids] of byResource) await this.keys.lockKeys(conn, resource, uuids);
     const stateRows = await queryRows<{ resource: string; uuid: string; hash: string }>(
       conn,
       'SELECT resource, uuid, hash FROM atomsync_sync_state WHERE (resource, uuid) IN (?) FOR UPDATE',
       [items.map((it) => [it.ev.resource, it.ev.uuid])],
     );
-    for (const r of stateRows) synced.set(`${r.resource}/${r.uuid.toLowerCase()}`, r.hash);
-    const lagging: unknown[][] = [];
-    for (const it of items) {
-      const key = `${it.ev.resource}/${it.ev.uuid}`;
-      const { hash, version } = digestOf(it);
-      if (locals.get(key) !== hash) continue;
-      out.add(key);
-      if (synced.get(key) !== hash) lagging.push([it.ev.resource, it.ev.uuid, hash, version, it.ev.origin]);
+    const synced = new Map(stateRows.map((r) => [`${r.resource}/${r.uuid.toLowerCase()}`, r.hash]));
+    for (const [resource, uuids] of byResource) {
+      const def = RESOURCES[resource];
+      for (const [uuid, rep] of await loadRepresentations(conn, def, uuids)) {
+        try {
+          const tree = toRowTree(def, rep, uuid);
+          const key = `${resource}/${uuid}`;
+          out.set(key, { rep, tree, hash: contentHash(tree), synced: synced.get(key) ?? null });
+        } catch {
+          // A local row the row tree refuses: the careful path says why, for this resource alone.
+        }
+      }
     }
-    await this.saveStates(conn, lagging);
     return out;
   }
 
@@ -211,31 +211,23 @@ export class MysqlSink implements Sink {
     digestOf(it);
   }
 
-  /** The careful path: compares with the local state, keeps the newer, records conflicts. */
-  private async applyInTx(conn: PoolConnection, it: SinkItem): Promise<ApplyOutcome> {
+  /** The careful path: compares with the local state, keeps the newer, records conflicts. `known`: that state, read for the batch already. */
+  private async applyInTx(conn: PoolConnection, it: SinkItem, known?: LocalState): Promise<ApplyOutcome> {
     const { ev, tree, rep } = it;
     const def = RESOURCES[ev.resource];
     const { hash: incomingHash, version: incomingVersion } = digestOf(it);
-    // Locks the local row (when there is one), so two applies of one resource queue up.
-    const key = await this.keys.localKey(conn, ev.resource, ev.uuid, true);
-    const state = await queryRows<{ hash: string; version: string | null }>(
-      conn,
-      'SELECT hash, version FROM atomsync_sync_state WHERE resource = ? AND uuid = ? FOR UPDATE',
-      [ev.resource, ev.uuid],
-    );
-    const synced = state[0];
+    const local = known ?? (await this.readLocal(conn, ev));
+    const synced = local?.synced ?? null;
     let outcome: ApplyOutcome = 'applied';
-    if (key !== null) {
-      const localRep = await loadRepresentation(conn, def, ev.uuid);
-      const localTree = localRep ? toRowTree(def, localRep, ev.uuid) : null;
-      const localHash = localTree ? contentHash(localTree) : null;
+    if (local) {
+      const { rep: localRep, tree: localTree, hash: localHash } = local;
       if (localHash === incomingHash) {
-        if (!synced || synced.hash !== incomingHash) await this.saveState(conn, ev, incomingHash, incomingVersion);
+        if (synced !== incomingHash) await this.saveState(conn, ev, incomingHash, incomingVersion);
         return 'unchanged';
       }
       const localVersion = localTree ? versionOf(localTree) : null;
-      const localChanged = !synced || synced.hash !== localHash;
-      const remoteChanged = !synced || synced.hash !== incomingHash;
+      const localChanged = synced === null || synced !== localHash;
+      const remoteChanged = synced !== incomingHash;
       if (incomingVersion !== null && localVersion !== null && incomingVersion < localVersion) {
         await conn.query(
           `INSERT INTO atomsync_superseded (resource, uuid, feed_url, entry_id, incoming_version, local_version) VALUES (?, ?, ?, ?, ?, ?)`,
@@ -252,6 +244,24 @@ export class MysqlSink implements Sink {
     await this.writer.write(conn, def, tree);
     await this.saveState(conn, ev, incomingHash, incomingVersion);
     return outcome;
+  }
+
+  /**
+   * The local state of one resource, its row and sync state locked (so two applies of one resource
+   * queue up), or null when it has no row here; its sync state alone does not count.
+   */
+  private async readLocal(conn: PoolConnection, ev: SinkEvent): Promise<LocalState | null> {
+    const def = RESOURCES[ev.resource];
+    const key = await this.keys.localKey(conn, ev.resource, ev.uuid, true);
+    const state = await queryRows<{ hash: string }>(
+      conn,
+      'SELECT hash FROM atomsync_sync_state WHERE resource = ? AND uuid = ? FOR UPDATE',
+      [ev.resource, ev.uuid],
+    );
+    if (key === null) return null;
+    const rep = await loadRepresentation(conn, def, ev.uuid);
+    const tree = rep ? toRowTree(def, rep, ev.uuid) : null;
+    return { rep, tree, hash: tree ? contentHash(tree) : null, synced: state[0]?.hash ?? null };
   }
 
   async remove(ev: SinkEvent): Promise<ApplyOutcome> {
