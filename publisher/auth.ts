@@ -1,8 +1,10 @@
-// HTTP Basic authentication for every feed and resource, with a brake on guessing.
+// HTTP Basic (or an OpenMRS session cookie) for every feed and resource, with a brake on guessing.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
 import type { Logger } from '../shared/logger.ts';
 import { HTML_MEDIA_TYPE, wantsHtml } from './negotiate.ts';
+import { sessionIdsIn } from './session-cookie.ts';
+import type { Session, SessionStore } from './session-store.ts';
 
 export interface AuthOptions {
   /** username -> password. */
@@ -14,6 +16,8 @@ export interface AuthOptions {
   now?: () => number;
   /** The body of a 401 or 429 for a browser (the JSON error otherwise). */
   htmlPage?: (status: number, message: string) => string;
+  /** Sessions opened at the OpenMRS session endpoint: a live one named by the JSESSIONID cookie authenticates as its user. */
+  sessions?: SessionStore;
 }
 
 export const AUTH_DEFAULTS = { realm: 'atomsync', maxFailures: 20, failureWindowMs: 60_000 } as const;
@@ -40,7 +44,21 @@ function sameSecret(a: string, b: string): boolean {
   return timingSafeEqual(da, db);
 }
 
-export function basicAuth(opts: AuthOptions, log: Logger) {
+/**
+ * What a request's credentials came to. `refused`: the answer is already sent (401 for a
+ * wrong password, 429 from the brake). `anonymous`: no credentials, or a session id that is
+ * unknown or has ended, which are one and the same to the caller.
+ */
+export type AuthVerdict = { kind: 'user'; user: string; session: Session | null } | { kind: 'anonymous' } | { kind: 'refused' };
+
+export interface Auth {
+  /** Decides who sent `req`. A wrong password counts against the client's address. */
+  check(req: Request, res: Response): AuthVerdict;
+  /** The 401 every unauthenticated request gets, whatever it lacked. */
+  challenge(req: Request, res: Response): void;
+}
+
+export function createAuth(opts: AuthOptions, log: Logger): Auth {
   const realm = opts.realm ?? AUTH_DEFAULTS.realm;
   const maxFailures = opts.maxFailures ?? AUTH_DEFAULTS.maxFailures;
   const windowMs = opts.failureWindowMs ?? AUTH_DEFAULTS.failureWindowMs;
@@ -50,6 +68,10 @@ export function basicAuth(opts: AuthOptions, log: Logger) {
     res.status(status);
     if (opts.htmlPage && wantsHtml(req, 'application/json')) res.type(HTML_MEDIA_TYPE).send(opts.htmlPage(status, message));
     else res.json({ error: { code, message } });
+  };
+  const challenge = (req: Request, res: Response) => {
+    res.set('WWW-Authenticate', `Basic realm="${realm}", charset="UTF-8"`);
+    refuse(req, res, 401, 'unauthorized', 'authentication required');
   };
 
   /** Keeps the table bounded: expired entries go first, then the oldest. */
@@ -62,7 +84,17 @@ export function basicAuth(opts: AuthOptions, log: Logger) {
     }
   };
 
-  return (req: Request, res: Response, next: NextFunction) => {
+  /** The live session named by the request's JSESSIONID cookie, if its user may still read. */
+  const sessionOf = (req: Request): Session | null => {
+    if (!opts.sessions) return null;
+    for (const id of sessionIdsIn(req.get('cookie'))) {
+      const s = opts.sessions.use(id);
+      if (s && opts.users.has(s.user)) return s;
+    }
+    return null;
+  };
+
+  const check = (req: Request, res: Response): AuthVerdict => {
     const client = req.socket.remoteAddress ?? 'unknown';
     const f = failures.get(client);
     if (f && now() - f.since > windowMs) failures.delete(client);
@@ -71,25 +103,44 @@ export function basicAuth(opts: AuthOptions, log: Logger) {
       const retryS = Math.ceil((current.since + windowMs - now()) / 1000);
       res.set('Retry-After', String(Math.max(1, retryS)));
       refuse(req, res, 429, 'too_many_failures', 'too many failed logins; try again later');
-      return;
+      return { kind: 'refused' };
     }
-    const user = checkCredentials(req.get('authorization'), opts.users);
-    if (user) {
-      res.locals.user = user;
-      next();
-      return;
-    }
-    // Only a wrong password is a guess. A request without credentials (a browser's first
-    // request, a probe) would otherwise lock out a subscriber that shares its address.
+    // Credentials sent decide, even beside a valid cookie: a wrong password is never let through.
     if (req.get('authorization')) {
+      const user = checkCredentials(req.get('authorization'), opts.users);
+      if (user) return { kind: 'user', user, session: null };
       if (!failures.has(client)) forgetOld();
       const entry = failures.get(client) ?? { count: 0, since: now() };
       entry.count++;
       failures.set(client, entry);
       log.warn('failed login', { client, path: req.path });
+      challenge(req, res);
+      return { kind: 'refused' };
     }
-    res.set('WWW-Authenticate', `Basic realm="${realm}", charset="UTF-8"`);
-    refuse(req, res, 401, 'unauthorized', 'authentication required');
+    // Only a wrong password is a guess. A request without credentials (a browser's first request,
+    // a probe) or with a session that ended (a client after a restart) would otherwise lock out a
+    // subscriber that shares its address; and a 128-bit session id is not there to be guessed.
+    const session = sessionOf(req);
+    return session ? { kind: 'user', user: session.user, session } : { kind: 'anonymous' };
+  };
+
+  return { check, challenge };
+}
+
+/** Lets through requests with valid credentials (HTTP Basic, or a session cookie when `opts.sessions` is given). */
+export function basicAuth(opts: AuthOptions, log: Logger) {
+  return requireAuth(createAuth(opts, log));
+}
+
+export function requireAuth(auth: Auth) {
+  return (req: Request, res: Response, next: NextFunction) => {
+    const verdict = auth.check(req, res);
+    if (verdict.kind === 'user') {
+      res.locals.user = verdict.user;
+      next();
+    } else if (verdict.kind === 'anonymous') {
+      auth.challenge(req, res);
+    }
   };
 }
 
