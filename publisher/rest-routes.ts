@@ -5,7 +5,10 @@ import { Router } from 'express';
 import type { Request, Response } from 'express';
 import { REST_PATH, UUID_PATTERN } from '../shared/constants.ts';
 import type { Pool } from '../shared/db.ts';
-import { isResourceName, resourceDef } from '../shared/resources.ts';
+import { DECLARED_REGISTRY } from '../shared/registry.ts';
+import type { Registry } from '../shared/registry.ts';
+import { isResourceName } from '../shared/resources.ts';
+import type { ResourceName } from '../shared/resources.ts';
 import { baseUrlOf } from './feed-routes.ts';
 import { renderResourceHtml } from './admin-pages.ts';
 import { badRequest, notFound } from './http-errors.ts';
@@ -24,8 +27,14 @@ function formOf(req: Request): RepresentationForm {
   throw badRequest('v must be "full", "default" or "sync"');
 }
 
-export function restRoutes(o: { pool: Pool; nodeId: string; publicUrl?: string }): Router {
+export function restRoutes(o: { pool: Pool; nodeId: string; publicUrl?: string; registry?: Registry }): Router {
   const router = Router();
+  // The resources as this database holds them: a column it lacks shows as null, never a 500.
+  const registry = o.registry ?? DECLARED_REGISTRY;
+  const resourceNamed = (name: string): ResourceName => {
+    if (!isResourceName(name) || !registry.has(name)) throw notFound(`no resource named "${name.slice(0, 64)}"`);
+    return name;
+  };
   // No ETag here (resources change in place), so the two variants only need Vary to stay apart.
   const send = (req: Request, res: Response, resource: string, uuid: string | undefined, json: unknown) => {
     res.set('Cache-Control', 'private, no-cache');
@@ -38,23 +47,21 @@ export function restRoutes(o: { pool: Pool; nodeId: string; publicUrl?: string }
   // OpenMRS lists answer ({results: [...]}). Unknown uuids are left out, not errors: the
   // subscriber asks for each missing one on its own and gets its 404 there.
   router.get(`${REST_PATH}/:resource`, async (req: Request, res: Response) => {
-    const resource = String(req.params.resource);
-    if (!isResourceName(resource)) throw notFound(`no resource named "${resource.slice(0, 64)}"`);
+    const resource = resourceNamed(String(req.params.resource));
     const raw = req.query.uuids;
     if (typeof raw !== 'string' || raw === '') throw badRequest('list requests need uuids=uuid1,uuid2,...');
     const uuids = [...new Set(raw.split(',').map((u) => u.trim().toLowerCase()))];
     if (uuids.length > MAX_BATCH_UUIDS) throw badRequest(`at most ${MAX_BATCH_UUIDS} uuids per request`);
     const bad = uuids.find((u) => !UUID_PATTERN.test(u));
     if (bad !== undefined) throw badRequest(`"${bad.slice(0, 64)}" is not a uuid`);
-    const reps = await loadRepresentations(o.pool, resourceDef(resource), uuids, baseUrlOf(req, o.publicUrl), formOf(req));
+    const reps = await loadRepresentations(o.pool, registry.def(resource), uuids, baseUrlOf(req, o.publicUrl), formOf(req));
     send(req, res, resource, undefined, { results: uuids.map((u) => reps.get(u)).filter(Boolean) });
   });
   router.get(`${REST_PATH}/:resource/:uuid`, async (req: Request, res: Response) => {
-    const resource = String(req.params.resource);
+    const resource = resourceNamed(String(req.params.resource));
     const uuid = String(req.params.uuid);
-    if (!isResourceName(resource)) throw notFound(`no resource named "${resource.slice(0, 64)}"`);
     if (!UUID_PATTERN.test(uuid)) throw badRequest(`"${uuid.slice(0, 64)}" is not a uuid`);
-    const rep = await loadRepresentation(o.pool, resourceDef(resource), uuid.toLowerCase(), baseUrlOf(req, o.publicUrl), formOf(req));
+    const rep = await loadRepresentation(o.pool, registry.def(resource), uuid.toLowerCase(), baseUrlOf(req, o.publicUrl), formOf(req));
     if (!rep) throw notFound(`no ${resource} with uuid ${uuid}`);
     send(req, res, resource, uuid.toLowerCase(), rep);
   });

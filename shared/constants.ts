@@ -53,7 +53,13 @@ export const RELAY_LOCK = 'atomsync_relay';
 
 /** A node id appears in URLs, categories and SQL literals: keep it plain. */
 export const NODE_ID_PATTERN = /^[a-z0-9][a-z0-9_-]{0,62}$/i;
-export const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/**
+ * What OpenMRS keeps in its `char(38)` uuid columns: RFC 4122 uuids, but also CIEL's concept
+ * uuids ('5089AAAAAAAAAAAAAAAAAAAAAAAAAAAA', 32 characters; '1000AAAA…', 36 without dashes),
+ * in any case. Refused only: empty, longer than 38, or a character other than a letter, digit or '-'
+ * (which also keeps every uuid safe in a URL path, a `uuids=` list and an XML attribute).
+ */
+export const UUID_PATTERN = /^[A-Za-z0-9-]{1,38}$/;
 
 /** XML prefixes declared on every feed document for FH_NS and SYNC_NS. */
 export const FH_PREFIX = 'fh';

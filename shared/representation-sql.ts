@@ -4,6 +4,7 @@
 // LEFT JOINed in. Queries do not depend on each other, so they run at once.
 // Compiled once per ResourceDef and cached.
 import { AUDIT_COLUMNS, LIFECYCLE_COLUMNS } from './rest-format.ts';
+import { hasColumn } from './registry.ts';
 import { RESOURCES, tablesOf, uuidSql } from './resources.ts';
 import type { FieldType, Part, ResourceDef, ResourceName, TableSpec } from './resources.ts';
 
@@ -132,17 +133,24 @@ function compileTable(def: ResourceDef, path: Part[], parentIndex: number, label
   const displaySql = !labels ? undefined : !part ? def.display(SELF) : declared?.(SELF);
   if (displaySql) select.push(`${displaySql} AS ${COL.display}`);
 
+  // A column this database's table lacks (see shared/registry.ts) reads as NULL.
+  const column = (c: string) => (hasColumn(spec, c) ? `${SELF}.${c}` : 'NULL');
   const fields = spec.fields.map((f, i): FieldColumn => {
-    select.push(`${SELF}.${f.column} AS f${i}`);
+    select.push(`${column(f.column)} AS f${i}`);
     return { col: `f${i}`, prop: f.prop, type: f.type };
   });
 
   const refs = spec.refs.map((r, i): RefColumn => {
     const target = RESOURCES[r.resource];
     const a = `ax_r${i}`;
-    joins.push(`LEFT JOIN ${target.root.table} ${a} ON ${a}.${target.root.key} = ${SELF}.${r.column}`);
-    select.push(`${uuidSql(target, a)} AS r${i}u`);
-    if (labels) select.push(`${target.display(a)} AS r${i}d`);
+    if (hasColumn(spec, r.column)) {
+      joins.push(`LEFT JOIN ${target.root.table} ${a} ON ${a}.${target.root.key} = ${SELF}.${r.column}`);
+      select.push(`${uuidSql(target, a)} AS r${i}u`);
+      if (labels) select.push(`${target.display(a)} AS r${i}d`);
+    } else {
+      select.push(`NULL AS r${i}u`);
+      if (labels) select.push(`NULL AS r${i}d`);
+    }
     return { prop: r.prop, resource: r.resource, uuidCol: `r${i}u`, displayCol: `r${i}d` };
   });
 
@@ -150,21 +158,26 @@ function compileTable(def: ResourceDef, path: Part[], parentIndex: number, label
   const userCols: Array<{ prop: string; column: string }> = [AUDIT_COLUMNS.creator];
   if (spec.changeAudit) userCols.push(AUDIT_COLUMNS.changedBy);
   userCols.push(life.by);
-  const users = userCols.map(({ prop, column }, i): UserColumn => {
+  const users = userCols.map(({ prop, column: c }, i): UserColumn => {
     const a = `ax_u${i}`;
-    joins.push(`LEFT JOIN users ${a} ON ${a}.user_id = ${SELF}.${column}`);
-    select.push(`${a}.uuid AS u${i}u`);
-    if (labels) select.push(`${userDisplay(a)} AS u${i}d`);
+    if (hasColumn(spec, c)) {
+      joins.push(`LEFT JOIN users ${a} ON ${a}.user_id = ${SELF}.${c}`);
+      select.push(`${a}.uuid AS u${i}u`);
+      if (labels) select.push(`${userDisplay(a)} AS u${i}d`);
+    } else {
+      select.push(`NULL AS u${i}u`);
+      if (labels) select.push(`NULL AS u${i}d`);
+    }
     return { prop, uuidCol: `u${i}u`, displayCol: `u${i}d` };
   });
 
   select.push(
-    `${SELF}.${life.flag.column} AS ${COL.flag}`,
-    `${SELF}.${life.reason.column} AS ${COL.reason}`,
-    `${SELF}.${AUDIT_COLUMNS.dateCreated.column} AS ${COL.created}`,
-    `${SELF}.${life.date.column} AS ${COL.ended}`,
+    `${column(life.flag.column)} AS ${COL.flag}`,
+    `${column(life.reason.column)} AS ${COL.reason}`,
+    `${column(AUDIT_COLUMNS.dateCreated.column)} AS ${COL.created}`,
+    `${column(life.date.column)} AS ${COL.ended}`,
   );
-  if (spec.changeAudit) select.push(`${SELF}.${AUDIT_COLUMNS.dateChanged.column} AS ${COL.changed}`);
+  if (spec.changeAudit) select.push(`${column(AUDIT_COLUMNS.dateChanged.column)} AS ${COL.changed}`);
 
   const head = `SELECT ${select.join(',\n  ')}\nFROM ${from}` + (joins.length ? `\n  ${joins.join('\n  ')}` : '');
   const sql = `${head}\nWHERE ${where}\nORDER BY ${SELF}.${spec.key}`;

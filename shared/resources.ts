@@ -38,6 +38,11 @@ export interface TableSpec {
   parts: Part[];
   /** SQL for the label of a part row, given its alias (roots use ResourceDef.display). */
   display?: (alias: string) => string;
+  /**
+   * Columns of this entry that one database's table lacks (set by fitRegistry, never in the
+   * declared registry): they read as NULL, carry NULL in representations and are never written.
+   */
+  absent?: ReadonlySet<string>;
 }
 
 /** Rows owned by their parent: written, versioned and published with it. */

@@ -2,7 +2,7 @@
 // exists locally (fetching and applying missing references first, recursively,
 // refusing cycles), then hands it to the sink.
 import type { Logger } from '../shared/logger.ts';
-import { RESOURCES } from '../shared/resources.ts';
+import { DECLARED_REGISTRY } from '../shared/registry.ts';
 import type { ResourceName } from '../shared/resources.ts';
 import { DependencyUnavailableError, HttpStatusError, ReferenceCycleError, isRetryable } from './errors.ts';
 import type { FeedSource } from './feed-source.ts';
@@ -37,6 +37,11 @@ export class Applier {
     this.maxDepth = opts.maxDepth ?? 32;
   }
 
+  /** A resource's entry as the sink's database holds it (shared/registry.ts). */
+  private defOf(resource: ResourceName) {
+    return (this.sink.registry ?? DECLARED_REGISTRY).def(resource);
+  }
+
   async apply(ev: SinkEvent, source: FeedSource, contentPath?: string): Promise<ApplyResult> {
     let rep: Record<string, unknown>;
     try {
@@ -48,7 +53,7 @@ export class Applier {
       }
       throw err;
     }
-    const tree = toRowTree(RESOURCES[ev.resource], rep, ev.uuid);
+    const tree = toRowTree(this.defOf(ev.resource), rep, ev.uuid);
     const counter = { n: 0 };
     await this.resolve(ev, source, tree, { resource: ev.resource, uuid: ev.uuid }, [keyOf(ev)], counter);
     const outcome = await this.writes.run(keyOf(ev), () => this.sink.apply(ev, tree, rep));
@@ -66,7 +71,7 @@ export class Applier {
       let depTree: RowNode;
       try {
         depRep = await this.fetcher.fetch(source, ref.resource as ResourceName, ref.uuid);
-        depTree = toRowTree(RESOURCES[ref.resource], depRep, ref.uuid);
+        depTree = toRowTree(this.defOf(ref.resource), depRep, ref.uuid);
       } catch (err) {
         if (!isRetryable(err)) throw err;
         throw new DependencyUnavailableError(ref.resource, ref.uuid, err as Error);

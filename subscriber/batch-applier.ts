@@ -8,7 +8,7 @@
 import { appendTo } from '../shared/collections.ts';
 import type { PoolConnection } from '../shared/db.ts';
 import type { Logger } from '../shared/logger.ts';
-import { RESOURCES } from '../shared/resources.ts';
+import { DECLARED_REGISTRY } from '../shared/registry.ts';
 import type { ResourceName } from '../shared/resources.ts';
 import type { Applier, ApplyResult } from './applier.ts';
 import type { FeedSource } from './feed-source.ts';
@@ -59,6 +59,11 @@ export class BatchApplier {
     private readonly log: Logger,
   ) {}
 
+  /** A resource's entry as the sink's database holds it (shared/registry.ts). */
+  private defOf(resource: ResourceName) {
+    return (this.sink.registry ?? DECLARED_REGISTRY).def(resource);
+  }
+
   /** One outcome per event, in the order given. Never throws for a bad event. */
   async apply(events: BatchEvent[], source: FeedSource): Promise<BatchOutcome[]> {
     return this.commit(await this.prepare(events, source));
@@ -93,7 +98,7 @@ export class BatchApplier {
               continue;
             }
             try {
-              const tree = toRowTree(RESOURCES[resource], rep, events[i].ev.uuid);
+              const tree = toRowTree(this.defOf(resource), rep, events[i].ev.uuid);
               const node: Node = { ev: events[i].ev, tree, rep, own: true, refs: referencesOf(tree, events[i].ev) };
               this.sink.prepareItem?.(node);
               b.nodes.set(keyOf(events[i].ev), node);
@@ -129,7 +134,7 @@ export class BatchApplier {
                 continue;
               }
               try {
-                const tree = toRowTree(RESOURCES[resource], rep, u);
+                const tree = toRowTree(this.defOf(resource), rep, u);
                 const ev: SinkEvent = { ...events[0].ev, resource, uuid: u, action: 'UPDATED', entryId: `${events[0].ev.entryId} (dependency)` };
                 const node: Node = { ev, tree, rep, own: false, refs: referencesOf(tree, ref) };
                 this.sink.prepareItem?.(node);

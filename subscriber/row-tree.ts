@@ -34,7 +34,11 @@ const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !
 export function toRowTree(def: ResourceDef, rep: unknown, expectedUuid: string): RowNode {
   const ctx: Ctx = { def, expectedUuid };
   if (!isObj(rep)) throw failure(ctx, 'representation is not a JSON object');
-  if (rep.uuid !== expectedUuid) throw failure(ctx, `representation has uuid ${JSON.stringify(rep.uuid)}, not the one requested`);
+  // OpenMRS compares uuids without regard to case (its uuid columns use a case-insensitive
+  // collation), and CIEL's are upper case: '5089AAAA...' is the '5089aaaa...' that was asked for.
+  if (typeof rep.uuid !== 'string' || rep.uuid.toLowerCase() !== expectedUuid.toLowerCase()) {
+    throw failure(ctx, `representation has uuid ${JSON.stringify(rep.uuid)}, not the one requested`);
+  }
   try {
     const root = node(ctx, def.root, rep, 'root');
     // A resource that is its own parent (or group, or ...) can never be inserted, and waiting
@@ -72,7 +76,7 @@ function node(ctx: Ctx, spec: TableSpec, obj: Obj, where: string): RowNode {
   const out: RowNode = { spec, uuid: null, values: {}, refs: {}, users: {}, parts: [] };
   if (spec.uuidColumn) {
     if (typeof obj.uuid !== 'string' || !UUID_PATTERN.test(obj.uuid)) throw failure(ctx, `${where}.uuid is not a uuid`);
-    out.uuid = obj.uuid.toLowerCase();
+    out.uuid = obj.uuid; // stored exactly as the origin has it (CIEL's are upper case)
   }
   for (const f of spec.fields) {
     try {
@@ -89,7 +93,7 @@ function node(ctx: Ctx, spec: TableSpec, obj: Obj, where: string): RowNode {
       throw atPlace(ctx, err, where, r.prop);
     }
     if (u !== null && !UUID_PATTERN.test(u)) throw failure(ctx, `${where}.${r.prop} does not hold a uuid`);
-    if (u === null && r.required) throw failure(ctx, `${where}.${r.prop} is required`);
+    if (u === null && r.required && !spec.absent?.has(r.column)) throw failure(ctx, `${where}.${r.prop} is required`);
     out.refs[r.column] = u === null ? null : { resource: r.resource, uuid: u.toLowerCase() };
   }
   const lc = LIFECYCLE_COLUMNS[spec.lifecycle];
@@ -105,6 +109,7 @@ function node(ctx: Ctx, spec: TableSpec, obj: Obj, where: string): RowNode {
     out.values[AUDIT_COLUMNS.dateChanged.column] = datetime(ctx, audit.dateChanged, where, 'dateChanged');
     out.users[AUDIT_COLUMNS.changedBy.column] = userUuid(ctx, audit.changedBy, where);
   }
+  if (spec.absent) blankAbsent(out, spec.absent);
   for (const p of spec.parts) {
     const raw = obj[p.prop];
     let items: Obj[];
@@ -117,11 +122,24 @@ function node(ctx: Ctx, spec: TableSpec, obj: Obj, where: string): RowNode {
       items = [raw];
     }
     const rows = items.map((it, i) => node(ctx, p.spec, it, `${where}.${p.prop}[${i}]`));
-    const uuids = new Set(rows.map((r) => r.uuid));
+    const uuids = new Set(rows.map((r) => r.uuid?.toLowerCase()));
     if (uuids.size !== rows.length) throw failure(ctx, `${where}.${p.prop} lists a uuid twice`);
     out.parts.push({ prop: p.prop, many: p.many, parentKeyColumn: p.parentKeyColumn, rows });
   }
   return out;
+}
+
+/**
+ * Columns this database's table lacks hold NULL in the tree, whatever the origin sent: the
+ * writer skips them, and the content hash then describes what is stored here, so it matches
+ * the hash of the local state read back (a value that cannot be kept is not a local change).
+ */
+function blankAbsent(out: RowNode, absent: ReadonlySet<string>): void {
+  for (const c of absent) {
+    if (c in out.values) out.values[c] = null;
+    if (c in out.refs) out.refs[c] = null;
+    if (c in out.users) out.users[c] = null;
+  }
 }
 
 /** An auditInfo date (`prop` of auditInfo), as MariaDB stores it. */
@@ -161,7 +179,8 @@ export function contentHash(tree: RowNode): string {
  * JSON made it again on every comparison).
  */
 export function canonicalJson(n: RowNode): string {
-  let out = `[${json(n.uuid)},[`;
+  // Uuids in lower case, as they were hashed before upper-case ones were kept as sent.
+  let out = `[${json(n.uuid === null ? null : n.uuid.toLowerCase())},[`;
   const values = Object.keys(n.values).sort();
   for (let i = 0; i < values.length; i++) out += `${i ? ',' : ''}[${json(values[i])},${json(n.values[values[i]])}]`;
   out += '],[';

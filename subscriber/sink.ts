@@ -3,6 +3,7 @@
 // it consumes and what it does with each resource. HQ's MySQL upsert is one sink.
 import type { Action } from '../shared/constants.ts';
 import type { PoolConnection } from '../shared/db.ts';
+import type { Registry } from '../shared/registry.ts';
 import type { ResourceName } from '../shared/resources.ts';
 import type { RefValue, RowNode } from './row-tree.ts';
 
@@ -48,6 +49,12 @@ export interface Sink {
    * requests to atomsync publishers ask for the lean `v=sync` form.
    */
   readonly needsLabels?: boolean;
+  /**
+   * The resources as this sink's database holds them (shared/registry.ts). Row trees are built
+   * from these entries, so a column that database lacks is neither written nor hashed. Without
+   * it, the declared registry.
+   */
+  readonly registry?: Registry;
   /** Whether a resource is present already, so dependency resolution need not fetch it. */
   has(ref: RefValue): Promise<boolean>;
   /**

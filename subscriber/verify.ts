@@ -7,7 +7,9 @@
 // Memory stays flat whatever the size: only one page per database is held.
 import { openPool, queryRows } from '../shared/db.ts';
 import type { Pool } from '../shared/db.ts';
-import { RESOURCE_NAMES, RESOURCES, tablesOf } from '../shared/resources.ts';
+import { DECLARED_REGISTRY, hasColumn, loadRegistry } from '../shared/registry.ts';
+import type { Registry } from '../shared/registry.ts';
+import { RESOURCES, tablesOf } from '../shared/resources.ts';
 import type { Part, ResourceDef, ResourceName, TableSpec } from '../shared/resources.ts';
 import { LIFECYCLE_COLUMNS } from '../shared/rest-format.ts';
 import { rootKeySql } from '../shared/schema/triggers.ts';
@@ -42,11 +44,17 @@ function refJoin(target: ResourceDef, column: string, alias: string): { join: st
   return { join: `LEFT JOIN ${p.spec.table} ${alias} ON ${alias}.${p.parentKeyColumn} = t.${column}`, uuid: `${alias}.${p.spec.uuidColumn}` };
 }
 
-/** The query listing (uuid, hash) of one table, in uuid order, after a given uuid. */
+/**
+ * The query listing (uuid, hash) of one table, in uuid order, after a given uuid. `spec` is the
+ * table as this database holds it (shared/registry.ts): a column it lacks hashes as NULL, which
+ * is what a database that has the column holds when the value could not come from this one.
+ * Uuids of references hash in lower case: uuid columns compare without regard to case.
+ */
 export function tableQuery(def: ResourceDef, spec: TableSpec, path: Part[]): string {
   const joins: string[] = [];
   const parts: string[] = [];
   const v = (expr: string) => `IFNULL(CAST(${expr} AS CHAR), '\\\\N')`;
+  const col = (c: string) => (hasColumn(spec, c) ? `t.${c}` : 'NULL');
   let uuidExpr: string;
   if (spec.uuidColumn) uuidExpr = `t.${spec.uuidColumn}`;
   else {
@@ -54,15 +62,16 @@ export function tableQuery(def: ResourceDef, spec: TableSpec, path: Part[]): str
     joins.push(j.join);
     uuidExpr = j.uuid;
   }
-  for (const f of spec.fields) parts.push(v(`t.${f.column}`));
+  for (const f of spec.fields) parts.push(v(col(f.column)));
   const lc = LIFECYCLE_COLUMNS[spec.lifecycle];
   for (const c of [lc.flag.column, lc.date.column, lc.reason.column, 'date_created', ...(spec.changeAudit ? ['date_changed'] : [])]) {
-    parts.push(v(`t.${c}`));
+    parts.push(v(col(c)));
   }
   spec.refs.forEach((ref, i) => {
+    if (!hasColumn(spec, ref.column)) return void parts.push(v('NULL'));
     const j = refJoin(RESOURCES[ref.resource], ref.column, `r${i}`);
     joins.push(j.join);
-    parts.push(v(j.uuid));
+    parts.push(v(`LOWER(${j.uuid})`));
   });
   const parent = path[path.length - 1];
   if (parent && parent.many) {
@@ -72,10 +81,10 @@ export function tableQuery(def: ResourceDef, spec: TableSpec, path: Part[]): str
     if (owner && !def.root.uuidColumn) {
       const j = refJoin(def, parent.parentKeyColumn, 'par');
       joins.push(j.join);
-      parts.push(v(j.uuid));
+      parts.push(v(`LOWER(${j.uuid})`));
     } else {
       joins.push(`LEFT JOIN ${parentSpec.table} par ON par.${parentSpec.key} = t.${parent.parentKeyColumn}`);
-      parts.push(v(`par.${parentSpec.uuidColumn}`));
+      parts.push(v(`LOWER(par.${parentSpec.uuidColumn})`));
     }
   }
   // Owned rows count only when their resource exists (a person is synced as part of a patient, not alone).
@@ -107,10 +116,29 @@ class Cursor {
   }
 }
 
-export async function verifyTable(sources: Pool[], target: Pool, def: ResourceDef, spec: TableSpec, path: Part[], pageRows: number): Promise<TableReport> {
-  const sql = tableQuery(def, spec, path);
-  const src = sources.map((p) => new Cursor(rowsOf(p, sql, pageRows)));
-  const tgt = new Cursor(rowsOf(target, sql, pageRows));
+/** A database being compared, with its registry (its real columns). */
+interface Side {
+  pool: Pool;
+  registry: Registry;
+}
+
+/** The query for one table as this side holds it, or null when it has no such table. */
+function sideQuery(side: Side, name: ResourceName, table: string): string | null {
+  if (!side.registry.has(name)) return null;
+  const def = side.registry.def(name);
+  const t = tablesOf(def).find((x) => x.spec.table === table);
+  return t ? tableQuery(def, t.spec, t.path) : null;
+}
+
+async function* noRows(): AsyncGenerator<{ u: string; h: string }> {}
+
+export async function verifyTable(sources: Side[], target: Side, def: ResourceDef, spec: TableSpec, pageRows: number): Promise<TableReport> {
+  const stream = (side: Side) => {
+    const sql = sideQuery(side, def.name, spec.table);
+    return new Cursor(sql ? rowsOf(side.pool, sql, pageRows) : noRows());
+  };
+  const src = sources.map(stream);
+  const tgt = stream(target);
   await Promise.all([...src, tgt].map((c) => c.advance()));
   const report: TableReport = {
     resource: def.name, table: spec.table, sourceRows: 0, targetRows: 0, missing: 0, different: 0, extra: 0,
@@ -141,21 +169,24 @@ export async function verifyTable(sources: Pool[], target: Pool, def: ResourceDe
 }
 
 export async function verify(sourceUrls: string[], targetUrl: string, o: VerifyOptions = {}): Promise<TableReport[]> {
-  const sources = sourceUrls.map((u) => openPool(u, { connectionLimit: 2 }));
-  const target = openPool(targetUrl, { connectionLimit: 2 });
+  const sourcePools = sourceUrls.map((u) => openPool(u, { connectionLimit: 2 }));
+  const targetPool = openPool(targetUrl, { connectionLimit: 2 });
   try {
+    // Each database is read as it is (a real OpenMRS may lack some columns): see tableQuery.
+    const side = async (pool: Pool): Promise<Side> => ({ pool, registry: await loadRegistry(pool) });
+    const sources = await Promise.all(sourcePools.map(side));
+    const target = await side(targetPool);
     const reports: TableReport[] = [];
-    for (const name of o.resources ?? RESOURCE_NAMES) {
-      const def = RESOURCES[name];
-      for (const { spec, path } of tablesOf(def)) {
-        const r = await verifyTable(sources, target, def, spec, path, o.pageRows ?? 20_000);
+    for (const name of o.resources ?? DECLARED_REGISTRY.names) {
+      for (const { spec } of tablesOf(DECLARED_REGISTRY.def(name))) {
+        const r = await verifyTable(sources, target, DECLARED_REGISTRY.def(name), spec, o.pageRows ?? 20_000);
         o.onTable?.(r);
         reports.push(r);
       }
     }
     return reports;
   } finally {
-    await Promise.all([...sources, target].map((p) => p.end().catch(() => undefined)));
+    await Promise.all([...sourcePools, targetPool].map((p) => p.end().catch(() => undefined)));
   }
 }
 

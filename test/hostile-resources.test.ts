@@ -62,8 +62,9 @@ for (const listRequests of [true, false]) {
       add('invalid-json', new RegExp(`^InvalidResourceError: location ${U('invalid-json')}: the response is not JSON$`), `{"uuid": "${u('invalid-json')}", "name": `);
       add('html-login-page', /: the response is not JSON$/, { headers: { 'content-type': 'text/html' }, body: '<html><body>Please log in</body></html>' });
       add('not-an-object', /: the response is not a JSON object$/, '[1, 2, 3]');
-      add('entry-uuid-not-a-uuid', /^entry tag:atomfeed\S+ has no REST resource path in its content$/, null, { uuid: 'not-a-uuid' });
-      add('rep-uuid-not-a-uuid', /representation has uuid "not-a-uuid", not the one requested$/, rep('rep-uuid-not-a-uuid', { uuid: 'not-a-uuid' }));
+      // (An OpenMRS uuid is 1-38 letters, digits and '-', so 'not-a-uuid' would be one: these have a space and a quote.)
+      add('entry-uuid-not-a-uuid', /^entry tag:atomfeed\S+ has no REST resource path in its content$/, null, { uuid: "not a 'uuid'" });
+      add('rep-uuid-not-a-uuid', /representation has uuid "not a 'uuid'", not the one requested$/, rep('rep-uuid-not-a-uuid', { uuid: "not a 'uuid'" }));
       add('rep-uuid-differs', new RegExp(`representation has uuid "${U('someone-else')}", not the one requested$`), rep('rep-uuid-differs', { uuid: u('someone-else') }));
       add('ref-not-a-uuid', /: root\.parentLocation does not hold a uuid$/, rep('ref-not-a-uuid', { parentLocation: ref(`'; DROP TABLE location; --`) }));
       add('missing-dependency', new RegExp(`^DependencyUnavailableError: needs location ${U('nowhere')}, which cannot be fetched yet: GET \\S+/location/${U('nowhere')}\\?v=full answered 404$`),

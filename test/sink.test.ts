@@ -205,7 +205,10 @@ describe('MySQL sink', () => {
     assert.throws(() => toRowTree(RESOURCES.encountertype, { ...r, auditInfo: { ...(r.auditInfo as object), dateCreated: 'yesterday' } }, uuid),
       /not a valid OpenMRS datetime/);
     assert.throws(() => toRowTree(RESOURCES.encountertype, r, crypto.randomUUID()), /not the one requested/);
-    assert.throws(() => toRowTree(RESOURCES.encountertype, { ...r, uuid: 'nope' }, 'nope'), /uuid is not a uuid/);
+    // What cannot be an OpenMRS uuid: empty, over 38 characters, or other characters than letters, digits and '-'.
+    for (const bad of ['', 'x'.repeat(39), 'not a uuid', "a'b", 'ä-1']) {
+      assert.throws(() => toRowTree(RESOURCES.encountertype, { ...r, uuid: bad }, bad), /uuid is not a uuid/, JSON.stringify(bad));
+    }
     const evil = { ...r, description: `'); DROP TABLE encounter_type; --` };
     await sink.apply(ev('encountertype', uuid), toRowTree(RESOURCES.encountertype, evil, uuid), evil);
     const [row] = await queryRows<{ description: string }>(hq.pool, 'SELECT description FROM encounter_type WHERE uuid = ?', [uuid]);

@@ -39,7 +39,14 @@ test('entry content paths name a resource and a uuid, or nothing', () => {
   assert.deepEqual(parseResourcePath('/openmrs/ws/rest/v1/obs/8D4A4488-C2CC-11DE-8D13-0010C6DFFD0F?v=full'), {
     resource: 'obs', uuid: '8d4a4488-c2cc-11de-8d13-0010c6dffd0f',
   });
-  assert.equal(parseResourcePath('/openmrs/ws/rest/v1/obs/not-a-uuid'), null);
+  // CIEL's concept uuids are what OpenMRS stores too: 36 and 32 characters without dashes, upper case.
+  assert.deepEqual(parseResourcePath('/openmrs/ws/rest/v1/concept/5089AAAAAAAAAAAAAAAAAAAAAAAAAAAA?v=full'), {
+    resource: 'concept', uuid: '5089aaaaaaaaaaaaaaaaaaaaaaaaaaaa',
+  });
+  assert.equal(parseResourcePath(`/openmrs/ws/rest/v1/concept/${'1000' + 'A'.repeat(32)}`)?.uuid, '1000' + 'a'.repeat(32));
+  assert.equal(parseResourcePath('/openmrs/ws/rest/v1/obs/not%20a%20uuid'), null);
+  assert.equal(parseResourcePath(`/openmrs/ws/rest/v1/obs/${'a'.repeat(39)}`), null);
+  assert.equal(parseResourcePath("/openmrs/ws/rest/v1/obs/x'y"), null);
   assert.equal(parseResourcePath('/etc/passwd'), null);
   assert.equal(parseResourcePath('/openmrs/ws/rest/v1/obs/8d4a4488-c2cc-11de-8d13-0010c6dffd0f/extra'), null);
 });

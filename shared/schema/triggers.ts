@@ -3,7 +3,9 @@
 // resource whose aggregate the table belongs to. The row is written inside the
 // writer's transaction, so a rollback leaves no event.
 import { ORIGIN_SESSION_VAR } from '../constants.ts';
-import { RESOURCE_NAMES, RESOURCES, tablesOf, uuidSql } from '../resources.ts';
+import { DECLARED_REGISTRY } from '../registry.ts';
+import type { Registry } from '../registry.ts';
+import { tablesOf, uuidSql } from '../resources.ts';
 import type { Part, ResourceDef, TableSpec } from '../resources.ts';
 
 export interface TriggerDef {
@@ -41,6 +43,7 @@ function actionSql(spec: TableSpec, isRoot: boolean, timing: TriggerDef['timing'
   if (!isRoot) return `'UPDATED'`; // a change to an owned row is a change to its resource
   if (timing === 'INSERT') return `'CREATED'`;
   if (timing === 'DELETE') return `'DELETED'`;
+  if (spec.absent?.has(spec.lifecycle === 'voidable' ? 'voided' : 'retired')) return `'UPDATED'`;
   if (spec.lifecycle === 'voidable') {
     return `CASE WHEN NEW.voided <> 0 AND OLD.voided = 0 THEN 'VOIDED' WHEN NEW.voided = 0 AND OLD.voided <> 0 THEN 'UNVOIDED' ELSE 'UPDATED' END`;
   }
@@ -68,8 +71,9 @@ export function triggersFor(def: ResourceDef): TriggerDef[] {
   return out;
 }
 
-export function allTriggers(): TriggerDef[] {
-  const all = RESOURCE_NAMES.flatMap((n) => triggersFor(RESOURCES[n]));
+/** The triggers of every table the registry (fitted to one database) holds. */
+export function allTriggers(registry: Registry = DECLARED_REGISTRY): TriggerDef[] {
+  const all = registry.names.flatMap((n) => triggersFor(registry.def(n)));
   const seen = new Set<string>();
   for (const t of all) {
     if (seen.has(t.name)) throw new Error(`table ${t.table} belongs to two resources; a table may have one owner`);

@@ -1,7 +1,7 @@
 // The concept dictionary the seed writes obs against: a small, CIEL-like slice
-// of what a primary-care clinic records. Uuids are name-based on a fixed key
-// (CIEL's own "5089AAAA…" uuids would fail UUID_PATTERN), so they are the same
-// on every node. Set members and coded answers are listed here because this
+// of what a primary-care clinic records. Uuids are name-based on a fixed key,
+// so they are the same on every node (they do not pretend to be CIEL's, which a
+// real dictionary loaded beside them may hold). Set members and coded answers are listed here because this
 // schema has no concept_set/concept_answer tables; the generator reads them.
 import type { ConceptClassKey, DatatypeKey } from './metadata.ts';
 import { metadataUuid } from './uuid.ts';

@@ -37,9 +37,10 @@ export class KeyResolver {
 
   constructor(private readonly maxCached = 50_000) {}
 
+  // Cache keys are in lower case: uuid columns compare without regard to case, and CIEL's are upper case.
   async localKey(q: Q, resource: ResourceName, uuid: string, forUpdate = false): Promise<number | null> {
     const cacheable = !forUpdate;
-    const ck = `${resource}/${uuid}`;
+    const ck = `${resource}/${uuid.toLowerCase()}`;
     if (cacheable) {
       const hit = this.cache.get(ck);
       if (hit !== undefined) return hit;
@@ -52,11 +53,12 @@ export class KeyResolver {
     return k;
   }
 
-  /** Keys of those uuids that exist locally, in one query per call. */
+  /** Keys of those uuids that exist locally (keyed by the uuid in lower case), in one query per call. */
   async localKeys(q: Q, resource: ResourceName, uuids: string[]): Promise<Map<string, number>> {
     const out = new Map<string, number>();
     const ask: string[] = [];
-    for (const u of uuids) {
+    for (const given of uuids) {
+      const u = given.toLowerCase();
       const hit = this.cache.get(`${resource}/${u}`);
       if (hit !== undefined) out.set(u, hit);
       else ask.push(u);
@@ -81,11 +83,11 @@ export class KeyResolver {
   /** Records the key of a row just written (the transaction's failure clears the cache). */
   remember(resource: ResourceName, uuid: string, key: number): void {
     if (this.cache.size >= this.maxCached) this.cache.clear();
-    this.cache.set(`${resource}/${uuid}`, key);
+    this.cache.set(`${resource}/${uuid.toLowerCase()}`, key);
   }
 
   forget(resource: ResourceName, uuid: string): void {
-    this.cache.delete(`${resource}/${uuid}`);
+    this.cache.delete(`${resource}/${uuid.toLowerCase()}`);
   }
 
   clear(): void {

@@ -7,7 +7,8 @@ import { queryRows, retryingTransaction } from '../../shared/db.ts';
 import type { Pool, PoolConnection } from '../../shared/db.ts';
 import type { Logger } from '../../shared/logger.ts';
 import { loadRepresentation, loadRepresentations } from '../../shared/representation.ts';
-import { RESOURCES } from '../../shared/resources.ts';
+import { loadRegistry } from '../../shared/registry.ts';
+import type { Registry } from '../../shared/registry.ts';
 import type { ResourceName } from '../../shared/resources.ts';
 import { LIFECYCLE_COLUMNS } from '../../shared/rest-format.ts';
 import { contentHash, referencesOf, toRowTree, versionOf } from '../row-tree.ts';
@@ -55,15 +56,25 @@ export class MysqlSink implements Sink {
     private readonly pool: Pool,
     private readonly log: Logger,
     private readonly o: MysqlSinkOptions,
+    /** The resources as this database holds them: a table it lacks is not accepted, a column not written. */
+    readonly registry: Registry,
   ) {
-    this.accepted = new Set(o.resources ?? Object.keys(RESOURCES));
+    this.accepted = new Set((o.resources ?? registry.names).filter((r) => registry.has(r)));
   }
 
   /** Rows are written from fields and uuids; labels are not stored. */
   readonly needsLabels = false;
 
   static async create(pool: Pool, log: Logger, o: MysqlSinkOptions = {}): Promise<MysqlSink> {
-    const sink = new MysqlSink(pool, log, o);
+    const registry = await loadRegistry(pool);
+    if (registry.absentColumns.length > 0 || registry.missingTables.length > 0) {
+      // An older OpenMRS: what it has no place for is not stored, and says so once.
+      log.warn('this database lacks some of the columns or tables atomsync syncs; values for them are not stored here', {
+        absentColumns: registry.absentColumns,
+        missingTables: registry.missingTables,
+      });
+    }
+    const sink = new MysqlSink(pool, log, o, registry);
     sink.writer = new TreeWriter(await loadColumnInfo(pool), sink.keys, new UserMapper(o.fallbackUserId ?? 1));
     return sink;
   }
@@ -136,10 +147,10 @@ export class MysqlSink implements Sink {
       const runKeys = new Set<string>();
       const flush = async () => {
         if (run.length === 0) return;
-        const def = RESOURCES[run[0].ev.resource];
+        const def = this.registry.def(run[0].ev.resource);
         const trees = run.map((r) => r.tree);
         if (def.root.parts.length === 0 && def.root.uuidColumn) {
-          await this.writer.writeLeaves(conn, def, trees, (t) => referenced.has(`${def.name}/${t.uuid}`));
+          await this.writer.writeLeaves(conn, def, trees, (t) => referenced.has(`${def.name}/${t.uuid!.toLowerCase()}`));
         } else await this.writer.writeNewAggregates(conn, def, trees);
         run = [];
         runKeys.clear();
@@ -192,7 +203,7 @@ export class MysqlSink implements Sink {
     );
     const synced = new Map(stateRows.map((r) => [`${r.resource}/${r.uuid.toLowerCase()}`, r.hash]));
     for (const [resource, uuids] of byResource) {
-      const def = RESOURCES[resource];
+      const def = this.registry.def(resource);
       for (const [uuid, rep] of await loadRepresentations(conn, def, uuids)) {
         try {
           const tree = toRowTree(def, rep, uuid);
@@ -214,7 +225,7 @@ export class MysqlSink implements Sink {
   /** The careful path: compares with the local state, keeps the newer, records conflicts. `known`: that state, read for the batch already. */
   private async applyInTx(conn: PoolConnection, it: SinkItem, known?: LocalState): Promise<ApplyOutcome> {
     const { ev, tree, rep } = it;
-    const def = RESOURCES[ev.resource];
+    const def = this.registry.def(ev.resource);
     const { hash: incomingHash, version: incomingVersion } = digestOf(it);
     const local = known ?? (await this.readLocal(conn, ev));
     const synced = local?.synced ?? null;
@@ -251,7 +262,7 @@ export class MysqlSink implements Sink {
    * queue up), or null when it has no row here; its sync state alone does not count.
    */
   private async readLocal(conn: PoolConnection, ev: SinkEvent): Promise<LocalState | null> {
-    const def = RESOURCES[ev.resource];
+    const def = this.registry.def(ev.resource);
     const key = await this.keys.localKey(conn, ev.resource, ev.uuid, true);
     const state = await queryRows<{ hash: string }>(
       conn,
@@ -265,7 +276,7 @@ export class MysqlSink implements Sink {
   }
 
   async remove(ev: SinkEvent): Promise<ApplyOutcome> {
-    const def = RESOURCES[ev.resource];
+    const def = this.registry.def(ev.resource);
     try {
       return await this.transaction(ev.origin, async (conn) => {
         const key = await this.keys.localKey(conn, ev.resource, ev.uuid, true);

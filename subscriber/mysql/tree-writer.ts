@@ -100,6 +100,7 @@ export class TreeWriter {
 
   /** Adds one column, refusing a value the local column cannot hold. (A method, not a closure per row: a catch-up writes tens of thousands.) */
   private put(cols: ReturnType<ColumnMap['get']>, node: RowNode, names: string[], values: unknown[], c: string, v: unknown): void {
+    if (node.spec.absent?.has(c)) return; // this database's table has no such column (shared/registry.ts)
     const why = misfit(cols?.get(c), v);
     if (why) throw new InvalidResourceError(`${node.spec.table}.${c} is too long: ${why}`, node.spec.table, node.uuid ?? '');
     names.push(c);
@@ -211,7 +212,7 @@ export class TreeWriter {
       items.map((i) => i.node.uuid),
     ]);
     const byUuid = new Map((found as Array<{ k: number; u: string }>).map((r) => [r.u.toLowerCase(), Number(r.k)]));
-    for (const it of items) out.set(it.node, byUuid.get(it.node.uuid!)!);
+    for (const it of items) out.set(it.node, byUuid.get(it.node.uuid!.toLowerCase())!);
     return out;
   }
 
