@@ -24,6 +24,8 @@ export interface TableReport {
   extra: number;
   /** A few uuids of each kind, to start looking. */
   examples: { missing: string[]; different: string[]; extra: string[] };
+  /** Columns left out of the comparison because one of the databases has no such column (an older OpenMRS). */
+  notCompared: string[];
 }
 
 export interface VerifyOptions {
@@ -122,27 +124,33 @@ interface Side {
   registry: Registry;
 }
 
-/** The query for one table as this side holds it, or null when it has no such table. */
-function sideQuery(side: Side, name: ResourceName, table: string): string | null {
+/** The table as this side holds it, or null when it has no such table. */
+function sideTable(side: Side, name: ResourceName, table: string): { def: ResourceDef; spec: TableSpec; path: Part[] } | null {
   if (!side.registry.has(name)) return null;
   const def = side.registry.def(name);
   const t = tablesOf(def).find((x) => x.spec.table === table);
-  return t ? tableQuery(def, t.spec, t.path) : null;
+  return t ? { def, spec: t.spec, path: t.path } : null;
 }
 
 async function* noRows(): AsyncGenerator<{ u: string; h: string }> {}
 
 export async function verifyTable(sources: Side[], target: Side, def: ResourceDef, spec: TableSpec, pageRows: number): Promise<TableReport> {
-  const stream = (side: Side) => {
-    const sql = sideQuery(side, def.name, spec.table);
-    return new Cursor(sql ? rowsOf(side.pool, sql, pageRows) : noRows());
+  const tables = [...sources, target].map((side) => sideTable(side, def.name, spec.table));
+  // Only what every database can hold is compared: a column one of them lacks (an older OpenMRS
+  // at HQ, say) is left out everywhere, and the report names it.
+  const notCompared = [...new Set(tables.flatMap((t) => [...(t?.spec.absent ?? [])]))].sort();
+  const stream = (side: Side, i: number) => {
+    const t = tables[i];
+    if (!t) return new Cursor(noRows());
+    const spec = notCompared.length ? { ...t.spec, absent: new Set(notCompared) } : t.spec;
+    return new Cursor(rowsOf(side.pool, tableQuery(t.def, spec, t.path), pageRows));
   };
   const src = sources.map(stream);
-  const tgt = stream(target);
+  const tgt = stream(target, sources.length);
   await Promise.all([...src, tgt].map((c) => c.advance()));
   const report: TableReport = {
     resource: def.name, table: spec.table, sourceRows: 0, targetRows: 0, missing: 0, different: 0, extra: 0,
-    examples: { missing: [], different: [], extra: [] },
+    examples: { missing: [], different: [], extra: [] }, notCompared,
   };
   const note = (kind: 'missing' | 'different' | 'extra', u: string) => {
     report[kind]++;
@@ -197,6 +205,7 @@ export function formatReport(reports: TableReport[]): string {
   const line = (cells: string[]) => cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
   const out = [line(head), ...rows.map(line)];
   for (const r of reports) {
+    if (r.notCompared.length) out.push(`  ${r.table}: not compared (a database has no such column): ${r.notCompared.join(', ')}`);
     for (const kind of ['missing', 'different', 'extra'] as const) {
       if (r.examples[kind].length) out.push(`  ${r.table} ${kind}: ${r.examples[kind].join(', ')}${r[kind] > EXAMPLES ? ', ...' : ''}`);
     }
