@@ -2,7 +2,7 @@
 // of their model: a complete feed page renders to the same bytes every time, so its
 // HTML is cached as immutably as its Atom. Every value goes through the `html` escaper.
 import { FEED_PATH, REST_PATH, RECENT, Rel } from '../shared/constants.ts';
-import { checkFeedPageModel, feedLinks } from '../shared/atom/render.ts';
+import { checkFeedPageModel, feedLinks, firstPositionOf } from '../shared/atom/render.ts';
 import { feedPageUrl, restPath, trimSlashes } from '../shared/atom/urls.ts';
 import type { FeedEvent, FeedPageModel } from '../shared/feed-types.ts';
 import { isResourceName } from '../shared/resources.ts';
@@ -25,7 +25,7 @@ export function renderFeedHtml(m: FeedPageModel): string {
   const baseUrl = trimSlashes(m.baseUrl);
   const links = Object.fromEntries(feedLinks(m, baseUrl));
   const complete = m.page < m.newestPage;
-  const first = (m.page - 1) * m.pageSize + 1;
+  const first = firstPositionOf(m);
   const events = [...m.events].sort((a, b) => a.seq - b.seq);
   const range = events.length ? html`positions ${first}–${events[events.length - 1]!.position}` : html`positions from ${first}`;
   const status = complete
@@ -52,7 +52,7 @@ ${events.length > 15 ? pager : ''}`;
     nodeId: m.nodeId,
     baseUrl,
     body,
-    footer: html`Atom clients get this same address as an Atom feed (<code>Accept: application/atom+xml</code>). Entries are oldest first; page ${m.page} holds positions ${first}–${m.page * m.pageSize}.`,
+    footer: html`Atom clients get this same address as an Atom feed (<code>Accept: application/atom+xml</code>). Entries are oldest first; page ${m.page} holds positions ${first}–${first + m.pageSize - 1}.`,
   }).text;
 }
 

@@ -8,6 +8,7 @@ import { queryRows } from '../shared/db.ts';
 import type { Pool } from '../shared/db.ts';
 import { RESOURCE_NAMES } from '../shared/resources.ts';
 import type { EventStore, FeedHead } from './event-store.ts';
+import type { FeedLayouts } from './feed-layouts.ts';
 import { baseUrlOf } from './feed-routes.ts';
 import { METRICS_CONTENT_TYPE, renderMetrics } from './metrics.ts';
 import type { PublisherCounters } from './metrics.ts';
@@ -21,6 +22,8 @@ export interface AdminRouteOptions {
   store: EventStore;
   nodeId: string;
   pageSize: number;
+  /** Each feed's page layout; uniform pages of pageSize when absent. */
+  layouts?: FeedLayouts;
   publicUrl?: string;
   counters: PublisherCounters;
   positions?: SubscriberPositions;
@@ -40,11 +43,15 @@ export function adminRoutes(o: AdminRouteOptions): Router {
   const now = o.now ?? Date.now;
 
   router.get(['/', FEED_PATH], async (req: Request, res: Response) => {
+    const heads = await feedHeads(o.store);
+    const layouts = o.layouts;
+    if (layouts) await layouts.atLeast(Math.max(...heads.map((h) => h.head.layoutVersion)));
     const model = buildRootModel({
       nodeId: o.nodeId,
       baseUrl: baseUrlOf(req, o.publicUrl),
-      pageSize: o.pageSize,
-      heads: await feedHeads(o.store),
+      pageSize: layouts?.pageSize ?? o.pageSize,
+      layoutOf: layouts && ((feed) => layouts.layout(feed)),
+      heads,
       positions: o.positions?.list() ?? [],
       now: now(),
     });

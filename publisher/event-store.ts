@@ -1,12 +1,13 @@
 // Reads the published log for the feed. Every page is an indexed range query on
 // (resource, position) or on seq; nothing is counted or offset, so a page's
-// content depends only on its number and the page size.
+// content depends only on the positions its number stands for (paging.ts).
 import { ALL_CATEGORY } from '../shared/constants.ts';
 import type { Action } from '../shared/constants.ts';
 import { queryRows } from '../shared/db.ts';
 import type { Pool } from '../shared/db.ts';
 import type { FeedEvent } from '../shared/feed-types.ts';
 import { dbToIso } from '../shared/time.ts';
+import { PAGE_LAYOUT_META } from './feed-layouts.ts';
 
 interface EventRow {
   seq: number;
@@ -25,25 +26,37 @@ export interface FeedHead {
   count: number;
   /** When the newest event was published, if any. */
   newestPublishedAt: string | null;
+  /**
+   * The page layout version (atomsync_meta page_layout, 0 before any re-page), read in the same
+   * statement as the count: a count that includes events published after a re-page always comes
+   * with that re-page's version, so it is never paged by the layout from before it.
+   */
+  layoutVersion: number;
 }
 
 export class EventStore {
   constructor(private readonly pool: Pool) {}
 
   async head(category: string): Promise<FeedHead> {
+    const version = '(SELECT value FROM atomsync_meta WHERE name = ?) AS v';
     const rows =
       category === ALL_CATEGORY
-        ? await queryRows<{ n: number; t: string }>(
+        ? await queryRows<{ n: number; t: string; v: string | null }>(
             this.pool,
-            'SELECT seq AS n, published_at AS t FROM atomsync_event ORDER BY seq DESC LIMIT 1',
+            `SELECT seq AS n, published_at AS t, ${version} FROM atomsync_event ORDER BY seq DESC LIMIT 1`,
+            [PAGE_LAYOUT_META],
           )
-        : await queryRows<{ n: number; t: string }>(
+        : await queryRows<{ n: number; t: string; v: string | null }>(
             this.pool,
-            'SELECT position AS n, published_at AS t FROM atomsync_event WHERE resource = ? ORDER BY position DESC LIMIT 1',
-            [category],
+            `SELECT position AS n, published_at AS t, ${version} FROM atomsync_event WHERE resource = ? ORDER BY position DESC LIMIT 1`,
+            [PAGE_LAYOUT_META, category],
           );
-    if (rows.length === 0) return { count: 0, newestPublishedAt: null };
-    return { count: Number(rows[0].n), newestPublishedAt: dbToIso(rows[0].t) };
+    if (rows.length === 0) {
+      // No event: page 1 is the working page under any layout, so the version may come from a later read.
+      const meta = await queryRows<{ v: string }>(this.pool, 'SELECT value AS v FROM atomsync_meta WHERE name = ?', [PAGE_LAYOUT_META]);
+      return { count: 0, newestPublishedAt: null, layoutVersion: Number(meta[0]?.v ?? 0) };
+    }
+    return { count: Number(rows[0].n), newestPublishedAt: dbToIso(rows[0].t), layoutVersion: Number(rows[0].v ?? 0) };
   }
 
   /** Events with positions first..last of a feed, oldest first. */

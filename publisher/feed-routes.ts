@@ -1,7 +1,8 @@
 // GET {FEED_PATH}/{category}/recent and /{category}/{n}: the Atom feed, or the same page
 // as HTML for a browser.
-// Page n holds positions (n-1)*size+1 .. n*size. The working page is
-// N = floor(count/size)+1; every page below it is complete and immutable.
+// Which positions page n holds comes from the feed's layout (paging.ts: (n-1)*size+1 .. n*size
+// for a feed never re-paged). The working page is the one the next event goes to; every page
+// below it is complete and immutable.
 import { createHash } from 'node:crypto';
 import { Router } from 'express';
 import type { Request, Response } from 'express';
@@ -19,10 +20,13 @@ import type { FeedPageModel } from '../shared/feed-types.ts';
 import { isResourceName } from '../shared/resources.ts';
 import { renderFeedHtml } from './admin-pages.ts';
 import type { EventStore } from './event-store.ts';
+import { FeedLayouts } from './feed-layouts.ts';
 import { badRequest, notFound } from './http-errors.ts';
 import type { PublisherCounters } from './metrics.ts';
 import { HTML_MEDIA_TYPE, NEGOTIATED_VARY, wantsHtml } from './negotiate.ts';
 import { PageCache } from './page-cache.ts';
+import { newestPage as newestPageOf, pageRange } from './paging.ts';
+import type { PageRange } from './paging.ts';
 import type { Logger } from '../shared/logger.ts';
 import type { SubscriberPositions } from './subscriber-positions.ts';
 
@@ -33,7 +37,10 @@ export interface FeedRouteOptions {
   nodeUuid: string;
   /** `updated` of a feed that has no events yet. */
   emptyUpdated: string;
+  /** Events a page when no `layouts` are given. */
   pageSize: number;
+  /** Each feed's page layout, as recorded in the database; uniform pages of `pageSize` when absent. */
+  layouts?: FeedLayouts;
   /** Absolute origin for links; derived from the request when absent. */
   publicUrl?: string;
   cache?: PageCache;
@@ -75,7 +82,16 @@ function notModified(req: Request, etag: string): boolean {
 export function feedRoutes(o: FeedRouteOptions): Router {
   const router = Router();
   const cache = o.cache ?? new PageCache();
+  const layouts = o.layouts ?? FeedLayouts.fixed(o.pageSize);
   const ahead = new Set<string>();
+
+  /** The feed's head, and the layout to page it by (loaded again first when a re-page moved it). */
+  const headOf = async (category: string) => {
+    const head = await o.store.head(category);
+    await layouts.atLeast(head.layoutVersion);
+    const layout = layouts.layout(category);
+    return { head, layout, newestPage: newestPageOf(layout, head.count) };
+  };
 
   /**
    * A reader of archive page n asks for n+1 next (catch-up follows next-archive), so the
@@ -83,12 +99,13 @@ export function feedRoutes(o: FeedRouteOptions): Router {
    * cache hit instead of a query and a render. At most RENDER_AHEAD pages, one at a time per
    * feed; best effort (an error here only means the page is rendered when asked for).
    */
-  // Per feed, the newest page number any request has seen (events are never removed, so it only grows).
+  // Per feed, the newest page number any request has seen (events are never removed, so it only grows;
+  // a re-page keeps every page below the working page, so the pages below a number seen stay complete).
   const newestSeen = new Map<string, number>();
   const sawNewest = (category: string, page: number) => {
     if (page > (newestSeen.get(category) ?? 0)) newestSeen.set(category, page);
   };
-  const renderAhead = (page: number, category: string, baseUrl: string, cacheKey: (page: number) => string, knownNewest?: number) => {
+  const renderAhead = (page: number, category: string, baseUrl: string, cacheKey: (page: number, range: PageRange) => string, knownNewest?: number) => {
     const feedKey = `${baseUrl}|${category}`;
     if (ahead.has(feedKey)) return;
     ahead.add(feedKey);
@@ -96,16 +113,18 @@ export function feedRoutes(o: FeedRouteOptions): Router {
       // The newest page only moves forward: a page older than the newest ever seen is complete,
       // so during a catch-up the feed's head is asked for once per page batch, not once per page.
       let newestPage = Math.max(knownNewest ?? 0, newestSeen.get(category) ?? 0);
+      let layout = layouts.layout(category);
       for (let p = page + 1; p <= page + RENDER_AHEAD; p++) {
-        if (cache.get(cacheKey(p))) continue;
+        if (cache.get(cacheKey(p, pageRange(layout, p)))) continue;
         if (p >= newestPage) {
-          newestPage = Math.floor((await o.store.head(category)).count / o.pageSize) + 1;
+          ({ layout, newestPage } = await headOf(category));
           sawNewest(category, newestPage);
         }
         if (p >= newestPage) break; // only complete pages are cached
-        const model = await loadModel(o, { category, page: p, newestPage, asRecent: false, baseUrl, updated: null });
+        const range = pageRange(layout, p);
+        const model = await loadModel(o, { category, page: p, range, newestPage, asRecent: false, baseUrl, updated: null });
         const body = renderFeedPage(model);
-        cache.set(cacheKey(p), { body, etag: etagOf(`${RENDER_VERSION}|${body}`, false) });
+        cache.set(cacheKey(p, range), { body, etag: etagOf(`${RENDER_VERSION}|${body}`, false) });
         o.counters?.archiveRendered('ahead');
       }
     })()
@@ -132,39 +151,45 @@ export function feedRoutes(o: FeedRouteOptions): Router {
       o.positions?.record(req.get(SUBSCRIBER_HEADER), category, page, position, res.locals.user as string | undefined);
       o.counters?.pageServed(asHtml ? 'html' : complete ? 'archive' : 'recent');
     };
-    // Only complete pages are cached and they never change: a hit needs no database at all.
-    const cacheKey = (page: number) => `${baseUrl}|${category}|${page}|${o.pageSize}|${asHtml ? 'html' : 'atom'}`;
-    const cached = asRecent ? undefined : cache.get(cacheKey(Number(pageParam)));
-    if (cached) {
-      served(Number(pageParam), Number(pageParam) * o.pageSize, true);
-      if (!asHtml) renderAhead(Number(pageParam), category, baseUrl, cacheKey);
-      return void sendArchive(req, res, cached);
+    // Only complete pages are cached and they never change: a hit needs no database at all. The key
+    // holds the positions the page stands for, so a page the layout gives other positions is another key.
+    const cacheKey = (page: number, range: PageRange) => `${baseUrl}|${category}|${page}|${range.first}+${range.size}|${asHtml ? 'html' : 'atom'}`;
+    if (!asRecent) {
+      const page = Number(pageParam);
+      const range = pageRange(layouts.layout(category), page);
+      const cached = cache.get(cacheKey(page, range));
+      if (cached) {
+        served(page, range.last, true);
+        if (!asHtml) renderAhead(page, category, baseUrl, cacheKey);
+        return void sendArchive(req, res, cached);
+      }
     }
-    const head = await o.store.head(category);
-    const newestPage = Math.floor(head.count / o.pageSize) + 1;
+    const { head, layout, newestPage } = await headOf(category);
     sawNewest(category, newestPage);
     const page = asRecent ? newestPage : Number(pageParam);
     if (page > newestPage) throw notFound(`page ${page} of "${category}" does not exist yet; the newest is ${newestPage}`);
     const complete = page < newestPage;
-    served(page, complete ? page * o.pageSize : head.count, complete);
+    const range = pageRange(layout, page);
+    served(page, complete ? range.last : head.count, complete);
 
     if (complete) {
-      const model = await loadModel(o, { category, page, newestPage, asRecent: false, baseUrl, updated: null });
+      const model = await loadModel(o, { category, page, range, newestPage, asRecent: false, baseUrl, updated: null });
       const body = asHtml ? renderFeedHtml(model) : renderFeedPage(model);
       const fresh = { body, etag: etagOf(`${RENDER_VERSION}|${body}`, asHtml) };
-      cache.set(cacheKey(page), fresh);
+      cache.set(cacheKey(page, range), fresh);
       if (!asHtml) o.counters?.archiveRendered('asked');
       if (!asHtml) renderAhead(page, category, baseUrl, cacheKey, newestPage);
       return void sendArchive(req, res, fresh);
     }
-    // The working page depends only on how many events the feed has (the log is append-only),
-    // so its ETag is known before anything is read or rendered: a quiet poll costs one indexed lookup.
+    // The working page depends only on how many events the feed has (the log is append-only) and on the
+    // positions it stands for, so its ETag is known before anything is read or rendered: a quiet poll
+    // costs one indexed lookup.
     const version = asHtml ? `${RENDER_VERSION}|html${HTML_RENDER_VERSION}` : RENDER_VERSION;
-    const etag = etagOf(`${version}|${baseUrl}|${category}|${page}|${asRecent}|${o.pageSize}|${head.count}`, asHtml);
+    const etag = etagOf(`${version}|${baseUrl}|${category}|${page}|${asRecent}|${range.first}+${range.size}|${head.count}`, asHtml);
     res.set('Cache-Control', RECENT_CACHE_CONTROL);
     res.set('ETag', etag);
     if (notModified(req, etag)) return void res.status(304).end();
-    const model = await loadModel(o, { category, page, newestPage, asRecent, baseUrl, updated: head.newestPublishedAt });
+    const model = await loadModel(o, { category, page, range, newestPage, asRecent, baseUrl, updated: head.newestPublishedAt });
     res.send(asHtml ? renderFeedHtml(model) : renderFeedPage(model));
   });
 
@@ -186,10 +211,9 @@ function sendArchive(req: Request, res: Response, page: { body: string; etag: st
 
 async function loadModel(
   o: FeedRouteOptions,
-  p: { category: string; page: number; newestPage: number; asRecent: boolean; baseUrl: string; updated: string | null },
+  p: { category: string; page: number; range: PageRange; newestPage: number; asRecent: boolean; baseUrl: string; updated: string | null },
 ): Promise<FeedPageModel> {
-  const first = (p.page - 1) * o.pageSize + 1;
-  const events = await o.store.range(p.category, first, first + o.pageSize - 1);
+  const events = await o.store.range(p.category, p.range.first, p.range.last);
   // A page last changed when its newest entry was published (ISO strings in UTC compare as text).
   const updated = events.reduce<string | null>((max, e) => (max && max > e.publishedAt ? max : e.publishedAt), null);
   return {
@@ -197,7 +221,8 @@ async function loadModel(
     feedId: feedIdFor(o.nodeUuid, p.category),
     category: p.category,
     page: p.page,
-    pageSize: o.pageSize,
+    pageSize: p.range.size,
+    firstPosition: p.range.first,
     newestPage: p.newestPage,
     asRecent: p.asRecent,
     baseUrl: p.baseUrl,

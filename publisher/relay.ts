@@ -196,7 +196,7 @@ export class Relay {
 }
 
 /** Named locks are server-wide in MariaDB, so the lock names the database (hashed to fit 64 characters). */
-async function lockName(conn: PoolConnection): Promise<string> {
+export async function lockName(conn: PoolConnection): Promise<string> {
   const [{ db }] = await queryRows<{ db: string }>(conn, 'SELECT DATABASE() AS db');
   return `${RELAY_LOCK}:${createHash('sha1').update(db).digest('hex').slice(0, 40)}`;
 }

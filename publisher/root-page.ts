@@ -6,6 +6,8 @@ import type { FeedHead } from './event-store.ts';
 import { html } from './html.ts';
 import type { Html } from './html.ts';
 import { layout, table, timeTag } from './page-layout.ts';
+import { newestPage, pageRange, uniformLayout } from './paging.ts';
+import type { Layout } from './paging.ts';
 import { lagOf } from './subscriber-positions.ts';
 import type { SubscriberPosition } from './subscriber-positions.ts';
 
@@ -47,13 +49,17 @@ export interface RootModel {
 export function buildRootModel(o: {
   nodeId: string;
   baseUrl: string;
+  /** The size new pages get. */
   pageSize: number;
+  /** How each feed's pages map to positions (uniform pages of pageSize when absent). */
+  layoutOf?: (feed: string) => Layout;
   heads: Array<{ category: string; head: FeedHead }>;
   positions: SubscriberPosition[];
   now: number;
 }): RootModel {
   const baseUrl = trimSlashes(o.baseUrl);
   const counts = new Map(o.heads.map((h) => [h.category, h.head.count]));
+  const layoutOf = o.layoutOf ?? (() => uniformLayout(o.pageSize));
   return {
     nodeId: o.nodeId,
     baseUrl,
@@ -62,7 +68,7 @@ export function buildRootModel(o: {
     feeds: o.heads.map(({ category, head }) => ({
       category,
       events: head.count,
-      newestPage: Math.floor(head.count / o.pageSize) + 1,
+      newestPage: newestPage(layoutOf(category), head.count),
       newestPublishedAt: head.newestPublishedAt,
       recentUrl: feedPageUrl(baseUrl, category, RECENT),
     })),
@@ -71,7 +77,7 @@ export function buildRootModel(o: {
       user: p.user ?? null,
       feed: p.feed,
       page: p.page,
-      firstPosition: (p.page - 1) * o.pageSize + 1,
+      firstPosition: pageRange(layoutOf(p.feed), p.page).first,
       position: p.position,
       behind: lagOf(p, counts.get(p.feed) ?? 0),
       seenAt: new Date(p.seenAt).toISOString(),

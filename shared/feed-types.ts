@@ -29,7 +29,10 @@ export interface FeedPageModel {
   category: string;
   /** Page number, from 1. */
   page: number;
+  /** Positions the page holds: firstPosition .. firstPosition + pageSize - 1. */
   pageSize: number;
+  /** The page's first position; (page-1)*pageSize+1 when absent (a feed never re-paged, see publisher/paging.ts). */
+  firstPosition?: number;
   /** Number of the working page (the newest, not yet complete). */
   newestPage: number;
   /** Rendered at `recent` (the subscription document) rather than at `/{page}`. */

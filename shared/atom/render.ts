@@ -187,6 +187,9 @@ export function checkFeedPageModel(m: FeedPageModel): void {
   for (const k of ['page', 'newestPage', 'pageSize'] as const) {
     if (!Number.isSafeInteger(m[k]) || m[k] < 1) fail(`${k} must be an integer from 1 (got ${m[k]})`);
   }
+  if (m.firstPosition !== undefined && (!Number.isSafeInteger(m.firstPosition) || m.firstPosition < 1)) {
+    fail(`firstPosition must be an integer from 1 (got ${m.firstPosition})`);
+  }
   if (m.page > m.newestPage) fail(`page ${m.page} is past the newest page ${m.newestPage}`);
   if (m.asRecent && m.page !== m.newestPage) fail(`recent must be the newest page ${m.newestPage}`);
   if (!URL.canParse(m.baseUrl)) fail(`baseUrl ${JSON.stringify(m.baseUrl)} is not an absolute URL`);
@@ -195,10 +198,10 @@ export function checkFeedPageModel(m: FeedPageModel): void {
 }
 
 function checkEvents(m: FeedPageModel, fail: (msg: string) => never): void {
-  // Page n holds positions (n-1)*size+1 .. n*size, and a complete page holds all of them:
+  // A page holds positions first .. first+size-1, and a complete page holds all of them:
   // a short complete page would be cached forever with events missing.
-  const first = (m.page - 1) * m.pageSize + 1;
-  const last = m.page * m.pageSize;
+  const first = firstPositionOf(m);
+  const last = first + m.pageSize - 1;
   const complete = m.page < m.newestPage;
   if (m.events.length > m.pageSize) fail(`${m.events.length} events on a page of ${m.pageSize}`);
   if (complete && m.events.length !== m.pageSize) {
@@ -223,6 +226,11 @@ function checkEvents(m: FeedPageModel, fail: (msg: string) => never): void {
   for (let i = 1; i < bySeq.length; i++) {
     if (bySeq[i]!.position < bySeq[i - 1]!.position) fail(`positions are not in seq order at seq ${bySeq[i]!.seq}`);
   }
+}
+
+/** The page's first position: given by its feed's layout, or (page-1)*pageSize+1 for a feed of one page size. */
+export function firstPositionOf(m: FeedPageModel): number {
+  return m.firstPosition ?? (m.page - 1) * m.pageSize + 1;
 }
 
 function checkEventFields(e: FeedEvent, fail: (msg: string) => never): void {
