@@ -8,11 +8,15 @@ import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../shared/constants.ts';
 import { openPool } from '../shared/db.ts';
 import type { Pool } from '../shared/db.ts';
 import type { Logger } from '../shared/logger.ts';
+import { loadRegistry } from '../shared/registry.ts';
 import { readMeta } from '../shared/schema/migrate.ts';
 import { dbToIso } from '../shared/time.ts';
 import { EventStore } from './event-store.ts';
+import { FeedLayouts } from './feed-layouts.ts';
 import { PublisherCounters } from './metrics.ts';
 import { Relay } from './relay.ts';
+import { SnapshotWorker } from './snapshot.ts';
+import type { SnapshotOptions, SnapshotProgress } from './snapshot.ts';
 import type { RelayOptions } from './relay.ts';
 import { createPublisherApp } from './server.ts';
 import { SubscriberPositions } from './subscriber-positions.ts';
@@ -25,10 +29,14 @@ export interface PublisherOptions {
   /** 0 picks a free port. */
   port?: number;
   users: Map<string, string>;
+  /** Events a feed page; must be the size recorded at the first start (absent: the recorded size, or the default). */
   pageSize?: number;
+  /** Re-page the feeds to pageSize when it differs from the recorded size (feed-layouts.ts). */
+  repage?: boolean;
   publicUrl?: string;
   tls?: { keyFile: string; certFile: string };
   relay?: Pick<RelayOptions, 'batchSize' | 'pollMs'>;
+  snapshot?: Pick<SnapshotOptions, 'chunkRows' | 'maxOutbox' | 'idleCheckMs'>;
   /** Run the HTTP server without a relay (a read replica, or a test). */
   noRelay?: boolean;
   maxConnections?: number;
@@ -41,6 +49,8 @@ export class Publisher {
   private server: Server | null = null;
   private relay: Relay | null = null;
   private relayRun: Promise<void> | null = null;
+  private snapshot: SnapshotWorker | null = null;
+  private snapshotRun: Promise<void> | null = null;
   private positions: SubscriberPositions | null = null;
   /** What this process has served and published, for /metrics. */
   readonly counters = new PublisherCounters();
@@ -53,8 +63,17 @@ export class Publisher {
   ) {}
 
   async start(): Promise<string> {
-    const pageSize = this.o.pageSize ?? PUBLISHER_DEFAULTS.pageSize;
-    if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > MAX_PAGE_SIZE) {
+    try {
+      return await this.open();
+    } catch (err) {
+      await this.stop().catch(() => undefined); // a refused start leaves nothing open to keep the process alive
+      throw err;
+    }
+  }
+
+  private async open(): Promise<string> {
+    const asked = this.o.pageSize;
+    if (asked !== undefined && (!Number.isInteger(asked) || asked < 1 || asked > MAX_PAGE_SIZE)) {
       throw new Error(`page size must be a whole number from 1 to ${MAX_PAGE_SIZE}`);
     }
     const pool = (this.pool = openPool(this.o.dbUrl, { connectionLimit: this.o.maxConnections ?? PUBLISHER_DEFAULTS.maxConnections }));
@@ -66,6 +85,15 @@ export class Publisher {
       throw new Error(`--node-id ${this.o.nodeId} does not match the database's node id ${meta.node_id}`);
     }
     const nodeId = meta.node_id;
+    const { layouts } = await FeedLayouts.open(pool, this.log.child({ part: 'paging' }), { pageSize: asked, repage: this.o.repage });
+    const pageSize = layouts.pageSize;
+    const registry = await loadRegistry(pool);
+    if (registry.absentColumns.length > 0 || registry.missingTables.length > 0) {
+      this.log.info('this database lacks some registry columns or tables; they are shown as null or not offered', {
+        absentColumns: registry.absentColumns,
+        missingTables: registry.missingTables,
+      });
+    }
     const store = new EventStore(pool);
     const positions = (this.positions = new SubscriberPositions(pool, this.log.child({ part: 'positions' })));
     await positions.load();
@@ -77,6 +105,8 @@ export class Publisher {
       nodeUuid: meta.node_uuid,
       emptyUpdated: dbToIso(meta.created_at),
       pageSize,
+      layouts,
+      registry,
       auth: { users: this.o.users },
       publicUrl: this.o.publicUrl,
       positions,
@@ -98,13 +128,19 @@ export class Publisher {
       const onPublished = (n: number) => this.counters.relayPublished(n);
       this.relay = new Relay(pool, this.log.child({ part: 'relay' }), { nodeId, ...this.o.relay, onPublished });
       this.relayRun = this.relay.run();
+      // Rows that predate the triggers (or asked for again): published among the live changes.
+      const slog = this.log.child({ part: 'snapshot' });
+      this.snapshot = new SnapshotWorker(pool, registry, slog, { nodeId, ...this.o.snapshot, onProgress: progressLogger(slog) });
+      this.snapshotRun = this.snapshot.run();
     }
     this.log.info('publisher listening', { url: this.url, nodeId, pageSize, relay: !this.o.noRelay });
     return this.url;
   }
 
   async stop(): Promise<void> {
+    this.snapshot?.stop();
     this.relay?.stop();
+    await this.snapshotRun;
     await this.relayRun;
     if (this.server) {
       const server = this.server;
@@ -117,4 +153,15 @@ export class Publisher {
     await this.pool?.end().catch(() => undefined);
     this.log.info('publisher stopped');
   }
+}
+
+/** Logs snapshot progress at most every 5 s (a resource's start and end are logged by the worker). */
+export function progressLogger(log: Logger, everyMs = 5000): (p: SnapshotProgress) => void {
+  let lastAt = Date.now();
+  return (p) => {
+    if (p.done || Date.now() - lastAt < everyMs) return; // the worker logs each resource's end itself
+    lastAt = Date.now();
+    const pct = p.rowsTotal > 0 ? Math.floor((100 * p.rowsDone) / p.rowsTotal) : 100;
+    log.info('snapshot progress', { resource: p.resource, rows: p.rowsDone, of: p.rowsTotal, percent: pct });
+  };
 }

@@ -4,16 +4,21 @@ import type { NextFunction, Request, Response } from 'express';
 import compression from 'compression';
 import type { Pool } from '../shared/db.ts';
 import type { Logger } from '../shared/logger.ts';
+import type { Registry } from '../shared/registry.ts';
 import { adminRoutes } from './admin-routes.ts';
 import { renderErrorHtml } from './admin-pages.ts';
-import { basicAuth } from './auth.ts';
+import { createAuth, requireAuth } from './auth.ts';
 import type { AuthOptions } from './auth.ts';
 import type { EventStore } from './event-store.ts';
+import type { FeedLayouts } from './feed-layouts.ts';
 import { baseUrlOf, feedRoutes } from './feed-routes.ts';
 import { HttpError } from './http-errors.ts';
 import { PublisherCounters } from './metrics.ts';
 import { HTML_MEDIA_TYPE, wantsHtml } from './negotiate.ts';
 import { restRoutes } from './rest-routes.ts';
+import { sessionRoutes } from './session-routes.ts';
+import { SessionStore } from './session-store.ts';
+import type { SessionOptions } from './session-store.ts';
 import type { SubscriberPositions } from './subscriber-positions.ts';
 
 export interface PublisherAppOptions {
@@ -24,7 +29,13 @@ export interface PublisherAppOptions {
   nodeUuid: string;
   emptyUpdated: string;
   pageSize: number;
+  /** Each feed's page layout as recorded in the database (feed-layouts.ts); uniform pages of pageSize when absent. */
+  layouts?: FeedLayouts;
   auth: AuthOptions;
+  /** Login sessions of the OpenMRS session endpoint (idle timeout, lifetime, bounds, clock); SESSION_DEFAULTS otherwise. */
+  sessions?: SessionOptions;
+  /** The resources as this database holds them (shared/registry.ts); the declared registry by default. */
+  registry?: Registry;
   publicUrl?: string;
   /** Subscribers' reading positions; without it none are recorded. */
   positions?: SubscriberPositions;
@@ -50,7 +61,12 @@ export function createPublisherApp(o: PublisherAppOptions): express.Express {
   // Before authentication the visitor sees no node id, only that it must sign in.
   const htmlPage = (status: number, message: string) =>
     renderErrorHtml({ baseUrl: '', status, message: status === 401 ? SIGN_IN_MESSAGE : message });
-  app.use(basicAuth({ htmlPage, ...o.auth }, o.log));
+  const sessions = new SessionStore(o.sessions);
+  const auth = createAuth({ htmlPage, ...o.auth, sessions }, o.log);
+  // The session endpoint decides on credentials itself (an anonymous client gets an answer there);
+  // everything after it is authenticated first, with a password or a session's cookie.
+  app.use(sessionRoutes({ auth, sessions, nodeUuid: o.nodeUuid, publicUrl: o.publicUrl, log: o.log }));
+  app.use(requireAuth(auth));
   app.use(feedRoutes({ ...o, counters }));
   app.use(restRoutes(o));
   app.use(adminRoutes({ ...o, counters }));

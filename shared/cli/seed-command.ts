@@ -11,6 +11,13 @@ export const seedCommand: Command = {
     { name: 'db', type: 'string', env: 'ATOMSYNC_DB', required: true, arg: 'URL', help: "the node's database (run migrate first)" },
     { name: 'patients', type: 'string', default: '100', arg: 'N', help: 'patients to create, each with ~3 encounters of 10-30 obs' },
     { name: 'seed', type: 'string', default: '1', arg: 'S', help: 'the same seed on the same node gives the same data' },
+    {
+      name: 'node-id',
+      type: 'string',
+      env: 'ATOMSYNC_NODE_ID',
+      arg: 'ID',
+      help: 'seed an OpenMRS database before atomsync adopts it (history, no events); checked against a migrated one',
+    },
   ],
   notes:
     'Metadata (identifier, encounter and visit types, concepts) has the same uuids on every node;\n' +
@@ -24,6 +31,7 @@ export const seedCommand: Command = {
       const report = await seedNode(pool, {
         patients,
         seed: String(args.seed),
+        nodeId: args['node-id'] as string | undefined,
         onProgress: (done, total) => {
           const now = Date.now();
           if (done < total && now - lastPrint < (isTty ? 200 : 5000)) return;

@@ -6,7 +6,9 @@ import { randomUUID } from 'node:crypto';
 import { NODE_ID_PATTERN } from '../constants.ts';
 import { queryRows } from '../db.ts';
 import type { Pool } from '../db.ts';
+import { loadRegistry } from '../registry.ts';
 import { ADMIN_PERSON_UUID, ADMIN_USER_UUID, OPENMRS_LATE_KEYS, OPENMRS_TABLES } from './openmrs-core.ts';
+import { requestSnapshot, resourcesWithRows } from './snapshot-state.ts';
 import { SYNC_TABLES } from './sync-tables.ts';
 import { allTriggers, createTriggerSql } from './triggers.ts';
 
@@ -40,7 +42,15 @@ function assertNodeId(nodeId: string): void {
   }
 }
 
-export async function migrate(pool: Pool, nodeId: string): Promise<MigrateReport> {
+export interface MigrateOptions {
+  /**
+   * On the first migrate of a database that already holds rows (an OpenMRS site with its
+   * history), request a snapshot so the publisher publishes them. Default true.
+   */
+  snapshot?: boolean;
+}
+
+export async function migrate(pool: Pool, nodeId: string, o: MigrateOptions = {}): Promise<MigrateReport> {
   assertNodeId(nodeId);
   const changes: string[] = [];
   const before = await existingTables(pool);
@@ -64,7 +74,9 @@ export async function migrate(pool: Pool, nodeId: string): Promise<MigrateReport
     }
   }
   await bootstrapAdmin(pool, changes);
-  await ensureNodeId(pool, nodeId, changes);
+  const adopted = await ensureNodeId(pool, nodeId, changes);
+  // Triggers for what this database really has (a real OpenMRS may lack columns or tables).
+  const registry = await loadRegistry(pool);
 
   const current = new Map(
     (
@@ -74,10 +86,19 @@ export async function migrate(pool: Pool, nodeId: string): Promise<MigrateReport
       )
     ).map((r) => [r.name, r.body]),
   );
-  for (const t of allTriggers()) {
+  for (const t of allTriggers(registry)) {
     if (current.get(t.name) === t.body) continue;
     await pool.query(createTriggerSql(t));
     changes.push(`${current.has(t.name) ? 'replaced' : 'created'} trigger ${t.name}`);
+  }
+  // Rows that were here before the triggers have no events: the snapshot publishes them. Only
+  // when this database is adopted now; later, `atomsync snapshot` asks for one on demand.
+  if (adopted && o.snapshot !== false) {
+    const withRows = await resourcesWithRows(pool, registry);
+    if (withRows.length > 0) {
+      await requestSnapshot(pool, withRows);
+      changes.push(`requested a snapshot of the existing rows of ${withRows.join(', ')} (the publisher publishes them)`);
+    }
   }
   return { changes, nodeId };
 }
@@ -123,17 +144,19 @@ async function bootstrapAdmin(pool: Pool, changes: string[]): Promise<void> {
   changes.push('created admin user');
 }
 
-async function ensureNodeId(pool: Pool, nodeId: string, changes: string[]): Promise<void> {
+/** Sets the node id on first use; returns true when it did (the database is adopted now). */
+async function ensureNodeId(pool: Pool, nodeId: string, changes: string[]): Promise<boolean> {
   const rows = await queryRows<{ value: string }>(pool, `SELECT value FROM atomsync_meta WHERE name = 'node_id'`);
   if (rows.length > 0) {
     if (rows[0].value !== nodeId) throw new NodeIdMismatchError(rows[0].value, nodeId);
-    return;
+    return false;
   }
   await pool.query(
     `INSERT INTO atomsync_meta (name, value) VALUES ('node_id', ?), ('node_uuid', ?), ('created_at', DATE_FORMAT(UTC_TIMESTAMP(3), '%Y-%m-%d %H:%i:%s.%f'))`,
     [nodeId, randomUUID()],
   );
   changes.push(`set node id ${nodeId}`);
+  return true;
 }
 
 export async function readMeta(pool: Pool): Promise<Record<string, string>> {

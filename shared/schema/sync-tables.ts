@@ -4,7 +4,8 @@ const CHARSET = 'ENGINE=InnoDB DEFAULT CHARSET=utf8mb4';
 
 export const SYNC_TABLES: Array<{ table: string; ddl: string }> = [
   {
-    // Node settings written by `migrate`: node_id, node_uuid, created_at.
+    // Node settings written by `migrate`: node_id, node_uuid, created_at; by the publisher:
+    // page_size, page_layout (publisher/feed-layouts.ts).
     table: 'atomsync_meta',
     ddl: `CREATE TABLE IF NOT EXISTS atomsync_meta (
   name VARCHAR(64) NOT NULL PRIMARY KEY,
@@ -141,6 +142,38 @@ export const SYNC_TABLES: Array<{ table: string; ddl: string }> = [
   page INT NOT NULL,
   seen_at DATETIME(3) NOT NULL,
   PRIMARY KEY (subscriber, feed)
+) ${CHARSET}`,
+  },
+  {
+    // Publisher side: the snapshot, which publishes rows that existed before atomsync was
+    // installed (or again, on demand). One row per resource; after_key is how far it has got,
+    // moved in the same transaction as the outbox rows it covers (publisher/snapshot.ts).
+    table: 'atomsync_snapshot',
+    ddl: `CREATE TABLE IF NOT EXISTS atomsync_snapshot (
+  resource VARCHAR(64) NOT NULL PRIMARY KEY,
+  status VARCHAR(16) NOT NULL,
+  after_key BIGINT NOT NULL DEFAULT 0,
+  high_key BIGINT NULL,
+  rows_total BIGINT NULL,
+  rows_done BIGINT NOT NULL DEFAULT 0,
+  requested_at DATETIME(3) NOT NULL,
+  started_at DATETIME(3) NULL,
+  finished_at DATETIME(3) NULL
+) ${CHARSET}`,
+  },
+  {
+    // Publisher side: how each feed's pages map to positions after a re-page (publisher/paging.ts).
+    // From from_page on, a page holds page_size positions, the first at from_position. Written only
+    // by `atomsync publish --repage`, in one transaction under the relay's lock; a feed without rows
+    // is paged by atomsync_meta.page_size from page 1.
+    table: 'atomsync_page_segment',
+    ddl: `CREATE TABLE IF NOT EXISTS atomsync_page_segment (
+  feed VARCHAR(64) NOT NULL,
+  from_page BIGINT NOT NULL,
+  from_position BIGINT NOT NULL,
+  page_size INT NOT NULL,
+  created_at DATETIME(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3),
+  PRIMARY KEY (feed, from_page)
 ) ${CHARSET}`,
   },
 ];

@@ -46,6 +46,11 @@ export interface NodeEnvOptions {
   historyDays?: number;
   /** Overrides detection; `lookup` is right on any server, `insertId` needs innodb_autoinc_lock_mode 0 or 1. */
   idStrategy?: IdStrategy;
+  /**
+   * The node the data is for, on a database atomsync has not adopted yet: an OpenMRS site's
+   * history, written before `migrate` (no triggers, so no events). Must match the stored id if any.
+   */
+  nodeId?: string;
 }
 
 export async function readNodeId(pool: Pool): Promise<string> {
@@ -56,7 +61,11 @@ export async function readNodeId(pool: Pool): Promise<string> {
 
 /** Ensures metadata and the node's site exist, and returns what writers need. */
 export async function prepareNode(pool: Pool, opts: NodeEnvOptions): Promise<NodeEnv> {
-  const nodeId = await readNodeId(pool);
+  const nodeId = await readNodeId(pool).catch((err) => {
+    if (err instanceof NotMigratedError && opts.nodeId) return opts.nodeId;
+    throw err;
+  });
+  if (opts.nodeId && opts.nodeId !== nodeId) throw new Error(`this database belongs to node "${nodeId}", not "${opts.nodeId}"`);
   const seed = String(opts.seed);
   const endAt = opts.endAt ?? DEFAULT_SEED_END_AT;
   const historyDays = opts.historyDays ?? DEFAULT_HISTORY_DAYS;
