@@ -6,7 +6,11 @@ import type { Request, Response } from 'express';
 import { ALL_CATEGORY, FEED_PATH } from '../shared/constants.ts';
 import { queryRows } from '../shared/db.ts';
 import type { Pool } from '../shared/db.ts';
+import { DECLARED_REGISTRY } from '../shared/registry.ts';
+import type { Registry } from '../shared/registry.ts';
 import { RESOURCE_NAMES } from '../shared/resources.ts';
+import { readSnapshotStates } from '../shared/schema/snapshot-state.ts';
+import type { SnapshotState } from '../shared/schema/snapshot-state.ts';
 import type { EventStore, FeedHead } from './event-store.ts';
 import type { FeedLayouts } from './feed-layouts.ts';
 import { baseUrlOf } from './feed-routes.ts';
@@ -27,6 +31,8 @@ export interface AdminRouteOptions {
   publicUrl?: string;
   counters: PublisherCounters;
   positions?: SubscriberPositions;
+  /** The resources as this database holds them (for the snapshot's order); the declared registry by default. */
+  registry?: Registry;
   now?: () => number;
 }
 
@@ -36,6 +42,14 @@ export const FEED_CATEGORIES: readonly string[] = [ALL_CATEGORY, ...RESOURCE_NAM
 /** The head of every feed: one indexed lookup each. */
 async function feedHeads(store: EventStore): Promise<Array<{ category: string; head: FeedHead }>> {
   return Promise.all(FEED_CATEGORIES.map(async (category) => ({ category, head: await store.head(category) })));
+}
+
+/** The snapshot's progress per resource; none on a database migrated before snapshots existed. */
+function snapshotStates(o: AdminRouteOptions): Promise<SnapshotState[]> {
+  return readSnapshotStates(o.pool, o.registry ?? DECLARED_REGISTRY).catch((err: { errno?: number }) => {
+    if (err.errno === 1146) return []; // no such table: run `atomsync migrate` to get it
+    throw err;
+  });
 }
 
 export function adminRoutes(o: AdminRouteOptions): Router {
@@ -53,6 +67,7 @@ export function adminRoutes(o: AdminRouteOptions): Router {
       layoutOf: layouts && ((feed) => layouts.layout(feed)),
       heads,
       positions: o.positions?.list() ?? [],
+      snapshot: await snapshotStates(o),
       now: now(),
     });
     res.set('Cache-Control', 'private, no-cache');
@@ -71,6 +86,7 @@ export function adminRoutes(o: AdminRouteOptions): Router {
       published: heads.map((h) => ({ category: h.category, count: h.head.count })),
       outboxDepth: Number(n),
       lags: (o.positions?.list() ?? []).map((p) => ({ subscriber: p.subscriber, feed: p.feed, events: lagOf(p, counts.get(p.feed) ?? 0) })),
+      snapshot: await snapshotStates(o),
     });
     res.set('Cache-Control', 'no-store');
     res.type(METRICS_CONTENT_TYPE).send(text);

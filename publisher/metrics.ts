@@ -1,5 +1,6 @@
 // The publisher's numbers for Prometheus: counters kept in memory while serving, and
 // the text exposition format (version 0.0.4) written by hand, as a pure function.
+import type { SnapshotState } from '../shared/schema/snapshot-state.ts';
 
 export type PageKind = 'archive' | 'recent' | 'html';
 
@@ -35,6 +36,8 @@ export interface MetricsSnapshot {
   published: Array<{ category: string; count: number }>;
   outboxDepth: number;
   lags: Array<{ subscriber: string; feed: string; events: number }>;
+  /** The snapshot's progress per resource (publishing the rows that predate atomsync); empty when none was ever asked for. */
+  snapshot?: SnapshotState[];
 }
 
 export const METRICS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
@@ -81,6 +84,22 @@ export function renderMetrics(s: MetricsSnapshot): string {
     'Events in a feed that a subscriber has not been sent yet, from the highest page it fetched.',
     s.lags.map((l) => [{ subscriber: l.subscriber, feed: l.feed }, l.events]),
   );
+  const snap = s.snapshot ?? [];
+  family(
+    'atomsync_snapshot_rows',
+    'gauge',
+    'Existing rows the current (or last) snapshot run of each resource publishes, counted when it began (0 before).',
+    snap.map((x) => [{ resource: x.resource }, x.rowsTotal ?? 0]),
+  );
+  family(
+    'atomsync_snapshot_rows_published',
+    'gauge',
+    'Rows of each resource the snapshot run has published so far.',
+    snap.map((x) => [{ resource: x.resource }, x.rowsDone]),
+  );
+  family('atomsync_snapshot_pending_resources', 'gauge', 'Resources whose snapshot is requested or under way.', [
+    [{}, snap.filter((x) => x.status !== 'done').length],
+  ]);
   return out.join('\n') + '\n';
 }
 

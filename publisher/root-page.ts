@@ -8,6 +8,7 @@ import type { Html } from './html.ts';
 import { layout, table, timeTag } from './page-layout.ts';
 import { newestPage, pageRange, uniformLayout } from './paging.ts';
 import type { Layout } from './paging.ts';
+import type { SnapshotState } from '../shared/schema/snapshot-state.ts';
 import { lagOf } from './subscriber-positions.ts';
 import type { SubscriberPosition } from './subscriber-positions.ts';
 
@@ -42,6 +43,8 @@ export interface RootModel {
   pageSize: number;
   feeds: FeedSummary[];
   subscribers: SubscriberSummary[];
+  /** The snapshot's progress per resource (the rows that predate atomsync); empty when none was asked for. */
+  snapshot: SnapshotState[];
   /** ms since the epoch, for "seen 5 s ago". */
   now: number;
 }
@@ -55,6 +58,7 @@ export function buildRootModel(o: {
   layoutOf?: (feed: string) => Layout;
   heads: Array<{ category: string; head: FeedHead }>;
   positions: SubscriberPosition[];
+  snapshot?: SnapshotState[];
   now: number;
 }): RootModel {
   const baseUrl = trimSlashes(o.baseUrl);
@@ -65,6 +69,7 @@ export function buildRootModel(o: {
     baseUrl,
     pageSize: o.pageSize,
     now: o.now,
+    snapshot: o.snapshot ?? [],
     feeds: o.heads.map(({ category, head }) => ({
       category,
       events: head.count,
@@ -87,7 +92,7 @@ export function buildRootModel(o: {
 
 /** The JSON answer: the model without the clock. */
 export function rootJson(m: RootModel): object {
-  return { nodeId: m.nodeId, pageSize: m.pageSize, feeds: m.feeds, subscribers: m.subscribers };
+  return { nodeId: m.nodeId, pageSize: m.pageSize, feeds: m.feeds, subscribers: m.subscribers, snapshot: m.snapshot };
 }
 
 export function renderRootHtml(m: RootModel): string {
@@ -111,7 +116,7 @@ ${table(
   m.subscribers.length
     ? undefined
     : html`No subscriber has polled yet. Subscribers name themselves with the <code>x-atomsync-subscriber</code> header.`,
-)}`;
+)}${m.snapshot.length ? snapshotSection(m.snapshot) : ''}`;
   return layout({
     title: 'feeds',
     nodeId: m.nodeId,
@@ -119,6 +124,30 @@ ${table(
     body,
     footer: html`Feeds: <code>/openmrs/ws/atomfeed/{feed}/recent</code> and <code>/{page}</code>, Atom for feed readers, this view for browsers. Positions are estimated from the pages each subscriber fetches. <a href="${m.baseUrl}/metrics">Prometheus metrics</a>.`,
   }).text;
+}
+
+/** The snapshot: rows that existed before atomsync, published once per resource in dependency order. */
+function snapshotSection(states: SnapshotState[]): Html {
+  const pending = states.filter((s) => s.status !== 'done').length;
+  const rows = states.map((s) => {
+    const total = s.rowsTotal ?? 0;
+    const pct = total > 0 ? Math.floor((100 * s.rowsDone) / total) : s.status === 'done' ? 100 : 0;
+    const badge =
+      s.status === 'done'
+        ? html`<span class="badge ok">done</span>`
+        : html`<span class="badge warn">${s.status === 'running' ? `${pct}%` : 'waiting'}</span>`;
+    return html`<tr>
+<td>${s.resource}</td>
+<td>${badge}</td>
+<td class="num">${s.rowsDone.toLocaleString('en-US')}</td>
+<td class="num">${s.rowsTotal === null ? html`<span class="muted">not counted yet</span>` : s.rowsTotal.toLocaleString('en-US')}</td>
+<td>${timeTag(s.requestedAt.replace(' ', 'T') + 'Z')}</td>
+<td>${s.finishedAt ? timeTag(s.finishedAt.replace(' ', 'T') + 'Z') : html`<span class="muted">-</span>`}</td>
+</tr>`;
+  });
+  return html`<h2>Snapshot</h2>
+<p class="sub">${pending ? `${pending} resource${pending === 1 ? '' : 's'} still publishing the rows that were here before atomsync` : 'Every existing row has been published.'}</p>
+${table(html`<tr><th>resource</th><th>status</th><th class="num">published</th><th class="num">rows</th><th>requested</th><th>finished</th></tr>`, rows)}`;
 }
 
 function subscriberRow(s: SubscriberSummary, m: RootModel): Html {

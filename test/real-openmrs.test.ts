@@ -164,6 +164,24 @@ describe('a real OpenMRS site adopted with its history', { skip, timeout: 600_00
     assert.equal(JSON.parse(c.body).uuid, CIEL_32);
   });
 
+  test("the snapshot's progress is on the root page and in /metrics", async () => {
+    const auth = { authorization: basic('hq', 'hq-secret') };
+    const root = await get(`${base}/`, { ...auth, accept: 'application/json' });
+    assert.equal(root.status, 200, root.body);
+    const snap = JSON.parse(root.body).snapshot as Array<{ resource: string; status: string; rowsDone: number; rowsTotal: number }>;
+    assert.equal(snap.length, 13);
+    assert.deepEqual(snap.map((x) => x.resource).slice(0, 2), ['location', 'conceptdatatype'], 'in dependency order');
+    const obs = snap.find((x) => x.resource === 'obs')!;
+    assert.equal(obs.status, 'done');
+    assert.ok(obs.rowsDone > 1000 && obs.rowsDone <= obs.rowsTotal, JSON.stringify(obs));
+    const page = await get(`${base}/`, { ...auth, accept: 'text/html' });
+    assert.match(page.body, /<h2>Snapshot<\/h2>/);
+    assert.match(page.body, /Every existing row has been published/);
+    const metrics = await get(`${base}/metrics`, auth);
+    assert.match(metrics.body, new RegExp(`atomsync_snapshot_rows_published\\{resource="obs"\\} ${obs.rowsDone}\\n`));
+    assert.match(metrics.body, /atomsync_snapshot_pending_resources 0\n/);
+  });
+
   test('HQ, empty or a real OpenMRS of its own, ends with the whole site: verify clean, no dead letters', async () => {
     for (const [db, node] of [[hqEmpty, 'hq'], [hqReal, 'hq-real']] as const) {
       const r = await subscribe(db, node);
