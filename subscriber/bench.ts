@@ -4,7 +4,9 @@
 //      the first applied event, CPU and memory of every process involved);
 //   2. live latency, commit at the clinic to visible at HQ, under a steady rate;
 //   3. the baseline, mysqldump | mysql of the same tables (before and again right after the
-//      catch-up), and the ratio of the catch-up to their mean.
+//      catch-up), and the ratio of the catch-up to their mean;
+//   4. a real OpenMRS database adopted with its history: the snapshot's rows/s, the clinic's
+//      write latency during it, HQ's catch-up from it (bench/snapshot-phase.ts).
 // Ends with `atomsync verify`: figures from a sync that diverged are not valid.
 // Prints a table, then one `BENCH_JSON {...}` line. Everything it creates
 // (databases, processes, the Redis queue) is removed at the end, on error and on Ctrl-C.
@@ -30,6 +32,7 @@ import { Progress } from './bench/progress.ts';
 import { formatReport, OTHER } from './bench/report.ts';
 import type { BenchResult, MachineInfo, MemoryFigures, ProcessFigures } from './bench/report.ts';
 import { round, sleep } from './bench/stats.ts';
+import { snapshotPhase } from './bench/snapshot-phase.ts';
 import { runVerify } from './bench/verify-run.ts';
 
 const USERS = 'bench:bench-secret';
@@ -211,7 +214,18 @@ async function run(o: BenchOptions, cleanup: Cleanup, children: Children, logDir
   say('verifying HQ against the clinic (atomsync verify)');
   const verify = await runVerify(children, url(databases.clinic), url(databases.hq), VERIFY_TIMEOUT_MS);
 
+  let snapshot: BenchResult['snapshot'] = null;
+  if (!o.skipSnapshot) {
+    say(`snapshot phase: ${o.snapshotPatients} patients of history in a real OpenMRS database`);
+    snapshot = await snapshotPhase(children, cleanup, {
+      dbServer: o.dbServer, name, patients: o.snapshotPatients, writeRate: 20, quietSeconds: 15, users: USERS, keep: o.keep,
+      timeoutMs: o.catchUpTimeoutS * 1000, progress, say,
+    });
+    if ('skipped' in snapshot) say(`snapshot phase skipped: ${snapshot.skipped}`);
+  }
+
   const invalidBecause: string[] = [];
+  if (snapshot && !('skipped' in snapshot) && !snapshot.verify.converged) invalidBecause.push('the snapshot phase\'s HQ DIVERGED from its clinic');
   if (!verify.converged) invalidBecause.push(`HQ DIVERGED from the clinic (atomsync verify exit ${verify.exitCode})`);
   if (live && live.unseen > 0) invalidBecause.push(`${live.unseen} live changes were never seen at HQ`);
   if (live && live.failed > 0) invalidBecause.push(`${live.failed} live writes failed at the clinic`);
@@ -239,6 +253,7 @@ async function run(o: BenchOptions, cleanup: Cleanup, children: Children, logDir
     memory,
     final,
     verify,
+    snapshot,
   };
 }
 

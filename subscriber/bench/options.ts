@@ -14,6 +14,9 @@ export interface BenchOptions {
   keep: boolean;
   /** Longest the catch-up may take before the run is abandoned. */
   catchUpTimeoutS: number;
+  /** Patients of history in the snapshot phase (a real OpenMRS database adopted by atomsync). */
+  snapshotPatients: number;
+  skipSnapshot: boolean;
 }
 
 export const BENCH_DEFAULTS = {
@@ -23,6 +26,7 @@ export const BENCH_DEFAULTS = {
   rate: 50,
   liveSeconds: 60,
   catchUpTimeoutS: 1800,
+  snapshotPatients: 4000,
 } as const;
 
 export const HELP = `npm run bench -- [options]
@@ -35,6 +39,9 @@ mysqldump | mysql copy of the same data as the baseline; ends with atomsync veri
   --rate N              clinic changes per second in the live phase (default ${BENCH_DEFAULTS.rate})
   --live-seconds S      length of the live phase (default ${BENCH_DEFAULTS.liveSeconds})
   --skip-live           catch-up and baseline only
+  --snapshot-patients N patients of history in the snapshot phase (default ${BENCH_DEFAULTS.snapshotPatients}): a real OpenMRS
+                        database adopted by atomsync publishes them while the clinic keeps writing
+  --skip-snapshot       no snapshot phase
   --keep                keep the databases and logs (they are dropped by default)
   --catch-up-timeout S  give up a catch-up that takes longer (default ${BENCH_DEFAULTS.catchUpTimeoutS})
   --db-server URL       MariaDB server, without a database (default ${BENCH_DEFAULTS.dbServer})
@@ -60,6 +67,8 @@ const SPEC = {
   rate: { type: 'string' },
   'live-seconds': { type: 'string' },
   'skip-live': { type: 'boolean' },
+  'snapshot-patients': { type: 'string' },
+  'skip-snapshot': { type: 'boolean' },
   keep: { type: 'boolean' },
   'catch-up-timeout': { type: 'string' },
   'db-server': { type: 'string' },
@@ -87,5 +96,7 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
     skipLive: Boolean(v['skip-live']),
     keep: Boolean(v.keep),
     catchUpTimeoutS: intOpt(v['catch-up-timeout'], 'catch-up-timeout', BENCH_DEFAULTS.catchUpTimeoutS, 10, 86_400),
+    snapshotPatients: intOpt(v['snapshot-patients'], 'snapshot-patients', BENCH_DEFAULTS.snapshotPatients, 1, 1_000_000),
+    skipSnapshot: Boolean(v['skip-snapshot']),
   };
 }

@@ -5,6 +5,7 @@ import type { CatchUpResult } from './catch-up.ts';
 import type { LiveResult } from './live-latency.ts';
 import type { BenchOptions } from './options.ts';
 import { MACHINE } from './proc-stats.ts';
+import type { SnapshotPhaseResult } from './snapshot-phase.ts';
 import { round, seconds, table } from './stats.ts';
 import type { LatencySummary } from './stats.ts';
 import type { VerifyResult } from './verify-run.ts';
@@ -62,6 +63,8 @@ export interface BenchResult {
   memory: Record<string, MemoryFigures>;
   final: { events: number; dead: number; conflicts: number; settleMs: number };
   verify: VerifyResult;
+  /** Phase 4, adopting a site with its history; null when skipped by option. */
+  snapshot: SnapshotPhaseResult | { skipped: string } | null;
 }
 
 const mib = (kb: number | null) => (kb === null ? '-' : String(round(kb / 1024, 1)));
@@ -162,6 +165,25 @@ export function formatReport(r: BenchResult): string {
     `verify (exit ${r.verify.exitCode}, ${seconds(r.verify.wallMs)} s): ${r.verify.summary}`,
   );
   if (r.verify.report) out.push(r.verify.report);
+  if (r.snapshot && 'skipped' in r.snapshot) out.push('', `Snapshot phase skipped: ${r.snapshot.skipped}`);
+  else if (r.snapshot) {
+    const s = r.snapshot;
+    out.push(
+      '',
+      `Snapshot: a real OpenMRS database (${s.schema}) with ${s.patients} patients of history written before atomsync ` +
+        `(${seconds(s.seedMs)} s), adopted by \`migrate\` and published by \`atomsync publish\` (chunks of ${s.chunkRows} rows, the default)`,
+      table(['rows published', 'wall s', 'rows/s'], [[s.rows, seconds(s.wallMs, 2), s.rowsPerSecond]]),
+      `  the clinic's own transactions at ${s.clinicWrites.rate}/s (register, visit with ~20 obs, name fix, void), begin to commit` +
+        (s.clinicWrites.failed ? `; ${s.clinicWrites.failed} failed` : ''),
+      table(
+        ['clinic writes', 'count', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms'],
+        [latencyRow('no publisher', s.clinicWrites.quiet), latencyRow('during the snapshot', s.clinicWrites.duringSnapshot)],
+      ),
+      `  HQ's catch-up from it (subscribe --once, empty HQ): ${s.hqCatchUp.events} events in ${seconds(s.hqCatchUp.wallMs, 2)} s = ` +
+        `${s.hqCatchUp.eventsPerSecond} events/s; verify (exit ${s.verify.exitCode}): ${s.verify.summary}`,
+    );
+    if (s.verify.report) out.push(s.verify.report);
+  }
   out.push(
     '',
     r.valid
