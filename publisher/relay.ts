@@ -12,6 +12,7 @@
 // connection dies, its open transaction rolls back and the lock is released
 // together, so a second publisher process can take over cleanly. The primary
 // key on seq is a second line of defence.
+import { Pause } from '../shared/pause.ts';
 import { createHash, randomUUID } from 'node:crypto';
 import { RELAY_LOCK } from '../shared/constants.ts';
 import type { Action } from '../shared/constants.ts';
@@ -79,7 +80,7 @@ export function collapseBatch(rows: OutboxRow[], nodeId: string): Collapsed[] {
 export class Relay {
   private stopped = false;
   private conn: PoolConnection | null = null;
-  private wake: (() => void) | null = null;
+  private readonly pause = new Pause();
   private readonly batchSize: number;
   private readonly pollMs: number;
 
@@ -100,7 +101,7 @@ export class Relay {
       } catch (err) {
         if (this.stopped) break;
         this.log.error('relay connection lost; retrying', { error: err as Error });
-        await this.sleep(1000);
+        await this.pause.sleep(1000);
       } finally {
         this.conn?.destroy();
         this.conn = null;
@@ -110,7 +111,7 @@ export class Relay {
 
   stop(): void {
     this.stopped = true;
-    this.wake?.();
+    this.pause.interrupt();
   }
 
   private async runWithLock(): Promise<void> {
@@ -129,7 +130,7 @@ export class Relay {
     while (!this.stopped) {
       const moved = await this.tick(conn);
       if (moved > 0) this.opts.onPublished?.(moved);
-      if (moved < this.batchSize) await this.sleep(this.pollMs);
+      if (moved < this.batchSize) await this.pause.sleep(this.pollMs);
     }
     await conn.query('SELECT RELEASE_LOCK(?)', [lock]).catch(() => undefined);
   }
@@ -180,19 +181,6 @@ export class Relay {
     }
   }
 
-  private sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const t = setTimeout(() => {
-        this.wake = null;
-        resolve();
-      }, ms);
-      this.wake = () => {
-        clearTimeout(t);
-        this.wake = null;
-        resolve();
-      };
-    });
-  }
 }
 
 /** Named locks are server-wide in MariaDB, so the lock names the database (hashed to fit 64 characters). */

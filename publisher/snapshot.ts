@@ -25,6 +25,7 @@
 //   written with the triggers in place and have events of their own.
 // - The worker waits while the outbox holds more than `maxOutbox` rows, so the relay
 //   interleaves live changes with the chunks instead of queueing them behind the lot.
+import { Pause } from '../shared/pause.ts';
 import { queryRows, retryingTransaction } from '../shared/db.ts';
 import type { Pool, PoolConnection } from '../shared/db.ts';
 import type { Logger } from '../shared/logger.ts';
@@ -65,7 +66,7 @@ interface ChunkResult {
 
 export class SnapshotWorker {
   private stopped = false;
-  private wake: (() => void) | null = null;
+  private readonly pause = new Pause();
   private readonly o: Required<Omit<SnapshotOptions, 'onProgress'>> & Pick<SnapshotOptions, 'onProgress'>;
 
   constructor(
@@ -87,18 +88,18 @@ export class SnapshotWorker {
       try {
         const worked = await this.runPending();
         if (!worked && this.o.idleCheckMs === 0) return;
-        if (!worked) await this.sleep(this.o.idleCheckMs);
+        if (!worked) await this.pause.sleep(this.o.idleCheckMs);
       } catch (err) {
         if (this.stopped) return;
         this.log.error('snapshot chunk failed; retrying', { error: err as Error });
-        await this.sleep(1000);
+        await this.pause.sleep(1000);
       }
     }
   }
 
   stop(): void {
     this.stopped = true;
-    this.wake?.();
+    this.pause.interrupt();
   }
 
   /** One pass over the pending resources; false when there was nothing to do. */
@@ -133,7 +134,7 @@ export class SnapshotWorker {
     while (!this.stopped) {
       const [{ n }] = await queryRows<{ n: number }>(this.pool, 'SELECT COUNT(*) AS n FROM atomsync_outbox');
       if (Number(n) <= this.o.maxOutbox) return;
-      await this.sleep(this.o.pollMs);
+      await this.pause.sleep(this.o.pollMs);
     }
   }
 
@@ -201,19 +202,6 @@ export class SnapshotWorker {
     return { published: values.length, done: false, rowsDone: rowsDone + values.length, rowsTotal: Math.max(rowsTotal, rowsDone + values.length) };
   }
 
-  private sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const t = setTimeout(() => {
-        this.wake = null;
-        resolve();
-      }, ms);
-      this.wake = () => {
-        clearTimeout(t);
-        this.wake = null;
-        resolve();
-      };
-    });
-  }
 }
 
 /** SQL for the uuid and synced-from origin of the root rows with the given keys, in key order. */
