@@ -55,14 +55,19 @@ describe('snapshot ordering against live deletes and edits', { timeout: 300_000 
     const workerRun = worker.run();
     // Delete history obs (nothing points at them) and edit others as fast as it goes, while the snapshot runs.
     const deleted: string[] = [];
+    const edited = new Set<string>();
     let edits = 0;
     const running = async () => (await count(db.pool, `SELECT COUNT(*) AS n FROM atomsync_snapshot WHERE status <> 'done'`)) > 0;
     while ((await running()) && leaves.length > 0) {
       const victim = leaves.pop()!;
       await db.pool.query('DELETE FROM obs WHERE obs_id = ?', [victim.id]);
       deleted.push(victim.uuid);
-      const [r] = (await db.pool.query(`UPDATE obs SET comments = CONCAT('edited ', obs_id) WHERE obs_id = ?`, [leaves[0]?.id ?? 0])) as unknown as [{ affectedRows: number }];
-      edits += r.affectedRows;
+      const target = leaves[Math.floor(Math.random() * leaves.length)];
+      if (target) {
+        const [r] = (await db.pool.query(`UPDATE obs SET comments = CONCAT('edited ', obs_id) WHERE obs_id = ?`, [target.id])) as unknown as [{ affectedRows: number }];
+        edits += r.affectedRows;
+        edited.add(target.uuid);
+      }
       await new Promise((res) => setTimeout(res, 2));
     }
     await workerRun;
@@ -85,11 +90,15 @@ describe('snapshot ordering against live deletes and edits', { timeout: 300_000 
       assert.ok(created.length <= 1, `obs ${u} published once at most`);
       if (created.length === 0) deletedBeforeReached++;
     }
-    // Every history row still there was published by the snapshot exactly once (edits add UPDATED events).
+    // Every history row still there was published by the snapshot exactly once. (An edited one has
+    // events of its own too, and the relay may fold the snapshot's into an edit of the same batch:
+    // one event saying "changed" either way, never none.)
     const remaining = (await queryRows<{ uuid: string }>(db.pool, 'SELECT uuid FROM obs')).map((r) => r.uuid).filter((u) => history.has(u));
     for (const u of remaining) {
-      const created = (byUuid.get(u) ?? []).filter((e) => e.action === 'CREATED');
-      assert.equal(created.length, 1, `obs ${u}: ${JSON.stringify(byUuid.get(u))}`);
+      const list = byUuid.get(u) ?? [];
+      const created = list.filter((e) => e.action === 'CREATED');
+      if (edited.has(u)) assert.ok(list.length >= 1 && created.length <= 1, `obs ${u}: ${JSON.stringify(list)}`);
+      else assert.deepEqual(list.map((e) => e.action), ['CREATED'], `obs ${u}`);
     }
     // Both kinds of race happened: rows deleted before the snapshot reached them, and after.
     assert.ok(deletedBeforeReached > 0 && deletedBeforeReached < deleted.length, `deleted before reached: ${deletedBeforeReached} of ${deleted.length}`);
