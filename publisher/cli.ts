@@ -1,11 +1,13 @@
-import { LOG_LEVEL_OPT, UsageError, intArg } from '../shared/cli/args.ts';
+import { LOG_LEVEL_OPT, UsageError, asUsage, dbUrlArg, intArg, urlArg } from '../shared/cli/args.ts';
 import type { Command } from '../shared/cli/args.ts';
 import { MAX_PAGE_SIZE } from '../shared/constants.ts';
 import { createLogger } from '../shared/logger.ts';
 import type { Level } from '../shared/logger.ts';
+import { explainListenError } from '../shared/start-errors.ts';
 import { parseUsers } from './auth.ts';
 import { PUBLISHER_DEFAULTS, Publisher } from './publisher.ts';
 import { SNAPSHOT_DEFAULTS } from './snapshot.ts';
+import { checkTlsFiles } from './tls-files.ts';
 
 export const publishCommand: Command = {
   name: 'publish',
@@ -21,11 +23,11 @@ export const publishCommand: Command = {
       name: 'page-size', type: 'string', env: 'ATOMSYNC_PAGE_SIZE', arg: 'N',
       help: `events per feed page; must be the size recorded at the first start (default: that size; ${PUBLISHER_DEFAULTS.pageSize} on a new node)`,
     },
-    { name: 'repage', type: 'boolean', help: 'change the recorded page size to --page-size: complete pages keep theirs, new pages get the new one' },
+    { name: 'repage', type: 'boolean', env: 'ATOMSYNC_REPAGE', help: 'change the recorded page size to --page-size: complete pages keep theirs, new pages get the new one' },
     { name: 'public-url', type: 'string', env: 'ATOMSYNC_PUBLIC_URL', arg: 'URL', help: 'origin used in links (default: from each request)' },
     { name: 'tls-key', type: 'string', env: 'ATOMSYNC_TLS_KEY', arg: 'FILE', help: 'PEM private key: serve HTTPS' },
     { name: 'tls-cert', type: 'string', env: 'ATOMSYNC_TLS_CERT', arg: 'FILE', help: 'PEM certificate chain for --tls-key' },
-    { name: 'no-relay', type: 'boolean', help: 'serve only; leave numbering events to another publisher process' },
+    { name: 'no-relay', type: 'boolean', env: 'ATOMSYNC_NO_RELAY', help: 'serve only; leave numbering events to another publisher process' },
     {
       name: 'snapshot-chunk', type: 'string', env: 'ATOMSYNC_SNAPSHOT_CHUNK', default: String(SNAPSHOT_DEFAULTS.chunkRows), arg: 'N',
       help: "rows per snapshot transaction when publishing existing rows (smaller: shorter locks on the clinic's rows)",
@@ -41,25 +43,29 @@ export const publishCommand: Command = {
     const log = createLogger({ level: String(args['log-level']) as Level, bindings: { service: 'publisher' } });
     const tlsKey = args['tls-key'] as string | undefined;
     const tlsCert = args['tls-cert'] as string | undefined;
-    if (Boolean(tlsKey) !== Boolean(tlsCert)) throw new Error('--tls-key and --tls-cert go together');
+    if (Boolean(tlsKey) !== Boolean(tlsCert)) throw new UsageError('--tls-key and --tls-cert go together');
     if (args.repage && args['page-size'] === undefined) throw new UsageError('--repage needs --page-size: the size new pages get');
     const publisher = new Publisher(
       {
-        dbUrl: String(args.db),
+        dbUrl: dbUrlArg(args),
         nodeId: args['node-id'] as string | undefined,
         host: String(args.host),
         port: intArg(args, 'port', 0, 65535),
-        users: parseUsers(String(args.users)),
+        users: asUsage(() => parseUsers(String(args.users))),
         pageSize: args['page-size'] === undefined ? undefined : intArg(args, 'page-size', 1, MAX_PAGE_SIZE),
         repage: Boolean(args.repage),
-        publicUrl: args['public-url'] as string | undefined,
+        publicUrl: urlArg(args, 'public-url', ['http:', 'https:'], 'https://clinic-a.example.org'),
         tls: tlsKey && tlsCert ? { keyFile: tlsKey, certFile: tlsCert } : undefined,
         noRelay: Boolean(args['no-relay']),
         snapshot: { chunkRows: intArg(args, 'snapshot-chunk', 1, 100_000) },
       },
       log,
     );
-    const url = await publisher.start();
+    if (tlsKey && tlsCert) checkTlsFiles(tlsKey, tlsCert);
+    // A start that fails has closed what it opened (Publisher.start).
+    const url = await publisher.start().catch((err: unknown) => {
+      throw explainListenError(err, '--port', '--host');
+    });
     io.out(`publishing at ${url}/openmrs/ws/atomfeed/all/recent`);
     const signal = await io.stopSignal;
     log.info('stopping', { signal });

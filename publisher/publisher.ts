@@ -10,6 +10,7 @@ import type { Pool } from '../shared/db.ts';
 import type { Logger } from '../shared/logger.ts';
 import { loadRegistry } from '../shared/registry.ts';
 import { readMeta } from '../shared/schema/migrate.ts';
+import { explainDbError } from '../shared/start-errors.ts';
 import { dbToIso } from '../shared/time.ts';
 import { EventStore } from './event-store.ts';
 import { FeedLayouts } from './feed-layouts.ts';
@@ -78,11 +79,13 @@ export class Publisher {
     }
     const pool = (this.pool = openPool(this.o.dbUrl, { connectionLimit: this.o.maxConnections ?? PUBLISHER_DEFAULTS.maxConnections }));
     const meta = await readMeta(pool).catch((err) => {
-      throw new Error(`cannot read atomsync_meta (run \`atomsync migrate\` first): ${(err as Error).message}`);
+      throw explainDbError(err, this.o.dbUrl);
     });
     if (!meta.node_id) throw new Error('this database has no node id; run `atomsync migrate --node-id ...` first');
     if (this.o.nodeId && this.o.nodeId !== meta.node_id) {
-      throw new Error(`--node-id ${this.o.nodeId} does not match the database's node id ${meta.node_id}`);
+      throw new Error(
+        `--node-id ${this.o.nodeId} does not match the database's node id ${meta.node_id}: give --node-id ${meta.node_id}, or the --db of node ${this.o.nodeId}`,
+      );
     }
     const nodeId = meta.node_id;
     const { layouts } = await FeedLayouts.open(pool, this.log.child({ part: 'paging' }), { pageSize: asked, repage: this.o.repage });
@@ -151,7 +154,7 @@ export class Publisher {
     }
     await this.positions?.stop();
     await this.pool?.end().catch(() => undefined);
-    this.log.info('publisher stopped');
+    if (this.url) this.log.info('publisher stopped'); // not after a start that failed: its error says it all
   }
 }
 

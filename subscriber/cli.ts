@@ -1,4 +1,4 @@
-import { LOG_LEVEL_OPT, UsageError, intArg } from '../shared/cli/args.ts';
+import { LOG_LEVEL_OPT, UsageError, asUsage, dbUrlArg, intArg, urlArg } from '../shared/cli/args.ts';
 import type { Args, Command, Io, Opt } from '../shared/cli/args.ts';
 import { openPool } from '../shared/db.ts';
 import { createLogger } from '../shared/logger.ts';
@@ -7,6 +7,9 @@ import { RETRY_DEFAULTS } from './event-processor.ts';
 import { Inbox } from './inbox.ts';
 import { RetryQueue } from './retry-queue.ts';
 import { SUBSCRIBER_DEFAULTS, Subscriber } from './subscriber.ts';
+import type { SubscriberOptions } from './subscriber.ts';
+import { FeedSource, allowedOrigin } from './feed-source.ts';
+import { explainDbError } from '../shared/start-errors.ts';
 import { diverges, formatReport, verify } from './verify.ts';
 import { silentLogger } from '../shared/logger.ts';
 import { readMeta } from '../shared/schema/migrate.ts';
@@ -26,16 +29,19 @@ export const subscribeCommand: Command = {
     { name: 'node-id', type: 'string', env: 'ATOMSYNC_NODE_ID', arg: 'ID', help: "checked against the database's node id; entries from this node are skipped" },
     { name: 'feed', type: 'string', multiple: true, env: 'ATOMSYNC_FEEDS', required: true, arg: 'URL', help: "a publisher's .../{category}/recent URL, credentials in it or in --credentials (space-separated in the env)" },
     { name: 'credentials', type: 'string', env: 'ATOMSYNC_CREDENTIALS', arg: 'USER:PASS', help: 'HTTP Basic credentials for feeds whose URL has none' },
-    { name: 'allow-origin', type: 'string', multiple: true, arg: 'URL', help: 'another origin feed links may point to (default: only the feed\'s own)' },
-    { name: 'once', type: 'boolean', help: 'catch up on every feed, retry what can be, then exit (0 even if events are parked)' },
+    {
+      name: 'allow-origin', type: 'string', multiple: true, env: 'ATOMSYNC_ALLOW_ORIGINS', arg: 'URL',
+      help: 'another origin feed links may point to (default: only the feed\'s own; space-separated in the env)',
+    },
+    { name: 'once', type: 'boolean', env: 'ATOMSYNC_ONCE', help: 'catch up on every feed, retry what can be, then exit (0 even if events are parked)' },
     { name: 'poll-ms', type: 'string', env: 'ATOMSYNC_POLL_MS', default: String(SUBSCRIBER_DEFAULTS.pollMs), arg: 'MS', help: 'pause between polls of a caught-up feed' },
-    { name: 'entry-batch', type: 'string', default: String(SUBSCRIBER_DEFAULTS.entryBatch), arg: 'N', help: 'entries applied together in one transaction (a longer page is sliced)' },
-    { name: 'fetch-concurrency', type: 'string', default: String(SUBSCRIBER_DEFAULTS.fetchConcurrency), arg: 'N', help: 'resource requests in flight at once, all feeds together' },
-    { name: 'timeout-ms', type: 'string', default: '15000', arg: 'MS', help: 'time allowed for a response to start, and between body chunks' },
+    { name: 'entry-batch', type: 'string', env: 'ATOMSYNC_ENTRY_BATCH', default: String(SUBSCRIBER_DEFAULTS.entryBatch), arg: 'N', help: 'entries applied together in one transaction (a longer page is sliced)' },
+    { name: 'fetch-concurrency', type: 'string', env: 'ATOMSYNC_FETCH_CONCURRENCY', default: String(SUBSCRIBER_DEFAULTS.fetchConcurrency), arg: 'N', help: 'resource requests in flight at once, all feeds together' },
+    { name: 'timeout-ms', type: 'string', env: 'ATOMSYNC_TIMEOUT_MS', default: '15000', arg: 'MS', help: 'time allowed for a response to start, and between body chunks' },
     { name: 'max-attempts', type: 'string', env: 'ATOMSYNC_MAX_ATTEMPTS', default: String(RETRY_DEFAULTS.maxAttempts), arg: 'N', help: 'attempts before an event becomes a dead letter' },
-    { name: 'retry-base-ms', type: 'string', default: String(RETRY_DEFAULTS.baseDelayMs), arg: 'MS', help: 'first retry delay; doubles per attempt with jitter' },
-    { name: 'retry-max-ms', type: 'string', default: String(RETRY_DEFAULTS.maxDelayMs), arg: 'MS', help: 'longest retry delay' },
-    { name: 'queue', type: 'string', arg: 'NAME', help: 'BullMQ queue name (default atomsync-retry-{node id})' },
+    { name: 'retry-base-ms', type: 'string', env: 'ATOMSYNC_RETRY_BASE_MS', default: String(RETRY_DEFAULTS.baseDelayMs), arg: 'MS', help: 'first retry delay; doubles per attempt with jitter' },
+    { name: 'retry-max-ms', type: 'string', env: 'ATOMSYNC_RETRY_MAX_MS', default: String(RETRY_DEFAULTS.maxDelayMs), arg: 'MS', help: 'longest retry delay' },
+    { name: 'queue', type: 'string', env: 'ATOMSYNC_QUEUE', arg: 'NAME', help: 'BullMQ queue name (default atomsync-retry-{node id})' },
     { name: 'audit-user-id', type: 'string', env: 'ATOMSYNC_AUDIT_USER_ID', default: '1', arg: 'N', help: 'local users.user_id recorded as creator/changer when the origin\'s user is unknown here' },
     { name: 'http-port', type: 'string', env: 'ATOMSYNC_HTTP_PORT', arg: 'N', help: 'serve a status page (feeds, lag, dead letters with Retry buttons) and /metrics on this port (0: any free port)' },
     { name: 'http-host', type: 'string', env: 'ATOMSYNC_HTTP_HOST', default: STATUS_SERVER_DEFAULTS.host, arg: 'ADDR', help: 'address of the status page' },
@@ -48,38 +54,59 @@ export const subscribeCommand: Command = {
     'Markers, parked events and conflicts live in the database; Redis only schedules retries.',
   async run(args, io) {
     const log = createLogger({ level: String(args['log-level']) as Level, bindings: { service: 'subscriber' } });
-    const timeout = intArg(args, 'timeout-ms', 100, 600_000);
-    const once = Boolean(args.once);
-    const status = statusPageArgs(args);
     const sub = new Subscriber(
       {
-        dbUrl: String(args.db),
-        redisUrl: once ? undefined : String(args.redis),
+        dbUrl: dbUrlArg(args),
         nodeId: args['node-id'] as string | undefined,
-        feeds: args.feed as string[],
-        feedOptions: { defaultCredentials: args.credentials as string | undefined, allowedOrigins: args['allow-origin'] as string[] | undefined },
-        pollMs: intArg(args, 'poll-ms', 10, 3_600_000),
+        ...readingArgs(args),
         entryBatch: intArg(args, 'entry-batch', 1, 10_000),
         fetchConcurrency: intArg(args, 'fetch-concurrency', 1, 1000),
-        retry: {
-          maxAttempts: intArg(args, 'max-attempts', 1, 1000),
-          baseDelayMs: intArg(args, 'retry-base-ms', 1, 86_400_000),
-          maxDelayMs: intArg(args, 'retry-max-ms', 1, 86_400_000),
-        },
-        queueName: args.queue as string | undefined,
         auditUserId: intArg(args, 'audit-user-id', 1, 2_147_483_647),
-        http: { headersTimeoutMs: timeout, bodyTimeoutMs: timeout },
-        ...status,
+        ...statusPageArgs(args),
       },
       log,
     );
-    return runSubscriber(sub, once, io, log);
+    return runSubscriber(sub, Boolean(args.once), io, log);
   },
 };
 
+/** The options subscribe and erp share, all checked before anything is opened. */
+export function readingArgs(args: Args): Pick<SubscriberOptions, 'redisUrl' | 'feeds' | 'feedOptions' | 'pollMs' | 'retry' | 'queueName' | 'http'> {
+  const timeout = intArg(args, 'timeout-ms', 100, 600_000);
+  const feeds = args.feed as string[];
+  const feedOptions = { defaultCredentials: args.credentials as string | undefined, allowedOrigins: args['allow-origin'] as string[] | undefined };
+  // The subscriber makes its own sources; these only check the URLs before anything is opened.
+  for (const o of feedOptions.allowedOrigins ?? []) asUsage(() => allowedOrigin(o), '--allow-origin');
+  for (const f of feeds) asUsage(() => new FeedSource(f, feedOptions), '--feed');
+  return {
+    // Once mode schedules no retries: parked events wait in the inbox.
+    redisUrl: args.once ? undefined : redisUrlArg(args),
+    feeds,
+    feedOptions,
+    pollMs: intArg(args, 'poll-ms', 10, 3_600_000),
+    retry: {
+      maxAttempts: intArg(args, 'max-attempts', 1, 1000),
+      baseDelayMs: intArg(args, 'retry-base-ms', 1, 86_400_000),
+      maxDelayMs: intArg(args, 'retry-max-ms', 1, 86_400_000),
+    },
+    queueName: args.queue as string | undefined,
+    http: { headersTimeoutMs: timeout, bodyTimeoutMs: timeout },
+  };
+}
+
+/**
+ * --redis, which must be a redis:// or rediss:// URL. One that can never work is refused here;
+ * a Redis that does not answer is not: reading feeds never waits for it (see RetryQueue).
+ */
+export function redisUrlArg(args: Args): string {
+  const url = urlArg(args, 'redis', ['redis:', 'rediss:'], 'redis://[user:password@]127.0.0.1:6379[/db]')!;
+  if (!/^\/?[0-9]*$/.test(new URL(url).pathname)) throw new UsageError(`--redis: the path of a Redis URL is a database number (like /0)`);
+  return url;
+}
+
 /** Starts a subscriber, then catches up once or runs until a stop signal; shared by subscribe and erp. */
 export async function runSubscriber(sub: Subscriber, once: boolean, io: Io, log: Logger): Promise<number> {
-  await sub.start();
+  await sub.start(); // one that fails has closed what it opened
   if (sub.statusUrl) io.out(`status page at ${sub.statusUrl}`);
   try {
     if (once) {
@@ -120,14 +147,16 @@ export const failedCommand: Command = {
   options: [
     dbOpt,
     redisOpt,
-    { name: 'all', type: 'boolean', help: 'with retry: every dead letter' },
-    { name: 'json', type: 'boolean', help: 'with list: one JSON object per line' },
-    { name: 'queue', type: 'string', arg: 'NAME', help: 'BullMQ queue name (default atomsync-retry-{node id})' },
+    { name: 'all', type: 'boolean', env: 'ATOMSYNC_FAILED_ALL', help: 'with retry: every dead letter' },
+    { name: 'json', type: 'boolean', env: 'ATOMSYNC_FAILED_JSON', help: 'with list: one JSON object per line' },
+    { name: 'queue', type: 'string', env: 'ATOMSYNC_QUEUE', arg: 'NAME', help: 'BullMQ queue name (default atomsync-retry-{node id})' },
   ],
   notes: 'A running subscriber picks retried events up at once through Redis, or within seconds from the database if Redis is down.',
   async run(args: Args, io) {
     const [verb, ...ids] = args._ as string[];
-    const pool = openPool(String(args.db), { connectionLimit: 2 });
+    const redisUrl = verb === 'retry' ? redisUrlArg(args) : '';
+    const url = dbUrlArg(args);
+    const pool = openPool(url, { connectionLimit: 2 });
     const inbox = new Inbox(pool);
     try {
       if (verb === 'list') {
@@ -151,7 +180,7 @@ export const failedCommand: Command = {
         if (revived.length > 0) {
           const meta = await readMeta(pool);
           const queue = new RetryQueue(
-            { redisUrl: String(args.redis), queueName: (args.queue as string | undefined) ?? `atomsync-retry-${meta.node_id}` },
+            { redisUrl, queueName: (args.queue as string | undefined) ?? `atomsync-retry-${meta.node_id}` },
             inbox,
             async () => undefined,
             silentLogger,
@@ -164,6 +193,8 @@ export const failedCommand: Command = {
         return revived.length || args.all ? 0 : 1;
       }
       throw new UsageError(`expected "list" or "retry" (got ${verb ? `"${verb}"` : 'nothing'})`);
+    } catch (err) {
+      throw explainDbError(err, url); // a usage error comes back as it is
     } finally {
       await pool.end();
     }
@@ -175,9 +206,9 @@ export const verifyCommand: Command = {
   summary: 'compare every synced row of the sources with the target, by uuid and content',
   usage: 'atomsync verify --source mysql://.../field_a --source mysql://.../field_b --target mysql://.../hq',
   options: [
-    { name: 'source', type: 'string', multiple: true, required: true, arg: 'URL', help: 'a clinic database' },
-    { name: 'target', type: 'string', required: true, arg: 'URL', help: 'the database that should hold all of them' },
-    { name: 'page-rows', type: 'string', default: '20000', arg: 'N', help: 'rows read per query' },
+    { name: 'source', type: 'string', multiple: true, env: 'ATOMSYNC_SOURCES', required: true, arg: 'URL', help: 'a clinic database (space-separated in the env)' },
+    { name: 'target', type: 'string', env: 'ATOMSYNC_TARGET', required: true, arg: 'URL', help: 'the database that should hold all of them' },
+    { name: 'page-rows', type: 'string', env: 'ATOMSYNC_PAGE_ROWS', default: '20000', arg: 'N', help: 'rows read per query' },
   ],
   notes: 'Exits 1 when any row is missing, different or extra, 0 when the target matches.',
   async run(args, io) {

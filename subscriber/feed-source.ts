@@ -40,7 +40,7 @@ export class FeedSource {
     this.recentUrl = `${u.origin}${u.pathname.replace(/\/$/, '')}`;
     this.firstPageUrl = `${u.origin}${m[1]}/${m[2]}/1`;
     this.key = this.recentUrl;
-    this.allowed = new Set([u.origin, ...(opts.allowedOrigins ?? []).map((o) => new URL(o).origin)]);
+    this.allowed = new Set([u.origin, ...(opts.allowedOrigins ?? []).map(allowedOrigin)]);
   }
 
   /** Absolute URL for a link or path found in the feed; refuses other hosts. */
@@ -54,4 +54,16 @@ export class FeedSource {
     if (!this.allowed.has(u.origin) || u.username || u.password) throw new ForbiddenLinkError(u.toString().slice(0, 200), [...this.allowed]);
     return u.toString();
   }
+}
+
+/** The origin of an --allow-origin value, which must be an http(s) URL. */
+export function allowedOrigin(url: string): string {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    throw new Error(`allowed origin is not a URL (like https://rest.example.org): ${url.replace(/\/\/[^@/]*@/, '//***@')}`);
+  }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error(`allowed origin must be http or https (got ${u.protocol})`);
+  return u.origin;
 }

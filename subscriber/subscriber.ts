@@ -6,6 +6,7 @@ import { openPool, queryRows } from '../shared/db.ts';
 import type { Pool } from '../shared/db.ts';
 import type { Logger } from '../shared/logger.ts';
 import { readMeta } from '../shared/schema/migrate.ts';
+import { explainDbError, explainListenError } from '../shared/start-errors.ts';
 import { Applier } from './applier.ts';
 import { BatchApplier } from './batch-applier.ts';
 import { EventProcessor, RETRY_DEFAULTS } from './event-processor.ts';
@@ -91,23 +92,39 @@ export class Subscriber {
     private readonly log: Logger,
   ) {}
 
+  /** Opens everything; one that fails closes again what it opened, so nothing keeps the process alive. */
   async start(): Promise<void> {
+    try {
+      await this.open();
+    } catch (err) {
+      await this.stop().catch(() => undefined);
+      await this.close().catch(() => undefined);
+      throw err;
+    }
+  }
+
+  private async open(): Promise<void> {
     if (this.o.feeds.length === 0) throw new Error('no feeds to read: give at least one --feed URL');
     const sources = this.o.feeds.map((f) => new FeedSource(f, this.o.feedOptions));
     this.pool = openPool(this.o.dbUrl, { connectionLimit: this.o.dbConnections ?? SUBSCRIBER_DEFAULTS.dbConnections });
     const meta = await readMeta(this.pool).catch((err) => {
-      throw new Error(`cannot read atomsync_meta (run \`atomsync migrate\` on the subscriber's database first): ${(err as Error).message}`);
+      throw explainDbError(err, this.o.dbUrl);
     });
     if (!meta.node_id) throw new Error("the subscriber's database has no node id; run `atomsync migrate --node-id ...` first");
     if (this.o.nodeId && this.o.nodeId !== meta.node_id) {
-      throw new Error(`--node-id ${this.o.nodeId} does not match the database's node id ${meta.node_id}`);
+      throw new Error(
+        `--node-id ${this.o.nodeId} does not match the database's node id ${meta.node_id}: give --node-id ${meta.node_id}, or the --db of node ${this.o.nodeId}`,
+      );
     }
     this.nodeId = meta.node_id;
     const identity = { [SUBSCRIBER_HEADER]: this.nodeId };
     this.http = new HttpClient({ userAgent: `atomsync-subscriber/${this.nodeId}`, ...this.o.http }, this.log.child({ part: 'http' }));
-    const sink = this.o.sink
-      ? await this.o.sink(this.pool, this.log)
-      : await MysqlSink.create(this.pool, this.log.child({ part: 'sink' }), { fallbackUserId: await this.auditUser() });
+    const sink = await (this.o.sink
+      ? this.o.sink(this.pool, this.log)
+      : this.auditUser().then((fallbackUserId) => MysqlSink.create(this.pool, this.log.child({ part: 'sink' }), { fallbackUserId }))
+    ).catch((err) => {
+      throw explainDbError(err, this.o.dbUrl);
+    });
     const fetcher = new ResourceFetcher(this.http, new Limiter(this.o.fetchConcurrency ?? SUBSCRIBER_DEFAULTS.fetchConcurrency), {
       headers: identity,
       labels: sink.needsLabels === true,
@@ -130,6 +147,18 @@ export class Subscriber {
     for (const r of this.readers) {
       this.status.set(r.source.key, { feed: r.source.key, caughtUp: false, consecutiveErrors: 0, errorsTotal: 0, lastError: null });
     }
+    // The status page first: a port that is taken fails the start before the retry worker takes jobs.
+    if (this.o.httpPort !== undefined) {
+      if (!this.o.adminUsers?.size) throw new Error('the status page needs admin users (--admin-users name:password)');
+      this.statusServer = new StatusServer(
+        { port: this.o.httpPort, host: this.o.httpHost, users: this.o.adminUsers },
+        { status: () => this.statusReport(), retryDead: (ids) => this.retryDead(ids) },
+        this.log.child({ part: 'status-page' }),
+      );
+      this.statusUrl = await this.statusServer.start().catch((err) => {
+        throw explainListenError(err, '--http-port', '--http-host');
+      });
+    }
     if (this.o.redisUrl) {
       this.queue = new RetryQueue(
         { redisUrl: this.o.redisUrl, queueName: this.o.queueName ?? `atomsync-retry-${this.nodeId}`, concurrency: this.o.retryConcurrency },
@@ -140,22 +169,13 @@ export class Subscriber {
       this.processor.onParked = (id, delayMs) => void this.queue?.schedule(id, delayMs);
       await this.queue.start();
     }
-    if (this.o.httpPort !== undefined) {
-      if (!this.o.adminUsers?.size) throw new Error('the status page needs admin users (--admin-users name:password)');
-      this.statusServer = new StatusServer(
-        { port: this.o.httpPort, host: this.o.httpHost, users: this.o.adminUsers },
-        { status: () => this.statusReport(), retryDead: (ids) => this.retryDead(ids) },
-        this.log.child({ part: 'status-page' }),
-      );
-      this.statusUrl = await this.statusServer.start();
-    }
     this.log.info('subscriber started', { nodeId: this.nodeId, feeds: sources.map((s) => s.key), retryQueue: Boolean(this.queue) });
   }
 
   private async auditUser(): Promise<number> {
     const id = this.o.auditUserId ?? 1;
     const [row] = await queryRows<{ n: number }>(this.pool, 'SELECT COUNT(*) AS n FROM users WHERE user_id = ?', [id]);
-    if (Number(row.n) === 0) throw new Error(`--audit-user-id ${id} is not a user in the subscriber's database`);
+    if (Number(row.n) === 0) throw new Error(`--audit-user-id ${id} is not a user in the subscriber's database: give the user_id of one of its users`);
     return id;
   }
 

@@ -9,9 +9,9 @@ export const demoCommand: Command = {
   options: [
     { name: 'db-server', type: 'string', env: 'ATOMSYNC_DB_SERVER', default: 'mysql://root@127.0.0.1:3306', arg: 'URL', help: 'MariaDB server for the demo databases' },
     { name: 'redis', type: 'string', env: 'ATOMSYNC_REDIS', default: 'redis://127.0.0.1:6379', arg: 'URL', help: 'Redis for the retry queue' },
-    { name: 'patients', type: 'string', default: '100', arg: 'N', help: 'patients seeded per clinic' },
-    { name: 'duration', type: 'string', default: '30', arg: 'S', help: 'seconds of live activity after the catch-up' },
-    { name: 'rate', type: 'string', default: '4', arg: 'N', help: 'changes per second at the clinics while live' },
+    { name: 'patients', type: 'string', env: 'ATOMSYNC_DEMO_PATIENTS', default: '100', arg: 'N', help: 'patients seeded per clinic' },
+    { name: 'duration', type: 'string', env: 'ATOMSYNC_DEMO_DURATION', default: '30', arg: 'S', help: 'seconds of live activity after the catch-up' },
+    { name: 'rate', type: 'string', env: 'ATOMSYNC_DEMO_RATE', default: '4', arg: 'N', help: 'changes per second at the clinics while live' },
   ],
   notes: 'Recreates the databases demo_field_a, demo_field_b and demo_hq. Ctrl-C ends the activity early;\nHQ still catches up and is verified. Every process the demo starts is stopped when it ends.',
   async run(args, io) {

@@ -1,5 +1,7 @@
 import { ensureDatabase, openPool } from '../db.ts';
 import { migrate } from '../schema/migrate.ts';
+import { explainDbError } from '../start-errors.ts';
+import { dbUrlArg } from './args.ts';
 import type { Command } from './args.ts';
 
 export const migrateCommand: Command = {
@@ -22,8 +24,10 @@ export const migrateCommand: Command = {
     'database that already holds rows, a snapshot is requested: the publisher then publishes every\n' +
     'existing row once (see `atomsync snapshot`), unless --no-snapshot.',
   async run(args, io) {
-    const url = String(args.db);
-    await ensureDatabase(url);
+    const url = dbUrlArg(args);
+    await ensureDatabase(url).catch((err: unknown) => {
+      throw explainDbError(err, url);
+    });
     const pool = openPool(url, { connectionLimit: 2 });
     try {
       const report = await migrate(pool, String(args['node-id']), { snapshot: !args['no-snapshot'] });

@@ -9,8 +9,8 @@ export const seedCommand: Command = {
   usage: 'atomsync seed --db mysql://root@127.0.0.1:3306/field_a --patients 200 --seed 1',
   options: [
     { name: 'db', type: 'string', env: 'ATOMSYNC_DB', required: true, arg: 'URL', help: "the node's database (run migrate first)" },
-    { name: 'patients', type: 'string', default: '100', arg: 'N', help: 'patients to create, each with ~3 encounters of 10-30 obs' },
-    { name: 'seed', type: 'string', default: '1', arg: 'S', help: 'the same seed on the same node gives the same data' },
+    { name: 'patients', type: 'string', env: 'ATOMSYNC_PATIENTS', default: '100', arg: 'N', help: 'patients to create, each with ~3 encounters of 10-30 obs' },
+    { name: 'seed', type: 'string', env: 'ATOMSYNC_SEED', default: '1', arg: 'S', help: 'the same seed on the same node gives the same data' },
     {
       name: 'node-id',
       type: 'string',

@@ -1,12 +1,13 @@
 // `atomsync erp`: a subscriber whose sink is the ERP. Same feeds, markers,
 // retries and dead letters as `atomsync subscribe`, in the ERP's own database.
-import { intArg } from '../../shared/cli/args.ts';
+import { dbUrlArg } from '../../shared/cli/args.ts';
 import type { Command, Opt } from '../../shared/cli/args.ts';
 import { ensureDatabase, openPool } from '../../shared/db.ts';
 import { createLogger } from '../../shared/logger.ts';
 import type { Level } from '../../shared/logger.ts';
 import { migrateSyncTables } from '../../shared/schema/migrate.ts';
-import { runSubscriber, subscribeCommand } from '../cli.ts';
+import { explainDbError } from '../../shared/start-errors.ts';
+import { readingArgs, runSubscriber, subscribeCommand } from '../cli.ts';
 import { Subscriber } from '../subscriber.ts';
 import { ERP_RESOURCES, ErpSink } from './erp-sink.ts';
 
@@ -34,36 +35,23 @@ export const erpCommand: Command = {
     'coded obs order lines. Events of other resources are skipped. Runs until SIGINT/SIGTERM, or once with --once.',
   async run(args, io) {
     const log = createLogger({ level: String(args['log-level']) as Level, bindings: { service: 'erp' } });
-    const url = String(args.db);
+    const url = dbUrlArg(args);
     const nodeId = String(args['node-id']);
-    const timeout = intArg(args, 'timeout-ms', 100, 600_000);
-    const once = Boolean(args.once);
-    await ensureDatabase(url);
+    const reading = readingArgs(args); // every option checked before the database is touched
+    const setupFailed = (err: unknown) => {
+      throw explainDbError(err, url);
+    };
+    await ensureDatabase(url).catch(setupFailed);
     const setup = openPool(url, { connectionLimit: 2 });
     try {
-      await migrateSyncTables(setup, nodeId); // markers, inbox and the node id; the ERP tables come with the sink
+      await migrateSyncTables(setup, nodeId).catch(setupFailed); // markers, inbox and the node id; the ERP tables come with the sink
     } finally {
       await setup.end();
     }
     const sub = new Subscriber(
-      {
-        dbUrl: url,
-        redisUrl: once ? undefined : String(args.redis),
-        nodeId,
-        feeds: args.feed as string[],
-        feedOptions: { defaultCredentials: args.credentials as string | undefined, allowedOrigins: args['allow-origin'] as string[] | undefined },
-        pollMs: intArg(args, 'poll-ms', 10, 3_600_000),
-        retry: {
-          maxAttempts: intArg(args, 'max-attempts', 1, 1000),
-          baseDelayMs: intArg(args, 'retry-base-ms', 1, 86_400_000),
-          maxDelayMs: intArg(args, 'retry-max-ms', 1, 86_400_000),
-        },
-        queueName: args.queue as string | undefined,
-        http: { headersTimeoutMs: timeout, bodyTimeoutMs: timeout },
-        sink: (pool, l) => ErpSink.create(pool, l.child({ part: 'erp-sink' })),
-      },
+      { dbUrl: url, nodeId, ...reading, sink: (pool, l) => ErpSink.create(pool, l.child({ part: 'erp-sink' })) },
       log,
     );
-    return runSubscriber(sub, once, io, log);
+    return runSubscriber(sub, Boolean(args.once), io, log);
   },
 };
