@@ -6,10 +6,14 @@ import { migrateCommand } from './migrate-command.ts';
 import { seedCommand } from './seed-command.ts';
 import { demoCommand } from './demo-command.ts';
 import { publishCommand } from '../../publisher/cli.ts';
+import { snapshotCommand } from '../../publisher/snapshot-command.ts';
 import { failedCommand, subscribeCommand, verifyCommand } from '../../subscriber/cli.ts';
 import { erpCommand } from '../../subscriber/erp/erp-command.ts';
 
-const COMMANDS: Command[] = [demoCommand, migrateCommand, seedCommand, publishCommand, subscribeCommand, erpCommand, failedCommand, verifyCommand];
+/** Every command, in the order `atomsync --help` lists them. */
+export const COMMANDS: Command[] = [demoCommand, migrateCommand, seedCommand, publishCommand, snapshotCommand, subscribeCommand, erpCommand, failedCommand, verifyCommand];
+
+const SIGNALS = ['SIGINT', 'SIGTERM'] as const;
 
 function topHelp(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length)) + 2;
@@ -24,9 +28,10 @@ function topHelp(): string {
 }
 
 export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
-  const stopSignal = new Promise<string>((resolve) => {
-    for (const s of ['SIGINT', 'SIGTERM'] as const) process.once(s, () => resolve(s));
-  });
+  // Until the command returns, the first SIGINT/SIGTERM asks it to stop (a second one kills).
+  let stop: (signal: string) => void = () => undefined;
+  const stopSignal = new Promise<string>((resolve) => (stop = resolve));
+  for (const s of SIGNALS) process.once(s, stop);
   const io: Io = {
     out: (l) => process.stdout.write(l + '\n'),
     err: (l) => process.stderr.write(l + '\n'),
@@ -57,5 +62,8 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
     }
     io.err(`atomsync ${cmd.name}: ${(err as Error).message}`);
     return 1;
+  } finally {
+    // Once it has returned, a signal must end the process again, not be swallowed.
+    for (const s of SIGNALS) process.off(s, stop);
   }
 }
