@@ -11,6 +11,7 @@ import { isResourceName } from '../shared/resources.ts';
 import type { ResourceName } from '../shared/resources.ts';
 import { readMeta } from '../shared/schema/migrate.ts';
 import { readSnapshotStates, requestSnapshot } from '../shared/schema/snapshot-state.ts';
+import { explainDbError } from '../shared/start-errors.ts';
 import { Relay } from './relay.ts';
 import { SnapshotWorker } from './snapshot.ts';
 
@@ -43,7 +44,7 @@ export const snapshotCommand: Command = {
     let relayRun: Promise<void> | null = null;
     try {
       const meta = await readMeta(pool).catch((err) => {
-        throw new Error(`cannot read atomsync_meta (run \`atomsync migrate\` first): ${(err as Error).message}`);
+        throw explainDbError(err, String(args.db));
       });
       if (!meta.node_id) throw new Error('this database has no node id; run `atomsync migrate --node-id ...` first');
       const registry = await loadRegistry(pool);

@@ -1,4 +1,5 @@
 import { openPool } from '../db.ts';
+import { explainDbError } from '../start-errors.ts';
 import { seedNode } from '../seed/index.ts';
 import type { Command } from './args.ts';
 import { intArg } from './args.ts';
@@ -40,6 +41,8 @@ export const seedCommand: Command = {
           if (isTty) process.stderr.write(`\r${line}${done === total ? '\n' : ''}`);
           else io.err(line);
         },
+      }).catch((err) => {
+        throw explainDbError(err, String(args.db));
       });
       io.out(
         `node ${report.nodeId}: ${report.patients} patients written (${report.skippedPatients} already there), ` +

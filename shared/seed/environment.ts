@@ -54,7 +54,10 @@ export interface NodeEnvOptions {
 }
 
 export async function readNodeId(pool: Pool): Promise<string> {
-  const rows = await queryRows<{ value: string }>(pool, `SELECT value FROM atomsync_meta WHERE name = 'node_id'`).catch(() => []);
+  const rows = await queryRows<{ value: string }>(pool, `SELECT value FROM atomsync_meta WHERE name = 'node_id'`).catch((err: { errno?: number }) => {
+    if (err.errno === 1146) return []; // no atomsync tables: not migrated (other errors say what they are)
+    throw err;
+  });
   if (rows.length === 0) throw new NotMigratedError();
   return rows[0].value;
 }
