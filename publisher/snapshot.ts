@@ -58,7 +58,6 @@ export interface SnapshotProgress {
 }
 
 interface ChunkResult {
-  published: number;
   done: boolean;
   rowsDone: number;
   rowsTotal: number;
@@ -157,7 +156,7 @@ export class SnapshotWorker {
     );
     if (!state || state.status === 'done') {
       const done = Number(state?.rows_done ?? 0);
-      return { published: 0, done: true, rowsDone: done, rowsTotal: Number(state?.rows_total ?? done) };
+      return { done: true, rowsDone: done, rowsTotal: Number(state?.rows_total ?? done) };
     }
     let highKey = state.high_key === null ? null : Number(state.high_key);
     let rowsTotal = Number(state.rows_total ?? 0);
@@ -184,7 +183,7 @@ export class SnapshotWorker {
     const rowsDone = Number(state.rows_done);
     if (keys.length === 0) {
       await conn.query(`UPDATE atomsync_snapshot SET status = 'done', finished_at = UTC_TIMESTAMP(3) WHERE resource = ?`, [def.name]);
-      return { published: 0, done: true, rowsDone, rowsTotal: Math.max(rowsTotal, rowsDone) };
+      return { done: true, rowsDone, rowsTotal: Math.max(rowsTotal, rowsDone) };
     }
     // The uuids of exactly the locked rows, and the origin each was synced from, if any (a
     // node that pulled a resource from another republishes it under that origin: no echo).
@@ -199,7 +198,7 @@ export class SnapshotWorker {
     }
     const lastKey = keys[keys.length - 1];
     await conn.query('UPDATE atomsync_snapshot SET after_key = ?, rows_done = rows_done + ? WHERE resource = ?', [lastKey, values.length, def.name]);
-    return { published: values.length, done: false, rowsDone: rowsDone + values.length, rowsTotal: Math.max(rowsTotal, rowsDone + values.length) };
+    return { done: false, rowsDone: rowsDone + values.length, rowsTotal: Math.max(rowsTotal, rowsDone + values.length) };
   }
 
 }
