@@ -48,6 +48,8 @@ export interface SnapshotOptions {
   onProgress?: (p: SnapshotProgress) => void;
 }
 
+const NO_SUCH_TABLE = 1146;
+
 export const SNAPSHOT_DEFAULTS = { chunkRows: 500, maxOutbox: 4000, pollMs: 50, idleCheckMs: 5000 } as const;
 
 export interface SnapshotProgress {
@@ -90,6 +92,11 @@ export class SnapshotWorker {
         if (!worked) await this.pause.sleep(this.o.idleCheckMs);
       } catch (err) {
         if (this.stopped) return;
+        if ((err as { errno?: number }).errno === NO_SUCH_TABLE) {
+          // A database migrated by an atomsync older than snapshots: nothing to do until it is migrated again.
+          this.log.warn('this database has no atomsync_snapshot table; run `atomsync migrate` to be able to publish existing rows');
+          return;
+        }
         this.log.error('snapshot chunk failed; retrying', { error: err as Error });
         await this.pause.sleep(1000);
       }
