@@ -1,6 +1,7 @@
 // The frame every admin page shares: document head, a small stylesheet, the top bar.
 // No scripts and no external assets: the pages must work on a clinic's offline network,
 // and on a phone (the tables scroll sideways instead of squeezing).
+import { createHash } from 'node:crypto';
 import { html, raw } from './html.ts';
 import type { Html, HtmlValue } from './html.ts';
 
@@ -47,6 +48,12 @@ footer{max-width:76rem;margin:0 auto;padding:0 1.25rem 2rem;color:var(--muted);f
 code{font-family:var(--mono);font-size:.88em;background:var(--accent-bg);padding:.05rem .3rem;border-radius:4px}
 @media (max-width:560px){main,footer{padding-left:.75rem;padding-right:.75rem}main{padding-top:1rem}.top{padding:.6rem .75rem}h1{font-size:1.25rem}th,td{padding:.45rem .6rem}pre{font-size:12px;padding:.75rem}}
 `);
+
+/**
+ * The stylesheet as a Content-Security-Policy source (security-headers.ts). A hash, not a nonce:
+ * complete pages are cached as bytes and served many times, so they cannot carry a fresh nonce.
+ */
+export const STYLE_CSP_SOURCE = `'sha256-${createHash('sha256').update(STYLE.text).digest('base64')}'`;
 
 export interface LayoutOptions {
   title: string;

@@ -40,10 +40,16 @@ export const Rel = {
 export const Actions = ['CREATED', 'UPDATED', 'VOIDED', 'UNVOIDED', 'RETIRED', 'DELETED'] as const;
 export type Action = (typeof Actions)[number];
 
-/** Cache policy. Complete archive pages never change (RFC 5005), so they may be cached for a year. */
-export const ARCHIVE_CACHE_CONTROL = 'public, max-age=31536000, immutable';
+/**
+ * Cache policy. Complete archive pages never change (RFC 5005), so they may be cached for a year,
+ * immutably. But every page needs a login and names patients' records: only the reader's own cache
+ * (a browser, a subscriber) may keep one, never a shared proxy, hence `private` on everything.
+ */
+export const ARCHIVE_CACHE_CONTROL = 'private, max-age=31536000, immutable';
 export const RECENT_MAX_AGE_S = 2;
 export const RECENT_CACHE_CONTROL = `private, max-age=${RECENT_MAX_AGE_S}`;
+/** Everything else (errors, refusals, /metrics): kept by no cache at all. */
+export const NO_STORE_CACHE_CONTROL = 'no-store';
 
 /** MariaDB session variable a writer sets to name the node a change came from. */
 export const ORIGIN_SESSION_VAR = '@atomsync_origin';
