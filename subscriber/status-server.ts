@@ -2,9 +2,15 @@
 // Accept: application/json), /metrics for Prometheus, and Retry buttons for dead
 // letters. Every route needs HTTP Basic credentials. The POSTs change state, so a
 // page on another site must not be able to make a logged-in browser send them:
-// they need this process's CSRF token, and an Origin (or Sec-Fetch-Site) that says
-// the request came from this server's own page.
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+// they need a form token, and an Origin (or Sec-Fetch-Site) that says the request
+// came from this server's own page.
+//
+// The form token belongs to one admin in one browser session: the page sets a cookie
+// holding a random nonce (HttpOnly, SameSite=Strict, gone when the browser closes), and
+// the token is an HMAC, under a secret of this process, of the admin's name and that
+// nonce. So one admin's token is refused for another admin, a token is useless without
+// its browser's cookie, and a page served by an earlier run cannot post to this one.
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
@@ -38,7 +44,26 @@ function sameToken(a: string, b: string): boolean {
   return timingSafeEqual(createHash('sha256').update(a).digest(), createHash('sha256').update(b).digest());
 }
 
-export function createStatusApp(o: { users: Map<string, string>; csrfToken: string; backend: StatusBackend; log: Logger }): express.Express {
+/** The cookie that holds a browser session's nonce for the form token. */
+export const FORM_COOKIE = 'atomsync_form';
+const NONCE_PATTERN = /^[A-Za-z0-9_-]{22}$/;
+
+/** The nonce of this browser session, if its cookie holds a well-formed one. */
+function formNonceIn(cookieHeader: string | undefined): string | null {
+  for (const pair of (cookieHeader ?? '').split(';')) {
+    const eq = pair.indexOf('=');
+    if (eq > 0 && pair.slice(0, eq).trim() === FORM_COOKIE && NONCE_PATTERN.test(pair.slice(eq + 1).trim())) return pair.slice(eq + 1).trim();
+  }
+  return null;
+}
+
+/** The form token of `user` in the browser session `nonce`. */
+export function formToken(secret: Buffer, user: string, nonce: string): string {
+  // Lengths first, so no two (user, nonce) pairs are ever the same string.
+  return createHmac('sha256', secret).update(`${user.length}:${user}:${nonce}`).digest('base64url');
+}
+
+export function createStatusApp(o: { users: Map<string, string>; csrfSecret: Buffer; backend: StatusBackend; log: Logger }): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
@@ -64,7 +89,13 @@ export function createStatusApp(o: { users: Map<string, string>; csrfToken: stri
       return;
     }
     const retried = typeof req.query.retried === 'string' && /^[0-9]{1,7}$/.test(req.query.retried) ? Number(req.query.retried) : undefined;
-    res.type('html').send(renderStatusPage(report, { csrfToken: o.csrfToken, styleNonce: res.locals.styleNonce as string, retried }));
+    let nonce = formNonceIn(req.get('cookie'));
+    if (!nonce) {
+      nonce = randomBytes(16).toString('base64url');
+      res.append('Set-Cookie', `${FORM_COOKIE}=${nonce}; Path=/; HttpOnly; SameSite=Strict`);
+    }
+    const csrfToken = formToken(o.csrfSecret, res.locals.user as string, nonce);
+    res.type('html').send(renderStatusPage(report, { csrfToken, styleNonce: res.locals.styleNonce as string, retried }));
   });
 
   app.get('/metrics', async (_req: Request, res: Response) => {
@@ -72,7 +103,7 @@ export function createStatusApp(o: { users: Map<string, string>; csrfToken: stri
   });
 
   const form = express.urlencoded({ extended: false, limit: '2kb', parameterLimit: 10 });
-  const guard = sameOriginWithToken(o.csrfToken, o.log);
+  const guard = sameOriginWithToken(o.csrfSecret, o.log);
   app.post('/dead-letters/retry-all', form, guard, async (_req: Request, res: Response) => {
     const revived = await o.backend.retryDead('all');
     o.log.info('dead letters retried from the status page', { count: revived.length, user: res.locals.user });
@@ -106,19 +137,24 @@ export function createStatusApp(o: { users: Map<string, string>; csrfToken: stri
 
 /**
  * Refuses a state-changing request that another site could have made a logged-in browser
- * send: a foreign Origin, a cross-site Sec-Fetch-Site, or no (or a wrong) CSRF token.
- * Basic credentials are sent by the browser automatically, so they prove nothing here.
+ * send: a foreign Origin, a cross-site Sec-Fetch-Site, or no (or a wrong) form token for
+ * this admin and this browser session. Basic credentials are sent by the browser
+ * automatically, so they prove nothing here.
  */
-function sameOriginWithToken(token: string, log: Logger) {
+function sameOriginWithToken(secret: Buffer, log: Logger) {
   return (req: Request, res: Response, next: NextFunction) => {
     const origin = req.get('origin');
     const own = req.get('host') ? `${req.protocol}://${req.get('host')}` : null;
     const site = req.get('sec-fetch-site');
     const sent = typeof req.body?.csrf === 'string' ? (req.body.csrf as string) : '';
+    const nonce = formNonceIn(req.get('cookie'));
     let refusal: string | null = null;
     if (origin !== undefined && origin !== own) refusal = 'the request comes from another origin';
     else if (site !== undefined && site !== 'same-origin' && site !== 'none') refusal = 'the request comes from another site';
-    else if (!sameToken(sent, token)) refusal = 'the form token is missing or wrong; reload the status page and try again';
+    else if (!nonce) refusal = `the form token's cookie (${FORM_COOKIE}) is missing; reload the status page and try again`;
+    else if (!sameToken(sent, formToken(secret, res.locals.user as string, nonce))) {
+      refusal = 'the form token is missing or wrong (or another admin\'s); reload the status page and try again';
+    }
     if (refusal === null) {
       next();
       return;
@@ -130,7 +166,7 @@ function sameOriginWithToken(token: string, log: Logger) {
 
 export class StatusServer {
   /** A fresh secret per process: a page served by an earlier run cannot post to this one. */
-  readonly csrfToken = randomBytes(32).toString('base64url');
+  private readonly csrfSecret = randomBytes(32);
   private server: Server | null = null;
   /** Base URL once listening, e.g. http://127.0.0.1:8090/. */
   url = '';
@@ -142,7 +178,7 @@ export class StatusServer {
   ) {}
 
   async start(): Promise<string> {
-    const app = createStatusApp({ users: this.o.users, csrfToken: this.csrfToken, backend: this.backend, log: this.log });
+    const app = createStatusApp({ users: this.o.users, csrfSecret: this.csrfSecret, backend: this.backend, log: this.log });
     const host = this.o.host ?? STATUS_SERVER_DEFAULTS.host;
     const server = app.listen(this.o.port, host);
     this.server = server;

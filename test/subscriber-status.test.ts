@@ -29,6 +29,8 @@ describe('subscriber status page', { timeout: 180_000 }, () => {
   let s: StatusScenario;
   let deadId = 0;
   let token = '';
+  /** The page's form cookie: the token is bound to it and to the admin (status-server.ts). */
+  let cookie = '';
   const own = () => new URL(s.url).origin;
 
   before(async () => {
@@ -94,11 +96,14 @@ describe('subscriber status page', { timeout: 180_000 }, () => {
     assert.ok(page.text.includes(`action="/dead-letters/${deadId}/retry"`));
     token = /name="csrf" value="([^"]+)"/.exec(page.text)?.[1] ?? '';
     assert.ok(token.length >= 32, 'the page carries the form token');
+    const setCookie = String(page.headers['set-cookie']);
+    assert.match(setCookie, /^atomsync_form=[A-Za-z0-9_-]{22}; Path=\/; HttpOnly; SameSite=Strict$/);
+    cookie = setCookie.split(';')[0]!;
   });
 
   test('a Retry POST without the form token, or from another origin, is refused', async () => {
     const url = `${s.url}dead-letters/${deadId}/retry`;
-    const auth = { authorization: ADMIN_AUTH };
+    const auth = { authorization: ADMIN_AUTH, cookie };
     const refused = [
       await send(url, { method: 'POST', headers: { ...auth, origin: own() }, form: {} }),
       await send(url, { method: 'POST', headers: { ...auth, origin: own() }, form: { csrf: token.slice(0, -1) + (token.endsWith('A') ? 'B' : 'A') } }),
@@ -107,7 +112,9 @@ describe('subscriber status page', { timeout: 180_000 }, () => {
       await send(url, { method: 'POST', headers: { ...auth, 'sec-fetch-site': 'cross-site' }, form: { csrf: token } }),
       await send(`${s.url}dead-letters/retry-all`, { method: 'POST', headers: { ...auth, origin: 'http://evil.example' }, form: { csrf: token } }),
     ];
-    assert.deepEqual(refused.map((r) => r.status), [403, 403, 403, 403, 403, 403]);
+    refused.push(await send(url, { method: 'POST', headers: { authorization: ADMIN_AUTH, origin: own() }, form: { csrf: token } }));
+    assert.deepEqual(refused.map((r) => r.status), [403, 403, 403, 403, 403, 403, 403]);
+    assert.match(refused[6].text, /cookie/, 'the token without its cookie');
     assert.match(refused[0].text, /token/);
     assert.match(refused[2].text, /origin/);
     const r = await statusJson(s.url);
@@ -116,7 +123,7 @@ describe('subscriber status page', { timeout: 180_000 }, () => {
   });
 
   test('a Retry POST with the token from the page itself redirects back with a message', async () => {
-    const res = await send(`${s.url}dead-letters/${deadId}/retry`, { method: 'POST', headers: { authorization: ADMIN_AUTH, origin: own() }, form: { csrf: token } });
+    const res = await send(`${s.url}dead-letters/${deadId}/retry`, { method: 'POST', headers: { authorization: ADMIN_AUTH, cookie, origin: own() }, form: { csrf: token } });
     assert.equal(res.status, 303);
     assert.equal(res.headers.location, '/?retried=1');
     const page = await send(`${s.url}?retried=1`, { headers: { authorization: ADMIN_AUTH } });
@@ -126,7 +133,7 @@ describe('subscriber status page', { timeout: 180_000 }, () => {
       const r = await statusJson(s.url);
       return r.inbox.dead === 1 && r.inbox.pending === 0 && r.stats.dead >= 1;
     }, 20_000, 'the retried event to fail again');
-    const none = await send(`${s.url}dead-letters/999999/retry`, { method: 'POST', headers: { authorization: ADMIN_AUTH }, form: { csrf: token } });
+    const none = await send(`${s.url}dead-letters/999999/retry`, { method: 'POST', headers: { authorization: ADMIN_AUTH, cookie }, form: { csrf: token } });
     assert.equal(none.headers.location, '/?retried=0', 'no Origin header (a non-browser client) is fine with the token');
   });
 
