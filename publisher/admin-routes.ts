@@ -1,6 +1,7 @@
 // GET / (and {FEED_PATH}): the node's feeds and its subscribers' positions, HTML or JSON.
 // GET /metrics: the same facts and the process's counters for Prometheus.
-// Both sit behind the same authentication as the feeds.
+// Both sit behind the same authentication as the feeds. /metrics is for admins only; the root
+// page shows anyone else just the feeds it may read and its own positions (rights.ts).
 import { Router } from 'express';
 import type { Request, Response } from 'express';
 import { ALL_CATEGORY, FEED_PATH } from '../shared/constants.ts';
@@ -18,6 +19,7 @@ import { METRICS_CONTENT_TYPE, renderMetrics } from './metrics.ts';
 import type { PublisherCounters } from './metrics.ts';
 import { HTML_MEDIA_TYPE, NEGOTIATED_VARY } from './negotiate.ts';
 import { buildRootModel, renderRootHtml, rootJson } from './root-page.ts';
+import { forbidden, mayReadFeed, rightsIn } from './rights.ts';
 import { lagOf } from './subscriber-positions.ts';
 import type { SubscriberPositions } from './subscriber-positions.ts';
 
@@ -57,7 +59,12 @@ export function adminRoutes(o: AdminRouteOptions): Router {
   const now = o.now ?? Date.now;
 
   router.get(['/', FEED_PATH], async (req: Request, res: Response) => {
-    const heads = await feedHeads(o.store);
+    const rights = rightsIn(res);
+    const user = res.locals.user as string;
+    // A reader that is not an admin learns nothing of the feeds it may not read, nor of other subscribers.
+    const heads = (await feedHeads(o.store)).filter((h) => rights.admin || mayReadFeed(rights, h.category));
+    const positions = (o.positions?.list() ?? []).filter((p) => rights.admin || p.subscriber === user);
+    const snapshot = (await snapshotStates(o)).filter((s) => rights.admin || rights.resources.has(s.resource));
     const layouts = o.layouts;
     if (layouts) await layouts.atLeast(Math.max(...heads.map((h) => h.head.layoutVersion)));
     const model = buildRootModel({
@@ -66,8 +73,8 @@ export function adminRoutes(o: AdminRouteOptions): Router {
       pageSize: layouts?.pageSize ?? o.pageSize,
       layoutOf: layouts && ((feed) => layouts.layout(feed)),
       heads,
-      positions: o.positions?.list() ?? [],
-      snapshot: await snapshotStates(o),
+      positions,
+      snapshot,
       now: now(),
     });
     res.set('Cache-Control', 'private, no-cache');
@@ -78,6 +85,7 @@ export function adminRoutes(o: AdminRouteOptions): Router {
   });
 
   router.get('/metrics', async (_req: Request, res: Response) => {
+    if (!rightsIn(res).admin) throw forbidden(`user "${res.locals.user}" may not read /metrics`);
     const heads = await feedHeads(o.store);
     const [{ n }] = await queryRows<{ n: number }>(o.pool, 'SELECT COUNT(*) AS n FROM atomsync_outbox');
     const counts = new Map(heads.map((h) => [h.category, h.head.count]));

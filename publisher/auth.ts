@@ -1,8 +1,13 @@
-// HTTP Basic (or an OpenMRS session cookie) for every feed and resource, with a brake on guessing.
+// HTTP Basic (or an OpenMRS session cookie) for every feed and resource, with a brake on guessing
+// (login-brake.ts): wrong passwords are answered later and later, the right one always at once.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
 import type { Logger } from '../shared/logger.ts';
+import { LoginBrake, addressKey } from './login-brake.ts';
+import type { BrakeDecision } from './login-brake.ts';
 import { HTML_MEDIA_TYPE, wantsHtml } from './negotiate.ts';
+import { rightsOf } from './rights.ts';
+import type { Rights, RightsTable } from './rights.ts';
 import { sessionIdsIn } from './session-cookie.ts';
 import type { Session, SessionStore } from './session-store.ts';
 
@@ -10,20 +15,20 @@ export interface AuthOptions {
   /** username -> password. */
   users: Map<string, string>;
   realm?: string;
-  /** Failed attempts allowed per client address within the window before 429. */
-  maxFailures?: number;
-  failureWindowMs?: number;
-  now?: () => number;
+  /** The brake on wrong passwords; one with BRAKE_DEFAULTS otherwise. */
+  brake?: LoginBrake;
   /** The body of a 401 or 429 for a browser (the JSON error otherwise). */
   htmlPage?: (status: number, message: string) => string;
   /** Sessions opened at the OpenMRS session endpoint: a live one named by the JSESSIONID cookie authenticates as its user. */
   sessions?: SessionStore;
+  /** What each user may read (rights.ts); a user not in it may read everything. */
+  rights?: RightsTable;
 }
 
-export const AUTH_DEFAULTS = { realm: 'atomsync', maxFailures: 20, failureWindowMs: 60_000 } as const;
+export const AUTH_DEFAULTS = { realm: 'atomsync' } as const;
 
-/** Client addresses whose failures are remembered at most: a bound on memory, whatever addresses guessers use. */
-export const MAX_TRACKED_CLIENTS = 10_000;
+/** A brake's warnings about one client address are logged at most this often. */
+const WARN_EVERY_MS = 60_000;
 
 /** Parses `hq:secret,erp:other`. Passwords may contain ':' (split at the first). */
 export function parseUsers(spec: string): Map<string, string> {
@@ -45,14 +50,15 @@ function sameSecret(a: string, b: string): boolean {
 }
 
 /**
- * What a request's credentials came to. `refused`: the answer is already sent (401 for a
- * wrong password, 429 from the brake). `anonymous`: no credentials, or a session id that is
- * unknown or has ended, which are one and the same to the caller.
+ * What a request's credentials came to. `refused`: the answer is sent, or will be once the
+ * brake's delay is over (401 for a wrong password; 429 when the brake holds all it may).
+ * `anonymous`: no credentials, or a session id that is unknown or has ended, which are one
+ * and the same to the caller.
  */
-export type AuthVerdict = { kind: 'user'; user: string; session: Session | null } | { kind: 'anonymous' } | { kind: 'refused' };
+export type AuthVerdict = { kind: 'user'; user: string; rights: Rights; session: Session | null } | { kind: 'anonymous' } | { kind: 'refused' };
 
 export interface Auth {
-  /** Decides who sent `req`. A wrong password counts against the client's address. */
+  /** Decides who sent `req`. A wrong password counts against the name it tried and the client's address. */
   check(req: Request, res: Response): AuthVerdict;
   /** The 401 every unauthenticated request gets, whatever it lacked. */
   challenge(req: Request, res: Response): void;
@@ -60,10 +66,8 @@ export interface Auth {
 
 export function createAuth(opts: AuthOptions, log: Logger): Auth {
   const realm = opts.realm ?? AUTH_DEFAULTS.realm;
-  const maxFailures = opts.maxFailures ?? AUTH_DEFAULTS.maxFailures;
-  const windowMs = opts.failureWindowMs ?? AUTH_DEFAULTS.failureWindowMs;
-  const now = opts.now ?? Date.now;
-  const failures = new Map<string, { count: number; since: number }>();
+  const brake = opts.brake ?? new LoginBrake();
+  const warnedAt = new Map<string, number>();
   const refuse = (req: Request, res: Response, status: number, code: string, message: string) => {
     res.status(status);
     if (opts.htmlPage && wantsHtml(req, 'application/json')) res.type(HTML_MEDIA_TYPE).send(opts.htmlPage(status, message));
@@ -72,16 +76,6 @@ export function createAuth(opts: AuthOptions, log: Logger): Auth {
   const challenge = (req: Request, res: Response) => {
     res.set('WWW-Authenticate', `Basic realm="${realm}", charset="UTF-8"`);
     refuse(req, res, 401, 'unauthorized', 'authentication required');
-  };
-
-  /** Keeps the table bounded: expired entries go first, then the oldest. */
-  const forgetOld = () => {
-    if (failures.size < MAX_TRACKED_CLIENTS) return;
-    for (const [k, v] of failures) if (now() - v.since > windowMs) failures.delete(k);
-    for (const k of failures.keys()) {
-      if (failures.size < MAX_TRACKED_CLIENTS) break;
-      failures.delete(k);
-    }
   };
 
   /** The live session named by the request's JSESSIONID cookie, if its user may still read. */
@@ -94,34 +88,60 @@ export function createAuth(opts: AuthOptions, log: Logger): Auth {
     return null;
   };
 
-  const check = (req: Request, res: Response): AuthVerdict => {
-    const client = req.socket.remoteAddress ?? 'unknown';
-    const f = failures.get(client);
-    if (f && now() - f.since > windowMs) failures.delete(client);
-    const current = failures.get(client);
-    if (current && current.count >= maxFailures) {
-      const retryS = Math.ceil((current.since + windowMs - now()) / 1000);
-      res.set('Retry-After', String(Math.max(1, retryS)));
-      refuse(req, res, 429, 'too_many_failures', 'too many failed logins; try again later');
-      return { kind: 'refused' };
+  /** One line per failure until the brake slows a client, then one a minute per address: a storm must not flood the log. */
+  const warn = (req: Request, client: string, name: string | null, d: BrakeDecision) => {
+    // Only a configured name is logged: an unknown one may be a password typed into the name field.
+    const user = name === null ? null : opts.users.has(name) ? name : '(unknown)';
+    if (d.kind === 'now') return log.warn('failed login', { client, user, path: req.path });
+    const last = warnedAt.get(client);
+    if (last !== undefined && Date.now() - last < WARN_EVERY_MS) return;
+    if (warnedAt.size >= 1000) warnedAt.clear();
+    warnedAt.set(client, Date.now());
+    log.warn('failed logins from this address are being slowed', { client, user, failures: Math.ceil(d.level), path: req.path });
+  };
+
+  /** Answers a wrong password as the brake decided. */
+  const answerFailure = (req: Request, res: Response, d: BrakeDecision) => {
+    if (d.kind === 'now') return challenge(req, res);
+    if (d.kind === 'too-many') {
+      // The brake holds as many answers as it may: this one goes now, and its connection with it.
+      res.set({ 'Retry-After': String(d.retryAfterS), Connection: 'close' });
+      return refuse(req, res, 429, 'too_many_failures', 'too many failed logins; try again later');
     }
+    let done = false;
+    const release = () => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      brake.released();
+    };
+    // Held with a timer, not a loop: a held answer costs its socket and a closure, no CPU.
+    const timer = setTimeout(() => {
+      release();
+      if (!res.headersSent && !res.destroyed) challenge(req, res);
+    }, d.ms).unref();
+    res.once('close', release);
+  };
+
+  const check = (req: Request, res: Response): AuthVerdict => {
     // Credentials sent decide, even beside a valid cookie: a wrong password is never let through.
-    if (req.get('authorization')) {
-      const user = checkCredentials(req.get('authorization'), opts.users);
-      if (user) return { kind: 'user', user, session: null };
-      if (!failures.has(client)) forgetOld();
-      const entry = failures.get(client) ?? { count: 0, since: now() };
-      entry.count++;
-      failures.set(client, entry);
-      log.warn('failed login', { client, path: req.path });
-      challenge(req, res);
+    const header = req.get('authorization');
+    if (header) {
+      const sent = basicCredentials(header);
+      const user = sent && credentialsMatch(sent, opts.users);
+      // A right password is let in at once, whatever the brake has counted against its name or address.
+      if (user) return { kind: 'user', user, rights: rightsOf(opts.rights, user), session: null };
+      const client = req.socket.remoteAddress ?? 'unknown';
+      const decision = brake.failed(sent?.name ?? null, addressKey(client));
+      warn(req, client, sent?.name ?? null, decision);
+      answerFailure(req, res, decision);
       return { kind: 'refused' };
     }
     // Only a wrong password is a guess. A request without credentials (a browser's first request,
-    // a probe) or with a session that ended (a client after a restart) would otherwise lock out a
-    // subscriber that shares its address; and a 128-bit session id is not there to be guessed.
+    // a probe) or with a session that ended (a client after a restart) is not counted; and a 128-bit
+    // session id is not there to be guessed.
     const session = sessionOf(req);
-    return session ? { kind: 'user', user: session.user, session } : { kind: 'anonymous' };
+    return session ? { kind: 'user', user: session.user, rights: rightsOf(opts.rights, session.user), session } : { kind: 'anonymous' };
   };
 
   return { check, challenge };
@@ -137,6 +157,7 @@ export function requireAuth(auth: Auth) {
     const verdict = auth.check(req, res);
     if (verdict.kind === 'user') {
       res.locals.user = verdict.user;
+      res.locals.rights = verdict.rights; // what the routes check (rights.ts rightsIn)
       next();
     } else if (verdict.kind === 'anonymous') {
       auth.challenge(req, res);
@@ -144,16 +165,25 @@ export function requireAuth(auth: Auth) {
   };
 }
 
-/** Returns the user name when the header carries valid credentials. */
-export function checkCredentials(header: string | undefined, users: Map<string, string>): string | null {
+/** The name and password of an HTTP Basic header; null for another scheme or a header without a colon. */
+export function basicCredentials(header: string | undefined): { name: string; password: string } | null {
   if (!header || !/^basic /i.test(header)) return null;
   const decoded = Buffer.from(header.slice(6).trim(), 'base64').toString('utf8');
   const i = decoded.indexOf(':');
   if (i < 0) return null;
-  const name = decoded.slice(0, i);
-  const password = decoded.slice(i + 1);
-  const expected = users.get(name);
+  return { name: decoded.slice(0, i), password: decoded.slice(i + 1) };
+}
+
+/** The user name when the password is that user's. */
+function credentialsMatch(sent: { name: string; password: string }, users: Map<string, string>): string | null {
+  const expected = users.get(sent.name);
   // Compare even for an unknown user, so timing does not reveal which names exist.
-  const ok = sameSecret(password, expected ?? '\0no such user');
-  return ok && expected !== undefined ? name : null;
+  const ok = sameSecret(sent.password, expected ?? '\0no such user');
+  return ok && expected !== undefined ? sent.name : null;
+}
+
+/** Returns the user name when the header carries valid credentials. */
+export function checkCredentials(header: string | undefined, users: Map<string, string>): string | null {
+  const sent = basicCredentials(header);
+  return sent && credentialsMatch(sent, users);
 }

@@ -1,5 +1,6 @@
 // The publisher over real HTTP against the real MariaDB: paging, caching, auth, errors.
 import assert from 'node:assert/strict';
+import { request } from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import { Publisher } from '../publisher/publisher.ts';
 import { parseFeedPage } from '../shared/atom/parse.ts';
@@ -234,9 +235,30 @@ describe('publisher over HTTP', () => {
     assert.deepEqual(JSON.parse(list.body), { results: [lean] });
   });
 
-  test('many wrong passwords in a row are slowed down with 429', async () => {
-    let last = 0;
-    for (let i = 0; i < 25; i++) last = (await get(feed('all', 'recent'), { authorization: basic('hq', `guess${i}`) })).status;
-    assert.equal(last, 429);
+  test('wrong passwords past the first five are answered later and later (the default brake), the right one at once', async () => {
+    // From an address and at a name of their own, so the failures of the tests above do not count.
+    const timed = (authorization: string) =>
+      new Promise<{ status: number; ms: number }>((resolve, reject) => {
+        const t = performance.now();
+        const url = new URL(feed('all', 'recent'));
+        const req = request({ host: url.hostname, port: url.port, path: url.pathname, headers: { authorization }, localAddress: '127.0.0.9', agent: false }, (res) => {
+          res.resume();
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, ms: performance.now() - t }));
+        });
+        req.on('error', reject);
+        req.end();
+      });
+    const took: number[] = [];
+    for (let i = 0; i < 7; i++) {
+      const a = await timed(basic('brake-test', `guess${i}`));
+      assert.equal(a.status, 401);
+      took.push(a.ms);
+    }
+    const shown = took.map(Math.round).join(' ');
+    assert.ok(took.slice(0, 5).every((ms) => ms < 250), `five answered at once: ${shown}`);
+    assert.ok(took[5] >= 490 && took[6] >= 990, `then 0.5 s, 1 s: ${shown}`);
+    const right = await timed(AUTH.authorization);
+    assert.equal(right.status, 200);
+    assert.ok(right.ms < 250, `the right password from that address in ${Math.round(right.ms)} ms`);
   });
 });

@@ -51,10 +51,10 @@ export async function run(args: string[], timeoutMs = 120_000, env: Record<strin
 }
 
 /** Starts `atomsync publish` and waits until it says where it listens. */
-export async function startPublisher(dbUrl: string, opts: { port?: number; users?: string; pageSize?: number } = {}) {
+export async function startPublisher(dbUrl: string, opts: { port?: number; users?: string; pageSize?: number; extra?: string[] } = {}) {
   const p = atomsync([
     'publish', '--db', dbUrl, '--port', String(opts.port ?? 0), '--users', opts.users ?? 'hq:hq-secret,hq2:hq2-secret,field-b:b-secret',
-    '--page-size', String(opts.pageSize ?? 50),
+    '--page-size', String(opts.pageSize ?? 50), ...(opts.extra ?? []),
   ]);
   const url = await waitForOutput(p, /publishing at (http:\/\/[^/\s]+)/, 20_000);
   return { ...p, url, port: Number(new URL(url).port) };
