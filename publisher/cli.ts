@@ -5,6 +5,9 @@ import { createLogger } from '../shared/logger.ts';
 import type { Level } from '../shared/logger.ts';
 import { explainListenError } from '../shared/start-errors.ts';
 import { parseUsers } from './auth.ts';
+import { RIGHT_WORDS, parseUserRights } from './rights.ts';
+import { FAIR_SHARE_DEFAULTS } from './fair-share.ts';
+import { parseAllowedHosts } from './host-rule.ts';
 import { PUBLISHER_DEFAULTS, Publisher } from './publisher.ts';
 import { SNAPSHOT_DEFAULTS } from './snapshot.ts';
 import { checkTlsFiles } from './tls-files.ts';
@@ -20,11 +23,35 @@ export const publishCommand: Command = {
     { name: 'port', type: 'string', env: 'ATOMSYNC_PORT', default: String(PUBLISHER_DEFAULTS.port), arg: 'N', help: 'port to listen on (0: any free port)' },
     { name: 'users', type: 'string', env: 'ATOMSYNC_USERS', required: true, arg: 'NAME:PASS,...', help: 'subscribers allowed to read (HTTP Basic)' },
     {
+      name: 'user-rights', type: 'string', multiple: true, env: 'ATOMSYNC_USER_RIGHTS', arg: 'NAME=RIGHT,...',
+      help: `what a user may read: resource names, ${RIGHT_WORDS.all} (every resource and the all feed), ${RIGHT_WORDS.admin} (root page, /metrics); a user not named may read everything`,
+    },
+    {
       name: 'page-size', type: 'string', env: 'ATOMSYNC_PAGE_SIZE', arg: 'N',
       help: `events per feed page; must be the size recorded at the first start (default: that size; ${PUBLISHER_DEFAULTS.pageSize} on a new node)`,
     },
     { name: 'repage', type: 'boolean', env: 'ATOMSYNC_REPAGE', help: 'change the recorded page size to --page-size: complete pages keep theirs, new pages get the new one' },
-    { name: 'public-url', type: 'string', env: 'ATOMSYNC_PUBLIC_URL', arg: 'URL', help: 'origin used in links (default: from each request)' },
+    { name: 'public-url', type: 'string', env: 'ATOMSYNC_PUBLIC_URL', arg: 'URL', help: 'origin used in links (default: the Host of each request, if allowed)' },
+    {
+      name: 'allowed-hosts', type: 'string', multiple: true, env: 'ATOMSYNC_ALLOWED_HOSTS', arg: 'NAME[:PORT],...',
+      help: 'host names answered to besides the address reached, localhost and --public-url\'s host; any other Host is 400',
+    },
+    {
+      name: 'reader-requests', type: 'string', env: 'ATOMSYNC_READER_REQUESTS', default: String(FAIR_SHARE_DEFAULTS.maxInFlight), arg: 'N',
+      help: "one user's requests served at once; more wait in that user's queue",
+    },
+    {
+      name: 'reader-cost', type: 'string', env: 'ATOMSYNC_READER_COST', default: String(FAIR_SHARE_DEFAULTS.maxCost), arg: 'UNITS',
+      help: "one user's work at once: 1 a page or resource, 1 per 50 resources of a list, 5 times that as HTML",
+    },
+    {
+      name: 'reader-queue', type: 'string', env: 'ATOMSYNC_READER_QUEUE', default: String(FAIR_SHARE_DEFAULTS.maxQueued), arg: 'N',
+      help: "one user's requests waiting; one more is refused (429, Retry-After)",
+    },
+    {
+      name: 'reader-wait-ms', type: 'string', env: 'ATOMSYNC_READER_WAIT_MS', default: String(FAIR_SHARE_DEFAULTS.maxWaitMs), arg: 'MS',
+      help: 'longest a request waits in its user\'s queue before it is refused (429)',
+    },
     { name: 'tls-key', type: 'string', env: 'ATOMSYNC_TLS_KEY', arg: 'FILE', help: 'PEM private key: serve HTTPS' },
     { name: 'tls-cert', type: 'string', env: 'ATOMSYNC_TLS_CERT', arg: 'FILE', help: 'PEM certificate chain for --tls-key' },
     { name: 'no-relay', type: 'boolean', env: 'ATOMSYNC_NO_RELAY', help: 'serve only; leave numbering events to another publisher process' },
@@ -37,6 +64,8 @@ export const publishCommand: Command = {
   notes:
     'Passwords are compared in constant time and never logged. Prefer ATOMSYNC_USERS to --users,\n' +
     'so they do not show in the process list. Stop with Ctrl-C (SIGINT) or SIGTERM.\n' +
+    'Rights: --user-rights erp=patient,encounter,obs --user-rights prometheus=admin. The all feed needs\n' +
+    'every resource. Wrong passwords are answered later and later; a right one always at once.\n' +
     'The page size is recorded at the first start: archive pages never change, so another size is\n' +
     'refused unless asked for with --repage (stop the running publisher first; see SPEC.md, "Paging").',
   async run(args, io) {
@@ -45,16 +74,25 @@ export const publishCommand: Command = {
     const tlsCert = args['tls-cert'] as string | undefined;
     if (Boolean(tlsKey) !== Boolean(tlsCert)) throw new UsageError('--tls-key and --tls-cert go together');
     if (args.repage && args['page-size'] === undefined) throw new UsageError('--repage needs --page-size: the size new pages get');
+    const users = asUsage(() => parseUsers(String(args.users)));
     const publisher = new Publisher(
       {
         dbUrl: dbUrlArg(args),
         nodeId: args['node-id'] as string | undefined,
         host: String(args.host),
         port: intArg(args, 'port', 0, 65535),
-        users: asUsage(() => parseUsers(String(args.users))),
+        users,
+        rights: asUsage(() => parseUserRights((args['user-rights'] as string[] | undefined) ?? [], users.keys())),
         pageSize: args['page-size'] === undefined ? undefined : intArg(args, 'page-size', 1, MAX_PAGE_SIZE),
         repage: Boolean(args.repage),
         publicUrl: urlArg(args, 'public-url', ['http:', 'https:'], 'https://clinic-a.example.org'),
+        allowedHosts: asUsage(() => parseAllowedHosts((args['allowed-hosts'] as string[] | undefined) ?? [])),
+        fairShare: {
+          maxInFlight: intArg(args, 'reader-requests', 1, 10_000),
+          maxCost: intArg(args, 'reader-cost', 1, 1_000_000),
+          maxQueued: intArg(args, 'reader-queue', 0, 100_000),
+          maxWaitMs: intArg(args, 'reader-wait-ms', 0, 600_000),
+        },
         tls: tlsKey && tlsCert ? { keyFile: tlsKey, certFile: tlsCert } : undefined,
         noRelay: Boolean(args['no-relay']),
         snapshot: { chunkRows: intArg(args, 'snapshot-chunk', 1, 100_000) },

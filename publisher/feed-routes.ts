@@ -23,8 +23,10 @@ import type { EventStore } from './event-store.ts';
 import { FeedLayouts } from './feed-layouts.ts';
 import { badRequest, notFound } from './http-errors.ts';
 import type { PublisherCounters } from './metrics.ts';
+import { originOf } from './host-rule.ts';
 import { HTML_MEDIA_TYPE, NEGOTIATED_VARY, wantsHtml } from './negotiate.ts';
 import { PageCache } from './page-cache.ts';
+import { forbidden, mayReadFeed, rightsIn } from './rights.ts';
 import { newestPage as newestPageOf, pageRange } from './paging.ts';
 import type { PageRange } from './paging.ts';
 import type { Logger } from '../shared/logger.ts';
@@ -58,13 +60,11 @@ const RENDER_VERSION = '1';
 /** The same for the HTML view, which changes more often than the Atom format. */
 const HTML_RENDER_VERSION = '1';
 const PAGE_PATTERN = /^[1-9][0-9]{0,14}$/;
-const HOST_PATTERN = /^[A-Za-z0-9.\-]+(:[0-9]{1,5})?$|^\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?$/;
 
+/** The origin of links: --public-url, or the Host as the host rule admitted it (never an arbitrary one). */
 export function baseUrlOf(req: Request, publicUrl?: string): string {
   if (publicUrl) return publicUrl.replace(/\/+$/, '');
-  const host = req.get('host') ?? '';
-  if (!HOST_PATTERN.test(host)) throw badRequest('the Host header is not a host name');
-  return `${req.protocol}://${host}`;
+  return originOf(req);
 }
 
 function feedIdFor(nodeUuid: string, category: string): string {
@@ -138,6 +138,7 @@ export function feedRoutes(o: FeedRouteOptions): Router {
     if (category !== ALL_CATEGORY && !isResourceName(category)) {
       throw notFound(`no feed named "${category.slice(0, 64)}"`);
     }
+    if (!mayReadFeed(rightsIn(res), category)) throw forbidden(`user "${res.locals.user}" may not read the "${category}" feed`);
     const asRecent = pageParam === RECENT;
     if (!asRecent && !PAGE_PATTERN.test(pageParam)) {
       throw badRequest(`page must be "recent" or a number from 1 (got "${pageParam.slice(0, 32)}")`);
@@ -148,7 +149,8 @@ export function feedRoutes(o: FeedRouteOptions): Router {
     res.set('Content-Type', asHtml ? HTML_MEDIA_TYPE : `${ATOM_MEDIA_TYPE}; charset=utf-8`);
     res.set('Vary', NEGOTIATED_VARY);
     const served = (page: number, position: number, complete: boolean) => {
-      o.positions?.record(req.get(SUBSCRIBER_HEADER), category, page, position, res.locals.user as string | undefined);
+      // Recorded under the user that authenticated; the header only asks for it and labels the row.
+      o.positions?.record(res.locals.user as string, req.get(SUBSCRIBER_HEADER), category, page, position);
       o.counters?.pageServed(asHtml ? 'html' : complete ? 'archive' : 'recent');
     };
     // Only complete pages are cached and they never change: a hit needs no database at all. The key

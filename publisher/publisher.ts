@@ -13,9 +13,15 @@ import { readMeta } from '../shared/schema/migrate.ts';
 import { explainDbError } from '../shared/start-errors.ts';
 import { dbToIso } from '../shared/time.ts';
 import { EventStore } from './event-store.ts';
+import { FairShare } from './fair-share.ts';
+import type { FairShareOptions } from './fair-share.ts';
 import { FeedLayouts } from './feed-layouts.ts';
 import { PublisherCounters } from './metrics.ts';
 import { Relay } from './relay.ts';
+import { LoginBrake } from './login-brake.ts';
+import type { BrakeOptions } from './login-brake.ts';
+import { hasEveryRight, rightsOf } from './rights.ts';
+import type { RightsTable } from './rights.ts';
 import { SnapshotWorker } from './snapshot.ts';
 import type { SnapshotOptions, SnapshotProgress } from './snapshot.ts';
 import type { RelayOptions } from './relay.ts';
@@ -30,11 +36,19 @@ export interface PublisherOptions {
   /** 0 picks a free port. */
   port?: number;
   users: Map<string, string>;
+  /** What each user may read (rights.ts parseUserRights); a user not in it may read everything. */
+  rights?: RightsTable;
+  /** The brake on wrong passwords (login-brake.ts); BRAKE_DEFAULTS otherwise. */
+  brake?: BrakeOptions;
   /** Events a feed page; must be the size recorded at the first start (absent: the recorded size, or the default). */
   pageSize?: number;
   /** Re-page the feeds to pageSize when it differs from the recorded size (feed-layouts.ts). */
   repage?: boolean;
   publicUrl?: string;
+  /** Host names answered to besides the address reached and localhost (host-rule.ts). */
+  allowedHosts?: readonly string[];
+  /** Each reader's share of the server (fair-share.ts); FAIR_SHARE_DEFAULTS for what is not given. */
+  fairShare?: Partial<FairShareOptions>;
   tls?: { keyFile: string; certFile: string };
   relay?: Pick<RelayOptions, 'batchSize' | 'pollMs'>;
   snapshot?: Pick<SnapshotOptions, 'chunkRows' | 'maxOutbox' | 'idleCheckMs'>;
@@ -110,8 +124,10 @@ export class Publisher {
       pageSize,
       layouts,
       registry,
-      auth: { users: this.o.users },
+      auth: { users: this.o.users, brake: new LoginBrake(this.o.brake), rights: this.o.rights },
       publicUrl: this.o.publicUrl,
+      allowedHosts: this.o.allowedHosts,
+      fairShare: new FairShare(this.o.fairShare),
       positions,
       counters: this.counters,
     });
@@ -136,7 +152,9 @@ export class Publisher {
       this.snapshot = new SnapshotWorker(pool, registry, slog, { nodeId, ...this.o.snapshot, onProgress: progressLogger(slog) });
       this.snapshotRun = this.snapshot.run();
     }
-    this.log.info('publisher listening', { url: this.url, nodeId, pageSize, relay: !this.o.noRelay });
+    // Names only (never a password): who may read everything, so a user left out of --user-rights by mistake shows.
+    const everything = [...this.o.users.keys()].filter((u) => hasEveryRight(rightsOf(this.o.rights, u)));
+    this.log.info('publisher listening', { url: this.url, nodeId, pageSize, relay: !this.o.noRelay, usersWithEveryRight: everything });
     return this.url;
   }
 

@@ -23,9 +23,10 @@ export interface FeedSummary {
 }
 
 export interface SubscriberSummary {
+  /** The user the subscriber authenticated as: positions are kept per user. */
   subscriber: string;
-  /** Authenticated user the subscriber last polled as, when known. */
-  user: string | null;
+  /** The node id its last request named (the x-atomsync-subscriber header), when known: a label only. */
+  node: string | null;
   feed: string;
   /** Highest page fetched. */
   page: number;
@@ -79,7 +80,7 @@ export function buildRootModel(o: {
     })),
     subscribers: o.positions.map((p) => ({
       subscriber: p.subscriber,
-      user: p.user ?? null,
+      node: p.node ?? null,
       feed: p.feed,
       page: p.page,
       firstPosition: pageRange(layoutOf(p.feed), p.page).first,
@@ -115,7 +116,7 @@ ${table(
   m.subscribers.map((s) => subscriberRow(s, m)),
   m.subscribers.length
     ? undefined
-    : html`No subscriber has polled yet. Subscribers name themselves with the <code>x-atomsync-subscriber</code> header.`,
+    : html`No subscriber has polled yet. A subscriber that sends the <code>x-atomsync-subscriber</code> header is listed under the user it signs in as.`,
 )}${m.snapshot.length ? snapshotSection(m.snapshot) : ''}`;
   return layout({
     title: 'feeds',
@@ -156,7 +157,7 @@ function subscriberRow(s: SubscriberSummary, m: RootModel): Html {
       ? html`<span class="badge ok">caught up</span>`
       : html`<span class="badge warn">${s.behind.toLocaleString('en-US')} event${s.behind === 1 ? '' : 's'}</span>`;
   return html`<tr>
-<td><strong>${s.subscriber}</strong>${s.user ? html` <span class="muted">as ${s.user}</span>` : ''}</td>
+<td><strong>${s.subscriber}</strong>${s.node ? html` <span class="muted">node ${s.node}</span>` : ''}</td>
 <td><a href="${feedPageUrl(m.baseUrl, s.feed, RECENT)}">${s.feed}</a></td>
 <td class="num">${behind}</td>
 <td>${ago(m.now - Date.parse(s.seenAt))} <span class="muted">· ${timeTag(s.seenAt)}</span></td>

@@ -2,6 +2,7 @@
 import express from 'express';
 import type { NextFunction, Request, Response } from 'express';
 import compression from 'compression';
+import { NO_STORE_CACHE_CONTROL } from '../shared/constants.ts';
 import type { Pool } from '../shared/db.ts';
 import type { Logger } from '../shared/logger.ts';
 import type { Registry } from '../shared/registry.ts';
@@ -12,10 +13,13 @@ import type { AuthOptions } from './auth.ts';
 import type { EventStore } from './event-store.ts';
 import type { FeedLayouts } from './feed-layouts.ts';
 import { baseUrlOf, feedRoutes } from './feed-routes.ts';
+import { FairShare, fairShare } from './fair-share.ts';
+import { hostRule } from './host-rule.ts';
 import { HttpError } from './http-errors.ts';
 import { PublisherCounters } from './metrics.ts';
 import { HTML_MEDIA_TYPE, wantsHtml } from './negotiate.ts';
 import { restRoutes } from './rest-routes.ts';
+import { securityHeaders } from './security-headers.ts';
 import { sessionRoutes } from './session-routes.ts';
 import { SessionStore } from './session-store.ts';
 import type { SessionOptions } from './session-store.ts';
@@ -37,6 +41,10 @@ export interface PublisherAppOptions {
   /** The resources as this database holds them (shared/registry.ts); the declared registry by default. */
   registry?: Registry;
   publicUrl?: string;
+  /** Host names answered to besides the address reached and localhost (host-rule.ts). */
+  allowedHosts?: readonly string[];
+  /** Each reader's share of the server (fair-share.ts); one with FAIR_SHARE_DEFAULTS otherwise. */
+  fairShare?: FairShare;
   /** Subscribers' reading positions; without it none are recorded. */
   positions?: SubscriberPositions;
   counters?: PublisherCounters;
@@ -57,6 +65,8 @@ export function createPublisherApp(o: PublisherAppOptions): express.Express {
     res.on('finish', () => counters.request(res.statusCode));
     next();
   });
+  app.use(securityHeaders());
+  app.use(hostRule({ publicUrl: o.publicUrl, allowedHosts: o.allowedHosts }));
   app.use(compression());
   // Before authentication the visitor sees no node id, only that it must sign in.
   const htmlPage = (status: number, message: string) =>
@@ -67,6 +77,7 @@ export function createPublisherApp(o: PublisherAppOptions): express.Express {
   // everything after it is authenticated first, with a password or a session's cookie.
   app.use(sessionRoutes({ auth, sessions, nodeUuid: o.nodeUuid, publicUrl: o.publicUrl, log: o.log }));
   app.use(requireAuth(auth));
+  app.use(fairShare(o.fairShare ?? new FairShare()));
   app.use(feedRoutes({ ...o, counters }));
   app.use(restRoutes(o));
   app.use(adminRoutes({ ...o, counters }));
@@ -76,6 +87,7 @@ export function createPublisherApp(o: PublisherAppOptions): express.Express {
   app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
     const send = (status: number, code: string, message: string) => {
       res.status(status);
+      res.set('Cache-Control', NO_STORE_CACHE_CONTROL); // whatever the route had chosen for its answer
       // A person who followed a link gets a page with a way back; everyone else the JSON error.
       let baseUrl: string | undefined;
       try {

@@ -1,6 +1,8 @@
 // How far each subscriber has read each feed, as seen from the pages it asks for.
-// Subscribers name themselves with the x-atomsync-subscriber header; the publisher
-// keeps the highest page each has fetched per feed, in memory for the root page and
+// A subscriber asks to be followed by sending the x-atomsync-subscriber header (its node
+// id); its position is recorded under the user it authenticated as, never under the name
+// in the header, which any user could send: the header is only a label. The publisher
+// keeps the highest page each user has fetched per feed, in memory for the root page and
 // /metrics, and in atomsync_subscriber_position so a restart does not forget them.
 //
 // Writes are cheap: a poll only touches memory; dirty rows are written together by
@@ -12,7 +14,7 @@ import type { Logger } from '../shared/logger.ts';
 import { dbToIso, isoToDb } from '../shared/time.ts';
 
 export interface SubscriberPosition {
-  /** The subscriber's node id, as it sent it. */
+  /** The user the subscriber authenticated as: the key, one row per user and feed. */
   subscriber: string;
   /** Feed category (`all` or a resource). */
   feed: string;
@@ -22,8 +24,8 @@ export interface SubscriberPosition {
   position: number;
   /** Last request, ms since the epoch. */
   seenAt: number;
-  /** Authenticated user of the last request; only known since this process started. */
-  user?: string;
+  /** The node id the last request named in the header; a label only, known since this process started. */
+  node?: string;
 }
 
 export interface SubscriberPositionsOptions {
@@ -35,6 +37,8 @@ export interface SubscriberPositionsOptions {
 }
 
 export const SUBSCRIBER_POSITIONS_DEFAULTS = { writeEveryMs: 1000, maxRows: 1000 } as const;
+/** atomsync_subscriber_position.subscriber is VARCHAR(64). */
+const MAX_SUBSCRIBER_LENGTH = 64;
 
 export class SubscriberPositions {
   private readonly rows = new Map<string, SubscriberPosition>();
@@ -74,9 +78,14 @@ export class SubscriberPositions {
     }
   }
 
-  /** Notes a feed page sent to a subscriber. Names that are not node ids are ignored. */
-  record(subscriber: string | undefined, feed: string, page: number, position: number, user?: string): void {
-    if (!subscriber || !NODE_ID_PATTERN.test(subscriber)) return;
+  /**
+   * Notes a feed page sent to `user`, when the request named itself with a node id (`node`, the
+   * header; anything else is not a subscriber polling, and is ignored). A user name longer than
+   * the table's column (64 characters) is not recorded.
+   */
+  record(user: string, node: string | undefined, feed: string, page: number, position: number): void {
+    if (!node || !NODE_ID_PATTERN.test(node) || user.length > MAX_SUBSCRIBER_LENGTH) return;
+    const subscriber = user;
     const key = keyOf(subscriber, feed);
     const row = this.rows.get(key);
     if (!row && this.rows.size >= this.maxRows) return;
@@ -86,7 +95,7 @@ export class SubscriberPositions {
       page: Math.max(page, row?.page ?? 0),
       position: Math.max(position, row?.position ?? 0),
       seenAt: this.now(),
-      user: user ?? row?.user,
+      node,
     };
     this.rows.set(key, next);
     if (!this.persist) return;

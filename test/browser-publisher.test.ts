@@ -51,12 +51,12 @@ describe('publisher pages in a browser', () => {
     await seedNode(db.pool, { patients: 3, seed: 'browser' });
     for (let i = 0; i < 120; i++) await db.pool.query(insertLocationSql, [`Ward ${i + 1}`]);
     await drainOutbox(db.pool);
-    publisher = new Publisher({ dbUrl: db.url, port: 0, users: new Map([[USER.username, USER.password]]), pageSize: 50, noRelay: true }, silentLogger);
+    const users = new Map([[USER.username, USER.password], ['erp-finance', 'erp-secret']]);
+    publisher = new Publisher({ dbUrl: db.url, port: 0, users, pageSize: 50, noRelay: true }, silentLogger);
     base = await publisher.start();
-    // Two subscribers polling, so the root page has something to show: one caught up, one behind.
-    const auth = { authorization: basic(USER.username, USER.password) };
-    await get(feed('all', 'recent'), { ...auth, [SUBSCRIBER_HEADER]: 'hq' });
-    await get(feed('location', 2), { ...auth, [SUBSCRIBER_HEADER]: 'erp-finance' });
+    // Two subscribers polling, each as its own user, so the root page has something to show: one caught up, one behind.
+    await get(feed('all', 'recent'), { authorization: basic(USER.username, USER.password), [SUBSCRIBER_HEADER]: 'hq' });
+    await get(feed('location', 2), { authorization: basic('erp-finance', 'erp-secret'), [SUBSCRIBER_HEADER]: 'erp-finance' });
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
@@ -102,7 +102,7 @@ describe('publisher pages in a browser', () => {
     assert.equal(root?.status(), 200);
     assert.equal(await page.locator('h1').textContent(), 'field-a');
     const subscribers = page.locator('table').nth(1);
-    assert.match((await subscribers.locator('tr', { hasText: 'erp-finance' }).textContent()) ?? '', /as hq/);
+    assert.match((await subscribers.locator('tr', { hasText: 'erp-finance' }).textContent()) ?? '', /node erp-finance/);
     await shot(page, 'publisher-root');
 
     await page.locator('table').first().getByRole('link', { name: 'location', exact: true }).click();

@@ -84,7 +84,9 @@ describe('ERP integration: two clinics, HQ and the ERP on the same feeds', { tim
     await seedNode(b.pool, { patients: 6, seed: 'erp' });
     ctxA = await openLiveContext(a.pool, { seed: 'erp', stream: `live-${Date.now()}` });
     ctxB = await openLiveContext(b.pool, { seed: 'erp', stream: `live-${Date.now()}` });
-    [pubA, pubB] = await Promise.all([startPublisher(a.url, { users: 'hq:hq-secret,erp:erp-secret' }), startPublisher(b.url, { users: 'hq:hq-secret,erp:erp-secret' })]);
+    // The ERP may read its three resources and nothing else (it needs no more); HQ everything.
+    const publisherOf = (url: string) => startPublisher(url, { users: 'hq:hq-secret,erp:erp-secret', extra: ['--user-rights', 'erp=patient,encounter,obs'] });
+    [pubA, pubB] = await Promise.all([publisherOf(a.url), publisherOf(b.url)]);
   });
 
   after(async () => {

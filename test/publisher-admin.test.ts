@@ -181,12 +181,12 @@ describe('publisher pages for people', () => {
     assert.deepEqual(
       subscribers.map((s: Record<string, unknown>) => ({ ...s, seenAt: typeof s.seenAt })),
       [
-        { subscriber: 'hq', user: 'hq', feed: 'all', page: 3, firstPosition: 101, position: 120, behind: 0, seenAt: 'string' },
-        { subscriber: 'hq', user: 'hq', feed: 'location', page: 2, firstPosition: 51, position: 100, behind: 20, seenAt: 'string' },
+        { subscriber: 'hq', node: 'hq', feed: 'all', page: 3, firstPosition: 101, position: 120, behind: 0, seenAt: 'string' },
+        { subscriber: 'hq', node: 'hq', feed: 'location', page: 2, firstPosition: 51, position: 100, behind: 20, seenAt: 'string' },
       ],
     );
     const html = (await get(`${base}/`, { ...AUTH, accept: BROWSER })).body;
-    assert.match(html, /<strong>hq<\/strong> <span class="muted">as hq<\/span>/);
+    assert.match(html, /<strong>hq<\/strong> <span class="muted">node hq<\/span>/);
     assert.match(html, /caught up/);
     assert.ok(!html.includes('not-a-node'));
   });
@@ -241,21 +241,21 @@ describe('publisher pages for people', () => {
     assert.equal(location.subscriber, 'hq');
     assert.equal(location.page, 2);
     assert.equal(location.position, 100);
-    assert.equal(location.user, null, 'the user name is not stored, only seen');
+    assert.equal(location.node, null, 'the node id is a label, not stored, only seen');
   });
 
   test('positions are written at most once a second per row, and never go backwards', async () => {
     let writes = 0;
     const counting = { query: (...args: unknown[]) => (writes++, (db.pool.query as (...a: unknown[]) => unknown)(...args)) } as unknown as Pool;
     const positions = new SubscriberPositions(counting, silentLogger, { writeEveryMs: 200 });
-    for (let page = 1; page <= 30; page++) positions.record('erp', 'obs', page, page * 50);
-    positions.record('erp', 'obs', 3, 150);
+    for (let page = 1; page <= 30; page++) positions.record('erp', 'erp', 'obs', page, page * 50);
+    positions.record('erp', 'erp', 'obs', 3, 150);
     await new Promise((r) => setTimeout(r, 400));
     assert.equal(writes, 1, 'one write for thirty polls');
     const [row] = await queryRows<{ page: number; position: number }>(db.pool, `SELECT page, position FROM atomsync_subscriber_position WHERE subscriber = 'erp'`);
     assert.equal(Number(row.page), 30);
     assert.equal(Number(row.position), 1500);
-    positions.record('erp', 'obs', 2, 100);
+    positions.record('erp', 'erp', 'obs', 2, 100);
     await positions.stop();
     assert.equal(writes, 2);
     const [again] = await queryRows<{ page: number }>(db.pool, `SELECT page FROM atomsync_subscriber_position WHERE subscriber = 'erp'`);
