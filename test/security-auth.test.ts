@@ -11,7 +11,7 @@ import { createServer, request } from 'node:http';
 import type { IncomingHttpHeaders, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
-import { LoginBrake } from '../publisher/login-brake.ts';
+import { LoginBrake, addressKey } from '../publisher/login-brake.ts';
 import type { BrakeOptions } from '../publisher/login-brake.ts';
 import { EventStore } from '../publisher/event-store.ts';
 import { createPublisherApp } from '../publisher/server.ts';
@@ -22,6 +22,8 @@ import { silentLogger } from '../shared/logger.ts';
 import { migrate, readMeta } from '../shared/schema/migrate.ts';
 import { seedNode } from '../shared/seed/index.ts';
 import { dbToIso } from '../shared/time.ts';
+import { createStatusApp } from '../subscriber/status-server.ts';
+import type { StatusReport } from '../subscriber/status.ts';
 import { freshDatabase } from './helpers/db.ts';
 import type { TestDb } from './helpers/db.ts';
 import { basic } from './helpers/http.ts';
@@ -214,6 +216,49 @@ describe('the brake on guessing (in process)', () => {
   });
 });
 
+describe('the brake elsewhere', () => {
+  test('addresses are counted as a host holds them: IPv4 as it is (also IPv4-mapped), IPv6 by its /64', () => {
+    assert.equal(addressKey('192.0.2.7'), '192.0.2.7');
+    assert.equal(addressKey('::ffff:192.0.2.7'), '192.0.2.7');
+    const one = addressKey('2001:db8:1:2:aaaa:bbbb:cccc:dddd');
+    assert.equal(one, '2001:db8:1:2::/64');
+    // Another address of the same /64 (written compressed, upper case, with leading zeros) is the same guesser.
+    for (const same of ['2001:DB8:1:2::1', '2001:0db8:0001:0002:ffff::', '2001:db8:1:2:0:0:0:9']) assert.equal(addressKey(same), one, same);
+    assert.notEqual(addressKey('2001:db8:1:3::1'), one, 'the next /64 is another host');
+    assert.equal(addressKey('::1'), '0:0:0:0::/64');
+    assert.equal(addressKey(undefined), 'unknown');
+  });
+
+  test("the subscriber's status page (basicAuth, the default brake): the admin gets in at once through a storm at its name and address", async () => {
+    const report = { feeds: [] } as unknown as StatusReport;
+    const app = createStatusApp({
+      users: new Map([['admin', 'admin-secret']]), csrfSecret: Buffer.alloc(32, 1), log: silentLogger,
+      backend: { status: async () => report, retryDead: async () => [] },
+    });
+    const server = createServer(app);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      // Six wrong passwords at once: five (BRAKE_DEFAULTS.freeFailures) answered at once, the sixth held 0.5 s.
+      const storm = Array.from({ length: 6 }, () => send(base, '/', { from: '127.0.0.60', headers: { ...wrong('admin'), accept: 'application/json' } }).catch(() => null));
+      await sleep(150);
+      const right = await send(base, '/', { from: '127.0.0.60', headers: { authorization: basic('admin', 'admin-secret'), accept: 'application/json' } });
+      assert.equal(right.status, 200);
+      assert.ok(right.ms < 95, `the admin answered in ${Math.round(right.ms)} ms`);
+      // A guess at the admin's name from an address never seen is held for the name's count.
+      const elsewhere = await send(base, '/', { from: '127.0.0.61', headers: wrong('admin') });
+      assert.equal(elsewhere.status, 401);
+      assert.ok(elsewhere.ms >= 950, `held ${Math.round(elsewhere.ms)} ms (the name's 7th failure: 1 s)`);
+      const answered = await Promise.all(storm);
+      assert.deepEqual(answered.map((a) => a?.status), [401, 401, 401, 401, 401, 401]);
+      assert.equal(answered.filter((a) => a !== null && a.ms >= 450).length, 1, 'one held 0.5 s');
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+});
+
 describe('a real publisher under a guessing storm, with its default brake', () => {
   let db: TestDb;
   before(async () => {
@@ -346,7 +391,9 @@ describe('rights per reader, and positions bound to the user (a real publisher)'
       assert.deepEqual([...new Set(body.subscribers.map((s: { subscriber: string }) => s.subscriber))], ['erp']);
       const html = await send(pub.url, path, { headers: { ...erp, accept: BROWSER } });
       assert.doesNotMatch(html.body, /<strong>hq<\/strong>|>location</, 'no other subscriber, no other feed');
+      assert.doesNotMatch(html.body, /href="[^"]*\/metrics"/, 'no link to what it may not read');
     }
+    assert.match((await send(pub.url, '/', { headers: { ...prom, accept: BROWSER } })).body, /href="[^"]*\/metrics"/);
     // The admin right alone: metrics and the whole root page, no feed.
     assert.equal(await status('/metrics', prom), 200);
     assert.equal(await status(`${FEED_PATH}/patient/recent`, prom), 403);
