@@ -3,7 +3,9 @@
 // a page (and a cache entry per name sent). A request is answered only when its Host names:
 //   - the address the client reached, as an IP literal with the port it reached (always true of a
 //     client that connected by address, whatever interface the server listens on),
-//   - localhost, 127.0.0.1 or [::1] with that port,
+//   - localhost, 127.0.0.1 or [::1] with that port, or with any port when the connection itself comes
+//     from this machine (an SSH tunnel or a local proxy listening on another port: the links then
+//     lead back through it),
 //   - the host of --public-url,
 //   - or a name in --allowed-hosts (a name alone also with that port; name:port exactly).
 // Anything else is 400. A Host without a port matches the address forms only when the port
@@ -78,8 +80,10 @@ function admit(req: Request, extra: readonly HostName[]): string {
   const defaultPort = req.protocol === 'https' ? 443 : 80;
   const port = host.port ?? defaultPort;
   const addressForms = [...LOOPBACK_NAMES, addressName(req.socket.localAddress)];
+  const fromHere = isLoopback(req.socket.remoteAddress);
   const ok =
     (port === reached && addressForms.includes(host.name)) ||
+    (fromHere && LOOPBACK_NAMES.includes(host.name)) ||
     extra.some((e) => e.name === host.name && (e.port === undefined ? host.port === undefined || host.port === reached : e.port === port));
   if (!ok) {
     throw badRequest(
@@ -96,4 +100,11 @@ function addressName(address: string | undefined): string {
   const v4 = /^::ffff:([0-9.]+)$/i.exec(address);
   if (v4) return v4[1]!;
   return address.includes(':') ? `[${address.toLowerCase()}]` : address;
+}
+
+/** A connection from this machine: 127.0.0.0/8 or ::1 (also IPv4-mapped). */
+function isLoopback(address: string | undefined): boolean {
+  if (!address) return false;
+  const a = address.toLowerCase().replace(/^::ffff:/, '');
+  return a === '::1' || a.startsWith('127.');
 }
