@@ -103,7 +103,7 @@ function addressName(address: string | undefined): string {
 }
 
 /** A connection from this machine: 127.0.0.0/8 or ::1 (also IPv4-mapped). */
-function isLoopback(address: string | undefined): boolean {
+export function isLoopback(address: string | undefined): boolean {
   if (!address) return false;
   const a = address.toLowerCase().replace(/^::ffff:/, '');
   return a === '::1' || a.startsWith('127.');

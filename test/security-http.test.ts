@@ -17,6 +17,7 @@ import { Agent, request } from 'undici';
 import type express from 'express';
 import { EventStore } from '../publisher/event-store.ts';
 import { FairShare, OverShareError, requestCost } from '../publisher/fair-share.ts';
+import { isLoopback } from '../publisher/host-rule.ts';
 import { LoginBrake } from '../publisher/login-brake.ts';
 import { createPublisherApp } from '../publisher/server.ts';
 import type { PublisherAppOptions } from '../publisher/server.ts';
@@ -213,6 +214,9 @@ describe('the publisher: private caching, headers on every HTML answer, the Host
     const tunnel = await send(port, feed('all', 1), { authorization: HQ, host: 'localhost:18081' });
     assert.equal(tunnel.status, 200);
     assert.ok(tunnel.body.includes(`href="http://localhost:18081${FEED_PATH}/all/2"`));
+    // ...but only a connection from this machine: a remote client naming localhost:other-port is refused.
+    for (const a of ['127.0.0.1', '127.3.2.1', '::1', '::ffff:127.0.0.1']) assert.equal(isLoopback(a), true, a);
+    for (const a of ['10.0.0.5', '::ffff:10.0.0.5', '192.168.1.127', 'fe80::1', '', undefined]) assert.equal(isLoopback(a), false, String(a));
 
     // --allowed-hosts: a name alone, also with the port reached; --public-url: links from it, whatever the Host.
     const named = await serve({ allowedHosts: ['clinic-a.example.org', 'proxy.internal:8443'] });
