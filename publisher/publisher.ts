@@ -22,8 +22,8 @@ import { LoginBrake } from './login-brake.ts';
 import type { BrakeOptions } from './login-brake.ts';
 import { hasEveryRight, rightsOf } from './rights.ts';
 import type { RightsTable } from './rights.ts';
-import { SnapshotWorker } from './snapshot.ts';
-import type { SnapshotOptions, SnapshotProgress } from './snapshot.ts';
+import { SnapshotWorker, progressLogger } from './snapshot.ts';
+import type { SnapshotOptions } from './snapshot.ts';
 import type { RelayOptions } from './relay.ts';
 import { createPublisherApp } from './server.ts';
 import { SubscriberPositions } from './subscriber-positions.ts';
@@ -174,15 +174,4 @@ export class Publisher {
     await this.pool?.end().catch(() => undefined);
     if (this.url) this.log.info('publisher stopped'); // not after a start that failed: its error says it all
   }
-}
-
-/** Logs snapshot progress at most every 5 s (a resource's start and end are logged by the worker). */
-export function progressLogger(log: Logger, everyMs = 5000): (p: SnapshotProgress) => void {
-  let lastAt = Date.now();
-  return (p) => {
-    if (p.done || Date.now() - lastAt < everyMs) return; // the worker logs each resource's end itself
-    lastAt = Date.now();
-    const pct = p.rowsTotal > 0 ? Math.floor((100 * p.rowsDone) / p.rowsTotal) : 100;
-    log.info('snapshot progress', { resource: p.resource, rows: p.rowsDone, of: p.rowsTotal, percent: pct });
-  };
 }

@@ -13,7 +13,7 @@ import { readMeta } from '../shared/schema/migrate.ts';
 import { readSnapshotStates, requestSnapshot } from '../shared/schema/snapshot-state.ts';
 import { explainDbError } from '../shared/start-errors.ts';
 import { Relay } from './relay.ts';
-import { SnapshotWorker } from './snapshot.ts';
+import { SnapshotWorker, percentDone } from './snapshot.ts';
 
 export const snapshotCommand: Command = {
   name: 'snapshot',
@@ -70,8 +70,7 @@ export const snapshotCommand: Command = {
         onProgress: (p) => {
           if (!p.done && Date.now() - lastLine < 1000) return;
           lastLine = Date.now();
-          const pct = p.rowsTotal > 0 ? Math.floor((100 * p.rowsDone) / p.rowsTotal) : 100;
-          io.out(`snapshot: ${p.resource} ${p.rowsDone}/${p.rowsTotal} rows (${pct}%)${p.done ? ' done' : ''}`);
+          io.out(`snapshot: ${p.resource} ${p.rowsDone}/${p.rowsTotal} rows (${percentDone(p)}%)${p.done ? ' done' : ''}`);
         },
       });
       let stopRequested = false;

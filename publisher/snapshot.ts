@@ -210,6 +210,21 @@ export class SnapshotWorker {
 
 }
 
+/** How far a resource's snapshot run has got, in whole percent. */
+export function percentDone(p: SnapshotProgress): number {
+  return p.rowsTotal > 0 ? Math.floor((100 * p.rowsDone) / p.rowsTotal) : 100;
+}
+
+/** Logs snapshot progress at most every 5 s (a resource's start and end are logged by the worker). */
+export function progressLogger(log: Logger, everyMs = 5000): (p: SnapshotProgress) => void {
+  let lastAt = Date.now();
+  return (p) => {
+    if (p.done || Date.now() - lastAt < everyMs) return;
+    lastAt = Date.now();
+    log.info('snapshot progress', { resource: p.resource, rows: p.rowsDone, of: p.rowsTotal, percent: percentDone(p) });
+  };
+}
+
 /** SQL for the uuid and synced-from origin of the root rows with the given keys, in key order. */
 function chunkSql(def: ResourceDef): string {
   const root = def.root;
