@@ -1,9 +1,11 @@
-// GET {REST_PATH}/{resource}/{uuid}?v=full: a resource in OpenMRS's JSON representation,
-// or, for a browser, an HTML page showing that JSON pretty-printed. `v=sync` leaves out
-// display labels and links (shared/representation.ts RepresentationForm).
+// GET {REST_PATH}/{resource}/{uuid}?v=...: a resource in OpenMRS's JSON representation
+// (`ref`, `default`, `full`, `custom:(...)`, shared/openmrs-rest/), or, for a browser, an
+// HTML page showing that JSON pretty-printed. `v=sync` is atomsync's lean form, and an
+// atomsync subscriber (it sends x-atomsync-subscriber) asking for `full` or `default` gets
+// the registry's labelled form it has always been served (shared/representation.ts).
 import { Router } from 'express';
 import type { Request, Response } from 'express';
-import { REST_PATH, UUID_PATTERN } from '../shared/constants.ts';
+import { REST_PATH, SUBSCRIBER_HEADER, UUID_PATTERN } from '../shared/constants.ts';
 import type { Pool } from '../shared/db.ts';
 import { DECLARED_REGISTRY } from '../shared/registry.ts';
 import type { Registry } from '../shared/registry.ts';
@@ -13,20 +15,33 @@ import { baseUrlOf } from './feed-routes.ts';
 import { renderResourceHtml } from './admin-pages.ts';
 import { badRequest, notFound } from './http-errors.ts';
 import { HTML_MEDIA_TYPE, NEGOTIATED_VARY, wantsHtml } from './negotiate.ts';
-import { loadRepresentation, loadRepresentations } from '../shared/representation.ts';
+import { loadRepresentations } from '../shared/representation.ts';
 import { forbidden, mayReadResource, rightsIn } from './rights.ts';
 import type { RepresentationForm } from '../shared/representation.ts';
+import { RepresentationSpecError, UnknownPropertyError, loadOpenmrsRepresentations, servesOpenmrs } from '../shared/openmrs-rest/serve.ts';
 
 /** Most resources one list request may ask for. */
 export const MAX_BATCH_UUIDS = 200;
 
-/** `v`: OpenMRS's `full` (and `default`, answered with full), or atomsync's `sync` (no labels, no links). */
-function formOf(req: Request): RepresentationForm {
+/**
+ * Which form answers a request: atomsync's `sync`; the registry's labelled form (`full` of
+ * shared/representation.ts) for an
+ * atomsync subscriber asking for `full` or `default` (deployed subscribers read it into rows, and
+ * OpenMRS's shapes would lose fields they store); otherwise OpenMRS's representation named by `v`.
+ */
+function formOf(req: Request): { form: RepresentationForm } | { openmrs: string | undefined } {
   const v = req.query.v;
-  if (v === undefined || v === 'full' || v === 'default') return 'full';
-  if (v === 'sync') return 'sync';
-  throw badRequest('v must be "full", "default" or "sync"');
+  if (v !== undefined && typeof v !== 'string') throw badRequest('give v once');
+  if (v === 'sync') return { form: 'sync' };
+  if (req.get(SUBSCRIBER_HEADER) && (v === undefined || v === 'full' || v === 'default')) return { form: 'full' };
+  return { openmrs: v };
 }
+
+/** `v` values a resource without an OpenMRS table yet is answered with, in the registry's labelled form. */
+const LABELLED_FALLBACK = new Set([undefined, 'full', 'default']);
+
+/** Variants differ by content type, encoding, and whether an atomsync subscriber asked. */
+const REST_VARY = `${NEGOTIATED_VARY}, ${SUBSCRIBER_HEADER}`;
 
 export function restRoutes(o: { pool: Pool; nodeId: string; publicUrl?: string; registry?: Registry }): Router {
   const router = Router();
@@ -41,10 +56,29 @@ export function restRoutes(o: { pool: Pool; nodeId: string; publicUrl?: string; 
   // No ETag here (resources change in place), so the two variants only need Vary to stay apart.
   const send = async (req: Request, res: Response, resource: string, uuid: string | undefined, json: unknown) => {
     res.set('Cache-Control', 'private, no-cache');
-    res.set('Vary', NEGOTIATED_VARY);
+    res.set('Vary', REST_VARY);
     if (!wantsHtml(req, 'application/json')) return void res.json(json);
     const baseUrl = baseUrlOf(req, o.publicUrl);
     res.type(HTML_MEDIA_TYPE).send(await renderResourceHtml({ nodeId: o.nodeId, baseUrl, resource, uuid, json }));
+  };
+  /** Representations of these uuids in the form the request asks for. */
+  const load = async (req: Request, res: Response, resource: ResourceName, uuids: string[]): Promise<Map<string, Record<string, unknown>>> => {
+    const baseUrl = baseUrlOf(req, o.publicUrl);
+    const f = formOf(req);
+    if ('form' in f) return loadRepresentations(o.pool, registry.def(resource), uuids, baseUrl, f.form);
+    if (!servesOpenmrs({ pool: o.pool, registry }, resource)) {
+      // A resource the registry gained before its OpenMRS table (shared/openmrs-rest/tables.ts).
+      if (!LABELLED_FALLBACK.has(f.openmrs)) throw badRequest(`${resource} is served as v=full or v=sync only`);
+      return loadRepresentations(o.pool, registry.def(resource), uuids, baseUrl, 'full');
+    }
+    const rights = rightsIn(res);
+    const mayRead = (r: string) => isResourceName(r) && mayReadResource(rights, r);
+    try {
+      return (await loadOpenmrsRepresentations({ pool: o.pool, registry, baseUrl, mayRead, now: new Date() }, resource, uuids, f.openmrs)).reps;
+    } catch (err) {
+      if (err instanceof RepresentationSpecError || err instanceof UnknownPropertyError) throw badRequest(err.message);
+      throw err;
+    }
   };
   // GET {REST_PATH}/{resource}?uuids=a,b,c&v=full: several resources in one request, as
   // OpenMRS lists answer ({results: [...]}). Unknown uuids are left out, not errors: the
@@ -57,14 +91,14 @@ export function restRoutes(o: { pool: Pool; nodeId: string; publicUrl?: string; 
     if (uuids.length > MAX_BATCH_UUIDS) throw badRequest(`at most ${MAX_BATCH_UUIDS} uuids per request`);
     const bad = uuids.find((u) => !UUID_PATTERN.test(u));
     if (bad !== undefined) throw badRequest(`"${bad.slice(0, 64)}" is not a uuid`);
-    const reps = await loadRepresentations(o.pool, registry.def(resource), uuids, baseUrlOf(req, o.publicUrl), formOf(req));
+    const reps = await load(req, res, resource, uuids);
     await send(req, res, resource, undefined, { results: uuids.map((u) => reps.get(u)).filter(Boolean) });
   });
   router.get(`${REST_PATH}/:resource/:uuid`, async (req: Request, res: Response) => {
     const resource = resourceNamed(String(req.params.resource), res);
     const uuid = String(req.params.uuid);
     if (!UUID_PATTERN.test(uuid)) throw badRequest(`"${uuid.slice(0, 64)}" is not a uuid`);
-    const rep = await loadRepresentation(o.pool, registry.def(resource), uuid.toLowerCase(), baseUrlOf(req, o.publicUrl), formOf(req));
+    const rep = (await load(req, res, resource, [uuid.toLowerCase()])).get(uuid.toLowerCase());
     if (!rep) throw notFound(`no ${resource} with uuid ${uuid}`);
     await send(req, res, resource, uuid.toLowerCase(), rep);
   });

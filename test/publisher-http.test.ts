@@ -204,8 +204,10 @@ describe('publisher over HTTP', () => {
       [`${base}${REST_PATH}/location/00000000-0000-4000-8000-000000000000`, 404],
       [`${base}${REST_PATH}/users/00000000-0000-4000-8000-000000000000`, 404],
       [`${base}${REST_PATH}/location/00000000-0000-4000-8000-000000000000?v=ref&v=full`, 400],
-      [`${base}${REST_PATH}/location/00000000-0000-4000-8000-000000000000?v=ref`, 400],
-      [`${base}${REST_PATH}/location?uuids=00000000-0000-4000-8000-000000000000&v=custom:(uuid)`, 400],
+      [`${base}${REST_PATH}/location/00000000-0000-4000-8000-000000000000?v=ref`, 404],
+      [`${base}${REST_PATH}/location/00000000-0000-4000-8000-000000000000?v=nonsense`, 400],
+      [`${base}${REST_PATH}/location?uuids=00000000-0000-4000-8000-000000000000&v=custom:(uuid,nosuch)`, 400],
+      [`${base}${REST_PATH}/location?uuids=00000000-0000-4000-8000-000000000000&v=custom:(uuid`, 400],
     ];
     for (const [url, status] of cases) {
       const res = await get(url, AUTH);
