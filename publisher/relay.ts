@@ -17,6 +17,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { RELAY_LOCK } from '../shared/constants.ts';
 import type { Action } from '../shared/constants.ts';
 import { queryRows } from '../shared/db.ts';
+import { RESOURCES, ownRowsSql } from '../shared/resources.ts';
 import type { Pool, PoolConnection } from '../shared/db.ts';
 import type { Logger } from '../shared/logger.ts';
 
@@ -148,7 +149,12 @@ export class Relay {
         await conn.commit();
         return 0;
       }
-      const events = collapseBatch(rows, this.opts.nodeId);
+      const events = await dropYielded(conn, collapseBatch(rows, this.opts.nodeId));
+      if (events.length === 0) {
+        await conn.query('DELETE FROM atomsync_outbox WHERE id IN (?)', [rows.map((r) => r.id)]);
+        await conn.commit();
+        return rows.length;
+      }
       const [{ maxSeq }] = await queryRows<{ maxSeq: number | null }>(conn, 'SELECT MAX(seq) AS maxSeq FROM atomsync_event');
       const resources = [...new Set(events.map((e) => e.resource))];
       const positions = new Map<string, number>();
@@ -181,6 +187,31 @@ export class Relay {
     }
   }
 
+}
+
+/**
+ * Leaves out the changes of a resource that yields to another (ResourceDef.yieldsTo) when its
+ * row has become a row of that other one since: a person written a moment before the patient
+ * row that makes them a patient (OpenMRS writes person, names, then patient, in one
+ * transaction). The patient's own event, later in the log, carries all of it; publishing the
+ * person as well would only make every subscriber fetch and write the same rows twice.
+ */
+async function dropYielded<E extends { resource: string; uuid: string; action: string }>(conn: PoolConnection, events: E[]): Promise<E[]> {
+  let out = events;
+  for (const def of Object.values(RESOURCES)) {
+    if (!def.yieldsTo || !def.root.uuidColumn) continue;
+    const uuids = out.filter((e) => e.resource === def.name && e.action !== 'DELETED').map((e) => e.uuid);
+    if (uuids.length === 0) continue;
+    const rows = await queryRows<{ u: string }>(
+      conn,
+      `SELECT r.${def.root.uuidColumn} AS u FROM ${def.root.table} r WHERE r.${def.root.uuidColumn} IN (?) AND NOT (1 = 1${ownRowsSql(def, 'r')})`,
+      [uuids],
+    );
+    if (rows.length === 0) continue;
+    const yielded = new Set(rows.map((r) => r.u.toLowerCase()));
+    out = out.filter((e) => e.resource !== def.name || e.action === 'DELETED' || !yielded.has(e.uuid.toLowerCase()));
+  }
+  return out;
 }
 
 /** Named locks are server-wide in MariaDB, so the lock names the database (hashed to fit 64 characters). */

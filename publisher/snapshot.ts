@@ -30,6 +30,7 @@ import { queryRows, retryingTransaction } from '../shared/db.ts';
 import type { Pool, PoolConnection } from '../shared/db.ts';
 import type { Logger } from '../shared/logger.ts';
 import type { Registry } from '../shared/registry.ts';
+import { ownRowsSql } from '../shared/resources.ts';
 import type { ResourceDef, ResourceName } from '../shared/resources.ts';
 import { readSnapshotStates } from '../shared/schema/snapshot-state.ts';
 import type { SnapshotState } from '../shared/schema/snapshot-state.ts';
@@ -168,7 +169,10 @@ export class SnapshotWorker {
     let highKey = state.high_key === null ? null : Number(state.high_key);
     let rowsTotal = Number(state.rows_total ?? 0);
     if (highKey === null) {
-      const [m] = await queryRows<{ k: string | null; n: string }>(conn, `SELECT MAX(${root.key}) AS k, COUNT(*) AS n FROM ${root.table}`);
+      const [m] = await queryRows<{ k: string | null; n: string }>(
+        conn,
+        `SELECT MAX(r.${root.key}) AS k, COUNT(*) AS n FROM ${root.table} r WHERE 1 = 1${ownRowsSql(def, 'r')}`,
+      );
       highKey = Number(m.k ?? 0);
       rowsTotal = Number(m.n);
       await conn.query(`UPDATE atomsync_snapshot SET status = 'running', high_key = ?, rows_total = ?, started_at = UTC_TIMESTAMP(3) WHERE resource = ?`, [
@@ -238,5 +242,5 @@ function chunkSql(def: ResourceDef): string {
   }
   return `SELECT ${uuid} AS u, ss.origin AS o FROM ${from}
     LEFT JOIN atomsync_sync_state ss ON ss.resource = ? AND ss.uuid = ${uuid}
-    WHERE r.${root.key} IN (?) ORDER BY r.${root.key}`;
+    WHERE r.${root.key} IN (?)${ownRowsSql(def, 'r')} ORDER BY r.${root.key}`;
 }

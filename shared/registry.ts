@@ -12,7 +12,7 @@
 // the database they touch, so nothing ever names a column that is not there.
 import { queryRows } from './db.ts';
 import type { Queryable } from './db.ts';
-import { RESOURCE_NAMES, RESOURCES } from './resources.ts';
+import { RESOURCE_NAMES, RESOURCES, tablesOf } from './resources.ts';
 import type { Part, ResourceDef, ResourceName, TableSpec } from './resources.ts';
 import { AUDIT_COLUMNS, LIFECYCLE_COLUMNS } from './rest-format.ts';
 
@@ -31,6 +31,9 @@ export interface Registry {
 /** Table name -> its column names, as information_schema lists them. */
 export type SchemaColumns = ReadonlyMap<string, ReadonlySet<string>>;
 
+/** The registry each entry was fitted in, so an entry can find the entries it refers to as the same database holds them. */
+const HOME = new WeakMap<ResourceDef, Registry>();
+
 class FittedRegistry implements Registry {
   readonly names: readonly ResourceName[];
   constructor(
@@ -39,6 +42,7 @@ class FittedRegistry implements Registry {
     readonly missingTables: readonly string[],
   ) {
     this.names = RESOURCE_NAMES.filter((n) => defs.has(n));
+    for (const d of defs.values()) if (!HOME.has(d)) HOME.set(d, this);
   }
   has(name: ResourceName): boolean {
     return this.defs.has(name);
@@ -77,36 +81,61 @@ export function entryColumns(spec: TableSpec): string[] {
 /**
  * Fits the declared registry to a schema (pure). Entries that need no change are the
  * declared objects themselves, so a database `migrate` created gets the declared registry back.
+ * A reference to a resource this database does not offer (obs.value_drug where there is no
+ * drug table) reads as NULL like a missing column: there is nothing here it could point at.
  */
 export function fitRegistry(schema: SchemaColumns): Registry {
   const absentColumns: string[] = [];
   const missingTables: string[] = [];
+  const hasTable = (spec: TableSpec, part?: Part) => {
+    const cols = schema.get(spec.table);
+    return Boolean(cols) && structural(spec, part).every((c) => cols!.has(c));
+  };
+  // First which resources this database offers: their root table, and the part carrying the uuid.
+  const offered = new Set<ResourceName>(
+    RESOURCE_NAMES.filter((name) => {
+      const def = RESOURCES[name];
+      if (!hasTable(def.root)) return false;
+      const up = def.uuidFromPart ? def.root.parts.find((p) => p.prop === def.uuidFromPart) : undefined;
+      return !up || hasTable(up.spec, up);
+    }),
+  );
 
   const fitTable = (spec: TableSpec, part?: Part): TableSpec | null => {
-    const cols = schema.get(spec.table);
-    if (!cols || structural(spec, part).some((c) => !cols.has(c))) {
+    if (!hasTable(spec, part)) {
       missingTables.push(spec.table);
       return null;
     }
+    const cols = schema.get(spec.table)!;
     const absent = new Set(entryColumns(spec).filter((c) => !cols.has(c)));
-    for (const c of absent) absentColumns.push(`${spec.table}.${c}`);
+    for (const c of absent) if (!spec.absent?.has(c)) absentColumns.push(`${spec.table}.${c}`);
+    for (const r of spec.refs) if (!offered.has(r.resource)) absent.add(r.column);
     const parts: Part[] = [];
     for (const p of spec.parts) {
       const fitted = fitTable(p.spec, p);
       if (fitted) parts.push(fitted === p.spec ? p : { ...p, spec: fitted });
     }
-    if (absent.size === 0 && parts.length === spec.parts.length && parts.every((p, i) => p === spec.parts[i])) return spec;
-    return { ...spec, parts, ...(absent.size ? { absent } : {}) };
+    const sameAbsent = absent.size === (spec.absent?.size ?? 0) && [...absent].every((c) => spec.absent?.has(c));
+    if (sameAbsent && parts.length === spec.parts.length && parts.every((p, i) => p === spec.parts[i])) return spec;
+    return { ...spec, parts, absent: absent.size ? absent : undefined };
   };
 
   const defs = new Map<ResourceName, ResourceDef>();
   for (const name of RESOURCE_NAMES) {
+    if (!offered.has(name)) {
+      missingTables.push(RESOURCES[name].root.table);
+      continue;
+    }
     const def = RESOURCES[name];
-    const root = fitTable(def.root);
-    if (!root) continue;
-    // A root without its own uuid needs the part that carries it (patient -> person).
-    if (def.uuidFromPart && !root.parts.some((p) => p.prop === def.uuidFromPart)) continue;
+    const root = fitTable(def.root)!;
     defs.set(name, root === def.root ? def : { ...def, root });
+  }
+  // An entry kept as declared whose references lead to entries fitted differently gets its own
+  // copy, so that targetOf() finds those fitted entries (their labels may name other columns).
+  for (const [name, def] of defs) {
+    if (def !== RESOURCES[name]) continue;
+    const targets = tablesOf(def).flatMap((t) => t.spec.refs.map((r) => r.resource));
+    if (targets.some((t) => defs.get(t) !== RESOURCES[t])) defs.set(name, { ...def });
   }
   return new FittedRegistry(defs, absentColumns, [...new Set(missingTables)]);
 }
@@ -131,5 +160,19 @@ export async function loadRegistry(db: Queryable): Promise<Registry> {
   return fitRegistry(await readSchemaColumns(db));
 }
 
+/** The entry a reference of `def` points at, as the database `def` was fitted to holds it. */
+export function targetOf(def: ResourceDef, resource: ResourceName): ResourceDef {
+  const home = HOME.get(def) ?? DECLARED_REGISTRY;
+  return home.has(resource) ? home.def(resource) : RESOURCES[resource];
+}
+
+/** Whether the database `def` was fitted to offers that resource. */
+export function offers(def: ResourceDef, resource: ResourceName): boolean {
+  return (HOME.get(def) ?? DECLARED_REGISTRY).has(resource);
+}
+
 /** Whether an entry's column exists in its database. */
 export const hasColumn = (spec: TableSpec, column: string): boolean => !spec.absent?.has(column);
+
+/** The label SQL of a resource as one database holds it (labels may name columns an older OpenMRS lacks). */
+export const displaySql = (def: ResourceDef, alias: string): string => def.display(alias, (c) => hasColumn(def.root, c));

@@ -4,9 +4,9 @@
 // LEFT JOINed in. Queries do not depend on each other, so they run at once.
 // Compiled once per ResourceDef and cached.
 import { AUDIT_COLUMNS, LIFECYCLE_COLUMNS } from './rest-format.ts';
-import { hasColumn } from './registry.ts';
-import { RESOURCES, tablesOf, uuidSql } from './resources.ts';
-import type { FieldType, Part, ResourceDef, ResourceName, TableSpec } from './resources.ts';
+import { displaySql as rootDisplaySql, hasColumn, offers, targetOf } from './registry.ts';
+import { tablesOf, uuidSql } from './resources.ts';
+import type { Field, FieldType, Part, ResourceDef, ResourceName, TableSpec } from './resources.ts';
 
 /**
  * A part table may declare its own label SQL (given its alias). The registry does not
@@ -16,6 +16,8 @@ export interface FieldColumn {
   col: string;
   prop: string;
   type: FieldType;
+  /** For a value that is a reference by its attribute type's format: the columns holding the target's resource name, uuid and label. */
+  byFormat?: { resourceCol: string; uuidCol: string; displayCol: string };
 }
 
 export interface RefColumn {
@@ -130,23 +132,33 @@ function compileTable(def: ResourceDef, path: Part[], parentIndex: number, label
   else if (spec.uuidColumn) select.push(`${SELF}.${spec.uuidColumn} AS ${COL.uuid}`);
 
   const declared = spec.display;
-  const displaySql = !labels ? undefined : !part ? def.display(SELF) : declared?.(SELF);
+  const displaySql = !labels ? undefined : !part ? rootDisplaySql(def, SELF) : declared?.(SELF);
   if (displaySql) select.push(`${displaySql} AS ${COL.display}`);
 
   // A column this database's table lacks (see shared/registry.ts) reads as NULL.
   const column = (c: string) => (hasColumn(spec, c) ? `${SELF}.${c}` : 'NULL');
-  const fields = spec.fields.map((f, i): FieldColumn => {
-    select.push(`${column(f.column)} AS f${i}`);
-    return { col: `f${i}`, prop: f.prop, type: f.type };
+  // Two columns may hold one property under the names of different OpenMRS versions
+  // (concept_numeric.precise / allow_decimal): the one this database has is shown.
+  const shadowed = (f: Field) => !hasColumn(spec, f.column) && spec.fields.some((g) => g !== f && g.prop === f.prop && hasColumn(spec, g.column));
+  const fields = spec.fields.filter((f) => !shadowed(f)).map((f, i): FieldColumn => {
+    // MariaDB sends a DOUBLE column to clients rounded to 15 digits (9.899999999999999 arrives
+    // as 9.9); as text it gives the shortest exact form, so the value crosses nodes unchanged.
+    const expr = f.type === 'number' && hasColumn(spec, f.column) ? `CAST(${SELF}.${f.column} AS CHAR)` : column(f.column);
+    select.push(`${expr} AS f${i}`);
+    const out: FieldColumn = { col: `f${i}`, prop: f.prop, type: f.type };
+    if (f.byFormat && hasColumn(spec, f.column) && hasColumn(spec, f.byFormat.typeColumn)) {
+      out.byFormat = formatColumns(def, f, i, labels, select, joins);
+    }
+    return out;
   });
 
   const refs = spec.refs.map((r, i): RefColumn => {
-    const target = RESOURCES[r.resource];
+    const target = targetOf(def, r.resource);
     const a = `ax_r${i}`;
     if (hasColumn(spec, r.column)) {
       joins.push(`LEFT JOIN ${target.root.table} ${a} ON ${a}.${target.root.key} = ${SELF}.${r.column}`);
       select.push(`${uuidSql(target, a)} AS r${i}u`);
-      if (labels) select.push(`${target.display(a)} AS r${i}d`);
+      if (labels) select.push(`${rootDisplaySql(target, a)} AS r${i}d`);
     } else {
       select.push(`NULL AS r${i}u`);
       if (labels) select.push(`NULL AS r${i}d`);
@@ -183,6 +195,39 @@ function compileTable(def: ResourceDef, path: Part[], parentIndex: number, label
   const sql = `${head}\nWHERE ${where}\nORDER BY ${SELF}.${spec.key}`;
   const batchSql = `${head}\nWHERE ${uuidExpr} IN (?)\nORDER BY ${SELF}.${spec.key}`;
   return { spec, path, part, parentIndex, sql, batchSql, fields, refs, users, hasDisplay: Boolean(displaySql), labels };
+}
+
+/**
+ * Columns for a value whose meaning depends on its attribute type's format: the resource its
+ * format maps to, and that resource's uuid and label when the text is the key of one of its
+ * rows. Only all-digit text is looked up (OpenMRS stores the key as text); anything else,
+ * or a key with no row, stays text.
+ */
+function formatColumns(def: ResourceDef, f: Field, i: number, labels: boolean, select: string[], joins: string[]) {
+  const fmt = f.byFormat!;
+  const t = `ax_f${i}`;
+  joins.push(`LEFT JOIN ${fmt.typeTable} ${t} ON ${t}.${fmt.typeKey} = ${SELF}.${fmt.typeColumn}`);
+  const whens: string[] = [];
+  const uuids: string[] = [];
+  const displays: string[] = [];
+  Object.entries(fmt.formats).forEach(([format, resource], j) => {
+    if (!offers(def, resource)) return; // this database has no such table: the value stays text
+    const home = targetOf(def, resource);
+    const a = `${t}_${j}`;
+    const lit = `'${format.replace(/'/g, "''")}'`;
+    joins.push(
+      `LEFT JOIN ${home.root.table} ${a} ON ${t}.${fmt.formatColumn} = ${lit} AND ${SELF}.${f.column} REGEXP '^[0-9]{1,10}$' ` +
+        `AND ${a}.${home.root.key} = CAST(${SELF}.${f.column} AS UNSIGNED)`,
+    );
+    whens.push(`WHEN ${lit} THEN '${resource}'`);
+    uuids.push(uuidSql(home, a));
+    if (labels) displays.push(rootDisplaySql(home, a));
+  });
+  const coalesce = (xs: string[]) => (xs.length === 0 ? 'NULL' : xs.length === 1 ? xs[0] : `COALESCE(${xs.join(', ')})`);
+  select.push(`${whens.length ? `CASE ${t}.${fmt.formatColumn} ${whens.join(' ')} END` : 'NULL'} AS f${i}r`);
+  select.push(`${coalesce(uuids)} AS f${i}u`);
+  if (labels) select.push(`${coalesce(displays)} AS f${i}d`);
+  return { resourceCol: `f${i}r`, uuidCol: `f${i}u`, displayCol: `f${i}d` };
 }
 
 const cache = new WeakMap<ResourceDef, CompiledRepresentation>();

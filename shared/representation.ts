@@ -16,7 +16,7 @@ import {
 } from './rest-format.ts';
 import type { AuditInfo } from './rest-format.ts';
 import { COL, compileRepresentation } from './representation-sql.ts';
-import type { TableQuery } from './representation-sql.ts';
+import type { FieldColumn, TableQuery } from './representation-sql.ts';
 
 export type Representation = Record<string, unknown>;
 type Row = Record<string, unknown>;
@@ -92,10 +92,27 @@ export function assembleAll(def: ResourceDef, tables: TableQuery[], results: Row
     for (const row of results[i]) {
       const owner = t.parentIndex < 0 ? undefined : byKey[t.parentIndex].get(String(row[COL.parent]));
       if (t.parentIndex >= 0 && !owner) continue;
+      if (t.part?.shape === 'refs') {
+        // A link row is a bare reference in its owner's list (a location's tags).
+        const r = t.refs[0];
+        const value = ref(t, baseUrl, r.resource, row[r.uuidCol], row[r.displayCol]);
+        if (value !== null) (owner![t.part.prop] as unknown[]).push(value);
+        continue;
+      }
+      if (t.part?.shape === 'inline') {
+        // A subclass row's fields and references are the owner's own (a drug order's dose).
+        const obj = renderRow(t, row, baseUrl, owner);
+        for (const f of t.fields) owner![f.prop] = obj[f.prop];
+        for (const r of t.refs) owner![r.prop] = obj[r.prop];
+        if (t.part.subtype && def.subtypeProp) owner![def.subtypeProp.prop] = t.part.subtype;
+        byKey[i].set(String(row[COL.key]), owner!);
+        continue;
+      }
       const obj = renderRow(t, row, baseUrl, owner);
       byKey[i].set(String(row[COL.key]), obj);
       if (!t.part) {
         roots.push(obj);
+        if (def.subtypeProp) obj[def.subtypeProp.prop] = def.subtypeProp.base;
         if (t.labels) obj.links = [selfLink(baseUrl, def.name, String(obj.uuid))];
       } else if (t.part.many) {
         (owner![t.part.prop] as Representation[]).push(obj);
@@ -112,15 +129,29 @@ function renderRow(t: TableQuery, row: Row, baseUrl: string, owner: Representati
   const out: Representation = {};
   if (row[COL.uuid] !== undefined) out.uuid = row[COL.uuid];
   if (t.labels) out.display = null; // placed second, filled in below
-  for (const f of t.fields) out[f.prop] = toRestValue(f.type, row[f.col]);
+  for (const f of t.fields) out[f.prop] = f.byFormat ? formattedValue(f, row, baseUrl, t.labels) : toRestValue(f.type, row[f.col]);
   for (const r of t.refs) out[r.prop] = ref(t, baseUrl, r.resource, row[r.uuidCol], row[r.displayCol]);
   // Parts are filled in after this row; reserving their keys keeps them before the audit data.
-  for (const p of t.spec.parts) out[p.prop] = p.many ? [] : null;
+  // Inline parts have no key of their own: their fields join this row's when the subclass row exists.
+  for (const p of t.spec.parts) if (p.shape !== 'inline') out[p.prop] = p.many ? [] : null;
   const life = LIFECYCLE_COLUMNS[t.spec.lifecycle];
   out[life.flag.prop] = toRestValue('bool', row[COL.flag]);
   out.auditInfo = auditInfo(t, row, baseUrl);
   if (t.labels) out.display = t.hasDisplay ? String(row[COL.display] ?? '') : derivedDisplay(t, out, owner);
   return out;
+}
+
+/**
+ * A value that is a reference by its attribute type's format: OpenMRS shows the referenced
+ * object (a location's `{uuid, display, links}`); other values are text. The self link is kept
+ * even without labels: it names the resource the uuid belongs to, which the value alone cannot.
+ */
+function formattedValue(f: FieldColumn, row: Row, baseUrl: string, labels: boolean): unknown {
+  const resource = row[f.byFormat!.resourceCol] as string | null;
+  const uuid = row[f.byFormat!.uuidCol] as string | null;
+  if (!resource || !uuid) return toRestValue(f.type, row[f.col]);
+  const r = restRef(baseUrl, resource, uuid, labels ? (row[f.byFormat!.displayCol] as string | null) : null)!;
+  return labels ? r : { uuid: r.uuid, links: r.links };
 }
 
 /** A reference: OpenMRS's `{uuid, display, links}`, or just `{uuid}` without labels. */

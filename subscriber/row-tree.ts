@@ -4,6 +4,7 @@
 // a feed sends is checked here, so the upsert only ever sees well-formed rows.
 import { createHash } from 'node:crypto';
 import { UUID_PATTERN } from '../shared/constants.ts';
+import { isResourceName } from '../shared/resources.ts';
 import type { ResourceDef, ResourceName, TableSpec } from '../shared/resources.ts';
 import { AUDIT_COLUMNS, LIFECYCLE_COLUMNS, RestFormatError, fromRestDatetime, fromRestValue, refUuid } from '../shared/rest-format.ts';
 import { InvalidResourceError, ReferenceCycleError } from './errors.ts';
@@ -79,8 +80,15 @@ function node(ctx: Ctx, spec: TableSpec, obj: Obj, where: string): RowNode {
     out.uuid = obj.uuid; // stored exactly as the origin has it (CIEL's are upper case)
   }
   for (const f of spec.fields) {
+    const v = obj[f.prop];
+    if (f.byFormat && isObj(v)) {
+      // A reference by its attribute type's format (a person's health centre): kept as the
+      // target's uuid, written back as the local row's key.
+      out.refs[f.column] = formatRef(ctx, v, where, f.prop);
+      continue;
+    }
     try {
-      out.values[f.column] = fromRestValue(f.type, obj[f.prop]);
+      out.values[f.column] = fromRestValue(f.type, v);
     } catch (err) {
       throw atPlace(ctx, err, where, f.prop);
     }
@@ -111,7 +119,17 @@ function node(ctx: Ctx, spec: TableSpec, obj: Obj, where: string): RowNode {
   }
   if (spec.absent) blankAbsent(out, spec.absent);
   for (const p of spec.parts) {
+    if (p.shape === 'inline') {
+      // A subclass row exists exactly when the owner shows its fields (a drug order's dose).
+      const rows = p.spec.fields[0].prop in obj ? [node(ctx, p.spec, obj, `${where}(${p.prop})`)] : [];
+      out.parts.push({ prop: p.prop, many: false, parentKeyColumn: p.parentKeyColumn, rows });
+      continue;
+    }
     const raw = obj[p.prop];
+    if (p.shape === 'refs') {
+      out.parts.push({ prop: p.prop, many: true, parentKeyColumn: p.parentKeyColumn, rows: linkRows(ctx, p.spec, raw, `${where}.${p.prop}`) });
+      continue;
+    }
     let items: Obj[];
     if (p.many) {
       if (raw == null) items = [];
@@ -127,6 +145,39 @@ function node(ctx: Ctx, spec: TableSpec, obj: Obj, where: string): RowNode {
     out.parts.push({ prop: p.prop, many: p.many, parentKeyColumn: p.parentKeyColumn, rows });
   }
   return out;
+}
+
+/** A value that is a reference by format: `{uuid, links}`, the resource named by its self link. */
+function formatRef(ctx: Ctx, v: Obj, where: string, prop: string): RefValue {
+  const uuid = v.uuid;
+  if (typeof uuid !== 'string' || !UUID_PATTERN.test(uuid)) throw failure(ctx, `${where}.${prop} does not hold a uuid`);
+  const links = Array.isArray(v.links) ? v.links.filter(isObj) : [];
+  const self = links.find((l) => l.rel === 'self') ?? links[0];
+  const alias = typeof self?.resourceAlias === 'string' ? self.resourceAlias : typeof self?.uri === 'string' ? self.uri.split('/').slice(-2)[0] : '';
+  if (!isResourceName(alias)) throw failure(ctx, `${where}.${prop} refers to ${JSON.stringify(alias.slice(0, 40))}, not a resource this node syncs`);
+  return { resource: alias, uuid: uuid.toLowerCase() };
+}
+
+/** A link table's rows from a list of references (a location's tags); each row is one reference. */
+function linkRows(ctx: Ctx, spec: TableSpec, raw: unknown, where: string): RowNode[] {
+  if (raw == null) return [];
+  if (!Array.isArray(raw)) throw failure(ctx, `${where} is not a list`);
+  const r = spec.refs[0];
+  const seen = new Set<string>();
+  const rows: RowNode[] = [];
+  raw.forEach((item, i) => {
+    let u: string | null;
+    try {
+      u = refUuid(item);
+    } catch (err) {
+      throw atPlace(ctx, err, where, String(i));
+    }
+    if (u === null || !UUID_PATTERN.test(u)) throw failure(ctx, `${where}[${i}] does not hold a uuid`);
+    if (seen.has(u.toLowerCase())) return; // a tag listed twice is one row
+    seen.add(u.toLowerCase());
+    rows.push({ spec, uuid: null, values: {}, refs: { [r.column]: { resource: r.resource, uuid: u.toLowerCase() } }, users: {}, parts: [] });
+  });
+  return rows;
 }
 
 /**

@@ -6,6 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import { Redis } from 'ioredis';
 import { queryRows } from '../shared/db.ts';
 import type { Pool } from '../shared/db.ts';
+import { RESOURCE_NAMES } from '../shared/resources.ts';
 import { migrate } from '../shared/schema/migrate.ts';
 import { createPatient, createVisitWithEncounter, editPatientName, openLiveContext, seedNode, voidEncounter } from '../shared/seed/index.ts';
 import type { LiveContext } from '../shared/seed/index.ts';
@@ -16,8 +17,7 @@ import { atomsync, eventually, killAll, run, startPublisher } from './helpers/pr
 import type { Proc } from './helpers/processes.ts';
 
 const REDIS = process.env.ATOMSYNC_TEST_REDIS ?? 'redis://127.0.0.1:6379';
-const CATEGORIES = ['location', 'conceptdatatype', 'conceptclass', 'concept', 'patientidentifiertype', 'visittype', 'encountertype',
-  'encounterrole', 'provider', 'patient', 'visit', 'encounter', 'obs'];
+const CATEGORIES: readonly string[] = RESOURCE_NAMES;
 
 type Pub = Awaited<ReturnType<typeof startPublisher>>;
 

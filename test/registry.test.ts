@@ -23,7 +23,7 @@ function fullSchema(): Map<string, Set<string>> {
       const part = path[path.length - 1];
       for (const c of [spec.key, spec.uuidColumn, part?.parentKeyColumn, ...spec.fields.map((f) => f.column), ...spec.refs.map((r) => r.column),
         'creator', 'date_created', 'changed_by', 'date_changed', 'voided', 'voided_by', 'date_voided', 'void_reason', 'retired', 'retired_by', 'date_retired', 'retire_reason']) {
-        if (c) cols.add(c);
+        if (c && !spec.absent?.has(c)) cols.add(c); // not the columns OpenMRS builds the table without
       }
       out.set(spec.table, cols);
     }
@@ -99,7 +99,7 @@ describe('sync between OpenMRS versions that lack different columns', { timeout:
 
   test("the clinic's representation shows a missing column as null", async () => {
     const [{ uuid }] = await queryRows<{ uuid: string }>(clinic.pool, 'SELECT uuid FROM concept_datatype LIMIT 1');
-    const r = await get(`http://127.0.0.1:${pub.port}/openmrs/ws/rest/v1/conceptdatatype/${uuid}`, { authorization: basic('hq', 'hq-secret') });
+    const r = await get(`http://127.0.0.1:${pub.port}/openmrs/ws/rest/v1/conceptdatatype/${uuid}?v=full`, { authorization: basic('hq', 'hq-secret') });
     assert.equal(r.status, 200, r.body);
     const rep = JSON.parse(r.body);
     assert.equal(rep.auditInfo.dateChanged, null);

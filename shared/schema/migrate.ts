@@ -42,6 +42,9 @@ function assertNodeId(nodeId: string): void {
   }
 }
 
+/** The table OpenMRS's liquibase keeps its change log in: every database OpenMRS made has it. */
+export const OPENMRS_CHANGELOG_TABLE = 'liquibasechangelog';
+
 export interface MigrateOptions {
   /**
    * On the first migrate of a database that already holds rows (an OpenMRS site with its
@@ -55,7 +58,11 @@ export async function migrate(pool: Pool, nodeId: string, o: MigrateOptions = {}
   const changes: string[] = [];
   const before = await existingTables(pool);
 
-  for (const { table, ddl } of [...OPENMRS_TABLES, ...SYNC_TABLES]) {
+  // OpenMRS's own tables are created only in a database OpenMRS did not make (a demo, a test,
+  // an HQ started empty). In one it made (it keeps its liquibase log), a table it lacks is a
+  // table of a newer OpenMRS: the resource is not offered there, rather than half-invented.
+  const openmrsMade = before.has(OPENMRS_CHANGELOG_TABLE);
+  for (const { table, ddl } of [...(openmrsMade ? [] : OPENMRS_TABLES), ...SYNC_TABLES]) {
     if (before.has(table)) continue;
     await pool.query(ddl);
     changes.push(`created table ${table}`);
@@ -86,6 +93,9 @@ export async function migrate(pool: Pool, nodeId: string, o: MigrateOptions = {}
       )
     ).map((r) => [r.name, r.body]),
   );
+  // Resources this atomsync covers for the first time on an adopted database (an upgrade that
+  // adds orders, say): their rows predate their triggers, so they need a snapshot too.
+  const newlyCovered = registry.names.filter((n) => !current.has(`atomsync_${registry.def(n).root.table}_ai`));
   for (const t of allTriggers(registry)) {
     if (current.get(t.name) === t.body) continue;
     await pool.query(createTriggerSql(t));
@@ -98,6 +108,12 @@ export async function migrate(pool: Pool, nodeId: string, o: MigrateOptions = {}
     if (withRows.length > 0) {
       await requestSnapshot(pool, withRows);
       changes.push(`requested a snapshot of the existing rows of ${withRows.join(', ')} (the publisher publishes them)`);
+    }
+  } else if (!adopted && o.snapshot !== false && newlyCovered.length > 0) {
+    const withRows = (await resourcesWithRows(pool, registry)).filter((n) => newlyCovered.includes(n));
+    if (withRows.length > 0) {
+      await requestSnapshot(pool, withRows);
+      changes.push(`requested a snapshot of the existing rows of ${withRows.join(', ')}, newly synced (the publisher publishes them)`);
     }
   }
   return { changes, nodeId };
@@ -127,14 +143,16 @@ async function bootstrapAdmin(pool: Pool, changes: string[]): Promise<void> {
   const conn = await pool.getConnection();
   try {
     // person.creator -> users and users.person_id -> person: one of the two must come first.
+    // The same admin on every node, to the second (OpenMRS ships its own dated 2005-01-01):
+    // its person is a person like any other, and verify compares persons across nodes.
     await conn.query('SET FOREIGN_KEY_CHECKS = 0');
     await conn.query(
-      `INSERT INTO person (person_id, gender, creator, date_created, uuid) VALUES (1, 'M', 1, UTC_TIMESTAMP(), ?)`,
+      `INSERT INTO person (person_id, gender, creator, date_created, uuid) VALUES (1, 'M', 1, '2005-01-01 00:00:00', ?)`,
       [ADMIN_PERSON_UUID],
     );
     await conn.query(
       `INSERT INTO users (user_id, system_id, username, person_id, creator, date_created, uuid)
-       VALUES (1, 'admin', 'admin', 1, 1, UTC_TIMESTAMP(), ?)`,
+       VALUES (1, 'admin', 'admin', 1, 1, '2005-01-01 00:00:00', ?)`,
       [ADMIN_USER_UUID],
     );
   } finally {

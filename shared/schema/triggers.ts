@@ -71,15 +71,49 @@ export function triggersFor(def: ResourceDef): TriggerDef[] {
   return out;
 }
 
+/** SQL for the key of the root row a row of `def` belongs to. */
+function rootKeyOf(def: ResourceDef, path: Part[], row: string): string {
+  return path.length === 0 ? `${row}.${def.root.key}` : rootKeySql(path, row);
+}
+
+/**
+ * One trigger for a table two resources share, where one yields to the other (ResourceDef.yieldsTo):
+ * a change to a person who is a patient is published as the patient, any other person's as the
+ * person. The two share their root key (patient.patient_id = person.person_id).
+ */
+function yieldingTrigger(yielder: ResourceDef, winner: ResourceDef, y: TriggerDef, w: TriggerDef): TriggerDef {
+  const path = tablesOf(yielder).find((t) => t.spec.table === y.table)!.path;
+  const key = rootKeyOf(yielder, path, ROW_FOR[y.timing]);
+  const body =
+    `BEGIN IF EXISTS (SELECT 1 FROM ${winner.root.table} yw WHERE yw.${winner.root.key} = ${key}) ` +
+    `THEN ${w.body}; ELSE ${y.body}; END IF; END`;
+  return { ...y, body };
+}
+
 /** The triggers of every table the registry (fitted to one database) holds. */
 export function allTriggers(registry: Registry = DECLARED_REGISTRY): TriggerDef[] {
-  const all = registry.names.flatMap((n) => triggersFor(registry.def(n)));
-  const seen = new Set<string>();
-  for (const t of all) {
-    if (seen.has(t.name)) throw new Error(`table ${t.table} belongs to two resources; a table may have one owner`);
-    seen.add(t.name);
+  const byName = new Map<string, { def: ResourceDef; t: TriggerDef }[]>();
+  for (const n of registry.names) {
+    const def = registry.def(n);
+    for (const t of triggersFor(def)) {
+      const list = byName.get(t.name) ?? [];
+      list.push({ def, t });
+      byName.set(t.name, list);
+    }
   }
-  return all;
+  const out: TriggerDef[] = [];
+  for (const list of byName.values()) {
+    if (list.length === 1) {
+      out.push(list[0].t);
+      continue;
+    }
+    const [a, b] = list;
+    const yielder = list.length === 2 ? [a, b].find((x) => x.def.yieldsTo === (x === a ? b : a).def.name) : undefined;
+    if (!yielder) throw new Error(`table ${a.t.table} belongs to two resources; a table may have one owner unless one yields to the other`);
+    const winner = yielder === a ? b : a;
+    out.push(yieldingTrigger(yielder.def, winner.def, yielder.t, winner.t));
+  }
+  return out;
 }
 
 export function createTriggerSql(t: TriggerDef): string {

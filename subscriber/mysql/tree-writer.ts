@@ -33,12 +33,14 @@ export class TreeWriter {
 
   /** Writes the aggregate; returns the local key of its root row. */
   async write(conn: PoolConnection, def: ResourceDef, tree: RowNode): Promise<number> {
-    // One-to-one parts first: the root shares their key (patient.patient_id = person.person_id).
+    // The part carrying the uuid first: the root shares its key (patient.patient_id = person.person_id).
     let sharedKey: number | undefined;
-    for (const p of tree.parts.filter((x) => !x.many)) {
+    for (const p of tree.parts.filter((x) => x.prop === def.uuidFromPart)) {
       sharedKey = await this.writeWithParts(conn, p.rows[0], undefined, undefined);
     }
     const rootKey = await this.writeRow(conn, tree, undefined, sharedKey);
+    // Subclass rows after it: they share the root's key (drug_order.order_id = orders.order_id).
+    for (const p of inlineParts(tree)) for (const row of p.rows) await this.writeRow(conn, row, undefined, rootKey);
     await this.writeManyParts(conn, tree, rootKey);
     const uuid = tree.uuid ?? tree.parts.find((p) => !p.many)?.rows[0]?.uuid;
     if (uuid) this.keys.remember(def.name, uuid, rootKey);
@@ -53,9 +55,34 @@ export class TreeWriter {
 
   private async writeManyParts(conn: PoolConnection, node: RowNode, key: number): Promise<void> {
     for (const p of node.parts.filter((x) => x.many)) {
+      const spec = partSpec(node.spec, p.prop);
+      if (isLinkTable(spec)) {
+        await this.writeLinks(conn, spec, p.parentKeyColumn, key, p.rows);
+        continue;
+      }
       for (const row of p.rows) await this.writeWithParts(conn, row, { column: p.parentKeyColumn, value: key }, undefined);
       await this.dropStaleParts(conn, p.rows[0]?.spec ?? partSpec(node.spec, p.prop), p.parentKeyColumn, key, p.rows);
     }
+  }
+
+  /**
+   * A link table's rows for one owner (a location's tags): exactly the references given.
+   * Each row is its two keys, so it is inserted if missing and the others are removed.
+   */
+  private async writeLinks(conn: PoolConnection, spec: TableSpec, parentColumn: string, key: number, rows: RowNode[]): Promise<void> {
+    const ref = spec.refs[0];
+    const targets: number[] = [];
+    for (const row of rows) {
+      const to = row.refs[ref.column]!;
+      const k = await this.keys.localKey(conn, to.resource, to.uuid);
+      if (k === null) throw new MissingReferenceError(to.resource, to.uuid);
+      targets.push(k);
+    }
+    if (targets.length) {
+      await conn.query(`INSERT IGNORE INTO ${spec.table} (${parentColumn}, ${ref.column}) VALUES ?`, [targets.map((t) => [key, t])]);
+    }
+    const sql = `DELETE FROM ${spec.table} WHERE ${parentColumn} = ?` + (targets.length ? ` AND ${ref.column} NOT IN (?)` : '');
+    await conn.query(sql, targets.length ? [key, targets] : [key]);
   }
 
   /** Owned rows the origin no longer has are removed, unless something still points at them. */
@@ -155,8 +182,8 @@ export class TreeWriter {
   async writeNewAggregates(conn: PoolConnection, def: ResourceDef, trees: RowNode[]): Promise<void> {
     if (trees.length === 0) return;
     const rootKeys = new Map<RowNode, number>();
-    // One-to-one parts first: the root shares their key (patient.patient_id = person.person_id).
-    for (const p of def.root.parts.filter((x) => !x.many)) {
+    // The part carrying the uuid first: the root shares its key (patient.patient_id = person.person_id).
+    for (const p of def.root.parts.filter((x) => x.prop === def.uuidFromPart)) {
       const nodes = trees.map((t) => t.parts.find((x) => x.prop === p.prop)!.rows[0]);
       const keys = await this.insertRows(conn, p.spec, nodes.map((node) => ({ node })));
       trees.forEach((t, i) => rootKeys.set(t, keys.get(nodes[i])!));
@@ -165,6 +192,11 @@ export class TreeWriter {
     const keys = def.root.uuidColumn
       ? await this.insertRows(conn, def.root, trees.map((node) => ({ node })))
       : (await this.insertRows(conn, def.root, trees.map((node) => ({ node, fixedKey: rootKeys.get(node)! }))), rootKeys);
+    // Subclass rows share their root's key (drug_order.order_id = orders.order_id).
+    for (const p of def.root.parts.filter((x) => x.shape === 'inline')) {
+      const items = trees.flatMap((t) => (t.parts.find((x) => x.prop === p.prop)?.rows ?? []).map((node) => ({ node, fixedKey: keys.get(t)! })));
+      if (items.length) await this.insertRows(conn, p.spec, items, false);
+    }
     await this.insertOwned(conn, def.root, trees, keys);
     for (const t of trees) {
       const uuid = t.uuid ?? t.parts.find((x) => !x.many)?.rows[0]?.uuid;
@@ -219,8 +251,11 @@ export class TreeWriter {
   /** Deletes the aggregate, owned rows first. Throws the FK error when other rows still point at it. */
   async delete(conn: PoolConnection, def: ResourceDef, rootKey: number): Promise<void> {
     await this.deleteManyParts(conn, def.root, rootKey);
+    for (const p of def.root.parts.filter((x) => x.shape === 'inline')) {
+      await conn.query(`DELETE FROM ${p.spec.table} WHERE ${p.spec.key} = ?`, [rootKey]);
+    }
     await conn.query(`DELETE FROM ${def.root.table} WHERE ${def.root.key} = ?`, [rootKey]);
-    for (const p of def.root.parts.filter((x) => !x.many)) {
+    for (const p of def.root.parts.filter((x) => !x.many && x.shape !== 'inline')) {
       await this.deleteManyParts(conn, p.spec, rootKey);
       await conn.query(`DELETE FROM ${p.spec.table} WHERE ${p.spec.key} = ?`, [rootKey]);
     }
@@ -240,6 +275,14 @@ export class TreeWriter {
 interface ParentKey {
   column: string;
   value: number;
+}
+
+/** A table of (owner key, one reference) and nothing else: see PartShape 'refs'. */
+const isLinkTable = (spec: TableSpec): boolean => !spec.uuidColumn && spec.refs.length === 1 && spec.refs[0].column === spec.key;
+
+/** The inline (subclass) parts of a row: see PartShape 'inline'. */
+function inlineParts(node: RowNode): RowNode['parts'] {
+  return node.parts.filter((p) => !p.many && node.spec.parts.find((x) => x.prop === p.prop)?.shape === 'inline');
 }
 
 function partSpec(spec: TableSpec, prop: string): TableSpec {
