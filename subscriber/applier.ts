@@ -8,7 +8,7 @@ import { DependencyUnavailableError, HttpStatusError, ReferenceCycleError, isRet
 import type { FeedSource } from './feed-source.ts';
 import { KeyedMutex } from './limit.ts';
 import type { ResourceFetcher } from './resource-fetcher.ts';
-import { referencesOf, toRowTree } from './row-tree.ts';
+import { referencesOf, toRowTree, withoutRefs } from './row-tree.ts';
 import type { RefValue, RowNode } from './row-tree.ts';
 import type { ApplyOutcome, Sink, SinkEvent } from './sink.ts';
 
@@ -55,14 +55,57 @@ export class Applier {
     }
     const tree = toRowTree(this.defOf(ev.resource), rep, ev.uuid);
     const counter = { n: 0 };
-    await this.resolve(ev, source, tree, { resource: ev.resource, uuid: ev.uuid }, [keyOf(ev)], counter);
+    const self = { resource: ev.resource, uuid: ev.uuid };
+    try {
+      await this.resolve(ev, source, tree, self, [keyOf(ev)], counter);
+    } catch (err) {
+      if (!(err instanceof ReferenceCycleError)) throw err;
+      return { outcome: await this.breakCycle(ev, source, tree, rep, counter), dependencies: counter.n };
+    }
     const outcome = await this.writes.run(keyOf(ev), () => this.sink.apply(ev, tree, rep));
     return { outcome, dependencies: counter.n };
   }
 
-  /** Applies every reference the sink lacks before the resource that needs it. */
-  private async resolve(ev: SinkEvent, source: FeedSource, tree: RowNode, self: RefValue, stack: string[], counter: { n: number }) {
+  /**
+   * References that go round in a circle (a concept whose answer is a drug of that very
+   * concept) cannot be applied one before the other. The circle is broken where a column may
+   * be NULL: following only required references, each resource is first written without its
+   * optional references to what is not here yet; then each is written again in full, in the
+   * same order, now that what it points at exists. A circle of required references alone
+   * cannot be written at all, and stays a ReferenceCycleError.
+   */
+  private async breakCycle(ev: SinkEvent, source: FeedSource, tree: RowNode, rep: Record<string, unknown>, counter: { n: number }) {
+    const self = { resource: ev.resource, uuid: ev.uuid };
+    const firstPass: FirstPass[] = [];
+    await this.resolve(ev, source, tree, self, [keyOf(ev)], counter, firstPass);
+    await this.writeFirstPass(ev, tree, rep, firstPass);
+    this.log.info('reference cycle broken at optional references: written in two passes', { resource: ev.resource, uuid: ev.uuid, resources: firstPass.length });
+    let outcome: ApplyOutcome = 'applied';
+    for (const p of firstPass) {
+      await this.resolve(p.ev, source, p.tree, { resource: p.ev.resource, uuid: p.ev.uuid }, [keyOf(p.ev)], counter);
+      outcome = await this.writes.run(keyOf(p.ev), () => this.sink.apply(p.ev, p.tree, p.rep));
+    }
+    return outcome;
+  }
+
+  /** Writes a resource without its optional references to what the sink lacks, and notes it for the second pass. */
+  private async writeFirstPass(ev: SinkEvent, tree: RowNode, rep: Record<string, unknown>, firstPass: FirstPass[]): Promise<void> {
+    const present = new Set<string>();
+    for (const r of referencesOf(tree, { resource: ev.resource, uuid: ev.uuid })) {
+      if (!r.required && (!this.sink.accepts(r.resource) || (await this.sink.has(r)))) present.add(keyOf(r));
+    }
+    const partial = withoutRefs(tree, (r) => present.has(keyOf(r)) || (r.resource === ev.resource && r.uuid === ev.uuid.toLowerCase()));
+    await this.writes.run(keyOf(ev), () => this.sink.apply({ ...ev, entryId: `${ev.entryId} (first pass)` }, partial, rep));
+    firstPass.push({ ev, tree, rep });
+  }
+
+  /**
+   * Applies every reference the sink lacks before the resource that needs it. With `firstPass`,
+   * only required references are followed and what is written goes through writeFirstPass.
+   */
+  private async resolve(ev: SinkEvent, source: FeedSource, tree: RowNode, self: RefValue, stack: string[], counter: { n: number }, firstPass?: FirstPass[]) {
     for (const ref of referencesOf(tree, self)) {
+      if (firstPass && !ref.required) continue;
       if (!this.sink.accepts(ref.resource) || (await this.sink.has(ref))) continue;
       const key = keyOf(ref);
       if (stack.includes(key)) throw new ReferenceCycleError([...stack, key]);
@@ -76,8 +119,13 @@ export class Applier {
         if (!isRetryable(err)) throw err;
         throw new DependencyUnavailableError(ref.resource, ref.uuid, err as Error);
       }
-      await this.resolve(ev, source, depTree, ref, [...stack, key], counter);
+      await this.resolve(ev, source, depTree, ref, [...stack, key], counter, firstPass);
       const depEvent: SinkEvent = { ...ev, resource: ref.resource, uuid: ref.uuid, action: 'UPDATED', entryId: `${ev.entryId} (dependency)` };
+      if (firstPass) {
+        if (!(await this.sink.has(ref))) await this.writeFirstPass(depEvent, depTree, depRep, firstPass);
+        counter.n++;
+        continue;
+      }
       // Another event may have written it while we fetched: then there is nothing left to do.
       const wrote = await this.writes.run(key, async () => {
         if (await this.sink.has(ref)) return false;
@@ -90,4 +138,11 @@ export class Applier {
   }
 }
 
-const keyOf = (r: { resource: string; uuid: string }) => `${r.resource}/${r.uuid}`;
+const keyOf = (r: { resource: string; uuid: string }) => `${r.resource}/${r.uuid.toLowerCase()}`;
+
+/** A resource written without some optional references, to be written again in full. */
+interface FirstPass {
+  ev: SinkEvent;
+  tree: RowNode;
+  rep: Record<string, unknown>;
+}

@@ -12,6 +12,8 @@ import { InvalidResourceError, ReferenceCycleError } from './errors.ts';
 export interface RefValue {
   resource: ResourceName;
   uuid: string;
+  /** The column is NOT NULL (absent: it may be NULL, so a cycle can be broken there). */
+  required?: boolean;
 }
 
 export interface RowNode {
@@ -102,7 +104,7 @@ function node(ctx: Ctx, spec: TableSpec, obj: Obj, where: string): RowNode {
     }
     if (u !== null && !UUID_PATTERN.test(u)) throw failure(ctx, `${where}.${r.prop} does not hold a uuid`);
     if (u === null && r.required && !spec.absent?.has(r.column)) throw failure(ctx, `${where}.${r.prop} is required`);
-    out.refs[r.column] = u === null ? null : { resource: r.resource, uuid: u.toLowerCase() };
+    out.refs[r.column] = u === null ? null : { resource: r.resource, uuid: u.toLowerCase(), ...(r.required ? { required: true } : {}) };
   }
   const lc = LIFECYCLE_COLUMNS[spec.lifecycle];
   const audit = isObj(obj.auditInfo) ? obj.auditInfo : {};
@@ -175,7 +177,7 @@ function linkRows(ctx: Ctx, spec: TableSpec, raw: unknown, where: string): RowNo
     if (u === null || !UUID_PATTERN.test(u)) throw failure(ctx, `${where}[${i}] does not hold a uuid`);
     if (seen.has(u.toLowerCase())) return; // a tag listed twice is one row
     seen.add(u.toLowerCase());
-    rows.push({ spec, uuid: null, values: {}, refs: { [r.column]: { resource: r.resource, uuid: u.toLowerCase() } }, users: {}, parts: [] });
+    rows.push({ spec, uuid: null, values: {}, refs: { [r.column]: { resource: r.resource, uuid: u.toLowerCase(), required: true } }, users: {}, parts: [] });
   });
   return rows;
 }
@@ -286,16 +288,31 @@ function normalizeDb(v: string): string {
   return `${date} ${hms}.${(frac + '000').slice(0, 3)}`;
 }
 
-/** Every reference in the aggregate, deduplicated, excluding references to the resource itself. */
+/**
+ * Every reference in the aggregate, deduplicated, excluding references to the resource itself.
+ * A reference counts as required when any row holds it in a NOT NULL column.
+ */
 export function referencesOf(tree: RowNode, self: RefValue): RefValue[] {
   const seen = new Map<string, RefValue>();
   const visit = (n: RowNode) => {
     for (const r of Object.values(n.refs)) {
       if (!r || (r.resource === self.resource && r.uuid === self.uuid)) continue;
-      seen.set(`${r.resource}/${r.uuid}`, r);
+      const k = `${r.resource}/${r.uuid}`;
+      if (!seen.get(k)?.required) seen.set(k, r);
     }
     for (const p of n.parts) p.rows.forEach(visit);
   };
   visit(tree);
   return [...seen.values()];
+}
+
+/**
+ * The tree with the references `keep` refuses set to NULL, where the column allows it: how a
+ * resource is first written when it sits on a cycle of references (a concept whose answer is
+ * a drug of that very concept). Required references are kept; the caller resolves those first.
+ */
+export function withoutRefs(tree: RowNode, keep: (r: RefValue) => boolean): RowNode {
+  const refs: RowNode['refs'] = {};
+  for (const [c, r] of Object.entries(tree.refs)) refs[c] = r && !r.required && !keep(r) ? null : r;
+  return { ...tree, refs, parts: tree.parts.map((p) => ({ ...p, rows: p.rows.map((row) => withoutRefs(row, keep)) })) };
 }

@@ -401,7 +401,9 @@ test('representations of every resource kind', async (t) => {
 
       for (const tq of tables) {
         const plan = await db.pool.query(`EXPLAIN ${tq.sql}`, [SAMPLE[name]]);
-        const rows = plan[0] as Array<{ table: string; type: string; key: string | null }>;
+        const rows = plan[0] as Array<{ table: string; type: string; key: string | null; Extra: string | null }>;
+        // No row for this resource (a concept that is not numeric): the const uuid read already found none.
+        if (rows.length === 1 && /Impossible WHERE noticed after reading const tables/.test(rows[0].Extra ?? '')) continue;
         const lookup = rows.find((r) => r.table === 'ax_uuid' || (r.key ?? '').endsWith('_uuid'));
         assert.ok(lookup, `${name}/${tq.spec.table}: uuid index used\n${JSON.stringify(rows)}`);
         assert.equal(lookup.type, 'const', `${name}/${tq.spec.table}: uuid lookup is a const read`);

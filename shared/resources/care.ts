@@ -210,7 +210,6 @@ export const CARE = {
         f('status', 'status'),
         f('onset_date', 'onsetDate', 'datetime'),
         f('end_date', 'endDate', 'datetime'),
-        f('end_reason', 'endReasonNonCoded'),
         f('additional_detail', 'additionalDetail'),
         f('form_namespace_and_path', 'formFieldPath'),
       ],
@@ -221,10 +220,11 @@ export const CARE = {
         ref('encounter_id', 'encounter', 'encounter'),
         ref('previous_version', 'previousVersion', 'condition'),
         ref('previous_condition_id', 'previousCondition', 'condition'),
+        ref('end_reason', 'endReason', 'concept'),
       ],
       [],
       // The 2.0/2.1 columns: read and written where a database has them, not missed where it does not.
-      { lacks: ['status', 'concept_id', 'previous_condition_id'] },
+      { lacks: ['status', 'concept_id', 'previous_condition_id', 'end_reason'] },
     ),
     display: (a, has) => {
       const coded = ['condition_coded', 'concept_id'].filter(has).map((c) => `${a}.${c}`);
@@ -239,13 +239,15 @@ export const CARE = {
       'allergy',
       'allergy_id',
       'voidable',
-      [f('non_coded_allergen', 'nonCodedAllergen'), f('allergen_type', 'allergenType'), f('comment', 'comment')],
+      // OpenMRS 2.x before 2.3 (and the 2.1 Reference Application) call it `comment`, later ones `comments`.
+      [f('non_coded_allergen', 'nonCodedAllergen'), f('allergen_type', 'allergenType'), f('comments', 'comment'), f('comment', 'comment')],
       [
         ref('patient_id', 'patient', 'patient', true),
         ref('coded_allergen', 'codedAllergen', 'concept', true),
         ref('severity_concept_id', 'severity', 'concept'),
       ],
       [part('reactions', 'allergy_id', allergyReaction)],
+      { lacks: ['comment'] },
     ),
     display: (a) => `COALESCE(${conceptNameSql(`${a}.coded_allergen`)}, ${a}.non_coded_allergen)`,
   },
