@@ -24,15 +24,17 @@ export const erpCommand: Command = {
   summary: `feed an ERP database (customers, orders, order lines) from clinics' ${ERP_RESOURCES.join(', ')} feeds`,
   usage:
     'atomsync erp --db mysql://root@127.0.0.1:3306/erp --node-id erp --credentials erp:secret ' +
-    '--feed http://127.0.0.1:8081/openmrs/ws/atomfeed/patient/recent --feed .../encounter/recent --feed .../obs/recent',
+    '--feed http://127.0.0.1:8081/openmrs/ws/atomfeed/patient/recent --feed .../encounter/recent --feed .../obs/recent ' +
+    '--feed .../order/recent --feed .../drug/recent',
   options: [
     { name: 'db', type: 'string', env: 'ATOMSYNC_DB', required: true, arg: 'URL', help: "the ERP's database; created if missing, with the ERP and sync tables" },
     { name: 'node-id', type: 'string', env: 'ATOMSYNC_NODE_ID', default: 'erp', arg: 'ID', help: 'name of this subscriber, fixed once set in its database' },
     ...SHARED.map(shared),
   ],
   notes:
-    'Read the patient, encounter and obs feeds of each clinic: patients become customers, encounters orders,\n' +
-    'coded obs order lines. Events of other resources are skipped. Runs until SIGINT/SIGTERM, or once with --once.',
+    'Read the patient, encounter, obs, order and drug feeds of each clinic: patients become customers, encounters\n' +
+    'orders, coded obs and drug and test orders order lines (a revised, discontinued or voided order has none).\n' +
+    'Events of other resources are skipped. Runs until SIGINT/SIGTERM, or once with --once.',
   async run(args, io) {
     const log = createLogger({ level: String(args['log-level']) as Level, bindings: { service: 'erp' } });
     const url = dbUrlArg(args);

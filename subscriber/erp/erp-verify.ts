@@ -1,6 +1,8 @@
 // Checks an ERP database against the clinics it reads: every patient a customer (name,
 // identifier, clinic, active), every encounter an order (customer, date, location, type,
-// active), every non-voided coded obs a line. Used by the ERP test and by the demo.
+// active), every non-voided coded obs a line, and every drug or test order that is in
+// force a line (product, quantity, units, order number), while voided, discontinued and
+// revised ones have none. Used by the ERP test and by the demo.
 import { queryRows } from '../../shared/db.ts';
 import type { Pool } from '../../shared/db.ts';
 
@@ -38,7 +40,28 @@ export async function expectedAt(pool: Pool, nodeId: string) {
      FROM obs o JOIN encounter e ON e.encounter_id = o.encounter_id JOIN concept c ON c.concept_id = o.value_coded
      WHERE o.voided = 0`,
   );
-  return { customers, orders, lines };
+  return { customers, orders, lines, orderLines: await expectedOrderLines(pool) };
+}
+
+/**
+ * The drug and test orders that should be lines, as erp-records.ts orderLineOf decides: not
+ * voided, not a DISCONTINUE, and no live REVISE or DISCONTINUE pointing at them. The product
+ * is the drug's concept for a drug order with a drug, else the order's; a test is one unit.
+ */
+async function expectedOrderLines(pool: Pool): Promise<Row[]> {
+  return queryRows<Row>(
+    pool,
+    `SELECT o.uuid AS order_uuid, e.uuid AS encounter_uuid, COALESCE(dc.uuid, c.uuid) AS concept_uuid,
+       ${conceptName('COALESCE(d.concept_id, o.concept_id)')} AS product,
+       IF(dor.order_id IS NULL, NULL, IF(d.drug_id IS NULL, dor.drug_non_coded, d.name)) AS value, o.order_number,
+       IF(dor.order_id IS NULL, 1, dor.quantity) AS quantity, IF(dor.order_id IS NULL, NULL, ${conceptName('dor.quantity_units')}) AS quantity_units
+     FROM orders o JOIN encounter e ON e.encounter_id = o.encounter_id JOIN concept c ON c.concept_id = o.concept_id
+       LEFT JOIN drug_order dor ON dor.order_id = o.order_id LEFT JOIN drug d ON d.drug_id = dor.drug_inventory_id
+       LEFT JOIN concept dc ON dc.concept_id = d.concept_id LEFT JOIN test_order tor ON tor.order_id = o.order_id
+     WHERE o.voided = 0 AND (dor.order_id IS NOT NULL OR tor.order_id IS NOT NULL) AND UPPER(o.order_action) <> 'DISCONTINUE'
+       AND NOT EXISTS (SELECT 1 FROM orders n WHERE n.previous_order_id = o.order_id AND n.voided = 0
+         AND UPPER(n.order_action) IN ('REVISE', 'DISCONTINUE'))`,
+  );
 }
 
 export async function erpHolds(pool: Pool) {
@@ -50,9 +73,15 @@ export async function erpHolds(pool: Pool) {
   );
   const lines = await queryRows<Row>(
     pool,
-    `SELECT l.obs_uuid, o.encounter_uuid, l.concept_uuid, l.product, l.value FROM erp_order_line l JOIN erp_order o ON o.id = l.order_id`,
+    `SELECT l.obs_uuid, o.encounter_uuid, l.concept_uuid, l.product, l.value FROM erp_order_line l JOIN erp_order o ON o.id = l.order_id
+     WHERE l.obs_uuid IS NOT NULL`,
   );
-  return { customers, orders, lines };
+  const orderLines = await queryRows<Row>(
+    pool,
+    `SELECT l.order_uuid, o.encounter_uuid, l.concept_uuid, l.product, l.value, l.order_number, l.quantity, l.quantity_units
+     FROM erp_order_line l JOIN erp_order o ON o.id = l.order_id WHERE l.order_uuid IS NOT NULL`,
+  );
+  return { customers, orders, lines, orderLines };
 }
 
 /** Rows keyed by their first column, values as strings, so the two sides compare exactly. */
@@ -62,7 +91,7 @@ export function byUuid(rows: Row[]): Map<string, Row> {
 }
 
 export interface ErpDiff {
-  kind: 'customers' | 'orders' | 'order lines';
+  kind: 'customers' | 'orders' | 'order lines' | 'drug and test lines';
   missing: string[];
   extra: string[];
   wrong: string[];
@@ -88,5 +117,6 @@ export async function verifyErp(clinics: Array<{ pool: Pool; nodeId: string }>, 
     diff('customers', got.customers, want.flatMap((w) => w.customers)),
     diff('orders', got.orders, want.flatMap((w) => w.orders)),
     diff('order lines', got.lines, want.flatMap((w) => w.lines)),
+    diff('drug and test lines', got.orderLines, want.flatMap((w) => w.orderLines)),
   ];
 }
