@@ -194,12 +194,13 @@ export class Relay {
  * row has become a row of that other one since: a person written a moment before the patient
  * row that makes them a patient (OpenMRS writes person, names, then patient, in one
  * transaction). The patient's own event, later in the log, carries all of it; publishing the
- * person as well would only make every subscriber fetch and write the same rows twice.
+ * person as well would only make every subscriber fetch and write the same rows twice. Also
+ * left out: changes to rows the node keeps for itself (ResourceDef.localRows: a user's person).
  */
 async function dropYielded<E extends { resource: string; uuid: string; action: string }>(conn: PoolConnection, events: E[]): Promise<E[]> {
   let out = events;
   for (const def of Object.values(RESOURCES)) {
-    if (!def.yieldsTo || !def.root.uuidColumn) continue;
+    if ((!def.yieldsTo && !def.localRows) || !def.root.uuidColumn) continue;
     const uuids = out.filter((e) => e.resource === def.name && e.action !== 'DELETED').map((e) => e.uuid);
     if (uuids.length === 0) continue;
     const rows = await queryRows<{ u: string }>(

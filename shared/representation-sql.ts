@@ -6,7 +6,7 @@
 import { AUDIT_COLUMNS, LIFECYCLE_COLUMNS } from './rest-format.ts';
 import { displaySql as rootDisplaySql, hasColumn, offers, targetOf } from './registry.ts';
 import { tablesOf, uuidSql } from './resources.ts';
-import type { Field, FieldType, Part, ResourceDef, ResourceName, TableSpec } from './resources.ts';
+import type { Field, FieldType, Part, Ref, ResourceDef, ResourceName, TableSpec } from './resources.ts';
 
 /**
  * A part table may declare its own label SQL (given its alias). The registry does not
@@ -152,7 +152,8 @@ function compileTable(def: ResourceDef, path: Part[], parentIndex: number, label
     return out;
   });
 
-  const refs = spec.refs.map((r, i): RefColumn => {
+  const refShadowed = (r: Ref) => !hasColumn(spec, r.column) && spec.refs.some((g) => g !== r && g.prop === r.prop && hasColumn(spec, g.column));
+  const refs = spec.refs.filter((r) => !refShadowed(r)).map((r, i): RefColumn => {
     const target = targetOf(def, r.resource);
     const a = `ax_r${i}`;
     if (hasColumn(spec, r.column)) {

@@ -113,6 +113,11 @@ export interface ResourceDef {
    * a provider) as `person`. Both resources are served; triggers pick one per change.
    */
   yieldsTo?: ResourceName;
+  /**
+   * SQL condition, given an expression for a root key, true for rows each node keeps for itself:
+   * not published, not compared by verify (the persons behind a node's own user accounts).
+   */
+  localRows?: (key: string) => string;
 }
 
 export const RESOURCE_NAMES = [

@@ -65,10 +65,15 @@ export function syncedTables(): string[] {
 
 /**
  * SQL condition (with a leading AND) keeping the root rows a resource publishes itself: for one
- * that yields to another (person to patient), those that are not also rows of that one. Empty otherwise.
+ * that yields to another (person to patient), those that are not also rows of that one; and not
+ * the rows each node keeps for itself (ResourceDef.localRows). Empty when neither applies.
  */
 export function ownRowsSql(def: ResourceDef, alias: string): string {
-  if (!def.yieldsTo) return '';
-  const w = RESOURCES[def.yieldsTo].root;
-  return ` AND NOT EXISTS (SELECT 1 FROM ${w.table} yw WHERE yw.${w.key} = ${alias}.${def.root.key})`;
+  let out = '';
+  if (def.yieldsTo) {
+    const w = RESOURCES[def.yieldsTo].root;
+    out += ` AND NOT EXISTS (SELECT 1 FROM ${w.table} yw WHERE yw.${w.key} = ${alias}.${def.root.key})`;
+  }
+  if (def.localRows) out += ` AND NOT ${def.localRows(`${alias}.${def.root.key}`)}`;
+  return out;
 }

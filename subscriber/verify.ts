@@ -79,6 +79,12 @@ export function tableQuery(def: ResourceDef, spec: TableSpec, path: Part[]): str
   }
   spec.fields.forEach((f, i) => {
     const fmt = f.byFormat;
+    // Columns naming one property in different OpenMRS versions (status / clinical_status): one value.
+    const alts = spec.fields.filter((g) => g.prop === f.prop);
+    if (alts.length > 1) {
+      if (alts[0] === f) parts.push(v(`COALESCE(${alts.map((g) => col(g.column)).join(', ')})`));
+      return;
+    }
     if (!fmt || !hasColumn(spec, f.column) || !hasColumn(spec, fmt.typeColumn)) return void parts.push(v(col(f.column)));
     // A key by its attribute type's format differs between nodes: compare the uuid it names.
     joins.push(`LEFT JOIN ${fmt.typeTable} ft${i} ON ft${i}.${fmt.typeKey} = t.${fmt.typeColumn}`);
@@ -93,12 +99,16 @@ export function tableQuery(def: ResourceDef, spec: TableSpec, path: Part[]): str
   for (const c of [lc.flag.column, lc.date.column, lc.reason.column, 'date_created', ...(spec.changeAudit ? ['date_changed'] : [])]) {
     parts.push(v(col(c)));
   }
+  const refUuids = new Map<string, string[]>();
   spec.refs.forEach((ref, i) => {
-    if (!hasColumn(spec, ref.column)) return void parts.push(v('NULL'));
+    const list = refUuids.get(ref.prop) ?? [];
+    refUuids.set(ref.prop, list);
+    if (!hasColumn(spec, ref.column)) return void list.push('NULL');
     const j = refJoin(RESOURCES[ref.resource], ref.column, `r${i}`);
     joins.push(j.join);
-    parts.push(v(`LOWER(${j.uuid})`));
+    list.push(`LOWER(${j.uuid})`);
   });
+  for (const list of refUuids.values()) parts.push(v(list.length > 1 ? `COALESCE(${list.join(', ')})` : list[0]));
   const parent = path[path.length - 1];
   if (parent && parent.many) {
     const owner = path.length === 1 ? def : null;
@@ -114,7 +124,9 @@ export function tableQuery(def: ResourceDef, spec: TableSpec, path: Part[]): str
     }
   }
   // Owned rows count only when their resource exists (a person is synced as part of a patient, not alone).
-  const owned = path.length > 0 ? ` AND EXISTS (SELECT 1 FROM ${def.root.table} own_root WHERE own_root.${def.root.key} = ${rootKeySql(path, 't')})` : '';
+  let owned = path.length > 0 ? ` AND EXISTS (SELECT 1 FROM ${def.root.table} own_root WHERE own_root.${def.root.key} = ${rootKeySql(path, 't')})` : '';
+  // Rows each node keeps for itself (the persons behind its own user accounts) are not compared.
+  if (def.localRows) owned += ` AND NOT ${def.localRows(path.length > 0 ? rootKeySql(path, 't') : `t.${def.root.key}`)}`;
   return `SELECT ${uuidExpr} AS u, MD5(CONCAT_WS('|', ${parts.join(', ')})) AS h FROM ${spec.table} t ${joins.join(' ')}
     WHERE ${uuidExpr} > ?${owned} ORDER BY ${uuidExpr} LIMIT ?`;
 }
@@ -162,11 +174,24 @@ export async function verifyTable(sources: Side[], target: Side, def: ResourceDe
   const tables = [...sources, target].map((side) => sideTable(side, def.name, spec.table));
   // Only what every database can hold is compared: a column one of them lacks (an older OpenMRS
   // at HQ, say) is left out everywhere, and the report names it.
-  const notCompared = [...new Set(tables.flatMap((t) => [...(t?.spec.absent ?? [])]))].sort();
+  // A column one side lacks is still compared when it is one of two naming a property and every
+  // side has one of them (a 2.1 clinic's conditions.status against a 2.4 HQ's clinical_status).
+  const sides = tables.filter((t): t is NonNullable<typeof t> => t !== null);
+  const alternatives = (c: string) => {
+    const all = [...spec.fields, ...spec.refs];
+    const prop = all.find((x) => x.column === c)?.prop;
+    return prop === undefined ? [] : all.filter((x) => x.prop === prop).map((x) => x.column);
+  };
+  const coveredEverywhere = (c: string) => {
+    const alts = alternatives(c);
+    return alts.length > 1 && sides.every((t) => alts.some((a) => hasColumn(t.spec, a)));
+  };
+  const notCompared = [...new Set(sides.flatMap((t) => [...(t.spec.absent ?? [])]))].filter((c) => !coveredEverywhere(c)).sort();
   const stream = (side: Side, i: number) => {
     const t = tables[i];
     if (!t) return new Cursor(noRows());
-    const spec = notCompared.length ? { ...t.spec, absent: new Set(notCompared) } : t.spec;
+    const absent = new Set([...notCompared, ...(t.spec.absent ?? [])].filter((c) => !coveredEverywhere(c) || t.spec.absent?.has(c)));
+    const spec = absent.size ? { ...t.spec, absent } : t.spec;
     return new Cursor(rowsOf(side.pool, tableQuery(t.def, spec, t.path), pageRows));
   };
   const src = sources.map(stream);

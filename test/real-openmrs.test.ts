@@ -134,18 +134,20 @@ describe('a real OpenMRS site adopted with its history', { skip, timeout: 600_00
     const deletes = startDeletes(clinic.pool);
     let duringSnapshot = 0;
     const snapshotRunning = async () => (await count(clinic.pool, `SELECT COUNT(*) AS n FROM atomsync_snapshot WHERE status <> 'done'`)) > 0;
-    // HQ reads while the snapshot is under way, too: the live events are interleaved with its chunks.
-    const early = await subscribe(hqEmpty, 'hq');
-    assert.equal(early.code, 0, early.out);
-    await eventually(async () => {
+    // Watched from the start: HQ's early read below may last as long as the snapshot itself.
+    const finished = eventually(async () => {
       const running = await snapshotRunning();
       if (running) duringSnapshot = writes.counts.patients + writes.counts.visits + writes.counts.edits + writes.counts.voids;
       return !running;
     }, 300_000, 'the snapshot to finish');
+    // HQ reads while the snapshot is under way, too: the live events are interleaved with its chunks.
+    const early = await subscribe(hqEmpty, 'hq');
+    assert.equal(early.code, 0, early.out);
+    await finished;
     await new Promise((r) => setTimeout(r, 500));
     const counts = await writes.stop();
     const deleted = await deletes.stop();
-    assert.ok(duringSnapshot >= 5, `the writer changed the clinic during the snapshot (${duringSnapshot} actions)`);
+    assert.ok(duringSnapshot >= 5, `the writer changed the clinic during the snapshot (${duringSnapshot} actions; ${JSON.stringify(counts)})`);
     assert.ok(deleted >= 3, `rows were deleted during the snapshot (${deleted})`);
     assert.ok(counts.voids + counts.edits > 0, 'rows were edited or voided');
     await eventually(async () => (await count(clinic.pool, 'SELECT COUNT(*) AS n FROM atomsync_outbox')) === 0, 60_000, 'the relay to drain the outbox');

@@ -112,8 +112,8 @@ export async function runDemo(o: DemoOptions): Promise<number> {
     const statusUrl = await waitForUrl(subscriber, /status page at (http:\/\/\S+)/);
     o.out(`HQ's status page (user admin, password admin-demo-secret): ${statusUrl}\n`);
 
-    // The ERP reads the same clinics' patient, encounter and obs feeds, with its own credentials and markers.
-    const erpFeeds = clinics.flatMap((c) => ['patient', 'encounter', 'obs'].flatMap((cat) => ['--feed', c.feedUrl!.replace('/all/recent', `/${cat}/recent`)]));
+    // The ERP reads the same clinics' patient, encounter, obs, order and drug feeds, with its own credentials and markers.
+    const erpFeeds = clinics.flatMap((c) => ['patient', 'encounter', 'obs', 'order', 'drug'].flatMap((cat) => ['--feed', c.feedUrl!.replace('/all/recent', `/${cat}/recent`)]));
     spawnAtomsync('erp', [
       'erp', '--db', erpUrl, '--node-id', 'erp', '--redis', o.redisUrl, '--queue', `atomsync-demo-erp-${process.pid}`,
       '--credentials', 'erp:erp-demo-secret', '--poll-ms', '250', ...erpFeeds,

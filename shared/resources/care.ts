@@ -197,8 +197,9 @@ export const CARE = {
   condition: {
     name: 'condition',
     kind: 'clinical',
-    // OpenMRS 2.0/2.1 (`concept_id`, `status`, `previous_condition_id`) and 2.2+ (`condition_coded`,
-    // `clinical_status`, `previous_version`...) name the columns differently; each database has its set.
+    // OpenMRS 2.0/2.1 and 2.2+ name three of the columns differently (status / clinical_status,
+    // concept_id / condition_coded, previous_condition_id / previous_version): each pair is one
+    // property, and each database has one column of it.
     root: table(
       'conditions',
       'condition_id',
@@ -206,8 +207,8 @@ export const CARE = {
       [
         f('condition_non_coded', 'conditionNonCoded'),
         f('clinical_status', 'clinicalStatus'),
+        f('status', 'clinicalStatus'),
         f('verification_status', 'verificationStatus'),
-        f('status', 'status'),
         f('onset_date', 'onsetDate', 'datetime'),
         f('end_date', 'endDate', 'datetime'),
         f('additional_detail', 'additionalDetail'),
@@ -216,10 +217,10 @@ export const CARE = {
       [
         ref('patient_id', 'patient', 'patient', true),
         ref('condition_coded', 'conditionCoded', 'concept'),
-        ref('concept_id', 'concept', 'concept'),
+        ref('concept_id', 'conditionCoded', 'concept'),
         ref('encounter_id', 'encounter', 'encounter'),
         ref('previous_version', 'previousVersion', 'condition'),
-        ref('previous_condition_id', 'previousCondition', 'condition'),
+        ref('previous_condition_id', 'previousVersion', 'condition'),
         ref('end_reason', 'endReason', 'concept'),
       ],
       [],

@@ -130,6 +130,10 @@ export const PEOPLE = {
     root: personSpec,
     display: (a) => personNameSql(`${a}.person_id`),
     yieldsTo: 'patient',
+    // A user account's person (the admin, a clerk) belongs to its node, like the account; a
+    // provider's person travels with the provider.
+    localRows: (k) =>
+      `(EXISTS (SELECT 1 FROM users lu WHERE lu.person_id = ${k}) AND NOT EXISTS (SELECT 1 FROM provider lp WHERE lp.person_id = ${k}))`,
   },
   patient: {
     name: 'patient',
