@@ -1,25 +1,12 @@
 // The OpenMRS core tables clinical sync needs, with OpenMRS's own table and
 // column names, so a publisher can be pointed at a real OpenMRS database and
 // `migrate` only adds atomsync's parts there. Every statement is idempotent.
-
-const CHARSET = 'ENGINE=InnoDB DEFAULT CHARSET=utf8mb4';
-
-// Audit columns shared by most tables. `creator` and friends point at users.
-const created = `creator INT NOT NULL, date_created DATETIME NOT NULL`;
-const changed = `changed_by INT NULL, date_changed DATETIME NULL`;
-const voided = `voided TINYINT(1) NOT NULL DEFAULT 0, voided_by INT NULL, date_voided DATETIME NULL, void_reason VARCHAR(255) NULL`;
-const retired = `retired TINYINT(1) NOT NULL DEFAULT 0, retired_by INT NULL, date_retired DATETIME NULL, retire_reason VARCHAR(255) NULL`;
-const uuid = `uuid CHAR(38) NOT NULL`;
-
-function auditKeys(t: string, kind: 'voided' | 'retired' | 'none'): string {
-  const keys = [
-    `CONSTRAINT ${t}_creator_fk FOREIGN KEY (creator) REFERENCES users (user_id)`,
-    `CONSTRAINT ${t}_changed_by_fk FOREIGN KEY (changed_by) REFERENCES users (user_id)`,
-  ];
-  if (kind === 'voided') keys.push(`CONSTRAINT ${t}_voided_by_fk FOREIGN KEY (voided_by) REFERENCES users (user_id)`);
-  if (kind === 'retired') keys.push(`CONSTRAINT ${t}_retired_by_fk FOREIGN KEY (retired_by) REFERENCES users (user_id)`);
-  return keys.join(',\n  ');
-}
+// The tables of the whole clinical record (orders, programs, attributes,
+// relationships, diagnoses, conditions, allergies, the concept dictionary's
+// details, tags) are in openmrs-metadata-tables.ts and openmrs-record-tables.ts.
+import { CHARSET, auditKeys, changed, created, retired, uuid, voided } from './openmrs-columns.ts';
+import { METADATA_TABLES } from './openmrs-metadata-tables.ts';
+import { RECORD_TABLES } from './openmrs-record-tables.ts';
 
 /** CREATE TABLE statements in dependency order. users/person are created without their circular keys, added after. */
 export const OPENMRS_TABLES: Array<{ table: string; ddl: string }> = [
@@ -361,6 +348,9 @@ export const OPENMRS_TABLES: Array<{ table: string; ddl: string }> = [
   UNIQUE KEY global_property_uuid (uuid)
 ) ${CHARSET}`,
   },
+  // OpenMRS 2.4's columns, in dependency order: metadata first, then the rows that point at it.
+  ...METADATA_TABLES,
+  ...RECORD_TABLES,
 ];
 
 /** users <-> person is circular in OpenMRS; these keys are added once both tables exist. */
@@ -370,6 +360,9 @@ export const OPENMRS_LATE_KEYS: Array<{ table: string; name: string; ddl: string
   { table: 'person', name: 'person_creator_fk', ddl: 'ALTER TABLE person ADD CONSTRAINT person_creator_fk FOREIGN KEY (creator) REFERENCES users (user_id)' },
   { table: 'person', name: 'person_changed_by_fk', ddl: 'ALTER TABLE person ADD CONSTRAINT person_changed_by_fk FOREIGN KEY (changed_by) REFERENCES users (user_id)' },
   { table: 'person', name: 'person_voided_by_fk', ddl: 'ALTER TABLE person ADD CONSTRAINT person_voided_by_fk FOREIGN KEY (voided_by) REFERENCES users (user_id)' },
+  // obs is created before drug and orders; its keys to them come once those exist (fresh databases only, as above).
+  { table: 'obs', name: 'obs_value_drug_fk', ddl: 'ALTER TABLE obs ADD CONSTRAINT obs_value_drug_fk FOREIGN KEY (value_drug) REFERENCES drug (drug_id)' },
+  { table: 'obs', name: 'obs_order_fk', ddl: 'ALTER TABLE obs ADD CONSTRAINT obs_order_fk FOREIGN KEY (order_id) REFERENCES orders (order_id)' },
 ];
 
 /** The built-in administrator every OpenMRS database has (user 1, person 1). */
