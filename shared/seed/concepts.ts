@@ -1,65 +1,21 @@
 // The concept dictionary the seed writes obs against: a small, CIEL-like slice
 // of what a primary-care clinic records. Uuids are name-based on a fixed key,
 // so they are the same on every node (they do not pretend to be CIEL's, which a
-// real dictionary loaded beside them may hold). Set members and coded answers are listed here because this
-// schema has no concept_set/concept_answer tables; the generator reads them.
-import type { ConceptClassKey, DatatypeKey } from './metadata.ts';
+// real dictionary loaded beside them may hold). Set members, coded answers and
+// numeric ranges listed here are written to concept_set, concept_answer and
+// concept_numeric too, and the generator reads them. The concepts of orders,
+// programs, allergies and attributes are in record-concepts.ts.
+import { answer, concept, num } from './concept-item.ts';
+import type { ConceptItem } from './concept-item.ts';
+import { RECORD_CONCEPTS } from './record-concepts.ts';
 import { metadataUuid } from './uuid.ts';
 
-export interface NumericRange {
-  units: string;
-  /** Normal range; values outside it get an obs interpretation of LOW or HIGH. */
-  lowNormal: number;
-  hiNormal: number;
-  /** Places kept after the decimal point. */
-  decimals: number;
-}
-
-export interface ConceptItem {
-  /** Fixed forever: the uuid is derived from it. */
-  key: string;
-  uuid: string;
-  name: string;
-  shortName: string | null;
-  description: string;
-  datatype: DatatypeKey;
-  conceptClass: ConceptClassKey;
-  /** Property names (in CONCEPTS) of the members, for a set. */
-  setMembers: readonly string[];
-  /** Property names (in CONCEPTS) of the allowed answers, for a coded question. */
-  answers: readonly string[];
-  numeric: NumericRange | null;
-}
-
-function concept(
-  key: string,
-  name: string,
-  datatype: DatatypeKey,
-  conceptClass: ConceptClassKey,
-  more: Partial<Pick<ConceptItem, 'shortName' | 'description' | 'setMembers' | 'answers' | 'numeric'>> = {},
-): ConceptItem {
-  return {
-    key,
-    uuid: metadataUuid('concept', key),
-    name,
-    shortName: more.shortName ?? null,
-    description: more.description ?? name,
-    datatype,
-    conceptClass,
-    setMembers: more.setMembers ?? [],
-    answers: more.answers ?? [],
-    numeric: more.numeric ?? null,
-  };
-}
-
-const answer = (key: string, name: string, cls: ConceptClassKey = 'misc') => concept(key, name, 'na', cls);
-const num = (key: string, name: string, shortName: string, numeric: NumericRange) =>
-  concept(key, name, 'numeric', 'test', { shortName, numeric });
+export type { ConceptItem, NumericRange } from './concept-item.ts';
 
 const SYMPTOMS = ['fever', 'cough', 'headache', 'diarrhoea', 'abdominalPain', 'vomiting', 'rash', 'fatigue', 'jointPain', 'shortnessOfBreath'] as const;
 const DIAGNOSES = ['malaria', 'pneumonia', 'tuberculosis', 'hivDisease', 'hypertension', 'diabetes', 'urti', 'gastroenteritis', 'anaemia', 'uti', 'asthma'] as const;
 
-export const CONCEPTS = {
+const CLINIC_CONCEPTS = {
   // ---- answers -----------------------------------------------------------------
   yes: answer('YES', 'Yes'),
   no: answer('NO', 'No'),
@@ -144,6 +100,8 @@ export const CONCEPTS = {
   chemistry: concept('CLINICAL_CHEMISTRY', 'Clinical chemistry', 'na', 'labSet', { setMembers: ['glucose', 'creatinine', 'alt', 'sodium', 'potassium'] }),
   hivMonitoring: concept('HIV_MONITORING', 'HIV monitoring', 'na', 'labSet', { setMembers: ['cd4', 'viralLoad'] }),
 } as const satisfies Record<string, ConceptItem>;
+
+export const CONCEPTS = { ...CLINIC_CONCEPTS, ...RECORD_CONCEPTS } as const satisfies Record<string, ConceptItem>;
 
 export type ConceptKey = keyof typeof CONCEPTS;
 

@@ -8,6 +8,9 @@ import { CONCEPTS, conceptNames } from './concepts.ts';
 import type { ConceptKey } from './concepts.ts';
 import { CONCEPT_CLASSES, DATATYPES, ENCOUNTER_ROLES, ENCOUNTER_TYPES, IDENTIFIER_TYPES, VISIT_TYPES } from './metadata.ts';
 import type { MetadataItem } from './metadata.ts';
+import { ensureRecordMetadata, loadRecordIds } from './ensure-record-metadata.ts';
+import type { RecordIds } from './ensure-record-metadata.ts';
+import { SchemaShape } from './schema-shape.ts';
 
 type Db = Pool | PoolConnection;
 type SqlValue = string | number | null;
@@ -37,6 +40,8 @@ export interface MetadataIds {
   visitType: Record<keyof typeof VISIT_TYPES, number>;
   encounterType: Record<keyof typeof ENCOUNTER_TYPES, number>;
   encounterRole: Record<keyof typeof ENCOUNTER_ROLES, number>;
+  /** Orders, programs, attributes...; null parts where the database lacks the table. */
+  record: RecordIds;
 }
 
 const audit = [ADMIN_USER_ID, METADATA_DATE_CREATED];
@@ -74,8 +79,10 @@ async function idsByKey<K extends string>(db: Db, table: string, items: Record<K
   return out;
 }
 
-export async function loadMetadataIds(db: Db): Promise<MetadataIds> {
+export async function loadMetadataIds(db: Db, shape?: SchemaShape): Promise<MetadataIds> {
+  const record = await loadRecordIds(db, shape ?? (await SchemaShape.read(db)));
   return {
+    record,
     datatype: await idsByKey(db, 'concept_datatype', DATATYPES),
     conceptClass: await idsByKey(db, 'concept_class', CONCEPT_CLASSES),
     concept: await idsByKey(db, 'concept', CONCEPTS),
@@ -133,6 +140,7 @@ async function writeAll(conn: PoolConnection): Promise<number> {
   n += await insertMissing(conn, 'visit_type', ['name', 'description'], named(VISIT_TYPES));
   n += await insertMissing(conn, 'encounter_type', ['name', 'description'], named(ENCOUNTER_TYPES));
   n += await insertMissing(conn, 'encounter_role', ['name', 'description'], named(ENCOUNTER_ROLES));
+  n += (await ensureRecordMetadata(conn, await SchemaShape.read(conn), conceptId, METADATA_DATE_CREATED)).inserted;
   return n;
 }
 

@@ -7,6 +7,7 @@ import { detectIdStrategy } from './bulk-insert.ts';
 import type { IdStrategy } from './bulk-insert.ts';
 import { ensureMetadata, loadMetadataIds } from './ensure-metadata.ts';
 import type { MetadataIds } from './ensure-metadata.ts';
+import { SchemaShape } from './schema-shape.ts';
 import { nodePrefix } from './identifier.ts';
 import { ensureSite, planSite } from './site.ts';
 import type { Site } from './site.ts';
@@ -36,6 +37,8 @@ export interface NodeEnv {
   meta: MetadataIds;
   site: Site;
   idStrategy: IdStrategy;
+  /** The tables and columns this database has; the seed writes only what fits. */
+  shape: SchemaShape;
   endAt: Date;
   historyDays: number;
 }
@@ -74,9 +77,10 @@ export async function prepareNode(pool: Pool, opts: NodeEnvOptions): Promise<Nod
   const historyDays = opts.historyDays ?? DEFAULT_HISTORY_DAYS;
   const idPrefix = nodePrefix(nodeId);
   await ensureMetadata(pool);
-  const meta = await loadMetadataIds(pool);
+  const shape = await SchemaShape.read(pool);
+  const meta = await loadMetadataIds(pool, shape);
   const siteCreatedAt = sqlDatetime(addDays(endAt, -(historyDays + SITE_LEAD_DAYS)));
-  const site = await inTransaction(pool, (conn) => ensureSite(conn, planSite(seed, nodeId, idPrefix, siteCreatedAt)));
+  const site = await inTransaction(pool, (conn) => ensureSite(conn, planSite(seed, nodeId, idPrefix, siteCreatedAt), meta.record));
   const idStrategy = opts.idStrategy ?? (await detectIdStrategy(pool));
-  return { nodeId, idPrefix, seed, meta, site, idStrategy, endAt, historyDays };
+  return { nodeId, idPrefix, seed, meta, site, idStrategy, shape, endAt, historyDays };
 }

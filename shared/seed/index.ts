@@ -1,6 +1,6 @@
 // The seed generator's public surface: seed a node, ensure the shared
 // metadata, and drive live clinic activity. Everything else is internal.
-export { seedNode, planSeededPatient, patientDraw, SeedConflictError, DEFAULT_PATIENTS_PER_BATCH } from './seed-node.ts';
+export { seedNode, planSeededPatient, patientDraw, recordDraw, SeedConflictError, DEFAULT_PATIENTS_PER_BATCH } from './seed-node.ts';
 export type { SeedOptions, SeedReport } from './seed-node.ts';
 export { ensureMetadata, loadMetadataIds, MissingMetadataError, METADATA_DATE_CREATED } from './ensure-metadata.ts';
 export type { MetadataIds } from './ensure-metadata.ts';
@@ -14,9 +14,15 @@ export {
   voidEncounter,
   pickPatientId,
   pickEncounterId,
+  advanceProgramState,
   PatientNotFoundError,
 } from './live.ts';
-export type { LiveContext, LiveOptions } from './live.ts';
+export type { LiveContext, LiveOptions, StateChange } from './live.ts';
+export { CARE_SETTINGS, DRUGS, LOCATION_ATTRIBUTE_TYPES, LOCATION_TAGS, ORDER_FREQUENCIES, ORDER_TYPES, PERSON_ATTRIBUTE_TYPES, PROGRAMS, RELATIONSHIP_TYPES, VISIT_ATTRIBUTE_TYPES } from './record-metadata.ts';
+export type { RecordIds } from './ensure-record-metadata.ts';
+export { ORDER_RATES } from './plan-orders.ts';
+export { RECORD_RATES } from './plan-record.ts';
+export { SchemaShape } from './schema-shape.ts';
 export { DATATYPES, CONCEPT_CLASSES, IDENTIFIER_TYPES, VISIT_TYPES, ENCOUNTER_TYPES, ENCOUNTER_ROLES } from './metadata.ts';
 export { CONCEPTS } from './concepts.ts';
 export type { ConceptKey } from './concepts.ts';

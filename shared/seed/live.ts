@@ -10,14 +10,17 @@ import { prepareNode } from './environment.ts';
 import type { NodeEnv, NodeEnvOptions } from './environment.ts';
 import { FAMILY_NAMES, FEMALE_GIVEN_NAMES, MALE_GIVEN_NAMES, VOID_REASONS } from './names.ts';
 import type { EncounterKind } from './plan-obs.ts';
+import { planVisitOrders } from './plan-orders.ts';
 import { planPatient } from './plan-patient.ts';
 import type { Draw, PlanEnv } from './plan-types.ts';
 import { planVisit } from './plan-visits.ts';
 import { profileOf } from './profile.ts';
 import { Rng } from './rng.ts';
-import { addMinutes, sqlDatetime } from './sql-time.ts';
+import { addMinutes, sqlDate, sqlDatetime } from './sql-time.ts';
+import { PROGRAMS } from './record-metadata.ts';
+import type { ProgramKey } from './record-metadata.ts';
 import { uuidSequence } from './uuid.ts';
-import { writePatients, writeVisits } from './write.ts';
+import { newWriteContext, writePatients, writeVisits } from './write.ts';
 
 const ADMIN = 1;
 
@@ -54,7 +57,7 @@ export async function openLiveContext(pool: Pool, opts: LiveOptions): Promise<Li
     rng: opts.rng ?? Rng.from(env.seed, env.nodeId, 'live', opts.stream),
     uuid: uuidSequence(env.seed, env.nodeId, 'live', opts.stream),
     now: opts.now ?? (() => new Date()),
-    bulk: { idStrategy: env.idStrategy, rowsPerInsert: DEFAULT_ROWS_PER_INSERT },
+    bulk: { idStrategy: env.idStrategy, rowsPerInsert: DEFAULT_ROWS_PER_INSERT, shape: env.shape },
   };
 }
 
@@ -78,12 +81,16 @@ const LIVE_VISITS: ReadonlyArray<readonly [EncounterKind, number]> = [
   ['labResults', 1],
 ];
 
-/** Records a visit that just ended, with one encounter of 10 to 30 obs and its providers. */
+/**
+ * Records a visit that just ended, with one encounter of 10 to 30 obs and its providers.
+ * A Visit Note also holds its diagnoses and, most of the time, a drug order for each
+ * (sometimes a test order); `orders` counts them.
+ */
 export async function createVisitWithEncounter(
   pool: Pool,
   ctx: LiveContext,
   patientId: number,
-): Promise<{ visitId: number; encounterId: number; obs: number }> {
+): Promise<{ visitId: number; encounterId: number; obs: number; orders: number }> {
   const env = envNow(ctx);
   const [person] = await queryRows<{ uuid: string; gender: string; birthdate: string | null }>(
     pool,
@@ -100,11 +107,15 @@ export async function createVisitWithEncounter(
   const kind = ctx.rng.weighted(LIVE_VISITS);
   const visit = planVisit(env, ctx, profile, addMinutes(env.now, -ctx.rng.int(45, 120)), [kind], { endAt: env.now });
   const encounter = visit.encounters[0];
+  // Live order numbers come from the run's uuid stream: 48 bits, unique in practice beside the seeded ORD-<prefix>-<patient>-<n>.
+  const orderNumber = () => `ORD-${ctx.idPrefix}-L${ctx.uuid().replace(/-/g, '').slice(0, 12).toUpperCase()}`;
+  planVisitOrders({ env, draw: ctx, ageYears: (env.now.getTime() - profile.birthdate.getTime()) / (365.25 * 86_400_000), orderNumber }, visit);
   return inTransaction(pool, async (conn) => {
-    const [visitId] = await writeVisits(new BulkWriter(conn, ctx.bulk), [{ patientId, visit }]);
+    const bulk = new BulkWriter(conn, ctx.bulk);
+    const [visitId] = await writeVisits(bulk, [{ patientId, visit }], newWriteContext(ctx.meta.record));
     const [row] = await queryRows<{ id: number }>(conn, 'SELECT encounter_id AS id FROM encounter WHERE uuid = ?', [encounter.uuid]);
     const count = (o: (typeof encounter.obs)[number]): number => 1 + (o.correction ? 1 : 0) + o.members.reduce((s, m) => s + count(m), 0);
-    return { visitId, encounterId: Number(row.id), obs: encounter.obs.reduce((s, o) => s + count(o), 0) };
+    return { visitId, encounterId: Number(row.id), obs: encounter.obs.reduce((s, o) => s + count(o), 0), orders: bulk.byTable.get('orders') ?? 0 };
   });
 }
 
@@ -180,4 +191,62 @@ export function pickPatientId(pool: Pool, rng: Rng): Promise<number | null> {
 /** A random non-voided encounter, or null when there is none. */
 export function pickEncounterId(pool: Pool, rng: Rng): Promise<number | null> {
   return pickRow(pool, rng, 'encounter', 'encounter_id');
+}
+
+/** The state a program's patients move to from each state (keys of PROGRAMS[program].states). */
+const NEXT_STATES: Record<ProgramKey, Record<string, ReadonlyArray<readonly [string, number]>>> = {
+  hiv: { preArt: [['onArt', 1]], onArt: [['defaulted', 3], ['transferredOut', 1]], defaulted: [['onArt', 1]] },
+  tb: { intensive: [['continuation', 1]], continuation: [['cured', 3], ['completed', 2]] },
+};
+
+export interface StateChange {
+  patientProgramId: number;
+  program: ProgramKey;
+  from: string;
+  to: string;
+  /** The new state is terminal: the enrolment was completed with it. */
+  completed: boolean;
+}
+
+/**
+ * Moves a random open program enrolment to its next state, as OpenMRS's transitionToState
+ * does: the current patient_state gets today as end_date, a new one starts today, and a
+ * terminal state completes the enrolment. One transaction; null when no enrolment can move.
+ */
+export async function advanceProgramState(pool: Pool, ctx: LiveContext): Promise<StateChange | null> {
+  const programs = ctx.meta.record.program;
+  if (!programs || !ctx.shape.has('patient_state')) return null;
+  const byStateId = new Map<number, { program: ProgramKey; key: string }>();
+  for (const program of Object.keys(PROGRAMS) as ProgramKey[]) {
+    for (const [key, id] of Object.entries(programs[program].states)) if (NEXT_STATES[program][key]) byStateId.set(id, { program, key });
+  }
+  const now = ctx.now();
+  const at = sqlDatetime(now);
+  const today = sqlDate(now);
+  return inTransaction(pool, async (conn) => {
+    const open = await queryRows<{ id: number; pp: number; state: number }>(
+      conn,
+      `SELECT s.patient_state_id AS id, s.patient_program_id AS pp, s.state FROM patient_state s
+       JOIN patient_program p ON p.patient_program_id = s.patient_program_id
+       WHERE s.end_date IS NULL AND s.voided = 0 AND p.voided = 0 AND p.date_completed IS NULL AND s.start_date < ? AND s.state IN (?)
+       ORDER BY s.patient_state_id`,
+      [today, [...byStateId.keys()]],
+    );
+    if (open.length === 0) return null;
+    const cur = ctx.rng.pick(open);
+    const { program, key } = byStateId.get(Number(cur.state))!;
+    const to = ctx.rng.weighted(NEXT_STATES[program][key]);
+    const state = PROGRAMS[program].states[to as keyof (typeof PROGRAMS)[typeof program]['states']] as { terminal: boolean; concept: keyof typeof ctx.meta.concept };
+    await conn.query('UPDATE patient_state SET end_date = ?, changed_by = ?, date_changed = ? WHERE patient_state_id = ?', [today, ADMIN, at, cur.id]);
+    await conn.query(
+      'INSERT INTO patient_state (patient_program_id, state, start_date, creator, date_created, uuid) VALUES (?, ?, ?, ?, ?, ?)',
+      [cur.pp, programs[program].states[to], today, ADMIN, at, ctx.uuid()],
+    );
+    if (state.terminal) {
+      await conn.query('UPDATE patient_program SET date_completed = ?, outcome_concept_id = ?, changed_by = ?, date_changed = ? WHERE patient_program_id = ?', [
+        at, ctx.meta.concept[state.concept], ADMIN, at, cur.pp,
+      ]);
+    }
+    return { patientProgramId: Number(cur.pp), program, from: key, to, completed: state.terminal };
+  });
 }

@@ -75,6 +75,9 @@ export const CONCEPT_CLASSES = {
   convSet: { uuid: '8d492594-c2cc-11de-8d13-0010c6dffd0f', name: 'ConvSet', description: 'Term to describe convenience sets' },
   misc: { uuid: '8d492774-c2cc-11de-8d13-0010c6dffd0f', name: 'Misc', description: 'Terms which do not fit in other classes' },
   symptom: { uuid: '8d492954-c2cc-11de-8d13-0010c6dffd0f', name: 'Symptom', description: 'Patient-reported observation' },
+  drug: { uuid: '8d490dfc-c2cc-11de-8d13-0010c6dffd0f', name: 'Drug', description: 'Drug' },
+  specimen: { uuid: '8d492d0a-c2cc-11de-8d13-0010c6dffd0f', name: 'Specimen', description: 'Body or fluid specimen' },
+  frequency: { uuid: '8e071bfe-520c-44c0-a89b-538e9129b42a', name: 'Frequency', description: 'A class for order frequencies' },
 } as const satisfies Record<string, MetadataItem>;
 export type ConceptClassKey = keyof typeof CONCEPT_CLASSES;
 

@@ -2,6 +2,7 @@
 // history, linked by nesting instead of integer keys, because the keys exist
 // only once the rows are inserted. Dates are UTC strings 'YYYY-MM-DD HH:MM:SS'.
 import type { MetadataIds } from './ensure-metadata.ts';
+import type { PatientRecordPlan, VisitAttributePlan, EncounterRecordPlan } from './plan-record-types.ts';
 import type { Rng } from './rng.ts';
 import type { Site } from './site.ts';
 import type { UuidSource } from './uuid.ts';
@@ -66,6 +67,8 @@ export interface PatientPlan {
   addresses: AddressPlan[];
   identifiers: IdentifierPlan[];
   visits: VisitPlan[];
+  /** Attributes, relationships, programs, conditions, allergies (plan-record.ts). */
+  record?: PatientRecordPlan;
 }
 
 export interface VisitPlan {
@@ -77,6 +80,7 @@ export interface VisitPlan {
   indicationConceptId: number | null;
   audit: AuditPlan;
   encounters: EncounterPlan[];
+  attributes?: VisitAttributePlan[];
 }
 
 export interface EncounterProviderPlan {
@@ -94,6 +98,8 @@ export interface EncounterPlan {
   audit: AuditPlan;
   providers: EncounterProviderPlan[];
   obs: ObsPlan[];
+  /** Orders and diagnoses made in the encounter (plan-orders.ts). */
+  record?: EncounterRecordPlan;
 }
 
 export interface ObsPlan {
@@ -112,6 +118,8 @@ export interface ObsPlan {
   members: ObsPlan[];
   /** When set, this obs was voided and replaced: the replacement gets previous_version pointing here. */
   correction: ObsPlan | null;
+  /** The uuid of the test order this obs is a result of (obs.order_id). */
+  orderUuid?: string;
 }
 
 /** Rows in a plan, counting every table the writer touches (for progress and rates). */

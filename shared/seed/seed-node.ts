@@ -9,6 +9,8 @@ import { prepareNode } from './environment.ts';
 import type { NodeEnv, NodeEnvOptions } from './environment.ts';
 import { historyEnd, planPatient } from './plan-patient.ts';
 import type { Draw, PatientPlan } from './plan-types.ts';
+import { planRecord } from './plan-record.ts';
+import type { PersonSketch } from './plan-record.ts';
 import { planHistory } from './plan-visits.ts';
 import { profileOf } from './profile.ts';
 import { Rng } from './rng.ts';
@@ -36,6 +38,8 @@ export interface SeedReport {
   skippedPatients: number;
   /** Rows inserted into OpenMRS tables (the outbox rows triggers add are not counted). */
   rows: number;
+  /** The same rows by table (person, obs, orders, patient_state, ...); tables with none are absent. */
+  kinds: Record<string, number>;
   elapsedMs: number;
   rowsPerSecond: number;
 }
@@ -56,14 +60,59 @@ export function patientDraw(seed: string, nodeId: string, i: number): Draw {
   return { rng: Rng.from(seed, nodeId, 'patient', i), uuid: uuidSequence(seed, nodeId, 'patient', i) };
 }
 
-/** Plans patient `i` with its history. Pure given the environment. */
-export function planSeededPatient(env: NodeEnv, i: number): PatientPlan {
+/** The random sources of patient `i`'s record beyond its visits (plan-record.ts): streams of their own. */
+export function recordDraw(seed: string, nodeId: string, i: number): Draw {
+  return { rng: Rng.from(seed, nodeId, 'record', i), uuid: uuidSequence(seed, nodeId, 'record', i) };
+}
+
+/** Earlier patients a patient may be family of, nearest first. */
+export const FAMILY_WINDOW = 15;
+
+/** Patient `i` as registered (no visits): what another patient's planner may know of it. */
+function planRegistration(env: NodeEnv, i: number): { draw: Draw; plan: PatientPlan; registeredAt: Date } {
   const draw = patientDraw(env.seed, env.nodeId, i);
   const start = addDays(env.endAt, -env.historyDays);
   const registeredAt = clinicTime(draw.rng, addDays(start, draw.rng.int(0, env.historyDays - 2)));
-  const plan = planPatient(env, draw, registeredAt);
+  return { draw, plan: planPatient(env, draw, registeredAt), registeredAt };
+}
+
+/** Recent sketches per environment: patients are planned in order, and each child looks back at the same few. */
+const sketches = new WeakMap<NodeEnv, Map<number, PersonSketch>>();
+const SKETCHES_KEPT = 4 * FAMILY_WINDOW;
+
+function sketchOf(env: NodeEnv, i: number): PersonSketch {
+  let cache = sketches.get(env);
+  if (!cache) sketches.set(env, (cache = new Map()));
+  let sketch = cache.get(i);
+  if (!sketch) {
+    const { plan } = planRegistration(env, i);
+    sketch = { uuid: plan.uuid, gender: plan.gender, birthdate: plan.birthdate, registeredAt: plan.audit.createdAt, voided: Boolean(plan.audit.voided) };
+    cache.set(i, sketch);
+    // Maps iterate in insertion order: the first key is the oldest.
+    if (cache.size > SKETCHES_KEPT) cache.delete(cache.keys().next().value as number);
+  }
+  return sketch;
+}
+
+/** Plans patient `i` with its history and record. Pure given the environment. */
+export function planSeededPatient(env: NodeEnv, i: number): PatientPlan {
+  const { draw, plan, registeredAt } = planRegistration(env, i);
   const profile = profileOf({ uuid: plan.uuid, gender: plan.gender, birthdate: new Date(`${plan.birthdate}T00:00:00Z`) });
-  plan.visits = planHistory(env, draw, profile, registeredAt, historyEnd(plan, env), { voided: plan.audit.voided });
+  const until = historyEnd(plan, env);
+  plan.visits = planHistory(env, draw, profile, registeredAt, until, { voided: plan.audit.voided });
+  let orders = 0;
+  planRecord(
+    {
+      env,
+      draw: recordDraw(env.seed, env.nodeId, i),
+      profile,
+      neighbours: () => Array.from({ length: Math.min(i, FAMILY_WINDOW) }, (_, k) => sketchOf(env, i - 1 - k)),
+      // Unique on the node: the patient's number and the order's within it (OpenMRS's own are ORD-<order_id>).
+      orderNumber: () => `ORD-${env.idPrefix}-${i + 1}-${++orders}`,
+    },
+    plan,
+    until,
+  );
   return plan;
 }
 
@@ -81,8 +130,9 @@ export async function seedNode(pool: Pool, opts: SeedOptions): Promise<SeedRepor
   const started = performance.now();
   const env = await prepareNode(pool, opts);
   const perBatch = Math.max(1, opts.patientsPerBatch ?? DEFAULT_PATIENTS_PER_BATCH);
-  const bulkOpts = { idStrategy: env.idStrategy, rowsPerInsert: opts.rowsPerInsert ?? DEFAULT_ROWS_PER_INSERT };
+  const bulkOpts = { idStrategy: env.idStrategy, rowsPerInsert: opts.rowsPerInsert ?? DEFAULT_ROWS_PER_INSERT, shape: env.shape };
   let rows = 0;
+  const kinds: Record<string, number> = {};
   let written = 0;
   let skipped = 0;
   for (let from = 0; from < opts.patients; from += perBatch) {
@@ -94,7 +144,8 @@ export async function seedNode(pool: Pool, opts: SeedOptions): Promise<SeedRepor
       for (let i = from; i < to; i++) plans.push(planSeededPatient(env, i));
       rows += await inTransaction(pool, async (conn) => {
         const bulk = new BulkWriter(conn, bulkOpts);
-        await writePatients(bulk, plans, { idPrefix: env.idPrefix });
+        await writePatients(bulk, plans, { idPrefix: env.idPrefix, record: env.meta.record });
+        for (const [table, n] of bulk.byTable) kinds[table] = (kinds[table] ?? 0) + n;
         return bulk.rows;
       });
       written += to - from;
@@ -107,6 +158,7 @@ export async function seedNode(pool: Pool, opts: SeedOptions): Promise<SeedRepor
     patients: written,
     skippedPatients: skipped,
     rows,
+    kinds,
     elapsedMs,
     rowsPerSecond: elapsedMs > 0 ? Math.round((rows * 1000) / elapsedMs) : 0,
   };

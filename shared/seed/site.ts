@@ -6,6 +6,7 @@
 import { queryRows } from '../db.ts';
 import type { PoolConnection } from '../db.ts';
 import type { SqlValue } from './bulk-insert.ts';
+import type { RecordIds } from './ensure-record-metadata.ts';
 import type { EncounterRoleKey } from './metadata.ts';
 import { DISTRICTS, FAMILY_NAMES, FEMALE_GIVEN_NAMES, MALE_GIVEN_NAMES, VILLAGES, WARDS } from './names.ts';
 import { Rng } from './rng.ts';
@@ -57,7 +58,20 @@ export interface SitePlan {
   createdAt: string;
   locations: LocationRow[];
   providers: ProviderRow[];
+  /** Location attributes of the health centre and the dispensary: [location key, type, value, uuid]. */
+  attributes: Array<{ locationKey: string; type: 'facilityCode' | 'keph'; value: string; uuid: string }>;
 }
+
+/** Which Reference Application location tags each of the site's locations carries. */
+const TAGS: Record<string, ReadonlyArray<'login' | 'visit' | 'admission' | 'transfer'>> = {
+  healthCentre: ['visit'],
+  dispensary: ['visit', 'login'],
+  opd: ['login', 'transfer'],
+  mch: ['login', 'transfer'],
+  lab: ['login'],
+  ccc: ['login', 'transfer'],
+  ipd: ['login', 'admission', 'transfer'],
+};
 
 /** A node's site with its database ids. */
 export interface Site {
@@ -98,16 +112,16 @@ export function planSite(seed: string, nodeId: string, idPrefix: string, created
     const given = rng.pick(female ? FEMALE_GIVEN_NAMES : MALE_GIVEN_NAMES);
     return { uuid: uuid(), name: `${title} ${given} ${rng.pick(FAMILY_NAMES)}`, identifier: `PRV-${idPrefix}-${String(i + 1).padStart(2, '0')}`, role };
   });
-  return {
-    district,
-    province,
-    town,
-    latitude: rng.float(-1.5, 1.2, 4),
-    longitude: rng.float(34.2, 37.8, 4),
-    createdAt,
-    locations,
-    providers,
-  };
+  const latitude = rng.float(-1.5, 1.2, 4);
+  const longitude = rng.float(34.2, 37.8, 4);
+  // Drawn last, so the site's other rows stay what they were before location attributes existed.
+  const attributes = [
+    { locationKey: 'healthCentre', type: 'facilityCode' as const, value: String(rng.int(10000, 29999)), uuid: uuid() },
+    { locationKey: 'healthCentre', type: 'keph' as const, value: 'Level 4', uuid: uuid() },
+    { locationKey: 'dispensary', type: 'facilityCode' as const, value: String(rng.int(10000, 29999)), uuid: uuid() },
+    { locationKey: 'dispensary', type: 'keph' as const, value: 'Level 2', uuid: uuid() },
+  ];
+  return { district, province, town, latitude, longitude, createdAt, locations, providers, attributes };
 }
 
 async function idsByUuid(conn: PoolConnection, table: string, key: string, uuids: string[]): Promise<Map<string, number>> {
@@ -115,8 +129,28 @@ async function idsByUuid(conn: PoolConnection, table: string, key: string, uuids
   return new Map(rows.map((r) => [r.uuid, Number(r.id)]));
 }
 
+/** Tags the site's locations and gives the facilities their attributes, where the database has those tables. */
+async function ensureLocationDetails(conn: PoolConnection, plan: SitePlan, idOfKey: Map<string, number>, record: RecordIds): Promise<void> {
+  if (record.locationTag) {
+    const tags = record.locationTag;
+    const rows = Object.entries(TAGS).flatMap(([key, list]) => list.map((t) => [idOfKey.get(key) as number, tags[t]]));
+    // The pair is the key: IGNORE makes a second run (or a tag already set by hand) a no-op.
+    await conn.query('INSERT IGNORE INTO location_tag_map (location_id, location_tag_id) VALUES ?', [rows]);
+  }
+  if (record.locationAttributeType) {
+    const types = record.locationAttributeType;
+    const have = await idsByUuid(conn, 'location_attribute', 'location_attribute_id', plan.attributes.map((a) => a.uuid));
+    const missing = plan.attributes.filter((a) => !have.has(a.uuid));
+    if (missing.length > 0) {
+      await conn.query('INSERT INTO location_attribute (location_id, attribute_type_id, value_reference, creator, date_created, uuid) VALUES ?', [
+        missing.map((a) => [idOfKey.get(a.locationKey) as number, types[a.type], a.value, ADMIN_USER_ID, plan.createdAt, a.uuid]),
+      ]);
+    }
+  }
+}
+
 /** Inserts whatever of the site is missing (parents before children) and returns the site's ids. */
-export async function ensureSite(conn: PoolConnection, plan: SitePlan): Promise<Site> {
+export async function ensureSite(conn: PoolConnection, plan: SitePlan, record: RecordIds): Promise<Site> {
   const ids = await idsByUuid(conn, 'location', 'location_id', plan.locations.map((l) => l.uuid));
   const idOfKey = new Map<string, number>();
   for (const l of plan.locations) {
@@ -144,6 +178,7 @@ export async function ensureSite(conn: PoolConnection, plan: SitePlan): Promise<
     ]);
   }
   const providerIds = await idsByUuid(conn, 'provider', 'provider_id', plan.providers.map((p) => p.uuid));
+  await ensureLocationDetails(conn, plan, idOfKey, record);
   const at = (key: string) => idOfKey.get(key) as number;
   return {
     district: plan.district,
