@@ -81,3 +81,21 @@ export function ageOn(birthdate: string | null | undefined, deathDate: string | 
   if (`${end.mo}${end.d}` < `${b.mo}${b.d}`) age--;
   return age;
 }
+
+/**
+ * Double.toString(d), as StringBuilder.append(Double) writes a drug order's dose: the shortest
+ * digits that give the double back, at least one after the point ("1.0", "0.5"), and from 10^7
+ * up or below 10^-3 in Java's exponent form ("1.0E7", "2.5E-4").
+ */
+export function javaDouble(n: number): string {
+  if (Number.isNaN(n)) return 'NaN';
+  if (!Number.isFinite(n)) return n > 0 ? 'Infinity' : '-Infinity';
+  if (n === 0) return Object.is(n, -0) ? '-0.0' : '0.0';
+  const abs = Math.abs(n);
+  if (abs >= 1e-3 && abs < 1e7) {
+    const s = String(n);
+    return s.includes('.') ? s : `${s}.0`;
+  }
+  const [mantissa, exp] = n.toExponential().split('e');
+  return `${mantissa.includes('.') ? mantissa : `${mantissa}.0`}E${Number(exp)}`;
+}

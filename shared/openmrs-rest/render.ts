@@ -3,12 +3,14 @@
 // batches by RepLoader. What every resource shares lives here: the ref form
 // (uuid, display, voided/retired when true, a self link), links, resourceVersion
 // (not on refs), auditInfo (retire/void data only when retired/voided), and
-// OpenMRS's display strings and computed values (an obs's polymorphic `value`).
+// OpenMRS's display strings and computed values (an obs's polymorphic `value`). A table
+// may describe its own ref (a program's), a subclass's properties (a drug order's) and
+// the `type` discriminator OpenMRS writes after the links of such a resource.
 import { restUri } from '../rest-format.ts';
 import type { ResourceName } from '../resources.ts';
 import { isLevel } from './custom-spec.ts';
 import type { Level, Rep } from './custom-spec.ts';
-import { HHmm, ageOn, ddMMyyyy, ddMMyyyyHHmm, javaDecimal, javaIntCast, yyyyMMdd } from './java-format.ts';
+import { HHmm, ageOn, ddMMyyyy, ddMMyyyyHHmm, javaDecimal, javaDouble, javaIntCast, yyyyMMdd } from './java-format.ts';
 import type { RepLoader } from './loader.ts';
 import type { Prop, Table } from './table-types.ts';
 import { TABLES } from './tables.ts';
@@ -32,6 +34,8 @@ interface Node {
   uri: string;
   /** The registry resource it was loaded from (what rights are checked against). */
   resource: string;
+  /** The resource a sub-resource belongs to (a patient state's enrolment). */
+  owner?: Node;
 }
 
 /** A custom property that the resource does not have. */
@@ -83,17 +87,35 @@ async function loadNode(name: string, uuid: string, ctx: RenderContext): Promise
 }
 
 async function render(node: Node, rep: Rep, ctx: RenderContext): Promise<Obj> {
-  if (rep === 'ref') return renderRef(node, ctx);
-  const props = isLevel(rep) ? (rep === 'full' ? node.table.full : node.table.default) : customProps(node.table, rep.custom);
+  const t = node.table;
+  if (rep === 'ref' && !t.ref) return renderRef(node, ctx);
+  const props = rep === 'ref' ? t.ref! : isLevel(rep) ? levelProps(node, rep) : customProps(t, rep.custom);
   const values = await Promise.all(props.map((p) => value(node, p, ctx)));
   const out: Obj = {};
   props.forEach((p, i) => {
     if (values[i] !== OMIT) out[p.name] = values[i];
   });
-  const links = isLevel(rep) ? (rep === 'full' ? ['self'] : node.table.defaultLinks ?? ['self', 'full']) : rep.links ? ['self', 'default'] : [];
+  if (t.converter) return out;
+  const links =
+    rep === 'ref' ? t.refLinks ?? ['self']
+    : isLevel(rep) ? (rep === 'full' ? ['self'] : t.defaultLinks ?? ['self', 'full'])
+    : rep.links ? ['self', 'default'] : [];
   if (links.length) out.links = links.map((rel) => link(node, rel));
-  out.resourceVersion = node.table.version;
+  addType(node, out);
+  if (rep !== 'ref') out.resourceVersion = t.version;
   return out;
+}
+
+/** The properties of a level, the subclass's when the row is one (a drug order). */
+function levelProps(node: Node, level: 'default' | 'full'): Prop[] {
+  const t = node.table;
+  const variant = t.typeProp ? t.variants?.[String(node.row[t.typeProp])] : undefined;
+  return (variant ?? t)[level];
+}
+
+/** BaseDelegatingResource.maybeDecorateWithType: a resource with subclass handlers says which one, refs included. */
+function addType(node: Node, out: Obj): void {
+  if (node.table.typeProp) out.type = node.row[node.table.typeProp] ?? null;
 }
 
 async function renderRef(node: Node, ctx: RenderContext): Promise<Obj> {
@@ -101,6 +123,7 @@ async function renderRef(node: Node, ctx: RenderContext): Promise<Obj> {
   if (node.row.voided === true) out.voided = true;
   if (node.row.retired === true) out.retired = true;
   out.links = [link(node, 'self')];
+  addType(node, out);
   return out;
 }
 
@@ -117,10 +140,18 @@ function customProps(table: Table, custom: Array<{ name: string; rep: Rep }>): P
   });
 }
 
-const unknownProperty = (t: Table, name: string) =>
-  new UnknownPropertyError(t.name, name, [...new Set([...t.full, ...t.default].map((x) => x.name)), 'links']);
+/** Every property a table names, at any level or in any subclass. */
+const allProps = (t: Table): Prop[] => [
+  ...t.full,
+  ...t.default,
+  ...(t.ref ?? []),
+  ...Object.values(t.variants ?? {}).flatMap((v) => [...v.full, ...v.default]),
+];
 
-const propNamed = (t: Table, name: string): Prop | undefined => t.full.find((p) => p.name === name) ?? t.default.find((p) => p.name === name);
+const unknownProperty = (t: Table, name: string) =>
+  new UnknownPropertyError(t.name, name, [...new Set(allProps(t).map((x) => x.name)), 'links']);
+
+const propNamed = (t: Table, name: string): Prop | undefined => allProps(t).find((p) => p.name === name);
 
 /** The table an object-valued property is rendered with, for checking nested custom specs. */
 function targetTable(p: Prop): Table | undefined {
@@ -148,7 +179,21 @@ async function value(node: Node, p: Prop, ctx: RenderContext): Promise<unknown> 
   switch (s.kind) {
     case 'field':
       if (s.optional && !(s.from in row)) return OMIT;
-      return row[s.from] ?? null;
+      return row[s.from] ?? (s.orEmpty ? '' : null);
+    case 'formatValue': {
+      const v = row[s.from];
+      return v && typeof v === 'object' ? refValue(v, refResource(v) ?? '', repOf(p), ctx) : v ?? null;
+    }
+    case 'codedOrFreeText':
+      return codedOrFreeText(row, s.coded, s.nonCoded, repOf(p), ctx);
+    case 'object': {
+      const out: Obj = {};
+      const values = await Promise.all(s.props.map((q) => value(node, q, ctx)));
+      s.props.forEach((q, i) => (out[q.name] = values[i]));
+      return out;
+    }
+    case 'owner':
+      return node.owner ? render(node.owner, repOf(p), ctx) : null;
     case 'constant':
       return Array.isArray(s.value) ? [] : s.value;
     case 'display':
@@ -199,7 +244,25 @@ async function value(node: Node, p: Prop, ctx: RenderContext): Promise<unknown> 
 const weight = (r: Obj) => (typeof r.sortWeight === 'number' ? r.sortWeight : Number.MAX_VALUE);
 
 function subNode(owner: Node, table: Table, row: Obj, _ctx: RenderContext): Node {
-  return { table, row, uri: `${owner.uri}/${table.name}/${String(row.uuid)}`, resource: owner.resource };
+  return { table, row, uri: `${owner.uri}/${table.name}/${String(row.uuid)}`, resource: owner.resource, owner };
+}
+
+/** The resource an internal reference's self link names (a person attribute's location). */
+function refResource(v: unknown): string | undefined {
+  const links = (v as Obj).links;
+  return Array.isArray(links) ? ((links[0] as Obj | undefined)?.resourceAlias as string | undefined) : undefined;
+}
+
+/**
+ * CodedOrFreeTextConverter: only the keys with a value, the concept at the property's level
+ * (a custom spec shows it at default). specificName (the coded name chosen) is not synced.
+ */
+async function codedOrFreeText(row: Obj, coded: string[], nonCoded: string, rep: Rep, ctx: RenderContext): Promise<Obj> {
+  const out: Obj = {};
+  const c = coded.map((k) => row[k]).find((x) => x != null);
+  if (c != null) out.coded = await refValue(c, 'concept', isLevel(rep) ? rep : 'default', ctx);
+  if (row[nonCoded] != null) out.nonCoded = row[nonCoded];
+  return out;
 }
 
 /** OpenMRS's getPersonName()/getPersonAddress(): the first preferred row, else the first. */
@@ -272,11 +335,62 @@ async function display(node: Node, ctx: RenderContext): Promise<string | null> {
       const role = labelOf(row.encounterRole);
       return role === null ? name : `${name}: ${role}`;
     }
-    case 'attribute': {
+    case 'personAttribute': {
+      // PersonAttributeResource1_8's "{type} = {value}", with the hydrated object's display for a Location, Concept...
       const v = row.value;
-      return v && typeof v === 'object' ? labelOf(v) ?? '' : v == null ? '' : String(v);
+      const shown = v && typeof v === 'object' ? labelOf(v) ?? '' : v == null ? '' : String(v);
+      const type = labelOf(row.attributeType);
+      return type === null ? shown : `${type} = ${shown}`;
+    }
+    case 'typedAttribute': {
+      const type = labelOf(row.attributeType);
+      return type === null ? '' : `${type}: ${row.value == null ? 'null' : String(row.value)}`;
+    }
+    case 'order':
+      return orderDisplay(row);
+    case 'relationship': {
+      const [a, b, type] = await Promise.all([
+        givenName(row.personA, ctx),
+        givenName(row.personB, ctx),
+        row.relationshipType && ctx.loader.offers('relationshiptype') ? ctx.loader.rep('relationshiptype', String((row.relationshipType as Obj).uuid)) : null,
+      ]);
+      return `${a} is the ${(type?.aIsToB as string | null | undefined) ?? 'NULL'} of ${b}`;
     }
   }
+}
+
+/** Person.getGivenName(): the preferred name's given name ("null" as Java concatenates a missing one). */
+async function givenName(ref: unknown, ctx: RenderContext): Promise<string> {
+  if (!ref || typeof ref !== 'object') return 'null';
+  const node = await loadNode('person', String((ref as Obj).uuid), ctx);
+  const names = ((node?.row.names as Obj[] | undefined) ?? []).filter((n) => n.voided !== true);
+  return String(preferred(names)[0]?.givenName ?? 'null');
+}
+
+/**
+ * OrderResource1_8.getDisplayString (the concept's name), and for a drug order
+ * DrugOrderSubclassHandler1_10.getDisplay: "(ACTION) drug or concept", then ": " and the dosing
+ * instructions as a string unless the order discontinues (Simple- or FreeTextDosingInstructions).
+ */
+function orderDisplay(row: Obj): string {
+  const concept = labelOf(row.concept);
+  if (row.type !== 'drugorder') return concept ?? '[No Concept]';
+  let out = `(${String(row.action)}) ${labelOf(row.drug) ?? concept ?? ''}`;
+  const instructions = row.action !== 'DISCONTINUE' ? dosingInstructions(row) : null;
+  if (instructions !== null) out += `: ${instructions}`;
+  return out;
+}
+
+/** DosingInstructions.getDosingInstructionsAsString(en) of the two dosing types OpenMRS ships. */
+function dosingInstructions(row: Obj): string | null {
+  if (row.dosingType === 'org.openmrs.FreeTextDosingInstructions') return String(row.dosingInstructions ?? 'null');
+  if (row.dosingType !== 'org.openmrs.SimpleDosingInstructions') return null;
+  const dose = row.dose == null ? 'null' : javaDouble(Number(row.dose));
+  let s = `${dose} ${labelOf(row.doseUnits) ?? ''} ${labelOf(row.route) ?? ''} ${labelOf(row.frequency) ?? 'null'}`;
+  if (row.duration != null) s += ` ${String(row.duration)} ${labelOf(row.durationUnits) ?? ''}`;
+  if (row.asNeeded === true) s += row.asNeededCondition != null ? ` PRN ${String(row.asNeededCondition)}` : ' PRN';
+  if (row.instructions != null) s += ` ${String(row.instructions)}`; // administrationInstructions: the order's instructions
+  return s;
 }
 
 // ---- obs values ---------------------------------------------------------------------------
@@ -346,6 +460,7 @@ async function obsValue(node: Node, rep: Rep, ctx: RenderContext): Promise<unkno
     if (members.length) return null;
   }
   if (obs.valueDatetime != null) return hl7 === 'DT' ? yyyyMMdd(obs.valueDatetime as string) : obs.valueDatetime;
+  if (obs.valueDrug != null) return refValue(obs.valueDrug, 'drug', rep, ctx);
   if (obs.valueCoded != null) return refValue(obs.valueCoded, 'concept', rep, ctx);
   if (obs.valueComplex != null) return obs.valueComplex;
   if (obs.valueText != null) return obs.valueText;

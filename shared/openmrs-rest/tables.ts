@@ -1,34 +1,19 @@
 // Per OpenMRS REST resource, the properties of its default and full representations,
 // in the order OpenMRS writes them, taken from the webservices.rest module's resource
 // classes (omod 1.8 ... 2.2, the newest class each OpenMRS 2.x platform uses; named in
-// each table's comment). `ref` is the same for every resource (render.ts). A property
-// the registry does not carry yet is a constant (null, false or []): the key is there,
-// as OpenMRS clients expect it, with OpenMRS's value for an unset property.
+// each table's comment). `ref` is the same for most resources (render.ts); a class that
+// describes its own says so in `ref`. A property the registry does not carry is a
+// constant (null, false or []): the key is there, as OpenMRS clients expect it, with
+// OpenMRS's value for an unset property. Orders: tables-orders.ts; programs, relationships,
+// diagnoses, conditions, allergies and attribute types: tables-record.ts.
 import type { Level } from './custom-spec.ts';
-import type { Prop, Source, Table } from './table-types.ts';
+import { AUDIT, DISPLAY, UUID, constant, field, fields, namedMetadata, nulls, prop, ref, retired, voided } from './table-builders.ts';
+import type { Table } from './table-types.ts';
+import { ORDER_TABLES } from './tables-orders.ts';
+import { RECORD_TABLES } from './tables-record.ts';
 
-// ---- builders -------------------------------------------------------------------------
-
-const prop = (name: string, src: Source, rep: Level = 'default'): Prop => ({ name, src, rep });
-/** Plain values, by their internal names. */
-const fields = (...names: string[]): Prop[] => names.map((n) => prop(n, { kind: 'field', from: n }));
-const field = (name: string, from = name, optional = false): Prop => prop(name, { kind: 'field', from, optional });
-const ref = (name: string, to: string, rep: Level, from = name): Prop => prop(name, { kind: 'ref', from, to }, rep);
-const constant = (name: string, value: unknown = null): Prop => prop(name, { kind: 'constant', value });
-const nulls = (...names: string[]): Prop[] => names.map((n) => constant(n));
-const UUID = field('uuid');
-const DISPLAY = prop('display', { kind: 'display' });
-const AUDIT = prop('auditInfo', { kind: 'audit' });
-const voided = prop('voided', { kind: 'lifecycle' });
-const retired = prop('retired', { kind: 'lifecycle' });
 const ADDRESS_3_6 = nulls('address3', 'address4', 'address5', 'address6');
 const ADDRESS_7_15 = nulls('address7', 'address8', 'address9', 'address10', 'address11', 'address12', 'address13', 'address14', 'address15');
-
-/** MetadataDelegatingCrudResource: uuid, display, name, description, retired (+ auditInfo in full). */
-function namedMetadata(name: string, version = '1.8', extra: string[] = []): Table {
-  const base = [UUID, DISPLAY, ...fields('name', 'description', ...extra), retired];
-  return { name, version, display: 'label', load: [{ resource: name }], default: base, full: [...base, AUDIT] };
-}
 
 // ---- metadata ---------------------------------------------------------------------------
 
@@ -92,7 +77,7 @@ const conceptname: Table = {
   full: [DISPLAY, UUID, ...fields('name', 'locale', 'localePreferred', 'conceptNameType'), AUDIT],
 };
 
-/** ProviderResource1_9: `person` once the registry carries it; provider attributes are not synced. */
+/** ProviderResource1_9: provider attributes are not synced. */
 const provider: Table = {
   name: 'provider',
   version: '1.9',
@@ -141,15 +126,21 @@ const personaddress: Table = {
   full: [DISPLAY, UUID, ...fields('preferred', 'address1', 'address2', 'cityVillage', 'stateProvince', 'country', 'postalCode', 'latitude', 'longitude', 'countyDistrict'), ...ADDRESS_3_6, ...fields('startDate', 'endDate'), voided, AUDIT, ...ADDRESS_7_15],
 };
 
-/** PersonAttributeResource1_8: `value` is the hydrated object's ref (a Location, a Concept) or the string. */
-const personattribute: Table = {
-  name: 'attribute',
-  version: '1.8',
-  display: 'attribute',
-  sub: true,
-  default: [DISPLAY, UUID, field('value'), ref('attributeType', 'personattributetype', 'ref'), voided],
-  full: [DISPLAY, UUID, field('value'), ref('attributeType', 'personattributetype', 'full'), voided, AUDIT, constant('hydratedObject')],
-};
+/**
+ * PersonAttributeResource1_8: `value` is the text, or the hydrated object's ref when the type's
+ * format makes it a Location, Concept...; `hydratedObject` (full) that object at default.
+ */
+const personattribute: Table = (() => {
+  const value = prop('value', { kind: 'formatValue', from: 'value' }, 'ref');
+  return {
+    name: 'attribute',
+    version: '1.8',
+    display: 'personAttribute',
+    sub: true,
+    default: [DISPLAY, UUID, value, ref('attributeType', 'personattributetype', 'ref'), voided],
+    full: [DISPLAY, UUID, value, ref('attributeType', 'personattributetype', 'full'), voided, AUDIT, prop('hydratedObject', { kind: 'formatValue', from: 'value' })],
+  };
+})();
 
 /** PatientIdentifierResource1_8. */
 const patientidentifier: Table = {
@@ -173,7 +164,7 @@ const patient: Table = {
 
 // ---- clinical -------------------------------------------------------------------------
 
-/** VisitResource1_9. Visit attributes once the registry carries them. */
+/** VisitResource1_9. */
 const visit: Table = (() => {
   const head = [UUID, DISPLAY, ref('patient', 'patient', 'ref'), ref('visitType', 'visittype', 'ref'), ref('indication', 'concept', 'ref'), ref('location', 'location', 'ref'), ...fields('startDatetime', 'stopDatetime')];
   const encounters = (rep: Level) => prop('encounters', { kind: 'children', resource: 'encounter', via: 'visit', active: true }, rep);
@@ -188,7 +179,7 @@ const visit: Table = (() => {
   };
 })();
 
-/** EncounterResource1_8 + 1_9 (visit, encounterProviders instead of provider) + 2_2 (diagnoses). No forms are synced. */
+/** EncounterResource1_8 + 1_9 (visit, encounterProviders instead of provider) + 2_2 (diagnoses, at default). No forms are synced. */
 const encounter: Table = (() => {
   const obs = (rep: Level) => prop('obs', { kind: 'children', resource: 'obs', via: 'encounter', active: true, notInGroup: 'obsGroup' }, rep);
   const orders = (rep: Level) => prop('orders', { kind: 'children', resource: 'order', via: 'encounter', active: true }, rep);
@@ -225,8 +216,8 @@ const obs: Table = (() => {
     version: '2.1',
     display: 'obs',
     load: [{ resource: 'obs' }],
-    default: [UUID, DISPLAY, ref('concept', 'concept', 'ref'), ref('person', 'person', 'ref'), field('obsDatetime'), field('accessionNumber'), ref('obsGroup', 'obs', 'ref'), constant('valueCodedName'), members('default'), field('comment'), ref('location', 'location', 'ref'), constant('order'), ref('encounter', 'encounter', 'ref'), voided, value, ...tail],
-    full: [UUID, DISPLAY, ref('concept', 'concept', 'default'), ref('person', 'person', 'ref'), field('obsDatetime'), field('accessionNumber'), ref('obsGroup', 'obs', 'default'), constant('valueCodedName'), members('full'), field('comment'), ref('location', 'location', 'default'), constant('order'), ref('encounter', 'encounter', 'default'), voided, AUDIT, value, ...tail],
+    default: [UUID, DISPLAY, ref('concept', 'concept', 'ref'), ref('person', 'person', 'ref'), field('obsDatetime'), field('accessionNumber'), ref('obsGroup', 'obs', 'ref'), constant('valueCodedName'), members('default'), field('comment'), ref('location', 'location', 'ref'), ref('order', 'order', 'ref'), ref('encounter', 'encounter', 'ref'), voided, value, ...tail],
+    full: [UUID, DISPLAY, ref('concept', 'concept', 'default'), ref('person', 'person', 'ref'), field('obsDatetime'), field('accessionNumber'), ref('obsGroup', 'obs', 'default'), constant('valueCodedName'), members('full'), field('comment'), ref('location', 'location', 'default'), ref('order', 'order', 'default'), ref('encounter', 'encounter', 'default'), voided, AUDIT, value, ...tail],
   };
 })();
 
@@ -252,4 +243,6 @@ export const TABLES: Record<string, Table> = {
   encounter,
   encounterprovider,
   obs,
+  ...ORDER_TABLES,
+  ...RECORD_TABLES,
 };
