@@ -23,6 +23,8 @@ export interface FieldColumn {
 export interface RefColumn {
   prop: string;
   resource: ResourceName;
+  /** A row of this part of the resource (Ref.part): shown as `{uuid, display}`, with no link of its own. */
+  part?: string;
   uuidCol: string;
   displayCol: string;
 }
@@ -156,7 +158,13 @@ function compileTable(def: ResourceDef, path: Part[], parentIndex: number, label
   const refs = spec.refs.filter((r) => !refShadowed(r)).map((r, i): RefColumn => {
     const target = targetOf(def, r.resource);
     const a = `ax_r${i}`;
-    if (hasColumn(spec, r.column)) {
+    const partSpec = r.part ? target.root.parts.find((p) => p.prop === r.part)?.spec : undefined;
+    if (r.part && hasColumn(spec, r.column) && partSpec?.uuidColumn) {
+      // A row of another resource's part (one of a concept's names): its own uuid, its name as the label.
+      joins.push(`LEFT JOIN ${partSpec.table} ${a} ON ${a}.${partSpec.key} = ${SELF}.${r.column}`);
+      select.push(`${a}.${partSpec.uuidColumn} AS r${i}u`);
+      if (labels) select.push(`${partSpec.fields.some((f) => f.column === 'name') ? `${a}.name` : 'NULL'} AS r${i}d`);
+    } else if (hasColumn(spec, r.column) && !r.part) {
       joins.push(`LEFT JOIN ${target.root.table} ${a} ON ${a}.${target.root.key} = ${SELF}.${r.column}`);
       select.push(`${uuidSql(target, a)} AS r${i}u`);
       if (labels) select.push(`${rootDisplaySql(target, a)} AS r${i}d`);
@@ -164,7 +172,7 @@ function compileTable(def: ResourceDef, path: Part[], parentIndex: number, label
       select.push(`NULL AS r${i}u`);
       if (labels) select.push(`NULL AS r${i}d`);
     }
-    return { prop: r.prop, resource: r.resource, uuidCol: `r${i}u`, displayCol: `r${i}d` };
+    return { prop: r.prop, resource: r.resource, uuidCol: `r${i}u`, displayCol: `r${i}d`, ...(r.part ? { part: r.part } : {}) };
   });
 
   const life = LIFECYCLE_COLUMNS[spec.lifecycle];

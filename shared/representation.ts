@@ -130,7 +130,9 @@ function renderRow(t: TableQuery, row: Row, baseUrl: string, owner: Representati
   if (row[COL.uuid] !== undefined) out.uuid = row[COL.uuid];
   if (t.labels) out.display = null; // placed second, filled in below
   for (const f of t.fields) out[f.prop] = f.byFormat ? formattedValue(f, row, baseUrl, t.labels) : toRestValue(f.type, row[f.col]);
-  for (const r of t.refs) out[r.prop] = ref(t, baseUrl, r.resource, row[r.uuidCol], row[r.displayCol]);
+  for (const r of t.refs) {
+    out[r.prop] = r.part ? partRef(t, row[r.uuidCol], row[r.displayCol]) : ref(t, baseUrl, r.resource, row[r.uuidCol], row[r.displayCol]);
+  }
   // Parts are filled in after this row; reserving their keys keeps them before the audit data.
   // Inline parts have no key of their own: their fields join this row's when the subclass row exists.
   for (const p of t.spec.parts) if (p.shape !== 'inline') out[p.prop] = p.many ? [] : null;
@@ -152,6 +154,12 @@ function formattedValue(f: FieldColumn, row: Row, baseUrl: string, labels: boole
   if (!resource || !uuid) return toRestValue(f.type, row[f.col]);
   const r = restRef(baseUrl, resource, uuid, labels ? (row[f.byFormat!.displayCol] as string | null) : null)!;
   return labels ? r : { uuid: r.uuid, links: r.links };
+}
+
+/** A row of another resource's part (a concept name): `{uuid, display}`, or `{uuid}` without labels. */
+function partRef(t: TableQuery, uuid: unknown, display: unknown): unknown {
+  if (uuid == null) return null;
+  return t.labels ? { uuid, display: display ?? '' } : { uuid };
 }
 
 /** A reference: OpenMRS's `{uuid, display, links}`, or just `{uuid}` without labels. */

@@ -30,6 +30,8 @@ export interface Field {
   type: FieldType;
   /** The value is a reference when the row's attribute type has one of these formats. */
   byFormat?: FormatRef;
+  /** See later(). */
+  addedLater?: boolean;
 }
 
 /** A column holding another resource's integer key; shown as an OpenMRS reference and synced by uuid. */
@@ -39,6 +41,14 @@ export interface Ref {
   resource: ResourceName;
   /** The column is NOT NULL: the row cannot be written without the referenced resource. */
   required: boolean;
+  /** See later(). */
+  addedLater?: boolean;
+  /**
+   * The column keys a row of this part of `resource`, not the resource itself (obs.value_coded_name_id
+   * names one of a concept's names). Travels as that row's uuid; the resource that owns it is
+   * referenced by another column of the same row (value_coded), which is resolved first.
+   */
+  part?: string;
 }
 
 export type Lifecycle = 'voidable' | 'retireable';
@@ -50,6 +60,8 @@ export interface TableSpec {
   key: string;
   /** Column holding this row's own uuid (absent on `patient`, whose uuid is its person's, and on subclass and link tables). */
   uuidColumn?: string;
+  /** OpenMRS lets the uuid be NULL here (allergy, conditions): such a row cannot be synced, and must not break a write. */
+  uuidMayBeNull?: boolean;
   lifecycle: Lifecycle;
   /** obs has no changed_by/date_changed: OpenMRS edits an obs by voiding it and writing a new one. */
   changeAudit: boolean;
@@ -89,6 +101,8 @@ export interface Part {
   shape: PartShape;
   /** For an inline subclass: the owner's `type` when this row exists (drug_order → 'drugorder'). */
   subtype?: string;
+  /** See later(). */
+  addedLater?: boolean;
 }
 
 export type ResourceKind = 'metadata' | 'clinical';
@@ -158,6 +172,13 @@ export type ResourceName = (typeof RESOURCE_NAMES)[number];
 
 // ---- builders -------------------------------------------------------------------------
 
+/**
+ * Marks a field, reference or part added to an entry after subscribers had stored content hashes
+ * of its rows (atomsync_sync_state): the hash leaves it out while it is NULL or empty, so a row
+ * synced before keeps its hash and is not taken for a local change after an upgrade.
+ */
+export const later = <T extends Field | Ref | Part>(x: T): T => ({ ...x, addedLater: true });
+
 export const f = (column: string, prop: string, type: FieldType = 'string'): Field => ({ column, prop, type });
 
 export const ref = (column: string, prop: string, resource: ResourceName, required = false): Ref => ({
@@ -167,6 +188,9 @@ export const ref = (column: string, prop: string, resource: ResourceName, requir
   required,
 });
 
+/** A reference to a row of a part of another resource (see Ref.part). */
+export const partRef = (column: string, prop: string, resource: ResourceName, part: string): Ref => ({ ...ref(column, prop, resource), part });
+
 export interface TableOptions {
   /** The table has a uuid column (default true). */
   uuid?: boolean;
@@ -174,6 +198,8 @@ export interface TableOptions {
   changeAudit?: boolean;
   /** Columns OpenMRS builds this table without (see TableSpec.absent). */
   lacks?: readonly string[];
+  /** See TableSpec.uuidMayBeNull. */
+  uuidMayBeNull?: boolean;
 }
 
 export function table(
@@ -196,6 +222,7 @@ export function table(
     parts,
   };
   if (opts.lacks?.length) spec.absent = new Set(opts.lacks);
+  if (opts.uuidMayBeNull) spec.uuidMayBeNull = true;
   return spec;
 }
 

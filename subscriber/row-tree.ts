@@ -14,6 +14,8 @@ export interface RefValue {
   uuid: string;
   /** The column is NOT NULL (absent: it may be NULL, so a cycle can be broken there). */
   required?: boolean;
+  /** A row of this part of the resource (Ref.part): `uuid` is that row's. Resolved through its owner, never fetched. */
+  part?: string;
 }
 
 export interface RowNode {
@@ -104,7 +106,8 @@ function node(ctx: Ctx, spec: TableSpec, obj: Obj, where: string): RowNode {
     }
     if (u !== null && !UUID_PATTERN.test(u)) throw failure(ctx, `${where}.${r.prop} does not hold a uuid`);
     if (u === null && r.required && !spec.absent?.has(r.column)) throw failure(ctx, `${where}.${r.prop} is required`);
-    out.refs[r.column] = u === null ? null : { resource: r.resource, uuid: u.toLowerCase(), ...(r.required ? { required: true } : {}) };
+    out.refs[r.column] =
+      u === null ? null : { resource: r.resource, uuid: u.toLowerCase(), ...(r.required ? { required: true } : {}), ...(r.part ? { part: r.part } : {}) };
   }
   const lc = LIFECYCLE_COLUMNS[spec.lifecycle];
   const audit = isObj(obj.auditInfo) ? obj.auditInfo : {};
@@ -232,19 +235,48 @@ export function contentHash(tree: RowNode): string {
  * JSON made it again on every comparison).
  */
 export function canonicalJson(n: RowNode): string {
+  const later = laterOf(n.spec);
   // Uuids in lower case, as they were hashed before upper-case ones were kept as sent.
   let out = `[${json(n.uuid === null ? null : n.uuid.toLowerCase())},[`;
   const values = Object.keys(n.values).sort();
-  for (let i = 0; i < values.length; i++) out += `${i ? ',' : ''}[${json(values[i])},${json(n.values[values[i]])}]`;
+  let first = true;
+  for (const c of values) {
+    if (n.values[c] == null && later.has(c)) continue;
+    out += `${first ? '' : ','}[${json(c)},${json(n.values[c])}]`;
+    first = false;
+  }
   out += '],[';
   const refs = Object.keys(n.refs).sort();
-  for (let i = 0; i < refs.length; i++) out += `${i ? ',' : ''}[${json(refs[i])},${json(n.refs[refs[i]]?.uuid ?? null)}]`;
+  first = true;
+  for (const c of refs) {
+    if (n.refs[c] == null && later.has(c)) continue;
+    out += `${first ? '' : ','}[${json(c)},${json(n.refs[c]?.uuid ?? null)}]`;
+    first = false;
+  }
   out += '],[';
-  for (let i = 0; i < n.parts.length; i++) {
-    const rows = n.parts[i].rows.map(canonicalJson).sort((a, b) => (a < b ? -1 : 1));
-    out += `${i ? ',' : ''}[${json(n.parts[i].prop)},[${rows.join(',')}]]`;
+  first = true;
+  for (const p of n.parts) {
+    if (p.rows.length === 0 && later.has(`part:${p.prop}`)) continue;
+    const rows = p.rows.map(canonicalJson).sort((a, b) => (a < b ? -1 : 1));
+    out += `${first ? '' : ','}[${json(p.prop)},[${rows.join(',')}]]`;
+    first = false;
   }
   return `${out}]]`;
+}
+
+const LATER = new WeakMap<TableSpec, ReadonlySet<string>>();
+/** Columns and parts (`part:<prop>`) added to the entry after hashes were stored (see later() in the vocabulary). */
+function laterOf(spec: TableSpec): ReadonlySet<string> {
+  let set = LATER.get(spec);
+  if (!set) {
+    set = new Set([
+      ...spec.fields.filter((f) => f.addedLater).map((f) => f.column),
+      ...spec.refs.filter((r) => r.addedLater).map((r) => r.column),
+      ...spec.parts.filter((p) => p.addedLater).map((p) => `part:${p.prop}`),
+    ]);
+    LATER.set(spec, set);
+  }
+  return set;
 }
 
 /** Characters JSON.stringify escapes in a string: quote, backslash, controls, and surrogates (lone ones). */
@@ -296,7 +328,8 @@ export function referencesOf(tree: RowNode, self: RefValue): RefValue[] {
   const seen = new Map<string, RefValue>();
   const visit = (n: RowNode) => {
     for (const r of Object.values(n.refs)) {
-      if (!r || (r.resource === self.resource && r.uuid === self.uuid)) continue;
+      // A part row (a concept name) comes with its owner, which the row references too.
+      if (!r || r.part || (r.resource === self.resource && r.uuid === self.uuid)) continue;
       const k = `${r.resource}/${r.uuid}`;
       if (!seen.get(k)?.required) seen.set(k, r);
     }

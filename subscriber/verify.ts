@@ -104,6 +104,12 @@ export function tableQuery(def: ResourceDef, spec: TableSpec, path: Part[]): str
     const list = refUuids.get(ref.prop) ?? [];
     refUuids.set(ref.prop, list);
     if (!hasColumn(spec, ref.column)) return void list.push('NULL');
+    const partSpec = ref.part ? RESOURCES[ref.resource].root.parts.find((p) => p.prop === ref.part)?.spec : undefined;
+    if (partSpec?.uuidColumn) {
+      // A row of another resource's part (a concept name): compared by its own uuid.
+      joins.push(`LEFT JOIN ${partSpec.table} r${i} ON r${i}.${partSpec.key} = t.${ref.column}`);
+      return void list.push(`LOWER(r${i}.${partSpec.uuidColumn})`);
+    }
     const j = refJoin(RESOURCES[ref.resource], ref.column, `r${i}`);
     joins.push(j.join);
     list.push(`LOWER(${j.uuid})`);

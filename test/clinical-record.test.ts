@@ -40,6 +40,7 @@ const U = {
   diagnosis: randomUUID(),
   condition: randomUUID(),
   resultObs: randomUUID(),
+  codedName: randomUUID(),
   tag: randomUUID(),
 };
 
@@ -94,6 +95,14 @@ async function writeRecord(pool: Pool): Promise<void> {
     [enc.patient_id, numeric, enc.encounter_id, lab, enc.location_id, drug, U.resultObs],
   );
 
+  // A coded answer recorded under one particular name of its concept (a synonym), as the obs form does.
+  const name = await one<{ id: number; cid: number }>(pool, 'SELECT concept_name_id AS id, concept_id AS cid FROM concept_name WHERE voided = 0 ORDER BY concept_name_id DESC LIMIT 1');
+  await q(
+    `INSERT INTO obs (person_id, concept_id, encounter_id, obs_datetime, location_id, value_coded, value_coded_name_id, creator, date_created, uuid)
+     VALUES (?, ?, ?, '2026-11-30 11:00:00', ?, ?, ?, ${AUDIT}, ?)`,
+    [enc.patient_id, c1, enc.encounter_id, enc.location_id, name.cid, name.id, U.codedName],
+  );
+
   // A program with a workflow and two states; an enrolment that moved from one state to the other.
   await q(`INSERT INTO program (concept_id, name, creator, date_created, retired, uuid) VALUES (?, 'Rec HIV care', ${AUDIT}, 0, ?)`, [c1, randomUUID()]);
   const program = await id(`SELECT program_id FROM program WHERE name = 'Rec HIV care'`);
@@ -138,6 +147,7 @@ async function writeRecord(pool: Pool): Promise<void> {
   const condition = await id('SELECT condition_id FROM conditions WHERE uuid = ?', [U.condition]);
   await q(`INSERT INTO encounter_diagnosis (diagnosis_coded, encounter_id, patient_id, condition_id, certainty, \`rank\`, uuid, creator, date_created, voided)
            VALUES (?, ?, ?, ?, 'CONFIRMED', 1, ?, ${AUDIT}, 0)`, [c2, enc.encounter_id, enc.patient_id, condition, U.diagnosis]);
+  await q('UPDATE encounter_diagnosis SET diagnosis_coded_name = (SELECT MIN(concept_name_id) FROM concept_name WHERE concept_id = ?) WHERE uuid = ?', [c2, U.diagnosis]);
   await q(`INSERT INTO allergy (patient_id, severity_concept_id, coded_allergen, allergen_type, comments, creator, date_created, voided, uuid)
            VALUES (?, ?, ?, 'DRUG', 'rash within hours', ${AUDIT}, 0, ?)`, [enc.patient_id, c3, c1, U.allergy]);
   const allergy = await id('SELECT allergy_id FROM allergy WHERE uuid = ?', [U.allergy]);
@@ -218,6 +228,16 @@ describe('the whole clinical record: every new kind, before what it refers to, v
     assert.notEqual(keys[0], keys[1], 'HQ numbers its locations differently, so the value was translated');
     assert.equal(await count(hq.pool, 'SELECT COUNT(*) AS n FROM person p LEFT JOIN patient x ON x.patient_id = p.person_id WHERE p.uuid = ? AND x.patient_id IS NULL', [U.caregiver]), 1);
     assert.equal(await count(hq.pool, 'SELECT COUNT(*) AS n FROM person_name n JOIN person p USING (person_id) WHERE p.uuid = ?', [U.caregiver]), 1);
+    // A concept name chosen for a coded answer or a diagnosis names HQ's row of that name.
+    const nameOf = async (db: TestDb, sql: string, uuid: string) => (await one<{ u: string | null }>(db.pool, sql, [uuid])).u;
+    for (const [sql, uuid] of [
+      ['SELECT n.uuid AS u FROM obs o JOIN concept_name n ON n.concept_name_id = o.value_coded_name_id WHERE o.uuid = ?', U.codedName],
+      ['SELECT n.uuid AS u FROM encounter_diagnosis d JOIN concept_name n ON n.concept_name_id = d.diagnosis_coded_name WHERE d.uuid = ?', U.diagnosis],
+    ] as const) {
+      const there = await nameOf(clinic, sql, uuid);
+      assert.ok(there);
+      assert.equal(await nameOf(hq, sql, uuid), there);
+    }
   });
 
   test('served as OpenMRS shows them: an order with its type and dose, an enrolment with its states', async () => {

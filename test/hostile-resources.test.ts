@@ -69,8 +69,8 @@ for (const listRequests of [true, false]) {
       add('ref-not-a-uuid', /: root\.parentLocation does not hold a uuid$/, rep('ref-not-a-uuid', { parentLocation: ref(`'; DROP TABLE location; --`) }));
       add('missing-dependency', new RegExp(`^DependencyUnavailableError: needs location ${U('nowhere')}, which cannot be fetched yet: GET \\S+/location/${U('nowhere')}\\?v=full answered 404$`),
         rep('missing-dependency', { parentLocation: ref(u('nowhere')) }));
-      add('cycle', new RegExp(`^ReferenceCycleError: reference cycle: location/${U('cycle')} -> location/${U('cycle-partner')} -> location/${U('cycle')}$`),
-        rep('cycle', { parentLocation: ref(u('cycle-partner')) }));
+      // Each the other's parent: a cycle through a column that may be NULL is written in two passes.
+      add('cycle', undefined, rep('cycle', { parentLocation: ref(u('cycle-partner')) }));
       evil.resource('location', u('cycle-partner'), locationRep(u('cycle-partner'), 'hostile-partner', { parentLocation: ref(u('cycle')) }));
       add('self-parent', new RegExp(`^ReferenceCycleError: reference cycle: location/${U('self-parent')} -> location/${U('self-parent')} \\(root\\.parentLocation\\)$`), rep('self-parent', { parentLocation: ref(u('self-parent')) }));
       add('name-too-long', /^InvalidResourceError: location\.name is too long: 300 characters, the column holds 255$/, rep('name-too-long', { name: 'n'.repeat(300) }));
@@ -112,7 +112,7 @@ for (const listRequests of [true, false]) {
 
     test('every broken resource is a dead letter whose error names it and says what is wrong', () => {
       const failing = cases.filter((c) => c.error);
-      assert.match(out, new RegExp(`caught up: 2 applied, 0 waiting for a retry, ${failing.length} dead letters`));
+      assert.match(out, new RegExp(`caught up: ${cases.length - failing.length} applied, 0 waiting for a retry, ${failing.length} dead letters`));
       for (const c of failing) {
         const row = dead.find((d) => d.entryId === entryId(c.name));
         assert.ok(row, `${c.name}: no dead letter among ${dead.map((d) => d.entryId).join(' ')}`);
@@ -129,6 +129,12 @@ for (const listRequests of [true, false]) {
       assert.match(list.out, new RegExp(`location ${u('invalid-json')} +UPDATED|location ${u('invalid-json')} +CREATED`));
     });
 
+    test('two locations that are each the other\'s parent arrive whole, as the publisher has them', async () => {
+      const rows = await queryRows<{ u: string; p: string }>(hq.pool,
+        'SELECT l.uuid AS u, p.uuid AS p FROM location l JOIN location p ON p.location_id = l.parent_location WHERE l.uuid IN (?, ?) ORDER BY l.name', [u('cycle'), u('cycle-partner')]);
+      assert.deepEqual(rows.map((r) => [r.u, r.p]), [[u('cycle'), u('cycle-partner')], [u('cycle-partner'), u('cycle')]]);
+    });
+
     test('SQL-looking values are stored exactly as sent, never run', async () => {
       const [row] = await queryRows<Record<string, string>>(hq.pool,
         'SELECT name, description, address1, city_village, postal_code, country FROM location WHERE uuid = ?', [u('sql-looking')]);
@@ -141,7 +147,7 @@ for (const listRequests of [true, false]) {
 
     test('the good location after them on the same feed arrived, and nothing broken did', async () => {
       const names = (await queryRows<{ name: string }>(hq.pool, `SELECT name FROM location WHERE name LIKE 'hostile-%' ORDER BY name`)).map((r) => r.name);
-      assert.deepEqual(names, ['hostile-good']);
+      assert.deepEqual(names, ['hostile-cycle', 'hostile-good', 'hostile-partner']); // the cycle is not broken data: it is written whole
       assert.equal(Number((await queryRows<{ n: number }>(hq.pool, `SELECT last_position AS n FROM atomsync_marker`))[0].n), entries.length, 'the marker is past every entry');
     });
 

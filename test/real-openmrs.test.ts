@@ -210,5 +210,34 @@ describe('a real OpenMRS site adopted with its history', { skip, timeout: 600_00
     // The real HQ's own dictionary met the clinic's identical one: nothing was taken for a conflict.
     assert.equal(await count(hqReal.pool, 'SELECT COUNT(*) AS n FROM atomsync_conflict'), 0);
     assert.equal(await count(hqReal.pool, 'SELECT COUNT(*) AS n FROM atomsync_superseded'), 0);
+    // The whole record of a 2.1 site reached the second real schema (encounter_diagnosis: not before 2.2).
+    for (const table of ['orders', 'drug_order', 'test_order', 'patient_program', 'patient_state', 'person_attribute', 'relationship', 'conditions',
+      'allergy', 'allergy_reaction', 'concept_answer', 'concept_numeric', 'visit_attribute', 'location_tag_map']) {
+      const [c, h] = [await count(clinic.pool, `SELECT COUNT(*) AS n FROM ${table}`), await count(hqReal.pool, `SELECT COUNT(*) AS n FROM ${table}`)];
+      assert.ok(c > 0 && h >= c, `${table}: clinic ${c}, real HQ ${h}`);
+    }
+  });
+
+  test("changes to rows whose uuid OpenMRS does not make unique (allergy) update HQ's row, never add one; a row without a uuid is written and not published", async () => {
+    const [{ uuid }] = await queryRows<{ uuid: string }>(clinic.pool, 'SELECT uuid FROM allergy WHERE uuid IS NOT NULL AND voided = 0 ORDER BY allergy_id LIMIT 1');
+    await clinic.pool.query(`UPDATE allergy SET comment = 'worse after the second dose', date_changed = UTC_TIMESTAMP(), changed_by = 1 WHERE uuid = ?`, [uuid]);
+    await clinic.pool.query('UPDATE allergy_reaction r JOIN allergy a USING (allergy_id) SET r.reaction_non_coded = ? WHERE a.uuid = ?', ['hives', uuid]);
+    // OpenMRS lets allergy.uuid be NULL: the clinic's write must not fail on atomsync's trigger.
+    await clinic.pool.query(
+      `INSERT INTO allergy (patient_id, coded_allergen, allergen_type, creator, date_created, voided, uuid)
+       SELECT patient_id, coded_allergen, allergen_type, 1, UTC_TIMESTAMP(), 0, NULL FROM allergy WHERE uuid = ?`,
+      [uuid],
+    );
+    await eventually(async () => (await count(clinic.pool, 'SELECT COUNT(*) AS n FROM atomsync_outbox')) === 0, 60_000, 'the relay to drain the outbox');
+    const r = await subscribe(hqReal, 'hq-real');
+    assert.match(r.out, /caught up: [1-9]\d* applied, 0 waiting for a retry, 0 dead letters/, r.out);
+    assert.equal(await count(hqReal.pool, 'SELECT COUNT(*) AS n FROM allergy WHERE uuid = ?', [uuid]), 1, 'one row for the uuid');
+    assert.equal(await count(hqReal.pool, `SELECT COUNT(*) AS n FROM allergy WHERE uuid = ? AND comment = 'worse after the second dose'`, [uuid]), 1);
+    const hives = 'SELECT COUNT(*) AS n FROM allergy_reaction r JOIN allergy a USING (allergy_id) WHERE a.uuid = ? AND r.reaction_non_coded = ?';
+    const reactions = await count(clinic.pool, hives, [uuid, 'hives']);
+    assert.ok(reactions > 0);
+    assert.equal(await count(hqReal.pool, hives, [uuid, 'hives']), reactions, 'each reaction updated, none added');
+    const v = await run(['verify', '--source', clinic.url, '--target', hqReal.url]);
+    assert.equal(v.code, 0, v.out);
   });
 });

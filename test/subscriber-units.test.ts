@@ -184,6 +184,30 @@ test('the hashed text is byte for byte what the stored hashes were made from', (
   }
 });
 
+test('columns and parts added to an entry later leave the hashes of rows that do not use them unchanged', () => {
+  // Subscribers store the hash of what they applied; an upgrade that adds obs.order_id or a person's
+  // attributes must not make every row synced before look changed here (a false conflict).
+  const u = '22222222-2222-4222-8222-222222222222';
+  const ref = (x: string) => ({ uuid: x });
+  const obs = (extra: object = {}) => ({
+    uuid: u, obsDatetime: '2024-01-02T10:00:00.000+0000', valueNumeric: 36.6, voided: false,
+    person: ref('33333333-3333-4333-8333-333333333333'), concept: ref('44444444-4444-4444-8444-444444444444'),
+    auditInfo: { dateCreated: '2024-01-02T10:00:00.000+0000' }, ...extra,
+  });
+  const tree = toRowTree(RESOURCES.obs, obs(), u);
+  assert.ok('order_id' in tree.refs && 'value_drug' in tree.refs, 'the new columns are in the tree');
+  const before = structuredClone(tree);
+  delete before.refs.order_id;
+  delete before.refs.value_drug;
+  assert.equal(canonicalJson(tree), canonicalJson(before), 'NULL in a column added later: hashed as before it existed');
+  const withOrder = toRowTree(RESOURCES.obs, obs({ order: ref('55555555-5555-4555-8555-555555555555') }), u);
+  assert.notEqual(contentHash(withOrder), contentHash(tree), 'a value in it counts');
+  const concept = (extra: object = {}) => ({ uuid: u, set: false, retired: false, names: [], datatype: ref(u), conceptClass: ref(u), auditInfo: {}, ...extra });
+  const c = toRowTree(RESOURCES.concept, concept(), u);
+  assert.match(canonicalJson(c), /\["names",\[\]\]\]\]$/, 'empty parts added later (answers, sets, numeric) are left out');
+  assert.notEqual(contentHash(toRowTree(RESOURCES.concept, concept({ hiAbsolute: 250, hiNormal: 5 }), u)), contentHash(c));
+});
+
 test('malformed representations are refused with the reason', () => {
   const u = '11111111-1111-4111-8111-111111111111';
   const bad = (patch: object, re: RegExp) =>

@@ -12,7 +12,18 @@ import { fileURLToPath } from 'node:url';
 import { dropDatabase, ensureDatabase, openPool, queryRows } from '../db.ts';
 import type { Pool } from '../db.ts';
 import { migrate } from '../schema/migrate.ts';
-import { createPatient, createVisitWithEncounter, editPatientName, openLiveContext, pickEncounterId, pickPatientId, Rng, seedNode, voidEncounter } from '../seed/index.ts';
+import {
+  advanceProgramState,
+  createPatient,
+  createVisitWithEncounter,
+  editPatientName,
+  openLiveContext,
+  pickEncounterId,
+  pickPatientId,
+  Rng,
+  seedNode,
+  voidEncounter,
+} from '../seed/index.ts';
 import type { LiveContext } from '../seed/index.ts';
 import { diverges, formatReport, verify } from '../../subscriber/verify.ts';
 import { verifyErp } from '../../subscriber/erp/erp-verify.ts';
@@ -191,9 +202,11 @@ export async function runDemo(o: DemoOptions): Promise<number> {
       else if (roll < 75) {
         const p = await pickPatientId(c.pool, rng);
         if (p !== null) await createVisitWithEncounter(c.pool, ctx, p);
-      } else if (roll < 90) {
+      } else if (roll < 85) {
         const p = await pickPatientId(c.pool, rng);
         if (p !== null) await editPatientName(c.pool, ctx, p);
+      } else if (roll < 90) {
+        await advanceProgramState(c.pool, ctx); // an enrolment moves to its next state
       } else {
         const e = await pickEncounterId(c.pool, rng);
         if (e !== null) await voidEncounter(c.pool, ctx, e);

@@ -7,8 +7,10 @@ import {
   conceptDisplay,
   conceptNameSql,
   f,
+  later,
   namedMetadata,
   part,
+  partRef,
   ref,
   refsPart,
   table,
@@ -89,8 +91,8 @@ export const CARE = {
       ],
       [ref('parent_location', 'parentLocation', 'location')],
       [
-        refsPart('tags', 'location_tag_map', 'location_id', ref('location_tag_id', 'tag', 'locationtag', true)),
-        attributeRows('location_attribute', 'location_id', 'locationattributetype'),
+        later(refsPart('tags', 'location_tag_map', 'location_id', ref('location_tag_id', 'tag', 'locationtag', true))),
+        later(attributeRows('location_attribute', 'location_id', 'locationattributetype')),
       ],
     ),
     display: (a) => `${a}.name`,
@@ -103,7 +105,7 @@ export const CARE = {
     name: 'provider',
     kind: 'clinical',
     root: table('provider', 'provider_id', 'retireable', [f('name', 'name'), f('identifier', 'identifier')], [
-      ref('person_id', 'person', 'person'),
+      later(ref('person_id', 'person', 'person')),
     ]),
     display: (a) => `CONCAT_WS(' - ', ${a}.identifier, ${a}.name)`,
   },
@@ -121,7 +123,7 @@ export const CARE = {
         ref('indication_concept_id', 'indication', 'concept'),
         ref('location_id', 'location', 'location'),
       ],
-      [attributeRows('visit_attribute', 'visit_id', 'visitattributetype')],
+      [later(attributeRows('visit_attribute', 'visit_id', 'visitattributetype'))],
     ),
     display: (a) =>
       `CONCAT_WS(' @ ', (SELECT vt.name FROM visit_type vt WHERE vt.visit_type_id = ${a}.visit_type_id),
@@ -159,11 +161,12 @@ export const CARE = {
         ref('person_id', 'person', 'patient', true),
         ref('concept_id', 'concept', 'concept', true),
         ref('encounter_id', 'encounter', 'encounter'),
-        ref('order_id', 'order', 'order'),
+        later(ref('order_id', 'order', 'order')),
         ref('location_id', 'location', 'location'),
         ref('obs_group_id', 'obsGroup', 'obs'),
         ref('value_coded', 'valueCoded', 'concept'),
-        ref('value_drug', 'valueDrug', 'drug'),
+        later(ref('value_drug', 'valueDrug', 'drug')),
+        later(partRef('value_coded_name_id', 'valueCodedName', 'concept', 'names')),
         ref('previous_version', 'previousVersion', 'obs'),
       ],
       [],
@@ -184,6 +187,7 @@ export const CARE = {
       [f('diagnosis_non_coded', 'nonCoded'), f('certainty', 'certainty'), f('rank', 'rank', 'int'), f('dx_rank', 'rank', 'int')],
       [
         ref('diagnosis_coded', 'coded', 'concept'),
+        partRef('diagnosis_coded_name', 'specificName', 'concept', 'names'),
         ref('encounter_id', 'encounter', 'encounter', true),
         ref('patient_id', 'patient', 'patient', true),
         ref('condition_id', 'condition', 'condition'),
@@ -217,6 +221,7 @@ export const CARE = {
       [
         ref('patient_id', 'patient', 'patient', true),
         ref('condition_coded', 'conditionCoded', 'concept'),
+        partRef('condition_coded_name', 'conditionCodedName', 'concept', 'names'),
         ref('concept_id', 'conditionCoded', 'concept'),
         ref('encounter_id', 'encounter', 'encounter'),
         ref('previous_version', 'previousVersion', 'condition'),
@@ -225,7 +230,7 @@ export const CARE = {
       ],
       [],
       // The 2.0/2.1 columns: read and written where a database has them, not missed where it does not.
-      { lacks: ['status', 'concept_id', 'previous_condition_id', 'end_reason'] },
+      { lacks: ['status', 'concept_id', 'previous_condition_id', 'end_reason'], uuidMayBeNull: true },
     ),
     display: (a, has) => {
       const coded = ['condition_coded', 'concept_id'].filter(has).map((c) => `${a}.${c}`);
@@ -248,7 +253,7 @@ export const CARE = {
         ref('severity_concept_id', 'severity', 'concept'),
       ],
       [part('reactions', 'allergy_id', allergyReaction)],
-      { lacks: ['comment'] },
+      { lacks: ['comment'], uuidMayBeNull: true },
     ),
     display: (a) => `COALESCE(${conceptNameSql(`${a}.coded_allergen`)}, ${a}.non_coded_allergen)`,
   },

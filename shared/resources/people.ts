@@ -3,6 +3,7 @@
 import {
   ATTRIBUTABLE_FORMATS,
   f,
+  later,
   namedMetadata,
   part,
   personNameSql,
@@ -73,7 +74,7 @@ export const personSpec: TableSpec = table(
     f('death_date', 'deathDate', 'datetime'),
   ],
   [ref('cause_of_death', 'causeOfDeath', 'concept')],
-  [part('names', 'person_id', personName), part('addresses', 'person_id', personAddress), part('attributes', 'person_id', personAttribute)],
+  [part('names', 'person_id', personName), part('addresses', 'person_id', personAddress), later(part('attributes', 'person_id', personAttribute))],
 );
 personSpec.display = (a) => personNameSql(`${a}.person_id`);
 

@@ -58,10 +58,14 @@ export function triggersFor(def: ResourceDef): TriggerDef[] {
       const action = actionSql(spec, path.length === 0, timing);
       // changed_at in UTC whatever the writer's session time zone (OpenMRS sets its own).
       const insert = `INSERT INTO atomsync_outbox (resource, uuid, action, origin, changed_at) `;
+      const plain = `${insert}VALUES ('${def.name}', ${row}.${spec.uuidColumn}, ${action}, ${ORIGIN_SESSION_VAR}, UTC_TIMESTAMP(3))`;
       const body =
         path.length === 0 && spec.uuidColumn
-          ? // A root row carries its own uuid: a plain insert, the cheapest thing a trigger can do per row.
-            `${insert}VALUES ('${def.name}', ${row}.${spec.uuidColumn}, ${action}, ${ORIGIN_SESSION_VAR}, UTC_TIMESTAMP(3))`
+          ? // A root row carries its own uuid: a plain insert, the cheapest thing a trigger can do per row
+            // (a row without a uuid, where OpenMRS allows one, has nothing to publish and must still be written).
+            spec.uuidMayBeNull
+            ? `IF ${row}.${spec.uuidColumn} IS NOT NULL THEN ${plain}; END IF`
+            : plain
           : // Other rows find their resource's uuid, which may not exist (a person who is not a patient).
             `${insert}SELECT '${def.name}', x.u, ${action}, ${ORIGIN_SESSION_VAR}, UTC_TIMESTAMP(3) ` +
             `FROM (SELECT ${resourceUuidSql(def, path, row)} AS u) x WHERE x.u IS NOT NULL`;

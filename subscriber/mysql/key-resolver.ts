@@ -53,6 +53,21 @@ export class KeyResolver {
     return k;
   }
 
+  /** The key of a row of a part of a resource (one of a concept's names), by that row's own uuid. */
+  async partKey(q: Q, resource: ResourceName, part: string, uuid: string): Promise<number | null> {
+    const spec = RESOURCES[resource].root.parts.find((p) => p.prop === part)?.spec;
+    if (!spec?.uuidColumn) return null;
+    const ck = `${resource}.${part}/${uuid.toLowerCase()}`;
+    const hit = this.cache.get(ck);
+    if (hit !== undefined) return hit;
+    const rows = await queryRows<{ k: number }>(q, `SELECT ${spec.key} AS k FROM ${spec.table} WHERE ${spec.uuidColumn} = ?`, [uuid]);
+    if (rows.length === 0) return null;
+    const k = Number(rows[0].k);
+    if (this.cache.size >= this.maxCached) this.cache.clear();
+    this.cache.set(ck, k);
+    return k;
+  }
+
   /** Keys of those uuids that exist locally (keyed by the uuid in lower case), in one query per call. */
   async localKeys(q: Q, resource: ResourceName, uuids: string[]): Promise<Map<string, number>> {
     const out = new Map<string, number>();

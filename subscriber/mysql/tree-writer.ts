@@ -114,8 +114,8 @@ export class TreeWriter {
         this.put(cols, node, names, values, c, null);
         continue;
       }
-      const k = await this.keys.localKey(conn, ref.resource, ref.uuid);
-      if (k === null) throw new MissingReferenceError(ref.resource, ref.uuid);
+      const k = ref.part ? await this.keys.partKey(conn, ref.resource, ref.part, ref.uuid) : await this.keys.localKey(conn, ref.resource, ref.uuid);
+      if (k === null) throw new MissingReferenceError(ref.part ? `${ref.resource} ${ref.part}` : ref.resource, ref.uuid);
       this.put(cols, node, names, values, c, k);
     }
     for (const c in node.users) {
@@ -140,9 +140,36 @@ export class TreeWriter {
     return `INSERT INTO ${spec.table} (${names.join(', ')}) VALUES ? ON DUPLICATE KEY UPDATE ${updates.join(', ')}`;
   }
 
+  /**
+   * The uuid column is not a unique key here (OpenMRS builds allergy and allergy_reaction without
+   * one): ON DUPLICATE KEY cannot find the row, so it is looked up by uuid instead.
+   */
+  private noUniqueUuid(spec: TableSpec): boolean {
+    return Boolean(spec.uuidColumn) && this.columns.get(spec.table)?.get(spec.uuidColumn!)?.unique !== true;
+  }
+
+  /** Update-or-insert by uuid without a unique key: the row is locked while it is looked for. */
+  private async writeByLookup(conn: PoolConnection, spec: TableSpec, names: string[], values: unknown[], uuid: string | null): Promise<number> {
+    const [found] = await conn.query(`SELECT ${spec.key} AS k FROM ${spec.table} WHERE ${spec.uuidColumn} = ? ORDER BY ${spec.key} LIMIT 1 FOR UPDATE`, [uuid]);
+    const existing = (found as Array<{ k: number }>)[0];
+    if (existing) {
+      const sets = names.filter((c) => c !== spec.key && c !== spec.uuidColumn);
+      if (sets.length) {
+        await conn.query(`UPDATE ${spec.table} SET ${sets.map((c) => `${c} = ?`).join(', ')} WHERE ${spec.key} = ?`, [
+          ...sets.map((c) => values[names.indexOf(c)]),
+          existing.k,
+        ]);
+      }
+      return Number(existing.k);
+    }
+    const [res] = await conn.query(`INSERT INTO ${spec.table} (${names.join(', ')}) VALUES ?`, [[values]]);
+    return Number((res as { insertId: number }).insertId);
+  }
+
   private async writeRow(conn: PoolConnection, node: RowNode, parent: ParentKey | undefined, fixedKey: number | undefined): Promise<number> {
     const spec = node.spec;
     const { names, values } = await this.columnsOf(conn, node, parent, fixedKey);
+    if (this.noUniqueUuid(spec)) return this.writeByLookup(conn, spec, names, values, node.uuid);
     const [res] = await conn.query(this.upsertSql(spec, names), [[values]]);
     // An explicit key is not an AUTO_INCREMENT value, so insertId would be 0 on insert.
     if (fixedKey !== undefined) return fixedKey;
@@ -166,10 +193,11 @@ export class TreeWriter {
     const rows: unknown[][] = [];
     for (const t of trees) {
       const c = await this.columnsOf(conn, t, undefined, undefined);
+      if (this.noUniqueUuid(def.root)) await this.writeByLookup(conn, def.root, c.names, c.values, t.uuid);
       names = c.names;
       rows.push(c.values);
     }
-    await conn.query(this.upsertSql(def.root, names), [rows]);
+    if (!this.noUniqueUuid(def.root)) await conn.query(this.upsertSql(def.root, names), [rows]);
     const ask = trees.filter(wanted).map((t) => t.uuid!);
     if (ask.length > 0) await this.keys.localKeys(conn, def.name, ask);
   }
@@ -228,13 +256,20 @@ export class TreeWriter {
   ): Promise<Map<RowNode, number>> {
     let names: string[] = [];
     const rows: unknown[][] = [];
+    const out = new Map<RowNode, number>();
+    if (this.noUniqueUuid(spec)) {
+      for (const it of items) {
+        const c = await this.columnsOf(conn, it.node, it.parent, it.fixedKey);
+        out.set(it.node, await this.writeByLookup(conn, spec, c.names, c.values, it.node.uuid));
+      }
+      return out;
+    }
     for (const it of items) {
       const c = await this.columnsOf(conn, it.node, it.parent, it.fixedKey);
       names = c.names;
       rows.push(c.values);
     }
     await conn.query(this.upsertSql(spec, names), [rows]);
-    const out = new Map<RowNode, number>();
     if (!wantKeys) return out;
     if (!spec.uuidColumn) {
       for (const it of items) out.set(it.node, it.fixedKey!);
