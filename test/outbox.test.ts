@@ -99,12 +99,20 @@ describe('outbox and relay', () => {
     assert.ok(Number(skew) < 60, `changed_at is UTC (off by ${skew} s)`);
   });
 
-  test('sync tables, global properties and non-patient persons are never published', async () => {
+  test('sync tables and global properties are never published; a person who is not a patient is, as a person', async () => {
     await reset(db);
     await db.pool.query(`INSERT INTO global_property (property, property_value, uuid) VALUES ('x', 'y', UUID())`);
     await db.pool.query(`INSERT INTO atomsync_meta (name, value) VALUES ('test_only', '1')`);
-    await db.pool.query(`INSERT INTO person (gender, creator, date_created, uuid) VALUES ('F', 1, UTC_TIMESTAMP(), UUID())`);
     assert.equal(await drainOutbox(db.pool), 0);
+    const uuid = crypto.randomUUID();
+    await db.pool.query(`INSERT INTO person (gender, creator, date_created, uuid) VALUES ('F', 1, UTC_TIMESTAMP(), ?)`, [uuid]);
+    assert.equal(await drainOutbox(db.pool), 1);
+    const events = await queryRows<{ resource: string; uuid: string; action: string }>(db.pool, 'SELECT resource, uuid, action FROM atomsync_event WHERE uuid = ?', [uuid]);
+    assert.deepEqual(events.map((e) => [e.resource, e.action]), [['person', 'CREATED']]);
+    // The person behind a user account (the admin) stays with its node: a change to it publishes nothing.
+    await db.pool.query(`UPDATE person SET gender = 'M', date_changed = UTC_TIMESTAMP() WHERE person_id = 1`);
+    assert.equal(await drainOutbox(db.pool), 1, 'the change was recorded');
+    assert.equal((await queryRows(db.pool, 'SELECT 1 FROM atomsync_event WHERE uuid = (SELECT uuid FROM person WHERE person_id = 1)')).length, 0, 'and not published');
   });
 
   test('every table of the patient aggregate publishes the patient, by its person uuid', async () => {

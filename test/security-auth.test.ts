@@ -5,6 +5,7 @@
 // Real HTTP servers on 127.0.0.1 (in process, and real `atomsync publish` processes), the real
 // MariaDB. Requests go out with node:http on a new connection each (the hardest case for a
 // client: nothing is kept from one request to the next), from chosen addresses of 127/8.
+import { RESOURCE_NAMES } from '../shared/resources.ts';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { createServer, request } from 'node:http';
@@ -396,7 +397,7 @@ describe('rights per reader, and positions bound to the user (a real publisher)'
     assert.equal(await status('/metrics', prom), 200);
     assert.equal(await status(`${FEED_PATH}/patient/recent`, prom), 403);
     const all = JSON.parse((await send(pub.url, '/', { headers: { ...prom, accept: 'application/json' } })).body);
-    assert.equal(all.feeds.length, 14);
+    assert.equal(all.feeds.length, RESOURCE_NAMES.length + 1, 'every resource, and all');
     assert.deepEqual([...new Set(all.subscribers.map((s: { subscriber: string }) => s.subscriber))].sort(), ['erp', 'hq']);
   });
 

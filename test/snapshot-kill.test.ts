@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { queryRows } from '../shared/db.ts';
 import type { Pool } from '../shared/db.ts';
-import { RESOURCES } from '../shared/resources.ts';
+import { loadRegistry } from '../shared/registry.ts';
+import { RESOURCES, ownRowsSql } from '../shared/resources.ts';
 import { freshDatabase } from './helpers/db.ts';
 import type { TestDb } from './helpers/db.ts';
 import { fixtureSkipReason, loadFixture } from '../shared/bench/openmrs-fixture.ts';
@@ -41,11 +42,15 @@ describe(`a snapshot of ${PATIENTS} patients with its publisher killed three tim
     const total = await count(clinic.pool, 'SELECT SUM(rows_total) AS n FROM atomsync_snapshot').catch(() => 0);
     assert.equal(total, 0, 'no run has begun yet');
     const rowsDone = () => count(clinic.pool, 'SELECT COALESCE(SUM(rows_done), 0) AS n FROM atomsync_snapshot');
-    const expected = await count(clinic.pool, `SELECT
-      (SELECT COUNT(*) FROM location) + (SELECT COUNT(*) FROM concept_datatype) + (SELECT COUNT(*) FROM concept_class)
-      + (SELECT COUNT(*) FROM concept) + (SELECT COUNT(*) FROM patient_identifier_type) + (SELECT COUNT(*) FROM visit_type)
-      + (SELECT COUNT(*) FROM encounter_type) + (SELECT COUNT(*) FROM encounter_role) + (SELECT COUNT(*) FROM provider)
-      + (SELECT COUNT(*) FROM patient) + (SELECT COUNT(*) FROM visit) + (SELECT COUNT(*) FROM encounter) + (SELECT COUNT(*) FROM obs) AS n`);
+    // One event per row each resource publishes itself (a person who is a patient is published as the patient).
+    const registry = await loadRegistry(clinic.pool);
+    let expected = 0;
+    for (const name of registry.names) {
+      const def = registry.def(name);
+      const r = def.root;
+      const withUuid = r.uuidColumn ? ` AND r.${r.uuidColumn} IS NOT NULL` : '';
+      expected += await count(clinic.pool, `SELECT COUNT(*) AS n FROM ${r.table} r WHERE 1 = 1${ownRowsSql(def, 'r')}${withUuid}`);
+    }
     assert.ok(expected > 200_000 || PATIENTS < 4000, `history of ${expected} rows`);
 
     // Kill at a quarter, half and three quarters of the way, each time mid-run.

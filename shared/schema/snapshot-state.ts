@@ -5,6 +5,7 @@
 import { queryRows } from '../db.ts';
 import type { Queryable } from '../db.ts';
 import type { Registry } from '../registry.ts';
+import { ownRowsSql } from '../resources.ts';
 import type { ResourceName } from '../resources.ts';
 
 export type SnapshotStatus = 'pending' | 'running' | 'done';
@@ -84,8 +85,9 @@ export async function snapshotPending(db: Queryable): Promise<boolean> {
 export async function resourcesWithRows(db: Queryable, registry: Registry): Promise<ResourceName[]> {
   const out: ResourceName[] = [];
   for (const name of registry.names) {
-    const root = registry.def(name).root;
-    const rows = await queryRows(db, `SELECT 1 AS x FROM ${root.table} LIMIT 1`);
+    const def = registry.def(name);
+    // Rows the resource publishes itself: not a patient's person, not a user account's (ownRowsSql).
+    const rows = await queryRows(db, `SELECT 1 AS x FROM ${def.root.table} r WHERE 1 = 1${ownRowsSql(def, 'r')} LIMIT 1`);
     if (rows.length > 0) out.push(name);
   }
   return out;
