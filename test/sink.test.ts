@@ -183,6 +183,33 @@ describe('MySQL sink', () => {
     assert.equal(await count(`SELECT COUNT(*) AS n FROM patient t JOIN person p ON p.person_id = t.patient_id WHERE p.uuid = ? AND t.voided = 1 AND t.void_reason = 'duplicate'`, [uuid]), 1);
   });
 
+  test('new patients in one batch, a health centre (a location key) as one attribute value and text as another: one multi-row write', async () => {
+    const patients = await queryRows<{ id: number; uuid: string }>(a.pool,
+      'SELECT p.person_id AS id, p.uuid FROM person p JOIN patient t ON t.patient_id = p.person_id ORDER BY p.person_id DESC LIMIT 2');
+    const type = async (format: string) => Number((await queryRows<{ id: number }>(a.pool,
+      'SELECT person_attribute_type_id AS id FROM person_attribute_type WHERE format = ? LIMIT 1', [format]))[0].id);
+    const [centre, text] = [await type('org.openmrs.Location'), await type('java.lang.String')];
+    const location = Number((await queryRows<{ id: number }>(a.pool, 'SELECT MIN(location_id) AS id FROM location'))[0].id);
+    await a.pool.query('DELETE FROM person_attribute WHERE person_id IN (?)', [patients.map((p) => p.id)]);
+    await a.pool.query(`INSERT INTO person_attribute (person_id, value, person_attribute_type_id, creator, date_created, uuid) VALUES
+      (?, ?, ?, 1, UTC_TIMESTAMP(), UUID()), (?, '+254 700 000 002', ?, 1, UTC_TIMESTAMP(), UUID())`, [patients[0].id, String(location), centre, patients[1].id, text]);
+    const items = [];
+    const { referencesOf } = await import('../subscriber/row-tree.ts');
+    for (const p of patients) {
+      const r = await rep('patient', p.uuid);
+      const tree = toRowTree(RESOURCES.patient, r, p.uuid);
+      for (const ref of referencesOf(tree, { resource: 'patient', uuid: p.uuid })) if (!(await sink.has(ref))) await applyFromA(ref.resource, ref.uuid);
+      items.push({ ev: ev('patient', p.uuid, 'CREATED'), tree, rep: r });
+    }
+    // Before the rows were grouped by their columns, the value column sat elsewhere in the reference's
+    // row and the multi-row INSERT failed ("Out of range value for column 'voided'").
+    assert.deepEqual(await sink.applyBatch(items), ['applied', 'applied']);
+    const atHq = await queryRows<{ v: string }>(hq.pool, `SELECT l.uuid AS v FROM person_attribute x JOIN person p USING (person_id)
+      JOIN location l ON l.location_id = x.value WHERE p.uuid = ?`, [patients[0].uuid]);
+    const atA = await queryRows<{ v: string }>(a.pool, 'SELECT uuid AS v FROM location WHERE location_id = ?', [location]);
+    assert.deepEqual(atHq, atA, "the value names HQ's row of the same location");
+  });
+
   test('DELETED removes the row, or voids it when other rows still point at it', async () => {
     const lone = crypto.randomUUID();
     await a.pool.query(`INSERT INTO location (name, creator, date_created, uuid) VALUES ('lone', 1, UTC_TIMESTAMP(), ?)`, [lone]);

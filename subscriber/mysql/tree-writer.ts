@@ -189,15 +189,13 @@ export class TreeWriter {
   async writeLeaves(conn: PoolConnection, def: ResourceDef, trees: RowNode[], wanted: (t: RowNode) => boolean = () => true): Promise<void> {
     if (trees.length === 0) return;
     if (def.root.parts.length > 0 || !def.root.uuidColumn) throw new Error(`${def.name} is not a single-table resource`);
-    let names: string[] = [];
-    const rows: unknown[][] = [];
+    const rows = new RowsByColumns();
     for (const t of trees) {
       const c = await this.columnsOf(conn, t, undefined, undefined);
       if (this.noUniqueUuid(def.root)) await this.writeByLookup(conn, def.root, c.names, c.values, t.uuid);
-      names = c.names;
-      rows.push(c.values);
+      else rows.add(c.names, c.values);
     }
-    if (!this.noUniqueUuid(def.root)) await conn.query(this.upsertSql(def.root, names), [rows]);
+    for (const [names, values] of rows.groups()) await conn.query(this.upsertSql(def.root, names), [values]);
     const ask = trees.filter(wanted).map((t) => t.uuid!);
     if (ask.length > 0) await this.keys.localKeys(conn, def.name, ask);
   }
@@ -254,8 +252,6 @@ export class TreeWriter {
     items: Array<{ node: RowNode; parent?: ParentKey; fixedKey?: number }>,
     wantKeys = true,
   ): Promise<Map<RowNode, number>> {
-    let names: string[] = [];
-    const rows: unknown[][] = [];
     const out = new Map<RowNode, number>();
     if (this.noUniqueUuid(spec)) {
       for (const it of items) {
@@ -264,12 +260,12 @@ export class TreeWriter {
       }
       return out;
     }
+    const groups = new RowsByColumns();
     for (const it of items) {
       const c = await this.columnsOf(conn, it.node, it.parent, it.fixedKey);
-      names = c.names;
-      rows.push(c.values);
+      groups.add(c.names, c.values);
     }
-    await conn.query(this.upsertSql(spec, names), [rows]);
+    for (const [names, values] of groups.groups()) await conn.query(this.upsertSql(spec, names), [values]);
     if (!wantKeys) return out;
     if (!spec.uuidColumn) {
       for (const it of items) out.set(it.node, it.fixedKey!);
@@ -304,6 +300,26 @@ export class TreeWriter {
       }
       await conn.query(`DELETE FROM ${p.spec.table} WHERE ${p.parentKeyColumn} = ?`, [key]);
     }
+  }
+}
+
+/**
+ * Rows for multi-row INSERTs, grouped by their columns in one order. Rows of one table need not
+ * list the same columns in the same order: a person attribute's value is a reference for one
+ * (a health centre) and text for the next, and put the value column elsewhere in the list.
+ */
+class RowsByColumns {
+  private readonly byKey = new Map<string, [string[], unknown[][]]>();
+  add(names: string[], values: unknown[]): void {
+    const order = names.map((_, i) => i).sort((a, b) => (names[a] < names[b] ? -1 : 1));
+    const sorted = order.map((i) => names[i]);
+    const key = sorted.join(',');
+    let g = this.byKey.get(key);
+    if (!g) this.byKey.set(key, (g = [sorted, []]));
+    g[1].push(order.map((i) => values[i]));
+  }
+  groups(): Array<[string[], unknown[][]]> {
+    return [...this.byKey.values()];
   }
 }
 
