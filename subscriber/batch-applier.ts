@@ -64,11 +64,6 @@ export class BatchApplier {
     return (this.sink.registry ?? DECLARED_REGISTRY).def(resource);
   }
 
-  /** One outcome per event, in the order given. Never throws for a bad event. */
-  async apply(events: BatchEvent[], source: FeedSource): Promise<BatchOutcome[]> {
-    return this.commit(await this.prepare(events, source));
-  }
-
   /**
    * Fetches the events' resources and every missing reference. Needs no lock and writes
    * nothing, so it can run while the previous batch is being written: `pending` names what

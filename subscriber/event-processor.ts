@@ -69,7 +69,7 @@ export class EventProcessor {
   ) {}
 
   /** Turns a feed entry into the event it announces, or says why it announces nothing we can use. */
-  toEvent(entry: ParsedEntry, source: FeedSource): InboxEvent | { invalid: string } {
+  private toEvent(entry: ParsedEntry, source: FeedSource): InboxEvent | { invalid: string } {
     if (entry.contentPath.length > MAX_CONTENT_PATH_CHARS) {
       return { invalid: `entry ${entry.id} has a content path longer than ${MAX_CONTENT_PATH_CHARS} characters` };
     }
@@ -128,35 +128,12 @@ export class EventProcessor {
     return ev;
   }
 
-  /** One entry on its own (the page path below is the fast one). */
-  async processEntry(entry: ParsedEntry, source: FeedSource): Promise<EntryOutcome> {
-    const ev = await this.screen(entry, source);
-    if (typeof ev === 'string') return ev;
-    const joined = await this.inbox.join(ev);
-    if (joined !== null) {
-      this.onParked(joined, 0);
-      return 'joined';
-    }
-    try {
-      return this.applied(await this.applier.apply(this.sinkEvent(ev), source, ev.contentPath));
-    } catch (err) {
-      return this.parkFailed(ev, err, source);
-    }
-  }
-
   /**
-   * A page of entries, in feed order. Several events for one resource become one (the
-   * resource is fetched in its current state anyway, and the last action decides); a
-   * resource already waiting in the inbox takes the new event into its row; the rest is
-   * applied as a batch. Every entry ends applied, skipped or recorded in the inbox.
-   */
-  async processPage(entries: ParsedEntry[], source: FeedSource): Promise<EntryOutcome[]> {
-    return this.commitPage(await this.preparePage(entries, source));
-  }
-
-  /**
-   * Everything short of writing: screening, joins to waiting inbox rows, fetching. Can run
-   * while the previous page is committed; `pending` names what that page will have written.
+   * A page of entries, in feed order, made ready to write (commitPage writes it). Several events
+   * for one resource become one (the resource is fetched in its current state anyway, and the
+   * last action decides); a resource already waiting in the inbox takes the new event into its
+   * row; the rest is fetched as a batch. Everything short of writing, so it can run while the
+   * previous page is committed; `pending` names what that page will have written.
    */
   async preparePage(entries: ParsedEntry[], source: FeedSource, pending?: ReadonlySet<string>): Promise<PreparedPage> {
     const outcomes: EntryOutcome[] = [];

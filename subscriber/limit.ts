@@ -19,26 +19,6 @@ export class Limiter {
   }
 }
 
-/** Runs fn over items with at most `max` at a time; all settle before it returns. */
-export async function mapLimit<T, R>(items: T[], max: number, fn: (item: T, i: number) => Promise<R>): Promise<R[]> {
-  const out = new Array<R>(items.length);
-  let next = 0;
-  let failure: unknown = null;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      try {
-        out[i] = await fn(items[i], i);
-      } catch (err) {
-        failure ??= err;
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(max, items.length) }, worker));
-  if (failure) throw failure;
-  return out;
-}
-
 /**
  * Runs work one at a time per key. Used around writes only, never while waiting
  * for another key, so two keys can never wait on each other.

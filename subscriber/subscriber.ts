@@ -68,8 +68,6 @@ export const SUBSCRIBER_DEFAULTS = {
   dbConnections: 24,
 } as const;
 
-export type FeedStatus = FeedHealth;
-
 export class Subscriber {
   private pool!: Pool;
   private http!: HttpClient;
@@ -79,7 +77,7 @@ export class Subscriber {
   private queue: RetryQueue | null = null;
   private stopping = false;
   private wakers = new Set<() => void>();
-  private readonly status = new Map<string, FeedStatus>();
+  private readonly status = new Map<string, FeedHealth>();
   private statusServer: StatusServer | null = null;
   private readonly startedAt = Date.now();
   private readonly parser = new FeedParserThread(undefined, (why) => this.log.warn(why));
@@ -249,10 +247,6 @@ export class Subscriber {
     if (!row || row.status !== 'pending') return 'gone';
     const reader = this.readers.find((r) => r.source.key === row.feedUrl);
     return this.processor.retry(row, reader?.source);
-  }
-
-  feedStatus(): FeedStatus[] {
-    return [...this.status.values()];
   }
 
   /** Everything the status page shows. */

@@ -6,7 +6,7 @@ import { ForbiddenLinkError, HttpStatusError, FetchError, InvalidResourceError, 
 import { retryDelayMs } from '../subscriber/event-processor.ts';
 import { FeedSource } from '../subscriber/feed-source.ts';
 import { backoffMs, redact, retryAfterSeconds } from '../subscriber/http-client.ts';
-import { KeyedMutex, Limiter, mapLimit } from '../subscriber/limit.ts';
+import { KeyedMutex, Limiter } from '../subscriber/limit.ts';
 import { parseResourcePath } from '../subscriber/resource-fetcher.ts';
 import { createHash } from 'node:crypto';
 import { canonicalJson, contentHash, referencesOf, toRowTree, versionOf } from '../subscriber/row-tree.ts';
@@ -90,15 +90,16 @@ test('KeyedMutex runs one key in order and different keys together', async () =>
   assert.ok(log.indexOf('b1+') < log.indexOf('a1-'), 'b runs alongside a');
 });
 
-test('Limiter and mapLimit bound concurrency and keep results in order', async () => {
+test('Limiter bounds concurrency and keeps its callers in order', async () => {
   let active = 0;
   let peak = 0;
-  const out = await mapLimit([5, 1, 3, 2, 4], 2, async (ms) => {
+  const two = new Limiter(2);
+  const out = await Promise.all([5, 1, 3, 2, 4].map((ms) => two.run(async () => {
     peak = Math.max(peak, ++active);
     await new Promise((r) => setTimeout(r, ms));
     active--;
     return ms * 10;
-  });
+  })));
   assert.deepEqual(out, [50, 10, 30, 20, 40]);
   assert.equal(peak, 2);
   const lim = new Limiter(1);

@@ -14,7 +14,7 @@ function lookup(def: ResourceDef): { from: string; key: string; uuid: string } {
 }
 
 /** SQL selecting the root key of a resource by its uuid, through the unique uuid index. */
-export function keyByUuidSql(def: ResourceDef): string {
+function keyByUuidSql(def: ResourceDef): string {
   const l = lookup(def);
   return `SELECT ${l.key} AS k FROM ${l.from} WHERE ${l.uuid} = ?`;
 }
