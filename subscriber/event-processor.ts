@@ -10,7 +10,7 @@ import type { Logger } from '../shared/logger.ts';
 import { isResourceName } from '../shared/resources.ts';
 import type { Applier } from './applier.ts';
 import type { BatchApplier, PreparedBatch } from './batch-applier.ts';
-import { isRetryable } from './errors.ts';
+import { InvalidResourceError, isRetryable } from './errors.ts';
 import type { FeedSource } from './feed-source.ts';
 import { backoffMs } from './http-client.ts';
 import type { Inbox, InboxEvent, InboxRow } from './inbox.ts';
@@ -205,7 +205,7 @@ export class EventProcessor {
       return 'dead';
     }
     try {
-      if (!isResourceName(row.resource)) throw new Error(`unknown resource "${row.resource}"`);
+      if (!isResourceName(row.resource)) throw new InvalidResourceError(`unknown resource "${row.resource}"`, row.resource, row.uuid);
       this.applied(await this.applier.apply(this.sinkEvent(row), source, row.contentPath));
       if (await this.inbox.succeed(row)) return 'applied';
       this.onParked(row.id, 0); // a newer event joined while we worked: go again

@@ -8,6 +8,7 @@ import { ATOM_MEDIA_TYPE, MAX_FEED_BYTES, Rel } from '../shared/constants.ts';
 import type { ParsedEntry, ParsedPage } from '../shared/feed-types.ts';
 import type { Logger } from '../shared/logger.ts';
 import { BatchApplier } from './batch-applier.ts';
+import { HttpStatusError } from './errors.ts';
 import type { EventProcessor, PreparedPage } from './event-processor.ts';
 import type { FeedSource } from './feed-source.ts';
 import type { HttpClient } from './http-client.ts';
@@ -28,8 +29,16 @@ export interface FeedReaderOptions {
 export const MAX_ENTRY_ID_CHARS = 255;
 export const MAX_PAGE_URL_CHARS = 512;
 
+/** A next-archive link leads back to a page already read in this pass. */
 export class FeedLoopError extends Error {
   override name = 'FeedLoopError';
+  constructor(
+    readonly feed: string,
+    /** The page the link leads back to. */
+    readonly url: string,
+  ) {
+    super(`feed ${feed}: next-archive leads back to ${url}`);
+  }
 }
 
 export interface PassResult {
@@ -341,7 +350,7 @@ export class FeedReader {
    */
   private async fetchArchive(url: string): Promise<FetchedPage> {
     const doc = await this.download(url, undefined);
-    if (doc === 'not-modified') throw new Error(`feed ${this.source.key}: ${url} answered 304 to a request without If-None-Match`);
+    if (doc === 'not-modified') throw new HttpStatusError(`feed ${this.source.key}: ${url} answered 304 to a request without If-None-Match`, url, 304);
     const page = this.parsePage(doc.body, url);
     page.catch(() => undefined); // thrown by PagesAhead.take() for this page, or dropped after close()
     return { page, nextGuess: guessNextArchive(doc.body, (link) => this.source.resolve(link)) };
@@ -483,7 +492,7 @@ export class PagesAhead {
     const url = this.last ? this.last.then((prev) => prev?.nextGuess) : Promise.resolve(this.first);
     const p = url.then(async (u): Promise<Downloaded | null> => {
       if (u === undefined || this.closed) return null;
-      if (this.visited.has(u)) throw new FeedLoopError(`feed ${this.feed}: next-archive leads back to ${u}`);
+      if (this.visited.has(u)) throw new FeedLoopError(this.feed, u);
       this.visited.add(u);
       return { url: u, ...(await this.fetchPage(u)) };
     });

@@ -3,6 +3,7 @@ import { REST_PATH, UUID_PATTERN } from '../shared/constants.ts';
 import type { ResourceName } from '../shared/resources.ts';
 import { HttpStatusError, InvalidResourceError } from './errors.ts';
 import type { FeedSource } from './feed-source.ts';
+import { redact } from './http-client.ts';
 import type { HttpClient } from './http-client.ts';
 import type { Limiter } from './limit.ts';
 
@@ -47,7 +48,7 @@ export class ResourceFetcher {
     const res = await this.limiter.run(() =>
       this.http.get(url, { authorization: source.authorization, accept: 'application/json', maxBytes: this.maxBytes, headers: this.headers }),
     );
-    if (res.notModified) throw new Error('unexpected 304 for a resource');
+    if (res.notModified) throw new HttpStatusError(`GET ${redact(url)} answered 304 to a request without If-None-Match`, redact(url), 304);
     let rep: unknown;
     try {
       rep = JSON.parse(res.body);
@@ -84,7 +85,7 @@ export class ResourceFetcher {
         const res = await this.limiter.run(() =>
           this.http.get(url, { authorization: source.authorization, accept: 'application/json', maxBytes: this.maxBytes * 4, headers: this.headers }),
         );
-        if (res.notModified) throw new Error('unexpected 304 for a resource list');
+        if (res.notModified) throw new HttpStatusError(`GET ${redact(url)} answered 304 to a request without If-None-Match`, redact(url), 304);
         body = res.body;
       } catch (err) {
         if (err instanceof HttpStatusError && (err.status === 400 || err.status === 404 || err.status === 405)) {

@@ -2,11 +2,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { RESOURCES } from '../shared/resources.ts';
-import { ForbiddenLinkError, HttpStatusError, FetchError, InvalidResourceError, isRetryable } from '../subscriber/errors.ts';
+import { ForbiddenLinkError, HttpStatusError, FetchError, InvalidResourceError, SyncError, isRetryable } from '../subscriber/errors.ts';
 import { retryDelayMs } from '../subscriber/event-processor.ts';
+import { FeedLoopError } from '../subscriber/feed-reader.ts';
 import { FeedSource } from '../subscriber/feed-source.ts';
 import { backoffMs, redact, retryAfterSeconds } from '../subscriber/http-client.ts';
 import { KeyedMutex, Limiter } from '../subscriber/limit.ts';
+import { MissingReferenceError } from '../subscriber/mysql/tree-writer.ts';
 import { parseResourcePath } from '../subscriber/resource-fetcher.ts';
 import { createHash } from 'node:crypto';
 import { canonicalJson, contentHash, referencesOf, toRowTree, versionOf } from '../subscriber/row-tree.ts';
@@ -74,6 +76,18 @@ test('whether an error is retried is decided by its class', () => {
   assert.equal(isRetryable(new InvalidResourceError('x', 'obs', 'u')), false);
   assert.equal(isRetryable(new ForbiddenLinkError('u', [])), false);
   assert.equal(isRetryable(new Error('deadlock')), true);
+});
+
+test('a missing reference, a 304 nobody asked for and a feed loop are typed errors that say what happened', () => {
+  const missing = new MissingReferenceError('location', '8d4a4488-c2cc-11de-8d13-0010c6dffd0f');
+  assert.ok(missing instanceof SyncError);
+  assert.equal(isRetryable(missing), true, 'retried by its class: the reference may be there next time');
+  assert.deepEqual([missing.name, missing.resource, missing.uuid], ['MissingReferenceError', 'location', '8d4a4488-c2cc-11de-8d13-0010c6dffd0f']);
+  const notModified = new HttpStatusError('GET http://a/x answered 304', 'http://a/x', 304);
+  assert.equal(isRetryable(notModified), false);
+  const loop = new FeedLoopError('http://a/openmrs/ws/atomfeed/all/recent', 'http://a/openmrs/ws/atomfeed/all/1');
+  assert.deepEqual([loop.name, loop.feed, loop.url], ['FeedLoopError', 'http://a/openmrs/ws/atomfeed/all/recent', 'http://a/openmrs/ws/atomfeed/all/1']);
+  assert.equal(loop.message, 'feed http://a/openmrs/ws/atomfeed/all/recent: next-archive leads back to http://a/openmrs/ws/atomfeed/all/1');
 });
 
 test('KeyedMutex runs one key in order and different keys together', async () => {

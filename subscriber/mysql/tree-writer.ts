@@ -4,14 +4,17 @@
 // same state twice, or after a crash half way, leaves one row with that state.
 import type { PoolConnection } from '../../shared/db.ts';
 import type { ResourceDef, TableSpec } from '../../shared/resources.ts';
-import { InvalidResourceError } from '../errors.ts';
+import { InvalidResourceError, SyncError } from '../errors.ts';
 import type { RowNode } from '../row-tree.ts';
 import { misfit } from './column-info.ts';
 import type { ColumnMap } from './column-info.ts';
 import type { KeyResolver, UserMapper } from './key-resolver.ts';
 
-/** A referenced resource is not in the local database (dependency resolution should have put it there). */
-export class MissingReferenceError extends Error {
+/**
+ * A referenced resource is not in the local database (dependency resolution should have put it
+ * there). Retryable: it may be written by the time the event is tried again.
+ */
+export class MissingReferenceError extends SyncError {
   override name = 'MissingReferenceError';
   readonly retryable = true;
   constructor(
