@@ -35,7 +35,7 @@ function bundleIsFresh() {
   } catch {
     return false;
   }
-  return built >= newestSource(['shared', 'publisher', 'subscriber']);
+  return built >= newestSource(['bin', 'shared', 'publisher', 'subscriber', 'tools']);
 }
 
 let main;
@@ -44,6 +44,6 @@ if (bundleIsFresh()) {
 } else {
   const { register } = await import('tsx/esm/api');
   register();
-  ({ main } = await import('../shared/cli/main.ts'));
+  ({ main } = await import('./main.ts'));
 }
 process.exitCode = await main(process.argv.slice(2), process.env);

@@ -12,7 +12,7 @@ import { FEED_PATH, REST_PATH, SUBSCRIBER_HEADER } from '../shared/constants.ts'
 import { queryRows } from '../shared/db.ts';
 import { silentLogger } from '../shared/logger.ts';
 import { migrate } from '../shared/schema/migrate.ts';
-import { seedNode } from '../shared/seed/index.ts';
+import { seedNode } from '../tools/seed/index.ts';
 import { freshDatabase } from './helpers/db.ts';
 import type { TestDb } from './helpers/db.ts';
 import { basic, get } from './helpers/http.ts';

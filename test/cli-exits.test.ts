@@ -10,7 +10,7 @@ import { after, before, describe, test } from 'node:test';
 import { Redis } from 'ioredis';
 import { parseCommand, formatHelp, UsageError } from '../shared/cli/args.ts';
 import type { Opt } from '../shared/cli/args.ts';
-import { COMMANDS } from '../shared/cli/main.ts';
+import { COMMANDS } from '../bin/main.ts';
 import { queryRows } from '../shared/db.ts';
 import { migrate } from '../shared/schema/migrate.ts';
 import { DB_SERVER, freshDatabase } from './helpers/db.ts';

@@ -14,7 +14,7 @@ import { queryRows } from '../shared/db.ts';
 import type { Pool } from '../shared/db.ts';
 import { RESOURCE_NAMES } from '../shared/resources.ts';
 import { migrate } from '../shared/schema/migrate.ts';
-import { createPatient, openLiveContext, seedNode } from '../shared/seed/index.ts';
+import { createPatient, openLiveContext, seedNode } from '../tools/seed/index.ts';
 import { freshDatabase } from './helpers/db.ts';
 import type { TestDb } from './helpers/db.ts';
 import { basic, get } from './helpers/http.ts';

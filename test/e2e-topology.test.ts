@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { queryRows } from '../shared/db.ts';
 import { migrate } from '../shared/schema/migrate.ts';
-import { createPatient, openLiveContext, seedNode } from '../shared/seed/index.ts';
+import { createPatient, openLiveContext, seedNode } from '../tools/seed/index.ts';
 import { freshDatabase } from './helpers/db.ts';
 import type { TestDb } from './helpers/db.ts';
 import { killAll, run, startPublisher } from './helpers/processes.ts';

@@ -16,9 +16,9 @@ import type { Pool } from '../shared/db.ts';
 import { migrate } from '../shared/schema/migrate.ts';
 import {
   createPatient, createVisitWithEncounter, editPatientName, openLiveContext, PatientNotFoundError, pickEncounterId, pickPatientId, seedNode, voidEncounter,
-} from '../shared/seed/index.ts';
-import type { LiveContext } from '../shared/seed/index.ts';
-import { diverges, formatReport, verify } from '../subscriber/verify.ts';
+} from '../tools/seed/index.ts';
+import type { LiveContext } from '../tools/seed/index.ts';
+import { diverges, formatReport, verify } from '../tools/verify.ts';
 import { freshDatabase } from './helpers/db.ts';
 import type { TestDb } from './helpers/db.ts';
 import { startFaultProxy } from './helpers/fault-proxy.ts';

@@ -10,7 +10,7 @@ import { ATOM_MEDIA_TYPE, FEED_PATH, MAX_FEED_BYTES } from '../shared/constants.
 import { queryRows } from '../shared/db.ts';
 import { silentLogger } from '../shared/logger.ts';
 import { migrate } from '../shared/schema/migrate.ts';
-import { seedNode } from '../shared/seed/index.ts';
+import { seedNode } from '../tools/seed/index.ts';
 import { FetchError } from '../subscriber/errors.ts';
 import { HttpClient } from '../subscriber/http-client.ts';
 import { freshDatabase } from './helpers/db.ts';

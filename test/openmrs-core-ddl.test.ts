@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { FIXTURE_PATH, fixtureSkipReason } from '../shared/bench/openmrs-fixture.ts';
+import { FIXTURE_PATH, fixtureSkipReason } from '../tools/bench/openmrs-fixture.ts';
 import { queryRows } from '../shared/db.ts';
 import { migrate } from '../shared/schema/migrate.ts';
 import { freshDatabase } from './helpers/db.ts';

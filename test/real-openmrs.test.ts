@@ -14,12 +14,12 @@ import type { Pool } from '../shared/db.ts';
 import { loadRegistry } from '../shared/registry.ts';
 import type { ResourceName } from '../shared/resources.ts';
 import { resourcesWithRows } from '../shared/schema/snapshot-state.ts';
-import { openLiveContext } from '../shared/seed/index.ts';
+import { openLiveContext } from '../tools/seed/index.ts';
 import { freshDatabase } from './helpers/db.ts';
 import type { TestDb } from './helpers/db.ts';
 import { basic, get } from './helpers/http.ts';
 import { startLiveWrites } from './helpers/live-writes.ts';
-import { fixtureSkipReason, loadFixture } from '../shared/bench/openmrs-fixture.ts';
+import { fixtureSkipReason, loadFixture } from '../tools/bench/openmrs-fixture.ts';
 import { atomsync, eventually, killAll, run, waitForOutput } from './helpers/processes.ts';
 import type { Proc } from './helpers/processes.ts';
 

@@ -8,7 +8,7 @@ import { DECLARED_REGISTRY, fitRegistry, readSchemaColumns } from '../shared/reg
 import { compileRepresentation } from '../shared/representation-sql.ts';
 import { RESOURCES, tablesOf } from '../shared/resources.ts';
 import { migrate } from '../shared/schema/migrate.ts';
-import { editPatientName, openLiveContext, pickPatientId, seedNode } from '../shared/seed/index.ts';
+import { editPatientName, openLiveContext, pickPatientId, seedNode } from '../tools/seed/index.ts';
 import { freshDatabase } from './helpers/db.ts';
 import type { TestDb } from './helpers/db.ts';
 import { basic, get } from './helpers/http.ts';

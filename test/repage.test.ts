@@ -11,7 +11,7 @@ import { ARCHIVE_CACHE_CONTROL, FEED_PATH } from '../shared/constants.ts';
 import { queryRows } from '../shared/db.ts';
 import { silentLogger } from '../shared/logger.ts';
 import { migrate } from '../shared/schema/migrate.ts';
-import { createPatient, openLiveContext, seedNode } from '../shared/seed/index.ts';
+import { createPatient, openLiveContext, seedNode } from '../tools/seed/index.ts';
 import { freshDatabase } from './helpers/db.ts';
 import type { TestDb } from './helpers/db.ts';
 import { basic, get } from './helpers/http.ts';

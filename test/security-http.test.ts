@@ -25,7 +25,7 @@ import { ARCHIVE_CACHE_CONTROL, FEED_PATH, REST_PATH, RECENT_CACHE_CONTROL } fro
 import { queryRows } from '../shared/db.ts';
 import { silentLogger } from '../shared/logger.ts';
 import { migrate, readMeta } from '../shared/schema/migrate.ts';
-import { seedNode } from '../shared/seed/index.ts';
+import { seedNode } from '../tools/seed/index.ts';
 import { dbToIso } from '../shared/time.ts';
 import { createStatusApp } from '../subscriber/status-server.ts';
 import type { StatusReport } from '../subscriber/status.ts';

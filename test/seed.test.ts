@@ -21,8 +21,8 @@ import {
   Rng,
   seedNode,
   voidEncounter,
-} from '../shared/seed/index.ts';
-import { fixtureSkipReason, loadFixture } from '../shared/bench/openmrs-fixture.ts';
+} from '../tools/seed/index.ts';
+import { fixtureSkipReason, loadFixture } from '../tools/bench/openmrs-fixture.ts';
 import { freshDatabase } from './helpers/db.ts';
 import type { TestDb } from './helpers/db.ts';
 

@@ -8,7 +8,7 @@ import { loadRepresentation } from '../shared/representation.ts';
 import { RESOURCES } from '../shared/resources.ts';
 import type { ResourceName } from '../shared/resources.ts';
 import { migrate } from '../shared/schema/migrate.ts';
-import { seedNode } from '../shared/seed/index.ts';
+import { seedNode } from '../tools/seed/index.ts';
 import { BatchApplier } from '../subscriber/batch-applier.ts';
 import type { PreparedBatch } from '../subscriber/batch-applier.ts';
 import { InvalidResourceError } from '../subscriber/errors.ts';

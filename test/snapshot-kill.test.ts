@@ -11,7 +11,7 @@ import { loadRegistry } from '../shared/registry.ts';
 import { RESOURCES, ownRowsSql } from '../shared/resources.ts';
 import { freshDatabase } from './helpers/db.ts';
 import type { TestDb } from './helpers/db.ts';
-import { fixtureSkipReason, loadFixture } from '../shared/bench/openmrs-fixture.ts';
+import { fixtureSkipReason, loadFixture } from '../tools/bench/openmrs-fixture.ts';
 import { atomsync, eventually, killAll, run, waitForOutput } from './helpers/processes.ts';
 
 const skip = fixtureSkipReason();

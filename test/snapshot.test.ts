@@ -11,7 +11,7 @@ import { silentLogger } from '../shared/logger.ts';
 import { loadRegistry } from '../shared/registry.ts';
 import { migrate } from '../shared/schema/migrate.ts';
 import { readSnapshotStates, requestSnapshot } from '../shared/schema/snapshot-state.ts';
-import { seedNode } from '../shared/seed/index.ts';
+import { seedNode } from '../tools/seed/index.ts';
 import { freshDatabase } from './helpers/db.ts';
 import type { TestDb } from './helpers/db.ts';
 import { killAll, run, startPublisher, eventually } from './helpers/processes.ts';

@@ -1,8 +1,8 @@
 // A clinic at work during a test: registrations, visits, name fixes and voids on
-// a timer, one transaction each, as shared/seed/live.ts writes them.
+// a timer, one transaction each, as tools/seed/live.ts writes them.
 import type { Pool } from '../../shared/db.ts';
-import { createPatient, createVisitWithEncounter, editPatientName, pickEncounterId, pickPatientId, voidEncounter } from '../../shared/seed/index.ts';
-import type { LiveContext } from '../../shared/seed/index.ts';
+import { createPatient, createVisitWithEncounter, editPatientName, pickEncounterId, pickPatientId, voidEncounter } from '../../tools/seed/index.ts';
+import type { LiveContext } from '../../tools/seed/index.ts';
 
 export interface LiveWriteCounts {
   patients: number;

@@ -2,7 +2,7 @@
 // by hand: an element tree serialized by fast-xml-parser's XMLBuilder. Kept
 // for tests only, as the reference the hand-written renderer must match byte
 // for byte (complete pages are cached forever under an ETag of their bytes),
-// and for publisher/bench-render.ts to measure against.
+// and for tools/bench/render-bench.ts to measure against.
 //
 // The model checks and the link table are shared with render.ts: what is
 // compared here is the serialization, not the paging rules.

@@ -5,7 +5,7 @@ import { request } from 'undici';
 import { queryRows } from '../../shared/db.ts';
 import type { Pool } from '../../shared/db.ts';
 import { migrate } from '../../shared/schema/migrate.ts';
-import { seedNode } from '../../shared/seed/index.ts';
+import { seedNode } from '../../tools/seed/index.ts';
 import type { StatusReport } from '../../subscriber/status.ts';
 import { freshDatabase } from './db.ts';
 import type { TestDb } from './db.ts';
