@@ -6,8 +6,8 @@ import { checkFeedPageModel, feedLinks, firstPositionOf } from '../shared/atom/r
 import { feedPageUrl, restPath, trimSlashes } from '../shared/atom/urls.ts';
 import type { FeedEvent, FeedPageModel } from '../shared/feed-types.ts';
 import { isResourceName } from '../shared/resources.ts';
-import { escapeHtml, html, raw } from './html.ts';
-import type { Html } from './html.ts';
+import { escapeHtml, html, raw } from '../shared/web/html.ts';
+import type { Html } from '../shared/web/html.ts';
 import { layout, table, timeTag } from './page-layout.ts';
 
 const ACTION_BADGE: Record<string, string> = {

@@ -4,7 +4,7 @@ import { MAX_PAGE_SIZE } from '../shared/constants.ts';
 import { createLogger } from '../shared/logger.ts';
 import type { Level } from '../shared/logger.ts';
 import { explainListenError } from '../shared/start-errors.ts';
-import { parseUsers } from './auth.ts';
+import { parseUsers } from '../shared/web/basic-auth.ts';
 import { RIGHT_WORDS, parseUserRights } from './rights.ts';
 import { FAIR_SHARE_DEFAULTS } from './fair-share.ts';
 import { parseAllowedHosts } from './host-rule.ts';

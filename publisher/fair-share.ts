@@ -16,7 +16,7 @@
 import type { NextFunction, Request, Response } from 'express';
 import { ATOM_MEDIA_TYPE, REST_PATH } from '../shared/constants.ts';
 import { HttpError } from './http-errors.ts';
-import { wantsHtml } from './negotiate.ts';
+import { wantsHtml } from '../shared/web/negotiate.ts';
 
 export interface FairShareOptions {
   /** Requests of one user running at once. */

@@ -24,7 +24,7 @@ import { FeedLayouts } from './feed-layouts.ts';
 import { badRequest, notFound } from './http-errors.ts';
 import type { PublisherCounters } from './metrics.ts';
 import { originOf } from './host-rule.ts';
-import { HTML_MEDIA_TYPE, NEGOTIATED_VARY, wantsHtml } from './negotiate.ts';
+import { HTML_MEDIA_TYPE, NEGOTIATED_VARY, wantsHtml } from '../shared/web/negotiate.ts';
 import { PageCache } from './page-cache.ts';
 import { forbidden, mayReadFeed, rightsIn } from './rights.ts';
 import { newestPage as newestPageOf, pageRange } from './paging.ts';

@@ -1,6 +1,7 @@
-// The publisher's numbers for Prometheus: counters kept in memory while serving, and
-// the text exposition format (version 0.0.4) written by hand, as a pure function.
+// The publisher's numbers for Prometheus: counters kept in memory while serving, and the
+// series /metrics shows, written in the text format by ../shared/web/prometheus.ts.
 import type { SnapshotState } from '../shared/schema/snapshot-state.ts';
+import { renderFamilies } from '../shared/web/prometheus.ts';
 
 export type PageKind = 'archive' | 'recent' | 'html';
 
@@ -40,81 +41,63 @@ export interface MetricsSnapshot {
   snapshot?: SnapshotState[];
 }
 
-export const METRICS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
-
-type Labels = Record<string, string | number>;
-
 export function renderMetrics(s: MetricsSnapshot): string {
-  const out: string[] = [];
-  const family = (name: string, type: 'counter' | 'gauge', help: string, samples: Array<[Labels, number]>) => {
-    out.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
-    for (const [labels, value] of samples) out.push(`${name}${labelText(labels)} ${formatValue(value)}`);
-  };
-  family(
-    'atomsync_events_published_total',
-    'counter',
-    'Events published in each feed (its newest position); the "all" feed holds every event.',
-    s.published.map((p) => [{ category: p.category }, p.count]),
-  );
-  family('atomsync_relay_events_total', 'counter', 'Outbox rows the relay of this process has moved into the event log.', [
-    [{}, s.counters.relayEvents],
-  ]);
-  family(
-    'atomsync_pages_served_total',
-    'counter',
-    'Feed pages answered (200 or 304): Atom archives, Atom working pages, and HTML pages.',
-    (Object.keys(s.counters.pages) as PageKind[]).map((kind) => [{ kind }, s.counters.pages[kind]]),
-  );
-  family(
-    'atomsync_archive_pages_rendered_total',
-    'counter',
-    'Complete (archive) Atom pages rendered into the page cache: when a reader asked, or ahead of a reader that follows next-archive.',
-    (['asked', 'ahead'] as const).map((how) => [{ how }, s.counters.rendered[how]]),
-  );
-  family(
-    'atomsync_http_requests_total',
-    'counter',
-    'HTTP responses by status code.',
-    [...s.counters.requests.entries()].sort(([a], [b]) => a - b).map(([status, n]) => [{ status }, n]),
-  );
-  family('atomsync_outbox_depth', 'gauge', 'Changes committed but not yet published by the relay.', [[{}, s.outboxDepth]]);
-  family(
-    'atomsync_subscriber_lag_events',
-    'gauge',
-    'Events in a feed that a subscriber has not been sent yet, from the highest page it fetched.',
-    s.lags.map((l) => [{ subscriber: l.subscriber, feed: l.feed }, l.events]),
-  );
   const snap = s.snapshot ?? [];
-  family(
-    'atomsync_snapshot_rows',
-    'gauge',
-    'Existing rows the current (or last) snapshot run of each resource publishes, counted when it began (0 before).',
-    snap.map((x) => [{ resource: x.resource }, x.rowsTotal ?? 0]),
-  );
-  family(
-    'atomsync_snapshot_rows_published',
-    'gauge',
-    'Rows of each resource the snapshot run has published so far.',
-    snap.map((x) => [{ resource: x.resource }, x.rowsDone]),
-  );
-  family('atomsync_snapshot_pending_resources', 'gauge', 'Resources whose snapshot is requested or under way.', [
-    [{}, snap.filter((x) => x.status !== 'done').length],
+  return renderFamilies([
+    {
+      name: 'atomsync_events_published_total',
+      type: 'counter',
+      help: 'Events published in each feed (its newest position); the "all" feed holds every event.',
+      samples: s.published.map((p) => ({ labels: { category: p.category }, value: p.count })),
+    },
+    {
+      name: 'atomsync_relay_events_total',
+      type: 'counter',
+      help: 'Outbox rows the relay of this process has moved into the event log.',
+      samples: [{ value: s.counters.relayEvents }],
+    },
+    {
+      name: 'atomsync_pages_served_total',
+      type: 'counter',
+      help: 'Feed pages answered (200 or 304): Atom archives, Atom working pages, and HTML pages.',
+      samples: (Object.keys(s.counters.pages) as PageKind[]).map((kind) => ({ labels: { kind }, value: s.counters.pages[kind] })),
+    },
+    {
+      name: 'atomsync_archive_pages_rendered_total',
+      type: 'counter',
+      help: 'Complete (archive) Atom pages rendered into the page cache: when a reader asked, or ahead of a reader that follows next-archive.',
+      samples: (['asked', 'ahead'] as const).map((how) => ({ labels: { how }, value: s.counters.rendered[how] })),
+    },
+    {
+      name: 'atomsync_http_requests_total',
+      type: 'counter',
+      help: 'HTTP responses by status code.',
+      samples: [...s.counters.requests.entries()].sort(([a], [b]) => a - b).map(([status, n]) => ({ labels: { status }, value: n })),
+    },
+    { name: 'atomsync_outbox_depth', type: 'gauge', help: 'Changes committed but not yet published by the relay.', samples: [{ value: s.outboxDepth }] },
+    {
+      name: 'atomsync_subscriber_lag_events',
+      type: 'gauge',
+      help: 'Events in a feed that a subscriber has not been sent yet, from the highest page it fetched.',
+      samples: s.lags.map((l) => ({ labels: { subscriber: l.subscriber, feed: l.feed }, value: l.events })),
+    },
+    {
+      name: 'atomsync_snapshot_rows',
+      type: 'gauge',
+      help: 'Existing rows the current (or last) snapshot run of each resource publishes, counted when it began (0 before).',
+      samples: snap.map((x) => ({ labels: { resource: x.resource }, value: x.rowsTotal ?? 0 })),
+    },
+    {
+      name: 'atomsync_snapshot_rows_published',
+      type: 'gauge',
+      help: 'Rows of each resource the snapshot run has published so far.',
+      samples: snap.map((x) => ({ labels: { resource: x.resource }, value: x.rowsDone })),
+    },
+    {
+      name: 'atomsync_snapshot_pending_resources',
+      type: 'gauge',
+      help: 'Resources whose snapshot is requested or under way.',
+      samples: [{ value: snap.filter((x) => x.status !== 'done').length }],
+    },
   ]);
-  return out.join('\n') + '\n';
-}
-
-function labelText(labels: Labels): string {
-  const parts = Object.entries(labels).map(([k, v]) => `${k}="${escapeLabel(String(v))}"`);
-  return parts.length ? `{${parts.join(',')}}` : '';
-}
-
-/** The exposition format escapes backslash, double quote and line feed in label values. */
-function escapeLabel(v: string): string {
-  return v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
-}
-
-function formatValue(v: number): string {
-  if (Number.isNaN(v)) return 'NaN';
-  if (!Number.isFinite(v)) return v > 0 ? '+Inf' : '-Inf';
-  return String(v);
 }

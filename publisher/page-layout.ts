@@ -2,8 +2,8 @@
 // No scripts and no external assets: the pages must work on a clinic's offline network,
 // and on a phone (the tables scroll sideways instead of squeezing).
 import { createHash } from 'node:crypto';
-import { html, raw } from './html.ts';
-import type { Html, HtmlValue } from './html.ts';
+import { html, raw } from '../shared/web/html.ts';
+import type { Html, HtmlValue } from '../shared/web/html.ts';
 
 const STYLE = raw(`
 :root{--fg:#1d2430;--muted:#5d6878;--bg:#f6f7f9;--card:#fff;--line:#e2e6eb;--accent:#1f5fbf;--accent-bg:#e8f0fc;

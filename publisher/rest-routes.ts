@@ -14,7 +14,7 @@ import type { ResourceName } from '../shared/resources.ts';
 import { baseUrlOf } from './feed-routes.ts';
 import { renderResourceHtml } from './admin-pages.ts';
 import { badRequest, notFound } from './http-errors.ts';
-import { HTML_MEDIA_TYPE, NEGOTIATED_VARY, wantsHtml } from './negotiate.ts';
+import { HTML_MEDIA_TYPE, NEGOTIATED_VARY, wantsHtml } from '../shared/web/negotiate.ts';
 import { loadRepresentations } from '../shared/representation.ts';
 import { forbidden, mayReadResource, rightsIn } from './rights.ts';
 import type { RepresentationForm } from '../shared/representation.ts';

@@ -3,8 +3,8 @@
 import { ALL_CATEGORY, RECENT } from '../shared/constants.ts';
 import { feedPageUrl, trimSlashes } from '../shared/atom/urls.ts';
 import type { FeedHead } from './event-store.ts';
-import { html } from './html.ts';
-import type { Html } from './html.ts';
+import { html } from '../shared/web/html.ts';
+import type { Html } from '../shared/web/html.ts';
 import { layout, table, timeTag } from './page-layout.ts';
 import { newestPage, pageRange, uniformLayout } from './paging.ts';
 import type { Layout } from './paging.ts';

@@ -17,7 +17,7 @@ import { FairShare, fairShare } from './fair-share.ts';
 import { hostRule } from './host-rule.ts';
 import { HttpError } from './http-errors.ts';
 import { PublisherCounters } from './metrics.ts';
-import { HTML_MEDIA_TYPE, wantsHtml } from './negotiate.ts';
+import { HTML_MEDIA_TYPE, wantsHtml } from '../shared/web/negotiate.ts';
 import { restRoutes } from './rest-routes.ts';
 import { securityHeaders } from './security-headers.ts';
 import { sessionRoutes } from './session-routes.ts';

@@ -12,7 +12,7 @@ import { FeedSource, allowedOrigin } from './feed-source.ts';
 import { explainDbError } from '../shared/start-errors.ts';
 import { silentLogger } from '../shared/logger.ts';
 import { readMeta } from '../shared/schema/migrate.ts';
-import { parseUsers } from '../publisher/auth.ts';
+import { parseUsers } from '../shared/web/basic-auth.ts';
 import { STATUS_SERVER_DEFAULTS } from './status-server.ts';
 
 const dbOpt: Opt = { name: 'db', type: 'string', env: 'ATOMSYNC_DB', required: true, arg: 'URL', help: "the subscriber's database (migrated)" };

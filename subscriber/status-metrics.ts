@@ -1,35 +1,12 @@
-// /metrics in Prometheus' text exposition format (version 0.0.4), written by hand:
-// a dozen series do not need a client library.
+// The subscriber's /metrics: its series, written in Prometheus' text format by ../shared/web/prometheus.ts.
+import { renderFamilies } from '../shared/web/prometheus.ts';
+import type { MetricFamily } from '../shared/web/prometheus.ts';
 import type { StatusReport } from './status.ts';
 import { QUEUE_STATES } from './status.ts';
 
-export const METRICS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
-
-type Labels = Record<string, string>;
-
-interface Family {
-  name: string;
-  type: 'counter' | 'gauge';
-  help: string;
-  samples: Array<{ labels?: Labels; value: number }>;
-}
-
-/** Label values escape backslash, double quote and newline, as the format requires. */
-function labelValue(v: string): string {
-  return v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
-}
-
-function sampleLine(name: string, labels: Labels | undefined, value: number): string {
-  const l = labels && Object.keys(labels).length
-    ? `{${Object.entries(labels).map(([k, v]) => `${k}="${labelValue(v)}"`).join(',')}}`
-    : '';
-  const v = Number.isFinite(value) ? String(Math.round(value * 1000) / 1000) : 'NaN';
-  return `${name}${l} ${v}`;
-}
-
 export function renderMetrics(r: StatusReport): string {
   const perFeed = (value: (f: StatusReport['feeds'][number]) => number) => r.feeds.map((f) => ({ labels: { feed: f.feed }, value: value(f) }));
-  const families: Family[] = [
+  const families: MetricFamily[] = [
     { name: 'atomsync_events_applied_total', type: 'counter', help: 'Events applied since the subscriber started.', samples: [{ value: r.stats.applied }] },
     { name: 'atomsync_events_parked_total', type: 'counter', help: 'Events parked in the inbox for a retry since the subscriber started.', samples: [{ value: r.stats.parked }] },
     { name: 'atomsync_events_dead_total', type: 'counter', help: 'Events that became dead letters since the subscriber started.', samples: [{ value: r.stats.dead }] },
@@ -46,10 +23,5 @@ export function renderMetrics(r: StatusReport): string {
       samples: r.queue ? QUEUE_STATES.map((state) => ({ labels: { state }, value: r.queue![state] })) : [],
     },
   ];
-  const lines: string[] = [];
-  for (const f of families) {
-    lines.push(`# HELP ${f.name} ${f.help}`, `# TYPE ${f.name} ${f.type}`);
-    for (const s of f.samples) lines.push(sampleLine(f.name, s.labels, s.value));
-  }
-  return lines.join('\n') + '\n';
+  return renderFamilies(families);
 }

@@ -1,8 +1,8 @@
 // The status page, rendered on the server from a StatusReport: plain HTML with a
 // small inline stylesheet, no script, no external asset. Every value goes through
 // the `html` template, which escapes it.
-import { html, raw } from '../publisher/html.ts';
-import type { Html } from '../publisher/html.ts';
+import { html, raw } from '../shared/web/html.ts';
+import type { Html } from '../shared/web/html.ts';
 import type { DeadLetter, FeedReport, StatusReport } from './status.ts';
 import { DEAD_LETTERS_SHOWN, QUEUE_STATES } from './status.ts';
 

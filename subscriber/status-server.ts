@@ -15,10 +15,11 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import type { NextFunction, Request, Response } from 'express';
-import { basicAuth } from '../publisher/auth.ts';
+import { basicAuth } from '../shared/web/basic-auth.ts';
 import type { Logger } from '../shared/logger.ts';
 import type { StatusReport } from './status.ts';
-import { METRICS_CONTENT_TYPE, renderMetrics } from './status-metrics.ts';
+import { METRICS_CONTENT_TYPE } from '../shared/web/prometheus.ts';
+import { renderMetrics } from './status-metrics.ts';
 import { renderStatusPage } from './status-pages.ts';
 
 /** What the server needs of the subscriber. */

@@ -11,7 +11,7 @@ import { after, before, describe, test } from 'node:test';
 import { EventStore } from '../publisher/event-store.ts';
 import { createPublisherApp } from '../publisher/server.ts';
 import type { AuthOptions } from '../publisher/auth.ts';
-import { LoginBrake } from '../publisher/login-brake.ts';
+import { LoginBrake } from '../shared/web/login-brake.ts';
 import { FEED_PATH, REST_PATH } from '../shared/constants.ts';
 import { silentLogger } from '../shared/logger.ts';
 import { migrate, readMeta } from '../shared/schema/migrate.ts';

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { FEED_CATEGORIES } from '../publisher/admin-routes.ts';
-import { html } from '../publisher/html.ts';
+import { html } from '../shared/web/html.ts';
 import { PublisherCounters, renderMetrics } from '../publisher/metrics.ts';
 import { Publisher } from '../publisher/publisher.ts';
 import { SubscriberPositions } from '../publisher/subscriber-positions.ts';

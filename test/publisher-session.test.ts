@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { AuthOptions } from '../publisher/auth.ts';
-import { LoginBrake } from '../publisher/login-brake.ts';
+import { LoginBrake } from '../shared/web/login-brake.ts';
 import { EventStore } from '../publisher/event-store.ts';
 import { createPublisherApp } from '../publisher/server.ts';
 import type { PublisherAppOptions } from '../publisher/server.ts';

@@ -18,7 +18,7 @@ import type express from 'express';
 import { EventStore } from '../publisher/event-store.ts';
 import { FairShare, OverShareError, requestCost } from '../publisher/fair-share.ts';
 import { isLoopback } from '../publisher/host-rule.ts';
-import { LoginBrake } from '../publisher/login-brake.ts';
+import { LoginBrake } from '../shared/web/login-brake.ts';
 import { createPublisherApp } from '../publisher/server.ts';
 import type { PublisherAppOptions } from '../publisher/server.ts';
 import { ARCHIVE_CACHE_CONTROL, FEED_PATH, REST_PATH, RECENT_CACHE_CONTROL } from '../shared/constants.ts';

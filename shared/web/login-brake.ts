@@ -2,7 +2,7 @@
 // tried and against the client's address, and once either has failed more than a few
 // times the answer to each further failure is held back, longer and longer. Nothing here
 // ever sees a right password: the caller lets that in at once, whatever the counts
-// (auth.ts), so a subscriber that shares an address or a name with a guesser is never
+// (basic-auth.ts), so a subscriber that shares an address or a name with a guesser is never
 // refused or slowed by it.
 //
 // Each count is a leaky bucket: +1 per failure, one failure forgotten per `drainMs`, at
