@@ -1,8 +1,9 @@
-// The status page, rendered on the server from a StatusReport: plain HTML with a
-// small inline stylesheet, no script, no external asset. Every value goes through
-// the `html` template, which escapes it.
+// The status page, rendered on the server from a StatusReport: plain HTML with the admin
+// pages' stylesheet inline (../shared/web/style.ts), no script, no external asset. Every
+// value goes through the `html` template, which escapes it.
 import { html, raw } from '../shared/web/html.ts';
 import type { Html } from '../shared/web/html.ts';
+import { STYLESHEET } from '../shared/web/style.ts';
 import type { DeadLetter, FeedReport, StatusReport } from './status.ts';
 import { DEAD_LETTERS_SHOWN, QUEUE_STATES } from './status.ts';
 
@@ -15,66 +16,6 @@ export interface PageContext {
   retried?: number;
 }
 
-const CSS = `
-:root{--bg:#f5f6f8;--card:#fff;--text:#1d232b;--muted:#5d6876;--line:#dde1e6;--accent:#1f5fbf;--ok:#17794a;--ok-bg:#e3f4ea;
---warn:#8a5a00;--warn-bg:#fdf1d8;--bad:#b3261e;--bad-bg:#fce8e6;--idle-bg:#eceef1}
-@media (prefers-color-scheme:dark){:root{--bg:#15181c;--card:#1e2227;--text:#e6e9ed;--muted:#9aa4b0;--line:#343a42;--accent:#7fb0ff;
---ok:#7ad19f;--ok-bg:#173826;--warn:#f0c36b;--warn-bg:#3b2f12;--bad:#ff8f86;--bad-bg:#42201d;--idle-bg:#2a2f36}}
-*{box-sizing:border-box}
-body{margin:0;background:var(--bg);color:var(--text);font:15px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,"Noto Sans",sans-serif}
-header{background:var(--card);border-bottom:1px solid var(--line);padding:14px 20px}
-header>div{max-width:1160px;margin:0 auto}
-header h1{margin:0;font-size:18px;font-weight:600}
-header h1 .node{color:var(--accent)}
-header p{margin:4px 0 0;color:var(--muted);font-size:13px}
-a{color:var(--accent)}
-main{max-width:1200px;margin:0 auto;padding:16px 20px 40px}
-h2{font-size:16px;margin:28px 0 10px;display:flex;align-items:center;gap:10px;flex-wrap:wrap}
-h2 .count{font-weight:400;color:var(--muted)}
-.flash{background:var(--ok-bg);color:var(--ok);border:1px solid currentColor;border-radius:8px;padding:10px 14px;margin:0 0 12px}
-.flash.none{background:var(--idle-bg);color:var(--muted)}
-.cards{display:grid;grid-template-columns:repeat(auto-fit,minmax(150px,1fr));gap:10px}
-.card{background:var(--card);border:1px solid var(--line);border-radius:10px;padding:12px 14px}
-.card .label{color:var(--muted);font-size:13px}
-.card .value{font-size:26px;font-weight:600;font-variant-numeric:tabular-nums}
-.card.bad .value{color:var(--bad)}
-.card .sub{color:var(--muted);font-size:12px}
-.scroll{overflow-x:auto;-webkit-overflow-scrolling:touch;background:var(--card);border:1px solid var(--line);border-radius:10px}
-table{border-collapse:collapse;width:100%;font-size:14px}
-th,td{text-align:left;vertical-align:top;padding:9px 12px;border-bottom:1px solid var(--line)}
-tr:last-child td{border-bottom:0}
-th{font-size:12px;font-weight:600;color:var(--muted);text-transform:uppercase;letter-spacing:.03em;white-space:nowrap;background:var(--bg)}
-td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
-.mono{font-family:ui-monospace,"SF Mono",Menlo,Consolas,monospace;font-size:12.5px}
-.small{font-size:12.5px;color:var(--muted)}
-.nowrap{white-space:nowrap}
-.err{color:var(--bad);min-width:220px;max-width:420px;overflow-wrap:anywhere}
-.pill{display:inline-block;padding:2px 9px;border-radius:999px;font-size:12.5px;font-weight:600;white-space:nowrap}
-.pill.ok{background:var(--ok-bg);color:var(--ok)}.pill.warn{background:var(--warn-bg);color:var(--warn)}
-.pill.bad{background:var(--bad-bg);color:var(--bad)}.pill.idle{background:var(--idle-bg);color:var(--muted)}
-form{margin:0}
-button{font:inherit;font-weight:600;min-height:44px;min-width:44px;padding:8px 16px;border-radius:8px;cursor:pointer;
-border:1px solid var(--accent);background:var(--card);color:var(--accent)}
-button.primary{background:var(--accent);color:var(--card)}
-button:focus-visible{outline:3px solid var(--accent);outline-offset:2px}
-.empty{background:var(--card);border:1px dashed var(--line);border-radius:10px;padding:18px;color:var(--muted)}
-.queue{display:flex;flex-wrap:wrap;gap:8px}
-.queue span{background:var(--card);border:1px solid var(--line);border-radius:8px;padding:6px 12px;font-variant-numeric:tabular-nums}
-@media (max-width:600px){
-header,main{padding-left:12px;padding-right:12px}.card .value{font-size:22px}
-table.stack thead{display:none}
-table.stack,table.stack tbody,table.stack tr,table.stack td{display:block;width:100%}
-table.stack tr{border-bottom:1px solid var(--line);padding:8px 0}
-table.stack tr:last-child{border-bottom:0}
-table.stack td{border:0;padding:4px 14px 4px 112px;position:relative;text-align:left;white-space:normal}
-table.stack td::before{content:attr(data-label);position:absolute;left:14px;top:6px;width:90px;font-size:11.5px;font-weight:600;
-color:var(--muted);text-transform:uppercase;letter-spacing:.03em}
-table.stack td.act{padding-left:14px;padding-top:8px}
-table.stack td.act button{width:100%}
-.err{min-width:0;max-width:none}
-table.stack .mono{white-space:normal;overflow-wrap:anywhere}
-}
-`;
 
 export function renderStatusPage(r: StatusReport, ctx: PageContext): string {
   const now = Date.parse(r.generatedAt);
@@ -86,7 +27,7 @@ export function renderStatusPage(r: StatusReport, ctx: PageContext): string {
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>atomsync · ${r.nodeId} status</title>
-<style nonce="${ctx.styleNonce}">${raw(CSS)}</style>
+<style nonce="${ctx.styleNonce}">${raw(STYLESHEET)}</style>
 </head>
 <body>
 <header><div>
@@ -105,7 +46,7 @@ ${card('Dead letters', num(r.inbox.dead), r.inbox.dead > 0, r.inbox.dead > 0 ? '
 ${feedsTable(r.feeds, now)}
 <h2>Retry queue</h2>
 ${queue(r)}
-<h2 id="dead-letters">Dead letters <span class="count">${num(r.inbox.dead)}</span>${r.deadLetters.length > 0 ? retryAllForm(ctx.csrfToken, r.inbox.dead) : ''}</h2>
+<h2 class="bar" id="dead-letters">Dead letters <span class="count">${num(r.inbox.dead)}</span>${r.deadLetters.length > 0 ? retryAllForm(ctx.csrfToken, r.inbox.dead) : ''}</h2>
 ${deadLetters(r, now, ctx.csrfToken)}
 </main>
 </body>
