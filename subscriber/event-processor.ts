@@ -9,10 +9,10 @@ import type { ParsedEntry } from '../shared/feed-types.ts';
 import type { Logger } from '../shared/logger.ts';
 import { isResourceName } from '../shared/resources.ts';
 import type { Applier } from './applier.ts';
+import { backoffMs } from './backoff.ts';
 import type { BatchApplier, PreparedBatch } from './batch-applier.ts';
 import { InvalidResourceError, isRetryable } from './errors.ts';
 import type { FeedSource } from './feed-source.ts';
-import { backoffMs } from './http-client.ts';
 import type { Inbox, InboxEvent, InboxRow } from './inbox.ts';
 import { parseResourcePath } from './resource-fetcher.ts';
 import type { Sink } from './sink.ts';
@@ -47,26 +47,47 @@ export interface ProcessorStats {
   dependencies: number;
 }
 
-/** Exponential backoff with jitter: between half and all of the bound, so retries neither storm nor starve. */
+/** The wait before an event's next attempt (`attempt` 1: the first retry): between half and all of the backoff's bound. */
 export function retryDelayMs(attempt: number, p: RetryPolicy, random = Math.random): number {
-  const bound = Math.min(p.maxDelayMs, p.baseDelayMs * 2 ** Math.max(0, attempt - 1));
-  return Math.round(bound / 2 + backoffMs(0, bound / 2, bound / 2, random));
+  return backoffMs(Math.max(0, attempt - 1), p.baseDelayMs, p.maxDelayMs, random, 0.5);
+}
+
+/** What an EventProcessor works with. */
+export interface EventProcessorDeps {
+  /** This node's id: entries that name it as their origin are echoes of our own changes. */
+  nodeId: string;
+  sink: Sink;
+  /** The careful one-by-one path (retries, and what leaves a batch). */
+  applier: Applier;
+  batch: BatchApplier;
+  inbox: Inbox;
+  policy: RetryPolicy;
+  log: Logger;
+  /** Called after an inbox row is created or revived, so it can be scheduled (the retry queue); none by default. */
+  onParked?: (inboxId: number, delayMs: number) => void;
 }
 
 export class EventProcessor {
   readonly stats: ProcessorStats = { applied: 0, parked: 0, dead: 0, skipped: 0, dependencies: 0 };
-  /** Called after an inbox row is created or revived, so it can be scheduled. */
-  onParked: (id: number, delayMs: number) => void = () => undefined;
+  private readonly nodeId: string;
+  private readonly sink: Sink;
+  private readonly applier: Applier;
+  private readonly batch: BatchApplier;
+  private readonly inbox: Inbox;
+  private readonly policy: RetryPolicy;
+  private readonly log: Logger;
+  private readonly onParked: (inboxId: number, delayMs: number) => void;
 
-  constructor(
-    private readonly nodeId: string,
-    private readonly sink: Sink,
-    private readonly applier: Applier,
-    private readonly batch: BatchApplier,
-    private readonly inbox: Inbox,
-    private readonly policy: RetryPolicy,
-    private readonly log: Logger,
-  ) {}
+  constructor(d: EventProcessorDeps) {
+    this.nodeId = d.nodeId;
+    this.sink = d.sink;
+    this.applier = d.applier;
+    this.batch = d.batch;
+    this.inbox = d.inbox;
+    this.policy = d.policy;
+    this.log = d.log;
+    this.onParked = d.onParked ?? (() => undefined);
+  }
 
   /** Turns a feed entry into the event it announces, or says why it announces nothing we can use. */
   private toEvent(entry: ParsedEntry, source: FeedSource): InboxEvent | { invalid: string } {

@@ -6,6 +6,7 @@ import { gunzipSync } from 'node:zlib';
 import { Agent, request } from 'undici';
 import type { Dispatcher } from 'undici';
 import type { Logger } from '../shared/logger.ts';
+import { backoffMs } from './backoff.ts';
 import { FetchError, HttpStatusError } from './errors.ts';
 
 export interface HttpClientOptions {
@@ -52,11 +53,6 @@ export interface GetOptions {
 }
 
 export type GetResult = { notModified: true; etag?: string } | { notModified: false; body: string; etag?: string; contentType: string };
-
-/** Full jitter: a random delay up to the exponential bound, so many clients do not retry in step. */
-export function backoffMs(attempt: number, baseMs: number, maxMs: number, random = Math.random): number {
-  return Math.floor(random() * Math.min(maxMs, baseMs * 2 ** attempt));
-}
 
 export function retryAfterSeconds(header: string | string[] | undefined, now = Date.now()): number | undefined {
   const v = Array.isArray(header) ? header[0] : header;

@@ -14,7 +14,8 @@ import type { RetryPolicy } from './event-processor.ts';
 import { FeedReader } from './feed-reader.ts';
 import { FeedSource } from './feed-source.ts';
 import type { FeedSourceOptions } from './feed-source.ts';
-import { HttpClient, backoffMs } from './http-client.ts';
+import { backoffMs } from './backoff.ts';
+import { HttpClient } from './http-client.ts';
 import type { HttpClientOptions } from './http-client.ts';
 import { Inbox } from './inbox.ts';
 import { Limiter } from './limit.ts';
@@ -130,8 +131,20 @@ export class Subscriber {
     const applier = new Applier(sink, fetcher, this.log.child({ part: 'applier' }));
     const batch = new BatchApplier(sink, fetcher, applier, this.log.child({ part: 'batch' }));
     this.inbox = new Inbox(this.pool);
-    const policy = { ...RETRY_DEFAULTS, ...this.o.retry };
-    this.processor = new EventProcessor(this.nodeId, sink, applier, batch, this.inbox, policy, this.log.child({ part: 'events' }));
+    // Made here, started below (after the status page): parked events are scheduled on it.
+    const queue = this.o.redisUrl
+      ? new RetryQueue(
+          { redisUrl: this.o.redisUrl, queueName: this.o.queueName ?? `atomsync-retry-${this.nodeId}`, concurrency: this.o.retryConcurrency },
+          this.inbox,
+          async (id) => void (await this.retryRow(id)),
+          this.log.child({ part: 'retry' }),
+        )
+      : null;
+    this.queue = queue;
+    this.processor = new EventProcessor({
+      nodeId: this.nodeId, sink, applier, batch, inbox: this.inbox, policy: { ...RETRY_DEFAULTS, ...this.o.retry }, log: this.log.child({ part: 'events' }),
+      onParked: queue ? (id, delayMs) => void queue.schedule(id, delayMs) : undefined,
+    });
     const markers = new MarkerStore(this.pool);
     this.readers = sources.map(
       (s) =>
@@ -157,16 +170,7 @@ export class Subscriber {
         throw explainListenError(err, '--http-port', '--http-host');
       });
     }
-    if (this.o.redisUrl) {
-      this.queue = new RetryQueue(
-        { redisUrl: this.o.redisUrl, queueName: this.o.queueName ?? `atomsync-retry-${this.nodeId}`, concurrency: this.o.retryConcurrency },
-        this.inbox,
-        async (id) => void (await this.retryRow(id)),
-        this.log.child({ part: 'retry' }),
-      );
-      this.processor.onParked = (id, delayMs) => void this.queue?.schedule(id, delayMs);
-      await this.queue.start();
-    }
+    await this.queue?.start();
     this.log.info('subscriber started', { nodeId: this.nodeId, feeds: sources.map((s) => s.key), retryQueue: Boolean(this.queue) });
   }
 

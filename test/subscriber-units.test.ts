@@ -3,10 +3,13 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { RESOURCES } from '../shared/resources.ts';
 import { ForbiddenLinkError, HttpStatusError, FetchError, InvalidResourceError, SyncError, isRetryable } from '../subscriber/errors.ts';
-import { retryDelayMs } from '../subscriber/event-processor.ts';
+import { EventProcessor, RETRY_DEFAULTS, retryDelayMs } from '../subscriber/event-processor.ts';
+import type { InboxRow } from '../subscriber/inbox.ts';
+import { silentLogger } from '../shared/logger.ts';
 import { FeedLoopError } from '../subscriber/feed-reader.ts';
 import { FeedSource } from '../subscriber/feed-source.ts';
-import { backoffMs, redact, retryAfterSeconds } from '../subscriber/http-client.ts';
+import { backoffMs } from '../subscriber/backoff.ts';
+import { redact, retryAfterSeconds } from '../subscriber/http-client.ts';
 import { KeyedMutex, Limiter } from '../subscriber/limit.ts';
 import { MissingReferenceError } from '../subscriber/mysql/tree-writer.ts';
 import { parseResourcePath } from '../subscriber/resource-fetcher.ts';
@@ -67,6 +70,44 @@ test('retry delays grow exponentially, stay jittered within bounds, and honour R
   assert.equal(retryAfterSeconds('7'), 7);
   assert.equal(retryAfterSeconds(new Date(Date.now() + 5000).toUTCString()) !== undefined, true);
   assert.equal(retryAfterSeconds('soon'), undefined);
+});
+
+test('one backoff: full jitter below the bound, or a certain share of it always waited', () => {
+  assert.equal(backoffMs(2, 100, 10_000, () => 0), 0);
+  assert.equal(backoffMs(2, 100, 10_000, () => 0, 0.5), 200);
+  assert.equal(backoffMs(2, 100, 10_000, () => 0.999, 0.5), 399);
+  assert.equal(backoffMs(40, 100, 10_000, () => 0.999, 0.5), 9995, 'the bound stops at maxMs');
+  assert.equal(retryDelayMs(3, { maxAttempts: 8, baseDelayMs: 1000, maxDelayMs: 60_000 }, () => 0.5), backoffMs(2, 1000, 60_000, () => 0.5, 0.5));
+});
+
+test('the event processor schedules what it parks or joins through the onParked it is given', async () => {
+  const uuid = '8d4a4488-c2cc-11de-8d13-0010c6dffd0f';
+  const scheduled: Array<[number, number]> = [];
+  const source = new FeedSource('http://clinic-a:8081/openmrs/ws/atomfeed/all/recent');
+  const processor = (applier: unknown) => new EventProcessor({
+    nodeId: 'hq',
+    sink: { accepts: () => true } as never,
+    applier: applier as never,
+    batch: { prepare: async () => ({ nodes: new Map() }) } as never,
+    inbox: { waiting: async () => new Set([`obs/${uuid}`]), join: async () => 7, fail: async () => 'pending' } as never,
+    policy: RETRY_DEFAULTS,
+    log: silentLogger,
+    onParked: (id, delayMs) => void scheduled.push([id, delayMs]),
+  });
+  // A new event for a resource waiting in the inbox joins its row, which is due again at once.
+  const page = await processor({}).preparePage([{
+    id: 'tag:atomfeed.ict4h.org:1', eventUuid: '1', title: 'obs', updated: '2024-01-01T00:00:00Z', categories: ['obs', 'UPDATED'],
+    contentType: 'application/vnd.atomfeed+xml', contentPath: `/openmrs/ws/rest/v1/obs/${uuid}?v=full`, action: 'UPDATED', position: 1, origin: 'clinic-a',
+  }], source);
+  assert.deepEqual(page.outcomes, ['joined']);
+  assert.deepEqual(scheduled, [[7, 0]]);
+  // A retry that fails again is scheduled after the policy's backoff for its next attempt.
+  const row = { id: 9, attempts: 2, resource: 'obs', uuid, feedUrl: source.key, entryId: 'e', contentPath: `/openmrs/ws/rest/v1/obs/${uuid}`, action: 'UPDATED', origin: 'clinic-a', position: 1 };
+  const failing = processor({ apply: async () => { throw new FetchError('GET x answered 503', 'x', 503); } });
+  assert.equal(await failing.retry(row as InboxRow, source), 'pending');
+  const [id, delayMs] = scheduled[1];
+  assert.equal(id, 9);
+  assert.ok(delayMs >= RETRY_DEFAULTS.baseDelayMs * 2 && delayMs <= RETRY_DEFAULTS.baseDelayMs * 4, `attempt 3 waits ${delayMs} ms`);
 });
 
 test('whether an error is retried is decided by its class', () => {
