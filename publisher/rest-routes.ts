@@ -6,6 +6,7 @@
 import { Router } from 'express';
 import type { Request, Response } from 'express';
 import { REST_PATH, SUBSCRIBER_HEADER, UUID_PATTERN } from '../shared/constants.ts';
+import { MAX_LIST_UUIDS } from '../shared/protocol.ts';
 import type { Pool } from '../shared/db.ts';
 import { DECLARED_REGISTRY } from '../shared/registry.ts';
 import type { Registry } from '../shared/registry.ts';
@@ -19,9 +20,6 @@ import { loadRepresentations } from '../shared/representation.ts';
 import { forbidden, mayReadResource, rightsIn } from './rights.ts';
 import type { RepresentationForm } from '../shared/representation.ts';
 import { RepresentationSpecError, UnknownPropertyError, loadOpenmrsRepresentations, servesOpenmrs } from '../shared/openmrs-rest/serve.ts';
-
-/** Most resources one list request may ask for. */
-export const MAX_BATCH_UUIDS = 200;
 
 /**
  * Which form answers a request: atomsync's `sync`; the registry's labelled form (`full` of
@@ -88,7 +86,7 @@ export function restRoutes(o: { pool: Pool; nodeId: string; publicUrl?: string; 
     const raw = req.query.uuids;
     if (typeof raw !== 'string' || raw === '') throw badRequest('list requests need uuids=uuid1,uuid2,...');
     const uuids = [...new Set(raw.split(',').map((u) => u.trim().toLowerCase()))];
-    if (uuids.length > MAX_BATCH_UUIDS) throw badRequest(`at most ${MAX_BATCH_UUIDS} uuids per request`);
+    if (uuids.length > MAX_LIST_UUIDS) throw badRequest(`at most ${MAX_LIST_UUIDS} uuids per request`);
     const bad = uuids.find((u) => !UUID_PATTERN.test(u));
     if (bad !== undefined) throw badRequest(`"${bad.slice(0, 64)}" is not a uuid`);
     const reps = await load(req, res, resource, uuids);

@@ -6,7 +6,7 @@ import { DECLARED_REGISTRY } from '../shared/registry.ts';
 import type { ResourceName } from '../shared/resources.ts';
 import { DependencyUnavailableError, HttpStatusError, ReferenceCycleError, isRetryable } from './errors.ts';
 import type { FeedSource } from './feed-source.ts';
-import { KeyedMutex } from './limit.ts';
+import { KeyedMutex } from './keyed-mutex.ts';
 import type { ResourceFetcher } from './resource-fetcher.ts';
 import { referencesOf, toRowTree, withoutRefs } from './row-tree.ts';
 import type { RefValue, RowNode } from './row-tree.ts';

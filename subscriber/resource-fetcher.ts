@@ -1,15 +1,21 @@
 // Fetches one resource's representation from the feed's own origin.
+import { restPath } from '../shared/atom/urls.ts';
 import { REST_PATH, UUID_PATTERN } from '../shared/constants.ts';
+import { MAX_LIST_UUIDS, listPath } from '../shared/protocol.ts';
 import type { ResourceName } from '../shared/resources.ts';
 import { HttpStatusError, InvalidResourceError } from './errors.ts';
 import type { FeedSource } from './feed-source.ts';
 import { redact } from './http-client.ts';
 import type { HttpClient } from './http-client.ts';
-import type { Limiter } from './limit.ts';
+import type { Semaphore } from './semaphore.ts';
 
 export const MAX_RESOURCE_BYTES = 2 * 1024 * 1024;
-/** Resources asked for in one list request (the publisher accepts up to 200). */
-export const BATCH_SIZE = 100;
+/**
+ * Resources asked for in one list request: half of what a publisher accepts. A list of 100 costs
+ * 2 units of the publisher's fair share of 32 (publisher/fair-share.ts), so a default subscriber's
+ * 16 requests in flight fit its share and are never refused.
+ */
+export const LIST_REQUEST_UUIDS = MAX_LIST_UUIDS / 2;
 
 export interface ResourceFetcherOptions {
   /** Extra headers, e.g. the subscriber's identity. */
@@ -34,7 +40,7 @@ export class ResourceFetcher {
 
   constructor(
     private readonly http: HttpClient,
-    private readonly limiter: Limiter,
+    private readonly limiter: Semaphore,
     o: ResourceFetcherOptions = {},
   ) {
     this.headers = o.headers ?? {};
@@ -44,7 +50,7 @@ export class ResourceFetcher {
 
   /** `path` is the entry's content (REST path); without it the canonical path is built from resource and uuid. */
   async fetch(source: FeedSource, resource: ResourceName, uuid: string, path?: string): Promise<Record<string, unknown>> {
-    const url = source.resolve(path ?? `${REST_PATH}/${resource}/${uuid}?v=full`);
+    const url = source.resolve(path ?? restPath(resource, uuid));
     const res = await this.limiter.run(() =>
       this.http.get(url, { authorization: source.authorization, accept: 'application/json', maxBytes: this.maxBytes, headers: this.headers }),
     );
@@ -76,10 +82,10 @@ export class ResourceFetcher {
       );
       return out;
     }
-    for (let i = 0; i < uuids.length; i += BATCH_SIZE) {
-      const chunk = uuids.slice(i, i + BATCH_SIZE);
+    for (let i = 0; i < uuids.length; i += LIST_REQUEST_UUIDS) {
+      const chunk = uuids.slice(i, i + LIST_REQUEST_UUIDS);
       const form = this.labels || this.noSyncForm.has(source.origin) ? 'full' : 'sync';
-      const url = source.resolve(`${REST_PATH}/${resource}?v=${form}&uuids=${chunk.join(',')}`);
+      const url = source.resolve(listPath(resource, chunk, form));
       let body: string;
       try {
         const res = await this.limiter.run(() =>

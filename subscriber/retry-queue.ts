@@ -25,6 +25,11 @@ export interface RetryQueueOptions {
  */
 const DISCONNECT_MS = 200;
 
+/** The queue a node's retries are scheduled on unless told otherwise (`--queue`). */
+export function retryQueueName(nodeId: string): string {
+  return `atomsync-retry-${nodeId}`;
+}
+
 export const RETRY_QUEUE_DEFAULTS = { concurrency: 4, reconcileMs: 5_000, overdueMs: 10_000 } as const;
 
 interface RetryJob {

@@ -18,11 +18,11 @@ import { backoffMs } from './backoff.ts';
 import { HttpClient } from './http-client.ts';
 import type { HttpClientOptions } from './http-client.ts';
 import { Inbox } from './inbox.ts';
-import { Limiter } from './limit.ts';
 import { MarkerStore } from './marker-store.ts';
 import { MysqlSink } from './mysql/mysql-sink.ts';
 import { ResourceFetcher } from './resource-fetcher.ts';
-import { RetryQueue } from './retry-queue.ts';
+import { RetryQueue, retryQueueName } from './retry-queue.ts';
+import { Semaphore } from './semaphore.ts';
 import type { Sink } from './sink.ts';
 import { collectStatus } from './status.ts';
 import type { FeedHealth, StatusReport } from './status.ts';
@@ -124,7 +124,7 @@ export class Subscriber {
     ).catch((err) => {
       throw explainDbError(err, this.o.dbUrl);
     });
-    const fetcher = new ResourceFetcher(this.http, new Limiter(this.o.fetchConcurrency ?? SUBSCRIBER_DEFAULTS.fetchConcurrency), {
+    const fetcher = new ResourceFetcher(this.http, new Semaphore(this.o.fetchConcurrency ?? SUBSCRIBER_DEFAULTS.fetchConcurrency), {
       headers: identity,
       labels: sink.needsLabels === true,
     });
@@ -134,7 +134,7 @@ export class Subscriber {
     // Made here, started below (after the status page): parked events are scheduled on it.
     const queue = this.o.redisUrl
       ? new RetryQueue(
-          { redisUrl: this.o.redisUrl, queueName: this.o.queueName ?? `atomsync-retry-${this.nodeId}`, concurrency: this.o.retryConcurrency },
+          { redisUrl: this.o.redisUrl, queueName: this.o.queueName ?? retryQueueName(this.nodeId), concurrency: this.o.retryConcurrency },
           this.inbox,
           async (id) => void (await this.retryRow(id)),
           this.log.child({ part: 'retry' }),

@@ -6,11 +6,12 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
 import { REST_PATH } from '../shared/constants.ts';
+import { MAX_LIST_UUIDS } from '../shared/protocol.ts';
 import { silentLogger } from '../shared/logger.ts';
 import { FeedSource } from '../subscriber/feed-source.ts';
 import { HttpClient } from '../subscriber/http-client.ts';
-import { Limiter } from '../subscriber/limit.ts';
-import { ResourceFetcher } from '../subscriber/resource-fetcher.ts';
+import { Semaphore } from '../subscriber/semaphore.ts';
+import { LIST_REQUEST_UUIDS, ResourceFetcher } from '../subscriber/resource-fetcher.ts';
 
 const U = (n: number) => `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`;
 
@@ -64,7 +65,7 @@ test('list requests ask for v=sync, fall back to v=full, then to one at a time',
   for (const c of cases) {
     const pub = await publisher(c.forms);
     try {
-      const fetcher = new ResourceFetcher(http, new Limiter(1), { labels: c.labels });
+      const fetcher = new ResourceFetcher(http, new Semaphore(1), { labels: c.labels });
       for (const round of c.asked) {
         pub.asked.length = 0;
         const got = await fetcher.fetchMany(pub.source, 'location', wanted);
@@ -77,4 +78,25 @@ test('list requests ask for v=sync, fall back to v=full, then to one at a time',
       await pub.close();
     }
   }
+});
+
+test('a long list is asked for in requests the publisher accepts, built by listPath', async (t) => {
+  const http = new HttpClient({ retries: 0 }, silentLogger);
+  t.after(() => http.close());
+  const sizes: number[] = [];
+  const server = createServer((req, res) => {
+    const url = new URL(req.url!, 'http://x');
+    const uuids = url.searchParams.get('uuids')!.split(',');
+    sizes.push(uuids.length);
+    if (url.pathname !== `${REST_PATH}/location` || url.searchParams.get('v') !== 'sync' || uuids.length > MAX_LIST_UUIDS) return void res.writeHead(400).end('{}');
+    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ results: uuids.map((uuid) => ({ uuid })) }));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  t.after(() => new Promise<void>((r) => server.close(() => r())));
+  const source = new FeedSource(`http://127.0.0.1:${(server.address() as AddressInfo).port}/openmrs/ws/atomfeed/all/recent`);
+  const wanted = Array.from({ length: 2 * LIST_REQUEST_UUIDS + 7 }, (_, i) => U(i + 1));
+  const got = await new ResourceFetcher(http, new Semaphore(2)).fetchMany(source, 'location', wanted);
+  assert.equal(got.size, wanted.length);
+  assert.deepEqual(sizes, [LIST_REQUEST_UUIDS, LIST_REQUEST_UUIDS, 7]);
+  assert.ok(LIST_REQUEST_UUIDS <= MAX_LIST_UUIDS);
 });

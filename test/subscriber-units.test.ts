@@ -10,9 +10,12 @@ import { FeedLoopError } from '../subscriber/feed-reader.ts';
 import { FeedSource } from '../subscriber/feed-source.ts';
 import { backoffMs } from '../subscriber/backoff.ts';
 import { redact, retryAfterSeconds } from '../subscriber/http-client.ts';
-import { KeyedMutex, Limiter } from '../subscriber/limit.ts';
+import { KeyedMutex } from '../subscriber/keyed-mutex.ts';
+import { Semaphore } from '../subscriber/semaphore.ts';
 import { MissingReferenceError } from '../subscriber/mysql/tree-writer.ts';
 import { parseResourcePath } from '../subscriber/resource-fetcher.ts';
+import { retryQueueName } from '../subscriber/retry-queue.ts';
+import { MAX_LIST_UUIDS, listPath } from '../shared/protocol.ts';
 import { createHash } from 'node:crypto';
 import { canonicalJson, contentHash, referencesOf, toRowTree, versionOf } from '../subscriber/row-tree.ts';
 import type { RowNode } from '../subscriber/row-tree.ts';
@@ -54,6 +57,13 @@ test('entry content paths name a resource and a uuid, or nothing', () => {
   assert.equal(parseResourcePath("/openmrs/ws/rest/v1/obs/x'y"), null);
   assert.equal(parseResourcePath('/etc/passwd'), null);
   assert.equal(parseResourcePath('/openmrs/ws/rest/v1/obs/8d4a4488-c2cc-11de-8d13-0010c6dffd0f/extra'), null);
+});
+
+test('protocol words in one place: the list request and the retry queue name', () => {
+  assert.equal(listPath('obs', ['8d4a4488-c2cc-11de-8d13-0010c6dffd0f', '5089AAAAAAAAAAAAAAAAAAAAAAAAAAAA'], 'sync'),
+    '/openmrs/ws/rest/v1/obs?v=sync&uuids=8d4a4488-c2cc-11de-8d13-0010c6dffd0f,5089AAAAAAAAAAAAAAAAAAAAAAAAAAAA');
+  assert.equal(MAX_LIST_UUIDS, 200, 'what SPEC.md promises a list request may hold');
+  assert.equal(retryQueueName('hq'), 'atomsync-retry-hq');
 });
 
 test('retry delays grow exponentially, stay jittered within bounds, and honour Retry-After', () => {
@@ -145,10 +155,10 @@ test('KeyedMutex runs one key in order and different keys together', async () =>
   assert.ok(log.indexOf('b1+') < log.indexOf('a1-'), 'b runs alongside a');
 });
 
-test('Limiter bounds concurrency and keeps its callers in order', async () => {
+test('Semaphore bounds concurrency and keeps its callers in order', async () => {
   let active = 0;
   let peak = 0;
-  const two = new Limiter(2);
+  const two = new Semaphore(2);
   const out = await Promise.all([5, 1, 3, 2, 4].map((ms) => two.run(async () => {
     peak = Math.max(peak, ++active);
     await new Promise((r) => setTimeout(r, ms));
@@ -157,11 +167,11 @@ test('Limiter bounds concurrency and keeps its callers in order', async () => {
   })));
   assert.deepEqual(out, [50, 10, 30, 20, 40]);
   assert.equal(peak, 2);
-  const lim = new Limiter(1);
+  const lim = new Semaphore(1);
   const order: number[] = [];
   await Promise.all([1, 2, 3].map((i) => lim.run(async () => void order.push(i))));
   assert.deepEqual(order, [1, 2, 3]);
-  assert.throws(() => new Limiter(0), /at least 1/);
+  assert.throws(() => new Semaphore(0), /at least 1/);
 });
 
 const encounter = (providers: unknown[], changed = '2024-01-02T03:04:05.000+0000') => ({
