@@ -98,10 +98,11 @@ const LOST_CODES = new Set(['PROTOCOL_CONNECTION_LOST', 'ECONNRESET', 'EPIPE']);
 
 /** The connection this error came from is gone (or unusable): it must not go back to the pool. */
 export function isLostConnectionError(err: unknown): boolean {
-  const e = err as { errno?: number; code?: string; message?: string } | null;
+  const e = err as { errno?: number; code?: string; fatal?: boolean } | null;
   if (LOST_ERRNOS.has(e?.errno ?? 0) || LOST_CODES.has(e?.code ?? '')) return true;
-  // mysql2 refuses commands on a connection that a fatal error already closed.
-  return /connection is in closed state/i.test(e?.message ?? '');
+  // mysql2 marks every error that closed the connection `fatal`, including its refusal of
+  // commands on a connection a fatal error already closed.
+  return e?.fatal === true;
 }
 
 /** Worth running the whole transaction again: a deadlock, a lock wait timeout or a lost connection. */
