@@ -5,7 +5,7 @@ import { createLogger } from '../shared/logger.ts';
 import type { Level, Logger } from '../shared/logger.ts';
 import { RETRY_DEFAULTS } from './event-processor.ts';
 import { Inbox } from './inbox.ts';
-import { RetryQueue } from './retry-queue.ts';
+import { RetryQueue, retryQueueName } from './retry-queue.ts';
 import { SUBSCRIBER_DEFAULTS, Subscriber } from './subscriber.ts';
 import type { SubscriberOptions } from './subscriber.ts';
 import { FeedSource, allowedOrigin } from './feed-source.ts';
@@ -179,7 +179,7 @@ export const failedCommand: Command = {
         if (revived.length > 0) {
           const meta = await readMeta(pool);
           const queue = new RetryQueue(
-            { redisUrl, queueName: (args.queue as string | undefined) ?? `atomsync-retry-${meta.node_id}` },
+            { redisUrl, queueName: (args.queue as string | undefined) ?? retryQueueName(meta.node_id) },
             inbox,
             async () => undefined,
             silentLogger,
