@@ -4,47 +4,29 @@
 // labels the publisher puts on references. The subscriber applies what an obs or
 // an order refers to first (its patient, encounter, drug, previous order: has()
 // says whether the ERP holds them), so a line always finds its order; when it
-// cannot, the event fails with ErpReferenceMissingError and is retried.
+// cannot, the event fails with ErpReferenceMissingError and is retried. Events
+// are written as batches, one transaction each (erp-batch.ts); one event alone is a
+// batch of one.
+import { appendTo } from '../../shared/collections.ts';
 import type { Pool, PoolConnection } from '../../shared/db.ts';
 import { queryRows } from '../../shared/db.ts';
 import type { Logger } from '../../shared/logger.ts';
 import type { ResourceName } from '../../shared/resources.ts';
-import { SyncError } from '../errors.ts';
-import { versionOf } from '../row-tree.ts';
 import type { RefValue, RowNode } from '../row-tree.ts';
-import type { ApplyOutcome, Sink, SinkEvent } from '../sink.ts';
-import { customerRecord, drugRecord, lineRecord, orderRecord, sourceOrderRecord } from './erp-records.ts';
-import { ordersOfDrug, refreshOrderLines } from './erp-order-lines.ts';
-import type { LineChange } from './erp-order-lines.ts';
+import type { ApplyOutcome, Sink, SinkEvent, SinkItem } from '../sink.ts';
+import { applyBatchIn } from './erp-batch.ts';
+import { HELD, heldIds } from './erp-held.ts';
+import { refreshOrderLines } from './erp-order-lines.ts';
 import { ensureErpSchema } from './erp-schema.ts';
-import { erpTransaction, upsertRow } from './erp-store.ts';
+import { deleteRows, erpTransaction } from './erp-store.ts';
+
+export { ErpReferenceMissingError } from './erp-held.ts';
 
 /**
  * The feeds an ERP reads: the rest (visits, locations, concepts...) is skipped without a fetch.
  * A drug is fetched when an order first names it; its feed brings later changes of its concept.
  */
 export const ERP_RESOURCES: readonly ResourceName[] = ['patient', 'encounter', 'obs', 'order', 'drug'];
-
-/** Where the ERP keeps the resources others refer to. Only these can be missing. */
-const HELD: Partial<Record<ResourceName, { table: string; column: string }>> = {
-  patient: { table: 'erp_customer', column: 'patient_uuid' },
-  encounter: { table: 'erp_order', column: 'encounter_uuid' },
-  drug: { table: 'erp_drug', column: 'drug_uuid' },
-  order: { table: 'erp_source_order', column: 'order_uuid' },
-};
-
-/** An order's customer, or a line's order, is not in the ERP yet. Retried: it comes with its own feed. */
-export class ErpReferenceMissingError extends SyncError {
-  override name = 'ErpReferenceMissingError';
-  readonly retryable = true;
-  constructor(
-    readonly resource: ResourceName,
-    readonly uuid: string,
-    readonly neededBy: string,
-  ) {
-    super(`${neededBy} needs ${resource} ${uuid}, which the ERP does not hold yet`);
-  }
-}
 
 export class ErpSink implements Sink {
   private constructor(
@@ -66,81 +48,59 @@ export class ErpSink implements Sink {
     return ERP_RESOURCES.includes(resource);
   }
 
-  /** Customers and orders are looked up; anything else (an obs group, a previous version) is not needed first. */
+  /** Customers, orders and drugs are looked up; anything else (an obs group, a previous version) is not needed first. */
   async has(ref: RefValue): Promise<boolean> {
-    const held = HELD[ref.resource];
-    if (!held) return true;
-    const rows = await queryRows(this.pool, `SELECT 1 FROM ${held.table} WHERE ${held.column} = ? LIMIT 1`, [ref.uuid.toLowerCase()]);
-    return rows.length > 0;
+    return (await this.hasMany([ref])).size > 0;
   }
 
-  /** One transaction per resource; every write is an upsert by uuid, so applying twice changes nothing. */
-  async apply(ev: SinkEvent, tree: RowNode, rep: Record<string, unknown>): Promise<ApplyOutcome> {
-    const uuid = ev.uuid.toLowerCase();
-    switch (ev.resource) {
-      case 'patient':
-        return erpTransaction(this.pool, async (conn) => {
-          const rec = customerRecord(tree, rep, ev.origin);
-          return (await upsertRow(conn, 'erp_customer', 'patient_uuid', uuid, { ...rec }, versionOf(tree))).outcome;
-        });
-      case 'encounter':
-        return erpTransaction(this.pool, async (conn) => {
-          const { customerUuid, ...rec } = orderRecord(tree, rep);
-          const customerId = await this.idOf(conn, 'patient', customerUuid, `encounter ${uuid}`);
-          const row = { customer_id: customerId, order_date: rec.orderDate, location: rec.location, encounter_type: rec.encounterType, active: rec.active };
-          return (await upsertRow(conn, 'erp_order', 'encounter_uuid', uuid, row, versionOf(tree))).outcome;
-        });
-      case 'obs':
-        return erpTransaction(this.pool, async (conn) => {
-          const line = lineRecord(tree, rep);
-          // Voided, not coded, or outside an encounter: no line (any line it had goes).
-          if (!line) return (await this.removeLine(conn, uuid)) ? 'voided' : 'skipped';
-          const orderId = await this.idOf(conn, 'encounter', line.encounterUuid, `obs ${uuid}`);
-          const row = { order_id: orderId, concept_uuid: line.conceptUuid, product: line.product, value: line.value };
-          return (await upsertRow(conn, 'erp_order_line', 'obs_uuid', uuid, row)).outcome;
-        });
-      case 'drug':
-        return erpTransaction(this.pool, async (conn) => {
-          const res = await upsertRow(conn, 'erp_drug', 'drug_uuid', uuid, { ...drugRecord(tree, rep) }, versionOf(tree));
-          // A drug's concept is its orders' product: their lines follow a change of it.
-          if (res.outcome === 'applied') await refreshOrderLines(conn, await ordersOfDrug(conn, uuid));
-          return res.outcome;
-        });
-      case 'order':
-        return erpTransaction(this.pool, async (conn) => this.applyOrder(conn, uuid, tree, rep));
-      default:
-        return 'skipped';
+  /** Which of these are present, as "resource/uuid" keys: one query per kind. */
+  async hasMany(refs: RefValue[]): Promise<Set<string>> {
+    const found = new Set<string>();
+    const byResource = new Map<ResourceName, RefValue[]>();
+    for (const r of refs) {
+      if (HELD[r.resource]) appendTo(byResource, r.resource, r);
+      else found.add(`${r.resource}/${r.uuid}`);
     }
+    for (const [resource, wanted] of byResource) {
+      const ids = await heldIds(this.pool, resource, wanted.map((r) => r.uuid));
+      for (const r of wanted) if (ids.has(r.uuid.toLowerCase())) found.add(`${resource}/${r.uuid}`);
+    }
+    return found;
+  }
+
+  /** One transaction per resource: a batch of one, so the one-by-one path writes what a batch would. */
+  async apply(ev: SinkEvent, tree: RowNode, rep: Record<string, unknown>): Promise<ApplyOutcome> {
+    const [outcome] = await this.transaction((conn) => applyBatchIn(conn, [{ ev, tree, rep }]));
+    return outcome;
   }
 
   /**
-   * Any order is kept (a plain order too, so the orders pointing at it find it); its line, and the
-   * line of the order it revises or discontinues, are then worked out again (erp-order-lines.ts).
-   * Its encounter's order and its drug must be in the ERP first, else it waits for a retry.
+   * Many resources in one transaction (erp-batch.ts); `alongside` (the subscriber's marker and
+   * inbox bookkeeping) runs last in it, so the marker moves in the same commit. If anything
+   * fails the whole batch rolls back and this throws; the subscriber then applies one by one.
    */
-  private async applyOrder(conn: PoolConnection, uuid: string, tree: RowNode, rep: Record<string, unknown>): Promise<ApplyOutcome> {
-    const { encounterUuid, ...rec } = sourceOrderRecord(tree, rep);
-    const orderId = await this.idOf(conn, 'encounter', encounterUuid, `order ${uuid}`);
-    if (rec.drug_uuid) await this.idOf(conn, 'drug', rec.drug_uuid, `order ${uuid}`);
-    const res = await upsertRow(conn, 'erp_source_order', 'order_uuid', uuid, { order_id: orderId, ...rec }, versionOf(tree));
-    if (res.outcome !== 'applied') return res.outcome; // nothing the lines depend on has changed
-    const lines = await refreshOrderLines(conn, [uuid, rec.previous_order_uuid]);
-    return this.orderOutcome(lines.get(uuid)!, rec.voided === 1);
+  async applyBatch(items: SinkItem[], alongside?: (conn: PoolConnection) => Promise<void>): Promise<ApplyOutcome[]> {
+    if (items.length === 0) return [];
+    return this.transaction(async (conn) => {
+      const outcomes = await applyBatchIn(conn, items);
+      await alongside?.(conn);
+      return outcomes;
+    });
   }
 
-  /** 'voided' when a voided order's line went, so the log tells a void from an update, as it does for obs. */
-  private orderOutcome(own: LineChange, voided: boolean): ApplyOutcome {
-    return voided && own === 'removed' ? 'voided' : 'applied';
+  /** One transaction of the ERP's database (which holds the subscriber's markers too), run again whole when it lost a race. */
+  transaction<T>(work: (conn: PoolConnection) => Promise<T>): Promise<T> {
+    return erpTransaction(this.pool, work);
   }
 
   /** Deleted at its origin: handled as a void. Customers, orders and drugs stay, inactive, for the ERP's history. */
   async remove(ev: SinkEvent): Promise<ApplyOutcome> {
     const uuid = ev.uuid.toLowerCase();
-    if (ev.resource === 'obs') return erpTransaction(this.pool, async (conn) => ((await this.removeLine(conn, uuid)) ? 'deleted' : 'absent'));
-    if (ev.resource === 'order') return erpTransaction(this.pool, async (conn) => this.removeOrder(conn, uuid));
+    if (ev.resource === 'obs') return this.transaction(async (conn) => ((await deleteRows(conn, 'erp_order_line', 'obs_uuid', [uuid])).size > 0 ? 'deleted' : 'absent'));
+    if (ev.resource === 'order') return this.transaction(async (conn) => this.removeOrder(conn, uuid));
     const held = HELD[ev.resource];
     if (!held) return 'skipped';
-    return erpTransaction(this.pool, async (conn) => {
+    return this.transaction(async (conn) => {
       const [res] = await conn.query(
         `UPDATE ${held.table} SET active = 0, updated_at = UTC_TIMESTAMP(3) WHERE ${held.column} = ? AND active = 1`,
         [uuid],
@@ -164,16 +124,4 @@ export class ErpSink implements Sink {
     return 'deleted';
   }
 
-  private async removeLine(conn: PoolConnection, obsUuid: string): Promise<boolean> {
-    const [res] = await conn.query('DELETE FROM erp_order_line WHERE obs_uuid = ?', [obsUuid]);
-    return (res as { affectedRows: number }).affectedRows > 0;
-  }
-
-  /** The ERP id of a customer (by patient uuid), an order (by encounter uuid) or a drug, read in the transaction. */
-  private async idOf(conn: PoolConnection, resource: 'patient' | 'encounter' | 'drug', uuid: string, neededBy: string): Promise<number> {
-    const held = HELD[resource]!;
-    const [row] = await queryRows<{ id: number }>(conn, `SELECT id FROM ${held.table} WHERE ${held.column} = ?`, [uuid]);
-    if (!row) throw new ErpReferenceMissingError(resource, uuid, neededBy);
-    return Number(row.id);
-  }
 }
