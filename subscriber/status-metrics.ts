@@ -13,6 +13,10 @@ export function renderMetrics(r: StatusReport): string {
     { name: 'atomsync_dependencies_applied_total', type: 'counter', help: 'Referenced resources fetched and applied before the events that needed them.', samples: [{ value: r.stats.dependencies }] },
     { name: 'atomsync_feed_lag_events', type: 'gauge', help: 'Entries seen on the feed but not consumed yet.', samples: perFeed((f) => f.lag.events) },
     { name: 'atomsync_feed_lag_seconds', type: 'gauge', help: 'Age of the oldest entry seen but not consumed yet; 0 when caught up.', samples: perFeed((f) => f.lag.seconds) },
+    {
+      name: 'atomsync_feed_read', type: 'gauge', help: 'Whether the feed has been read since the subscriber started (1) or not yet (0: its lag is unknown, not 0).',
+      samples: perFeed((f) => (f.readSinceStart ? 1 : 0)),
+    },
     { name: 'atomsync_feed_errors_total', type: 'counter', help: 'Failed reads of the feed since the subscriber started.', samples: perFeed((f) => f.errorsTotal) },
     {
       name: 'atomsync_inbox', type: 'gauge', help: 'Events in the inbox, by status (pending: waiting for a retry; dead: given up on).',

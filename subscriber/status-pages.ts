@@ -6,6 +6,9 @@ import type { Html } from '../shared/web/html.ts';
 import { STYLESHEET } from '../shared/web/style.ts';
 import type { DeadLetter, FeedReport, StatusReport } from './status.ts';
 import { DEAD_LETTERS_SHOWN, QUEUE_STATES } from './status.ts';
+import { duration, lagText, num, shortFeed } from './status-format.ts';
+import type { HistoryView } from './status-history.ts';
+import { trendsSection } from './status-trends.ts';
 
 export interface PageContext {
   /** Goes into every form; the server refuses a POST without it. */
@@ -14,6 +17,8 @@ export interface PageContext {
   styleNonce: string;
   /** Dead letters revived by the POST that led here (from ?retried=N). */
   retried?: number;
+  /** The last hour's samples, for the charts; without it the page has no "Last hour" section. */
+  history?: HistoryView;
 }
 
 
@@ -44,6 +49,7 @@ ${card('Dead letters', num(r.inbox.dead), r.inbox.dead > 0, r.inbox.dead > 0 ? '
 </section>
 <h2>Feeds</h2>
 ${feedsTable(r.feeds, now)}
+${trendsSection(r, ctx.history)}
 <h2>Retry queue</h2>
 ${queue(r)}
 <h2 class="bar" id="dead-letters">Dead letters <span class="count">${num(r.inbox.dead)}</span>${r.deadLetters.length > 0 ? retryAllForm(ctx.csrfToken, r.inbox.dead) : ''}</h2>
@@ -69,7 +75,7 @@ function feedsTable(feeds: FeedReport[], now: number): Html {
   const rows = feeds.map((f) => html`<tr>
 <td data-label="Feed"><span class="nowrap" title="${f.feed}">${shortFeed(f.feed)}</span></td>
 <td data-label="State">${feedState(f)}</td>
-<td data-label="Lag" class="num">${num(f.lag.events)}<div class="small">${f.lag.events > 0 ? `${duration(f.lag.seconds)} behind` : 'caught up'}</div></td>
+<td data-label="Lag" class="num">${lagCell(f)}</td>
 <td data-label="Marker">${f.marker
     ? html`<span class="nowrap">position ${num(f.marker.position)}</span><div class="small mono nowrap" title="${f.marker.lastEntryId}">${shortId(f.marker.lastEntryId)}</div><div class="small nowrap"><span title="${f.marker.lastPageUrl}">${pagePath(f.marker.lastPageUrl)}</span></div>`
     : html`<span class="small">nothing read yet</span>`}</td>
@@ -83,9 +89,14 @@ function feedsTable(feeds: FeedReport[], now: number): Html {
 </table></div>`;
 }
 
+/** Until the feed is read its lag is unknown, which is not the same as none. */
+function lagCell(f: FeedReport): Html {
+  return html`${f.readSinceStart ? num(f.lag.events) : '–'}<div class="small">${lagText(f)}</div>`;
+}
+
 function feedState(f: FeedReport): Html {
   if (f.consecutiveErrors > 0) return html`<span class="pill bad">failing ×${f.consecutiveErrors}</span>`;
-  if (!f.lastPollAt && !f.marker) return html`<span class="pill idle">starting</span>`;
+  if (!f.readSinceStart) return html`<span class="pill idle">starting</span>`;
   if (f.caughtUp) return html`<span class="pill ok">caught up</span>`;
   return html`<span class="pill warn">catching up</span>`;
 }
@@ -120,17 +131,6 @@ function deadLetters(r: StatusReport, now: number, token: string): Html {
 </table></div>${more}`;
 }
 
-/** `http://127.0.0.1:8081/openmrs/ws/atomfeed/all/recent` -> `127.0.0.1:8081 · all`. */
-function shortFeed(url: string): string {
-  try {
-    const u = new URL(url);
-    const category = u.pathname.split('/').slice(-2, -1)[0];
-    return `${u.host} · ${category ?? u.pathname}`;
-  } catch {
-    return url;
-  }
-}
-
 function pagePath(url: string | null): string {
   if (!url) return '';
   try {
@@ -148,11 +148,6 @@ function shortId(id: string | null): string {
   return `entry ${tail.slice(0, 8)}${tail.length > 8 ? '…' : ''}`;
 }
 
-/** 48210 -> 48,210 (the same on every machine, whatever its locale). */
-function num(n: number): string {
-  return n.toLocaleString('en-US');
-}
-
 function clock(iso: string): string {
   return iso.slice(11, 19);
 }
@@ -161,12 +156,4 @@ function ago(iso: string | null, now: number): Html | string {
   if (!iso) return 'never';
   const s = Math.max(0, (now - Date.parse(iso)) / 1000);
   return html`<time datetime="${iso}" title="${iso}">${duration(s)} ago</time>`;
-}
-
-export function duration(seconds: number): string {
-  if (seconds < 1) return 'under 1 s';
-  if (seconds < 90) return `${Math.round(seconds)} s`;
-  if (seconds < 90 * 60) return `${Math.round(seconds / 60)} min`;
-  if (seconds < 36 * 3600) return `${(seconds / 3600).toFixed(1)} h`;
-  return `${(seconds / 86400).toFixed(1)} d`;
 }

@@ -21,6 +21,8 @@ import type { StatusReport } from './status.ts';
 import { METRICS_CONTENT_TYPE } from '../shared/web/prometheus.ts';
 import { renderMetrics } from './status-metrics.ts';
 import { renderStatusPage } from './status-pages.ts';
+import { STATUS_HISTORY_DEFAULTS, StatusHistory, StatusSampler } from './status-history.ts';
+import type { StatusJson } from './status-history.ts';
 
 /** What the server needs of the subscriber. */
 export interface StatusBackend {
@@ -36,6 +38,8 @@ export interface StatusServerOptions {
   host?: string;
   /** username -> password of the admins allowed in. */
   users: Map<string, string>;
+  /** Time between two samples of the charts' history, in ms; default 15 s (STATUS_HISTORY_DEFAULTS). */
+  sampleMs?: number;
 }
 
 export const STATUS_SERVER_DEFAULTS = { host: '127.0.0.1', realm: 'atomsync subscriber' } as const;
@@ -64,7 +68,7 @@ export function formToken(secret: Buffer, user: string, nonce: string): string {
   return createHmac('sha256', secret).update(`${user.length}:${user}:${nonce}`).digest('base64url');
 }
 
-export function createStatusApp(o: { users: Map<string, string>; csrfSecret: Buffer; backend: StatusBackend; log: Logger }): express.Express {
+export function createStatusApp(o: { users: Map<string, string>; csrfSecret: Buffer; backend: StatusBackend; log: Logger; history?: StatusHistory }): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
@@ -85,8 +89,9 @@ export function createStatusApp(o: { users: Map<string, string>; csrfSecret: Buf
 
   app.get('/', async (req: Request, res: Response) => {
     const report = await o.backend.status();
+    const history = o.history?.view();
     if (req.accepts(['html', 'json']) === 'json') {
-      res.json(report);
+      res.json(history ? ({ ...report, history } satisfies StatusJson) : report);
       return;
     }
     const retried = typeof req.query.retried === 'string' && /^[0-9]{1,7}$/.test(req.query.retried) ? Number(req.query.retried) : undefined;
@@ -96,7 +101,7 @@ export function createStatusApp(o: { users: Map<string, string>; csrfSecret: Buf
       res.append('Set-Cookie', `${FORM_COOKIE}=${nonce}; Path=/; HttpOnly; SameSite=Strict`);
     }
     const csrfToken = formToken(o.csrfSecret, res.locals.user as string, nonce);
-    res.type('html').send(renderStatusPage(report, { csrfToken, styleNonce: res.locals.styleNonce as string, retried }));
+    res.type('html').send(renderStatusPage(report, { csrfToken, styleNonce: res.locals.styleNonce as string, retried, history }));
   });
 
   app.get('/metrics', async (_req: Request, res: Response) => {
@@ -169,6 +174,9 @@ export class StatusServer {
   /** A fresh secret per process: a page served by an earlier run cannot post to this one. */
   private readonly csrfSecret = randomBytes(32);
   private server: Server | null = null;
+  /** The last hour of lag and throughput for the page's charts, sampled while the server runs. */
+  readonly history: StatusHistory;
+  private readonly sampler: StatusSampler;
   /** Base URL once listening, e.g. http://127.0.0.1:8090/. */
   url = '';
 
@@ -176,10 +184,13 @@ export class StatusServer {
     private readonly o: StatusServerOptions,
     private readonly backend: StatusBackend,
     private readonly log: Logger,
-  ) {}
+  ) {
+    this.history = new StatusHistory({ ...STATUS_HISTORY_DEFAULTS, ...(o.sampleMs ? { sampleMs: o.sampleMs } : {}) });
+    this.sampler = new StatusSampler(this.history, () => backend.status(), log);
+  }
 
   async start(): Promise<string> {
-    const app = createStatusApp({ users: this.o.users, csrfSecret: this.csrfSecret, backend: this.backend, log: this.log });
+    const app = createStatusApp({ users: this.o.users, csrfSecret: this.csrfSecret, backend: this.backend, log: this.log, history: this.history });
     const host = this.o.host ?? STATUS_SERVER_DEFAULTS.host;
     const server = app.listen(this.o.port, host);
     this.server = server;
@@ -192,10 +203,12 @@ export class StatusServer {
     const { port } = server.address() as AddressInfo;
     this.url = `http://${host.includes(':') ? `[${host}]` : host}:${port}/`;
     this.log.info('status page listening', { url: this.url });
+    this.sampler.start();
     return this.url;
   }
 
   async stop(): Promise<void> {
+    this.sampler.stop();
     const server = this.server;
     this.server = null;
     if (!server) return;

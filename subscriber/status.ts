@@ -27,6 +27,11 @@ export interface FeedHealth {
 export interface FeedReport extends FeedHealth {
   marker: { lastEntryId: string | null; lastPageUrl: string | null; position: number; nextPageUrl: string | null; eventsSeen: number } | null;
   lag: FeedLag;
+  /**
+   * Whether this process has read the feed: fetched a page of it, or finished a pass.
+   * Until then `lag` says nothing (its zeros are not "caught up"): the page says "never read".
+   */
+  readSinceStart: boolean;
   /** ISO 8601 times from the marker table, null when never. */
   lastPollAt: string | null;
   lastSuccessAt: string | null;
@@ -75,15 +80,18 @@ export async function collectStatus(p: StatusParts, now = Date.now()): Promise<S
     p.inbox.list('dead', DEAD_LETTERS_SHOWN),
     p.queue ? p.queue.counts() : Promise.resolve(null),
   ]);
-  const feeds = p.feeds.map(({ health, lag }): FeedReport => {
+  const feeds = p.feeds.map(({ health, lag: lagAt }): FeedReport => {
     const m = markers.get(health.feed);
+    const lag = lagAt(now);
     return {
       ...health,
       lastError: health.lastError ?? m?.lastError ?? null,
       marker: m?.lastEntryId
         ? { lastEntryId: m.lastEntryId, lastPageUrl: m.lastPageUrl, position: m.lastPosition, nextPageUrl: m.nextPageUrl, eventsSeen: m.eventsSeen }
         : null,
-      lag: lag(now),
+      lag,
+      // A feed without sync:position (or an empty one) sets no newestAt: its finished pass counts.
+      readSinceStart: lag.newestAt !== null || health.caughtUp,
       lastPollAt: m?.lastPollAt ?? null,
       lastSuccessAt: m?.lastSuccessAt ?? null,
       lastErrorAt: m?.lastErrorAt ?? null,

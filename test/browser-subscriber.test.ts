@@ -12,6 +12,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { ADMIN, announceMissingLocation, count, createLocationSilently, startStatusScenario, statusJson } from './helpers/status-scenario.ts';
 import type { StatusScenario } from './helpers/status-scenario.ts';
 import { eventually } from './helpers/processes.ts';
+import { startUnreadFeed } from './helpers/unread-feed.ts';
 
 const CHROMIUM = process.env.ATOMSYNC_TEST_CHROMIUM ?? '/usr/bin/chromium';
 const SHOTS = fileURLToPath(new URL('./screenshots/', import.meta.url));
@@ -74,6 +75,48 @@ describe('subscriber status page in a browser', { timeout: 240_000 }, () => {
     await page.goto(s.url);
     assert.equal(await page.getByText('No dead letters').count(), 1);
     await shot('4-recovered');
+  });
+
+  test("the feed's last hour is charted, inline and within the Content-Security-Policy", async () => {
+    const refused: string[] = [];
+    page.on('console', (m) => {
+      if (/Content Security Policy|Refused to/i.test(m.text())) refused.push(m.text());
+    });
+    await page.goto(s.url);
+    await assert.doesNotReject(page.getByRole('heading', { name: 'Last hour' }).waitFor());
+    const host = new URL(s.feed).host;
+    for (const what of ['entries behind', 'seconds behind', 'entries consumed per minute']) {
+      const chart = page.getByRole('img', { name: `${host} · all: ${what}, last hour` });
+      assert.equal(await chart.count(), 1, what);
+      const box = await chart.boundingBox();
+      assert.ok(box && box.width >= 150 && box.height >= 40, `${what}: ${box?.width}×${box?.height}`);
+    }
+    // The stylesheet reaches the SVG through its classes: the baseline has a colour, not the default black fill.
+    const base = await page.locator('svg.spark line.base').first().evaluate((el) => getComputedStyle(el).stroke);
+    assert.notEqual(base, 'none');
+    const figure = page.locator('figure.trend', { hasText: 'Behind, time' }).first();
+    assert.match(await figure.innerText(), /caught up|behind/);
+    await shot('0-last-hour');
+    assert.deepEqual(refused, [], 'nothing refused by the Content-Security-Policy');
+  });
+
+  test('a feed nobody answers says "never read", with its error, not "caught up"', async () => {
+    const u = await startUnreadFeed('browser_unread');
+    try {
+      await eventually(async () => (await statusJson(u.url)).feeds[0]!.consecutiveErrors >= 1, 30_000, 'the feed to fail');
+      const p = await context.newPage();
+      await p.goto(u.url);
+      const row = p.locator('tbody tr', { hasText: new URL(u.feed).host }).first();
+      const lag = (await row.locator('td[data-label="Lag"]').innerText()).trim();
+      assert.match(lag, /never read/);
+      assert.doesNotMatch(lag, /caught up/);
+      assert.match(await row.locator('.err').innerText(), /ECONNREFUSED/);
+      assert.match(await p.locator('figure.trend', { hasText: 'Behind, entries' }).nth(0).innerText(), /never read/);
+      await p.screenshot({ path: `${SHOTS}subscriber-6-never-read.png`, fullPage: true });
+      await p.close();
+    } finally {
+      await u.cleanUp();
+    }
   });
 
   test('usable at 375 px: tables scroll inside their box, buttons are big enough to tap', async () => {

@@ -8,6 +8,9 @@ import { request } from 'undici';
 import { renderMetrics } from '../subscriber/status-metrics.ts';
 import { renderStatusPage } from '../subscriber/status-pages.ts';
 import type { StatusReport } from '../subscriber/status.ts';
+import type { StatusJson } from '../subscriber/status-history.ts';
+import { startUnreadFeed } from './helpers/unread-feed.ts';
+import type { UnreadFeed } from './helpers/unread-feed.ts';
 import { ADMIN_AUTH, announceMissingLocation, count, startStatusScenario, statusJson } from './helpers/status-scenario.ts';
 import type { StatusScenario } from './helpers/status-scenario.ts';
 import { eventually } from './helpers/processes.ts';
@@ -77,6 +80,28 @@ describe('subscriber status page', { timeout: 180_000 }, () => {
     assert.deepEqual(r.inbox, { pending: 0, dead: 0 });
     assert.deepEqual(Object.keys(r.queue ?? {}).sort(), ['active', 'delayed', 'failed', 'waiting']);
     assert.deepEqual(r.deadLetters, []);
+  });
+
+  test("the page charts the feed's last hour, and the JSON carries its samples", async () => {
+    const r = (await statusJson(s.url)) as StatusJson;
+    assert.equal(r.feeds[0]!.readSinceStart, true);
+    assert.deepEqual({ sampleMs: r.history.sampleMs, windowMs: r.history.windowMs }, { sampleMs: 15_000, windowMs: 3_600_000 });
+    const samples = r.history.feeds[s.feed];
+    assert.ok(samples && samples.length >= 1, 'sampled from the start');
+    assert.ok(samples.every((x) => x.at >= Date.parse(r.startedAt) && x.at <= Date.parse(r.generatedAt)));
+    assert.ok(r.history.node.length >= 1);
+    const metrics = await send(`${s.url}metrics`, { headers: { authorization: ADMIN_AUTH } });
+    assert.ok(metrics.text.includes(`\natomsync_feed_read{feed="${s.feed}"} 1\n`));
+    const page = await send(s.url, { headers: { authorization: ADMIN_AUTH, accept: 'text/html' } });
+    assert.match(page.text, /<h2 id="last-hour">Last hour<\/h2>/);
+    const host = new URL(s.feed).host.replace(/\./g, '\\.');
+    const charts = ['entries behind', 'seconds behind', 'entries consumed per minute'].map((what) => {
+      const svg = new RegExp(`<svg class="spark"[^>]* role="img" aria-label="${host} · all: ${what}, last hour"[\\s\\S]*?</svg>`).exec(page.text);
+      assert.ok(svg, what);
+      return svg[0];
+    });
+    // The sample taken at the start and the page's own moment: at least a dot, a line once there are more.
+    assert.match(charts[2]!, /<path class="(line|dot)" d="M[0-9.]+/, 'the throughput since the start is drawn');
   });
 
   test('a dead letter is listed, with a form token on its Retry button', async () => {
@@ -164,6 +189,39 @@ describe('subscriber status page', { timeout: 180_000 }, () => {
   });
 });
 
+describe('a feed nobody answers', { timeout: 120_000 }, () => {
+  let u: UnreadFeed;
+  before(async () => {
+    u = await startUnreadFeed('unread');
+  });
+  after(async () => {
+    await u?.cleanUp();
+  });
+
+  test('says "never read" with its last error, not "caught up"', async () => {
+    let r: StatusJson | undefined;
+    await eventually(async () => {
+      r = (await statusJson(u.url)) as StatusJson;
+      return r.feeds[0]!.consecutiveErrors >= 2;
+    }, 30_000, 'the feed to fail twice');
+    const f = r!.feeds[0]!;
+    assert.equal(f.feed, u.feed);
+    assert.equal(f.readSinceStart, false);
+    assert.equal(f.lastSuccessAt, null);
+    assert.match(f.lastError ?? '', /ECONNREFUSED/);
+    assert.ok(r!.history.feeds[u.feed]!.every((x) => x.lagEvents === null && x.lagSeconds === null), 'no lag is known, so none is charted');
+    const page = await send(u.url, { headers: { authorization: ADMIN_AUTH, accept: 'text/html' } });
+    const row = /<tr>\s*<td data-label="Feed">[\s\S]*?<\/tr>/.exec(page.text)![0];
+    const lag = /<td data-label="Lag" class="num">([\s\S]*?)<\/td>/.exec(row)![1]!;
+    assert.match(lag, /never read/);
+    assert.doesNotMatch(lag, /caught up/);
+    assert.match(row, /<div class="err">FetchError: [^<]*ECONNREFUSED/);
+    assert.match(page.text, /Behind, entries<\/span> <strong>never read<\/strong>/);
+    const metrics = await send(`${u.url}metrics`, { headers: { authorization: ADMIN_AUTH } });
+    assert.ok(metrics.text.includes(`\natomsync_feed_read{feed="${u.feed}"} 0\n`), metrics.text);
+  });
+});
+
 describe('status renderers escape what they show', () => {
   const evil = `<script>alert("x")</script>`;
   const report: StatusReport = {
@@ -174,6 +232,7 @@ describe('status renderers escape what they show', () => {
       feed: `http://h/${evil}/recent`, caughtUp: false, consecutiveErrors: 2, errorsTotal: 3, lastError: evil,
       marker: { lastEntryId: evil, lastPageUrl: evil, position: 5, nextPageUrl: null, eventsSeen: 5 },
       lag: { markerPosition: 5, newestPosition: 9, newestAt: '2026-01-01T00:09:00.000Z', events: 4, seconds: 75 },
+      readSinceStart: true,
       lastPollAt: '2026-01-01T00:09:59.000Z', lastSuccessAt: null, lastErrorAt: '2026-01-01T00:09:59.000Z',
     }],
     stats: { applied: 1, parked: 0, dead: 1, skipped: 0, dependencies: 0 },

@@ -73,6 +73,20 @@ button.primary{background:var(--accent);color:var(--card)}
 button:focus-visible{outline:3px solid var(--accent);outline-offset:2px}
 .queue{display:flex;flex-wrap:wrap;gap:8px}
 .queue span{background:var(--card);border:1px solid var(--line);border-radius:8px;padding:6px 12px;font-variant-numeric:tabular-nums}
+/* charts: inline SVG drawn on the server (./sparkline.ts); stretched to their box, lines keep their width */
+.trends{display:grid;gap:10px}
+.trends .card{padding:12px 14px;min-width:0}
+.trends h3{margin:0 0 8px;font-size:14px;font-weight:600}
+.charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(200px,1fr));gap:12px 18px}
+figure.trend{margin:0;min-width:0}
+figure.trend figcaption{display:flex;justify-content:space-between;gap:8px;font-size:12.5px;color:var(--muted)}
+figure.trend strong{color:var(--fg);font-weight:600;font-variant-numeric:tabular-nums;white-space:nowrap}
+svg.spark{display:block;width:100%;height:48px;overflow:visible}
+.spark .base{stroke:var(--line);stroke-width:1;vector-effect:non-scaling-stroke}
+.spark .area{fill:var(--accent-bg)}
+.spark .line{fill:none;stroke:var(--accent);stroke-width:1.5;stroke-linejoin:round;vector-effect:non-scaling-stroke}
+.spark .dot{fill:none;stroke:var(--accent);stroke-width:5;stroke-linecap:round;vector-effect:non-scaling-stroke}
+figure.trend .axis{display:flex;justify-content:space-between;gap:8px;font-size:11px;color:var(--muted)}
 @media (max-width:560px){main,footer{padding-left:.75rem;padding-right:.75rem}main{padding-top:1rem}.top{padding:.6rem .75rem}h1{font-size:1.25rem}th,td{padding:.45rem .6rem}pre{font-size:12px;padding:.75rem}}
 @media (max-width:600px){
 header>div{padding:0 .75rem}.cards .value{font-size:22px}
