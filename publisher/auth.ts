@@ -29,7 +29,15 @@ export interface Auth {
   check(req: Request, res: Response): AuthVerdict;
   /** The 401 every unauthenticated request gets, whatever it lacked. */
   challenge(req: Request, res: Response): void;
+  /**
+   * Who an Authorization header names, when that exact header was verified by check() before;
+   * null otherwise (then check() must decide). For the archive fast path (archive-fast-path.ts).
+   */
+  verifiedBefore(header: string | undefined): { user: string; rights: Rights } | null;
 }
+
+/** Authorization headers remembered as verified; the memory is forgotten whole when full. */
+const VERIFIED_MAX = 1000;
 
 export function createAuth(opts: AuthOptions, log: Logger): Auth {
   const basic = createBasicAuth(opts, log);
@@ -44,10 +52,27 @@ export function createAuth(opts: AuthOptions, log: Logger): Auth {
     return null;
   };
 
+  // Only headers that check() let in are remembered, so only a holder of a password can add one, and
+  // a header is looked up whole: knowing a part of it gets nothing. Each remembers the password it
+  // was right for: should the users table change, it is right no longer.
+  const verified = new Map<string, { user: string; rights: Rights; password: string }>();
+  const verifiedBefore = (header: string | undefined) => {
+    const v = header === undefined ? undefined : verified.get(header);
+    return v && opts.users.get(v.user) === v.password ? { user: v.user, rights: v.rights } : null;
+  };
+
   const check = (req: Request, res: Response): AuthVerdict => {
     // Credentials sent decide, even beside a valid cookie: a wrong password is never let through.
     const sent = basic.check(req, res);
-    if (sent.kind === 'user') return { kind: 'user', user: sent.user, rights: rightsOf(opts.rights, sent.user), session: null };
+    if (sent.kind === 'user') {
+      const rights = rightsOf(opts.rights, sent.user);
+      const header = req.headers.authorization!;
+      if (!verified.has(header)) {
+        if (verified.size >= VERIFIED_MAX) verified.clear();
+        verified.set(header, { user: sent.user, rights, password: opts.users.get(sent.user)! });
+      }
+      return { kind: 'user', user: sent.user, rights, session: null };
+    }
     if (sent.kind === 'refused') return sent;
     // Only a wrong password is a guess. A request without credentials (a browser's first request,
     // a probe) or with a session that ended (a client after a restart) is not counted; and a 128-bit
@@ -56,7 +81,7 @@ export function createAuth(opts: AuthOptions, log: Logger): Auth {
     return session ? { kind: 'user', user: session.user, rights: rightsOf(opts.rights, session.user), session } : { kind: 'anonymous' };
   };
 
-  return { check, challenge: basic.challenge };
+  return { check, challenge: basic.challenge, verifiedBefore };
 }
 
 export function requireAuth(auth: Auth) {

@@ -194,6 +194,8 @@ export function fairShare(share: FairShare, costOf: (req: Request) => number = r
     if (res.writableEnded || res.destroyed) return release();
     // 'close' comes when the response is complete, or when its connection ended before that.
     res.once('close', release);
+    // A request that waits without working (a long poll, long-poll.ts) gives its room back early.
+    res.locals.releaseShare = release;
     next();
   };
 }

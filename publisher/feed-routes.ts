@@ -4,11 +4,11 @@
 // for a feed never re-paged). The working page is the one the next event goes to; every page
 // below it is complete and immutable.
 import { createHash } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Router } from 'express';
 import type { Request, Response } from 'express';
 import {
   ALL_CATEGORY,
-  ARCHIVE_CACHE_CONTROL,
   ATOM_MEDIA_TYPE,
   FEED_PATH,
   RECENT,
@@ -25,6 +25,10 @@ import { badRequest, notFound } from './http-errors.ts';
 import type { PublisherCounters } from './metrics.ts';
 import { originOf } from './host-rule.ts';
 import { HTML_MEDIA_TYPE, NEGOTIATED_VARY, wantsHtml } from '../shared/web/negotiate.ts';
+import { encodeArchive, notModified, sendArchivePage } from './archive-page.ts';
+import type { ArchivePage } from './archive-page.ts';
+import { holdWhileUnchanged } from './long-poll.ts';
+import type { NewEvents } from './new-events.ts';
 import { PageCache } from './page-cache.ts';
 import { forbidden, mayReadFeed, rightsIn } from './rights.ts';
 import { newestPage as newestPageOf, pageRange } from './paging.ts';
@@ -46,6 +50,8 @@ export interface FeedRouteOptions {
   /** Absolute origin for links; derived from the request when absent. */
   publicUrl?: string;
   cache?: PageCache;
+  /** Where long-polled `recent` requests wait for new events (long-poll.ts); without it none is held. */
+  newEvents?: NewEvents;
   /** Where subscribers' positions are noted, when they name themselves. */
   positions?: SubscriberPositions;
   counters?: PublisherCounters;
@@ -73,13 +79,22 @@ function feedIdFor(nodeUuid: string, category: string): string {
   return `urn:uuid:${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }
 
-function notModified(req: Request, etag: string): boolean {
-  const inm = req.get('if-none-match');
-  if (!inm) return false;
-  return inm.split(',').some((t) => t.trim() === etag || t.trim() === '*');
+/** What a cache hit needs to know of its request, whichever path it came by (archive-fast-path.ts). */
+export interface ArchiveHit {
+  user: string;
+  category: string;
+  page: number;
+  baseUrl: string;
+  asHtml: boolean;
 }
 
-export function feedRoutes(o: FeedRouteOptions): Router {
+export interface FeedRoutes {
+  router: Router;
+  /** Answers a complete page from the cache; false (nothing sent) when the cache does not hold it. */
+  serveCached(req: IncomingMessage, res: ServerResponse, hit: ArchiveHit): boolean;
+}
+
+export function feedRoutes(o: FeedRouteOptions): FeedRoutes {
   const router = Router();
   const cache = o.cache ?? new PageCache();
   const layouts = o.layouts ?? FeedLayouts.fixed(o.pageSize);
@@ -105,7 +120,8 @@ export function feedRoutes(o: FeedRouteOptions): Router {
   const sawNewest = (category: string, page: number) => {
     if (page > (newestSeen.get(category) ?? 0)) newestSeen.set(category, page);
   };
-  const renderAhead = (page: number, category: string, baseUrl: string, cacheKey: (page: number, range: PageRange) => string, knownNewest?: number) => {
+  const renderAhead = (page: number, category: string, baseUrl: string, knownNewest?: number) => {
+    const cacheKey = (p: number, range: PageRange) => cacheKeyOf(baseUrl, category, p, range, false);
     const feedKey = `${baseUrl}|${category}`;
     if (ahead.has(feedKey)) return;
     ahead.add(feedKey);
@@ -123,13 +139,41 @@ export function feedRoutes(o: FeedRouteOptions): Router {
         if (p >= newestPage) break; // only complete pages are cached
         const range = pageRange(layout, p);
         const model = await loadModel(o, { category, page: p, range, newestPage, asRecent: false, baseUrl, updated: null });
-        const body = renderFeedPage(model);
-        cache.set(cacheKey(p, range), { body, etag: etagOf(`${RENDER_VERSION}|${body}`, false) });
+        cache.set(cacheKey(p, range), await archivePage(renderFeedPage(model), false));
         o.counters?.archiveRendered('ahead');
       }
     })()
       .catch((err: Error) => o.log?.debug('rendering archive pages ahead failed', { category, error: err }))
       .finally(() => ahead.delete(feedKey));
+  };
+
+  const served = (req: IncomingMessage, hit: ArchiveHit, position: number, complete: boolean) => {
+    // Recorded under the user that authenticated; the header only asks for it and labels the row.
+    const asked = req.headers[SUBSCRIBER_HEADER];
+    o.positions?.record(hit.user, typeof asked === 'string' ? asked : undefined, hit.category, hit.page, position);
+    o.counters?.pageServed(hit.asHtml ? 'html' : complete ? 'archive' : 'recent');
+  };
+
+  // Only complete pages are cached and they never change: a hit needs no database at all.
+  const serveCached = (req: IncomingMessage, res: ServerResponse, hit: ArchiveHit): boolean => {
+    const range = pageRange(layouts.layout(hit.category), hit.page);
+    const cached = cache.get(cacheKeyOf(hit.baseUrl, hit.category, hit.page, range, hit.asHtml));
+    if (!cached) return false;
+    setFeedHeaders(res, hit.asHtml);
+    served(req, hit, range.last, true);
+    if (!hit.asHtml) renderAhead(hit.page, hit.category, hit.baseUrl);
+    sendArchivePage(req, res, cached);
+    return true;
+  };
+
+  /** A long poll of the Atom `recent` waits here while the client's copy of the working page is still the current one. */
+  const longPoll = (req: Request, res: Response, category: string, baseUrl: string) => {
+    const unchanged = async () => {
+      const { head, layout, newestPage } = await headOf(category);
+      const range = pageRange(layout, newestPage);
+      return notModified(req, workingEtag({ baseUrl, category, page: newestPage, asRecent: true, range, count: head.count, asHtml: false }));
+    };
+    return holdWhileUnchanged(req, res, { newEvents: o.newEvents, feed: category, unchanged });
   };
 
   router.get(`${FEED_PATH}/:category/:page`, async (req: Request, res: Response) => {
@@ -144,50 +188,31 @@ export function feedRoutes(o: FeedRouteOptions): Router {
       throw badRequest(`page must be "recent" or a number from 1 (got "${pageParam.slice(0, 32)}")`);
     }
     const baseUrl = baseUrlOf(req, o.publicUrl);
-    // The same URL is Atom for feed readers and HTML for people; the two never share an ETag.
     const asHtml = wantsHtml(req, ATOM_MEDIA_TYPE);
-    res.set('Content-Type', asHtml ? HTML_MEDIA_TYPE : `${ATOM_MEDIA_TYPE}; charset=utf-8`);
-    res.set('Vary', NEGOTIATED_VARY);
-    const served = (page: number, position: number, complete: boolean) => {
-      // Recorded under the user that authenticated; the header only asks for it and labels the row.
-      o.positions?.record(res.locals.user as string, req.get(SUBSCRIBER_HEADER), category, page, position);
-      o.counters?.pageServed(asHtml ? 'html' : complete ? 'archive' : 'recent');
-    };
-    // Only complete pages are cached and they never change: a hit needs no database at all. The key
-    // holds the positions the page stands for, so a page the layout gives other positions is another key.
-    const cacheKey = (page: number, range: PageRange) => `${baseUrl}|${category}|${page}|${range.first}+${range.size}|${asHtml ? 'html' : 'atom'}`;
-    if (!asRecent) {
-      const page = Number(pageParam);
-      const range = pageRange(layouts.layout(category), page);
-      const cached = cache.get(cacheKey(page, range));
-      if (cached) {
-        served(page, range.last, true);
-        if (!asHtml) renderAhead(page, category, baseUrl, cacheKey);
-        return void sendArchive(req, res, cached);
-      }
-    }
+    const user = res.locals.user as string;
+    if (!asRecent && serveCached(req, res, { user, category, page: Number(pageParam), baseUrl, asHtml })) return;
+    setFeedHeaders(res, asHtml);
+    if (asRecent && !asHtml && !(await longPoll(req, res, category, baseUrl))) return;
     const { head, layout, newestPage } = await headOf(category);
     sawNewest(category, newestPage);
     const page = asRecent ? newestPage : Number(pageParam);
     if (page > newestPage) throw notFound(`page ${page} of "${category}" does not exist yet; the newest is ${newestPage}`);
     const complete = page < newestPage;
     const range = pageRange(layout, page);
-    served(page, complete ? range.last : head.count, complete);
+    served(req, { user, category, page, baseUrl, asHtml }, complete ? range.last : head.count, complete);
 
     if (complete) {
       const model = await loadModel(o, { category, page, range, newestPage, asRecent: false, baseUrl, updated: null });
-      const body = asHtml ? renderFeedHtml(model) : renderFeedPage(model);
-      const fresh = { body, etag: etagOf(`${RENDER_VERSION}|${body}`, asHtml) };
-      cache.set(cacheKey(page, range), fresh);
+      const fresh = await archivePage(asHtml ? renderFeedHtml(model) : renderFeedPage(model), asHtml);
+      cache.set(cacheKeyOf(baseUrl, category, page, range, asHtml), fresh);
       if (!asHtml) o.counters?.archiveRendered('asked');
-      if (!asHtml) renderAhead(page, category, baseUrl, cacheKey, newestPage);
-      return void sendArchive(req, res, fresh);
+      if (!asHtml) renderAhead(page, category, baseUrl, newestPage);
+      return void sendArchivePage(req, res, fresh);
     }
     // The working page depends only on how many events the feed has (the log is append-only) and on the
     // positions it stands for, so its ETag is known before anything is read or rendered: a quiet poll
     // costs one indexed lookup.
-    const version = asHtml ? `${RENDER_VERSION}|html${HTML_RENDER_VERSION}` : RENDER_VERSION;
-    const etag = etagOf(`${version}|${baseUrl}|${category}|${page}|${asRecent}|${range.first}+${range.size}|${head.count}`, asHtml);
+    const etag = workingEtag({ baseUrl, category, page, asRecent, range, count: head.count, asHtml });
     res.set('Cache-Control', RECENT_CACHE_CONTROL);
     res.set('ETag', etag);
     if (notModified(req, etag)) return void res.status(304).end();
@@ -195,7 +220,18 @@ export function feedRoutes(o: FeedRouteOptions): Router {
     res.send(asHtml ? renderFeedHtml(model) : renderFeedPage(model));
   });
 
-  return router;
+  return { router, serveCached };
+}
+
+/** The same URL is Atom for feed readers and HTML for people; the two never share an ETag. */
+function setFeedHeaders(res: ServerResponse, asHtml: boolean): void {
+  res.setHeader('Content-Type', asHtml ? HTML_MEDIA_TYPE : `${ATOM_MEDIA_TYPE}; charset=utf-8`);
+  res.setHeader('Vary', NEGOTIATED_VARY);
+}
+
+/** A complete page's cache key. It holds the positions the page stands for, so a page the layout gives other positions is another key. */
+function cacheKeyOf(baseUrl: string, category: string, page: number, range: PageRange, asHtml: boolean): string {
+  return `${baseUrl}|${category}|${page}|${range.first}+${range.size}|${asHtml ? 'html' : 'atom'}`;
 }
 
 /** A strong ETag; the HTML variant's ends in -html, so no cache can confuse it with the Atom one. */
@@ -204,11 +240,15 @@ function etagOf(content: string, asHtml: boolean): string {
   return asHtml ? `"${hash}-html"` : `"${hash}"`;
 }
 
-function sendArchive(req: Request, res: Response, page: { body: string; etag: string }): void {
-  res.set('Cache-Control', ARCHIVE_CACHE_CONTROL);
-  res.set('ETag', page.etag);
-  if (notModified(req, page.etag)) res.status(304).end();
-  else res.send(page.body);
+/** The working page's ETag: what it holds follows from its positions and the feed's event count alone. */
+function workingEtag(p: { baseUrl: string; category: string; page: number; asRecent: boolean; range: PageRange; count: number; asHtml: boolean }): string {
+  const version = p.asHtml ? `${RENDER_VERSION}|html${HTML_RENDER_VERSION}` : RENDER_VERSION;
+  return etagOf(`${version}|${p.baseUrl}|${p.category}|${p.page}|${p.asRecent}|${p.range.first}+${p.range.size}|${p.count}`, p.asHtml);
+}
+
+/** A complete page's bytes in every coding, for the cache. */
+function archivePage(body: string, asHtml: boolean): Promise<ArchivePage> {
+  return encodeArchive(body, etagOf(`${RENDER_VERSION}|${body}`, asHtml));
 }
 
 async function loadModel(

@@ -12,6 +12,7 @@
 // reached is the scheme's default (80, 443). The origin used for links is the Host as matched, in
 // lower case, so the names an allowed host can be spelt in add no cache entries either.
 import type { IncomingMessage } from 'node:http';
+import type { TLSSocket } from 'node:tls';
 import type { NextFunction, Request, Response } from 'express';
 import { badRequest } from './http-errors.ts';
 
@@ -53,15 +54,21 @@ export function parseAllowedHosts(entries: readonly string[]): string[] {
 const admitted = new WeakMap<IncomingMessage, string>();
 
 export function hostRule(o: HostRuleOptions = {}) {
+  const check = hostCheck(o);
+  return (req: Request, _res: Response, next: NextFunction) => {
+    admitted.set(req, check(req));
+    next();
+  };
+}
+
+/** The rule as a function of a plain request (archive-fast-path.ts): its origin, or a 400 HttpError thrown. */
+export function hostCheck(o: HostRuleOptions = {}): (req: IncomingMessage) => string {
   const extra: HostName[] = (o.allowedHosts ?? []).map((h) => parseHost(h)!).filter(Boolean);
   if (o.publicUrl) {
     const u = new URL(o.publicUrl);
     extra.push({ name: u.hostname.toLowerCase(), port: u.port === '' ? undefined : Number(u.port) });
   }
-  return (req: Request, _res: Response, next: NextFunction) => {
-    admitted.set(req, admit(req, extra));
-    next();
-  };
+  return (req) => admit(req, extra);
 }
 
 /**
@@ -72,12 +79,15 @@ export function originOf(req: Request): string {
   return admitted.get(req) ?? admit(req, []);
 }
 
-function admit(req: Request, extra: readonly HostName[]): string {
-  const sent = req.get('host') ?? '';
+// Read from the Node request itself, so that a request Express has not seen yet is judged the same
+// (Express's req.protocol is this too: the publisher trusts no proxy's X-Forwarded-Proto).
+function admit(req: IncomingMessage, extra: readonly HostName[]): string {
+  const sent = req.headers.host ?? '';
   const host = parseHost(sent);
   if (!host) throw badRequest('the Host header is not a host name');
   const reached = req.socket.localPort;
-  const defaultPort = req.protocol === 'https' ? 443 : 80;
+  const protocol = (req.socket as TLSSocket).encrypted ? 'https' : 'http';
+  const defaultPort = protocol === 'https' ? 443 : 80;
   const port = host.port ?? defaultPort;
   const addressForms = [...LOOPBACK_NAMES, addressName(req.socket.localAddress)];
   const fromHere = isLoopback(req.socket.remoteAddress);
@@ -91,7 +101,7 @@ function admit(req: Request, extra: readonly HostName[]): string {
         '--public-url or --allowed-hosts naming that host',
     );
   }
-  return `${req.protocol}://${host.name}${host.port === undefined ? '' : `:${host.port}`}`;
+  return `${protocol}://${host.name}${host.port === undefined ? '' : `:${host.port}`}`;
 }
 
 /** A socket's local address as a Host names it: '::ffff:10.0.0.5' -> '10.0.0.5', '::1' -> '[::1]'. */

@@ -17,6 +17,8 @@ import { FairShare } from './fair-share.ts';
 import type { FairShareOptions } from './fair-share.ts';
 import { FeedLayouts } from './feed-layouts.ts';
 import { PublisherCounters } from './metrics.ts';
+import { NewEvents } from './new-events.ts';
+import type { NewEventsOptions } from './new-events.ts';
 import { Relay } from './relay.ts';
 import { LoginBrake } from '../shared/web/login-brake.ts';
 import type { BrakeOptions } from '../shared/web/login-brake.ts';
@@ -52,7 +54,9 @@ export interface PublisherOptions {
   tls?: { keyFile: string; certFile: string };
   relay?: Pick<RelayOptions, 'batchSize' | 'pollMs'>;
   snapshot?: Pick<SnapshotOptions, 'chunkRows' | 'maxOutbox' | 'idleCheckMs'>;
-  /** Run the HTTP server without a relay (a read replica, or a test). */
+  /** Long-polled `recent` requests held at once (new-events.ts); NEW_EVENTS_DEFAULTS otherwise. */
+  longPoll?: Partial<NewEventsOptions>;
+  /** Run the HTTP server without a relay (a read replica, or a test); long polls are then answered at once. */
   noRelay?: boolean;
   maxConnections?: number;
 }
@@ -67,10 +71,16 @@ export class Publisher {
   private snapshot: SnapshotWorker | null = null;
   private snapshotRun: Promise<void> | null = null;
   private positions: SubscriberPositions | null = null;
+  private newEvents: NewEvents | null = null;
   /** What this process has served and published, for /metrics. */
   readonly counters = new PublisherCounters();
   /** Base URL once listening, e.g. http://127.0.0.1:8081. */
   url = '';
+
+  /** Long-polled requests held now. */
+  get longPollsHeld(): number {
+    return this.newEvents?.held ?? 0;
+  }
 
   constructor(
     private readonly o: PublisherOptions,
@@ -114,6 +124,7 @@ export class Publisher {
     const store = new EventStore(pool);
     const positions = (this.positions = new SubscriberPositions(pool, this.log.child({ part: 'positions' })));
     await positions.load();
+    const newEvents = (this.newEvents = new NewEvents(this.o.longPoll));
     const app = createPublisherApp({
       pool,
       store,
@@ -129,6 +140,7 @@ export class Publisher {
       allowedHosts: this.o.allowedHosts,
       fairShare: new FairShare(this.o.fairShare),
       positions,
+      newEvents,
       counters: this.counters,
     });
     const server = (this.server = this.o.tls
@@ -145,7 +157,13 @@ export class Publisher {
     this.url = `${this.o.tls ? 'https' : 'http'}://${host}:${addr.port}`;
     if (!this.o.noRelay) {
       const onPublished = (n: number) => this.counters.relayPublished(n);
-      this.relay = new Relay(pool, this.log.child({ part: 'relay' }), { nodeId, ...this.o.relay, onPublished });
+      this.relay = new Relay(pool, this.log.child({ part: 'relay' }), {
+        nodeId,
+        ...this.o.relay,
+        onPublished,
+        onEvents: (resources) => newEvents.published(resources),
+        onLeading: (leading) => (newEvents.live = leading),
+      });
       this.relayRun = this.relay.run();
       // Rows that predate the triggers (or asked for again): published among the live changes.
       const slog = this.log.child({ part: 'snapshot' });
@@ -159,6 +177,8 @@ export class Publisher {
   }
 
   async stop(): Promise<void> {
+    // Held long polls are answered first (503), so closing the server waits for none of them.
+    this.newEvents?.close();
     this.snapshot?.stop();
     this.relay?.stop();
     await this.snapshotRun;

@@ -29,6 +29,10 @@ export interface RelayOptions {
   pollMs?: number;
   /** Called after each batch with the number of events published. */
   onPublished?: (count: number) => void;
+  /** Called after each commit that published events, with the resources (feeds besides `all`) they went to. */
+  onEvents?: (resources: readonly string[]) => void;
+  /** Called with true once this relay holds the lock (it sees every event published from then on), false when it no longer does. */
+  onLeading?: (leading: boolean) => void;
 }
 
 export const RELAY_DEFAULTS = { batchSize: 2000, pollMs: 50 } as const;
@@ -128,10 +132,15 @@ export class Relay {
     }
     if (this.stopped) return;
     this.log.info('relay started', { lock });
-    while (!this.stopped) {
-      const moved = await this.tick(conn);
-      if (moved > 0) this.opts.onPublished?.(moved);
-      if (moved < this.batchSize) await this.pause.sleep(this.pollMs);
+    this.opts.onLeading?.(true);
+    try {
+      while (!this.stopped) {
+        const moved = await this.tick(conn);
+        if (moved > 0) this.opts.onPublished?.(moved);
+        if (moved < this.batchSize) await this.pause.sleep(this.pollMs);
+      }
+    } finally {
+      this.opts.onLeading?.(false);
     }
     await conn.query('SELECT RELEASE_LOCK(?)', [lock]).catch(() => undefined);
   }
@@ -180,6 +189,7 @@ export class Relay {
       );
       await conn.query('DELETE FROM atomsync_outbox WHERE id IN (?)', [rows.map((r) => r.id)]);
       await conn.commit();
+      this.opts.onEvents?.(resources);
       return rows.length;
     } catch (err) {
       await conn.rollback().catch(() => undefined);

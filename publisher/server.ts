@@ -1,4 +1,5 @@
 // The publisher's HTTP application: authentication in front of feeds, resources and admin pages.
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import express from 'express';
 import type { NextFunction, Request, Response } from 'express';
 import compression from 'compression';
@@ -14,9 +15,11 @@ import type { EventStore } from './event-store.ts';
 import type { FeedLayouts } from './feed-layouts.ts';
 import { baseUrlOf, feedRoutes } from './feed-routes.ts';
 import { FairShare, fairShare } from './fair-share.ts';
-import { hostRule } from './host-rule.ts';
+import { hostCheck, hostRule } from './host-rule.ts';
+import { archiveFastPath } from './archive-fast-path.ts';
 import { HttpError } from './http-errors.ts';
 import { PublisherCounters } from './metrics.ts';
+import type { NewEvents } from './new-events.ts';
 import { HTML_MEDIA_TYPE, wantsHtml } from '../shared/web/negotiate.ts';
 import { restRoutes } from './rest-routes.ts';
 import { securityHeaders } from './security-headers.ts';
@@ -48,6 +51,8 @@ export interface PublisherAppOptions {
   /** Subscribers' reading positions; without it none are recorded. */
   positions?: SubscriberPositions;
   counters?: PublisherCounters;
+  /** Where long-polled `recent` requests wait (new-events.ts); without it, none is held. */
+  newEvents?: NewEvents;
   now?: () => number;
 }
 
@@ -66,7 +71,9 @@ export function createPublisherApp(o: PublisherAppOptions): express.Express {
     next();
   });
   app.use(securityHeaders());
-  app.use(hostRule({ publicUrl: o.publicUrl, allowedHosts: o.allowedHosts }));
+  const hosts = { publicUrl: o.publicUrl, allowedHosts: o.allowedHosts };
+  app.use(hostRule(hosts));
+  // Archive pages carry their own Content-Encoding (archive-page.ts), which this leaves alone.
   app.use(compression());
   // Before authentication the visitor sees no node id, only that it must sign in.
   const htmlPage = (status: number, message: string) =>
@@ -78,7 +85,8 @@ export function createPublisherApp(o: PublisherAppOptions): express.Express {
   app.use(sessionRoutes({ auth, sessions, nodeUuid: o.nodeUuid, publicUrl: o.publicUrl, log: o.log }));
   app.use(requireAuth(auth));
   app.use(fairShare(o.fairShare ?? new FairShare()));
-  app.use(feedRoutes({ ...o, counters }));
+  const feeds = feedRoutes({ ...o, counters });
+  app.use(feeds.router);
   app.use(restRoutes(o));
   app.use(adminRoutes({ ...o, counters }));
   app.use((req: Request) => {
@@ -107,5 +115,21 @@ export function createPublisherApp(o: PublisherAppOptions): express.Express {
     o.log.error('request failed', { path: req.path, error: err as Error });
     send(500, 'internal', 'internal error; see the publisher log');
   });
+  serveCachedArchivesFirst(app, archiveFastPath({ origin: hostCheck(hosts), auth, feeds, publicUrl: o.publicUrl, counters }));
   return app;
+}
+
+type Handle = (req: IncomingMessage, res: ServerResponse, next?: (err?: unknown) => void) => void;
+
+/**
+ * Puts the archive fast path (archive-fast-path.ts) in front of everything Express does. The app
+ * function calls app.handle for every request, so wrapping it there covers every way the app is
+ * served (createServer(app), app.listen).
+ */
+function serveCachedArchivesFirst(app: express.Express, fast: (req: IncomingMessage, res: ServerResponse) => boolean): void {
+  const a = app as unknown as { handle: Handle };
+  const handle = a.handle.bind(app);
+  a.handle = (req, res, next) => {
+    if (!fast(req, res)) handle(req, res, next);
+  };
 }

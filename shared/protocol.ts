@@ -11,3 +11,14 @@ export const MAX_LIST_UUIDS = 200;
 export function listPath(resource: string, uuids: readonly string[], form: string): string {
   return `${REST_PATH}/${resource}?v=${form}&uuids=${uuids.join(',')}`;
 }
+
+// Long polling of a feed's `recent` page (SPEC.md, "Long polling"). A subscriber that sends this
+// header with If-None-Match asks the publisher to hold the request, for at most that many seconds,
+// until the feed has a new event. The publisher's answer carries the header too: the seconds it
+// was prepared to wait, 0 when it answered at once because it could not hold the request (so a
+// client polls again after its usual interval, not at once). Without the header nothing changes.
+export const LONG_POLL_HEADER = 'x-atomsync-wait';
+/** Longest a publisher holds a request, whatever is asked (seconds). */
+export const LONG_POLL_MAX_S = 30;
+/** What a subscriber asks for by default (seconds): an idle feed costs one request per 20 s. */
+export const LONG_POLL_DEFAULT_S = 20;
