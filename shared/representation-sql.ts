@@ -6,7 +6,7 @@
 import { AUDIT_COLUMNS, LIFECYCLE_COLUMNS } from './rest-format.ts';
 import { displaySql as rootDisplaySql, hasColumn, offers, targetOf } from './registry.ts';
 import { tablesOf, uuidSql } from './resources.ts';
-import type { Field, FieldType, Part, Ref, ResourceDef, ResourceName, TableSpec } from './resources.ts';
+import type { Field, FieldType, Part, ResourceDef, ResourceName, TableSpec } from './resources.ts';
 
 /**
  * A part table may declare its own label SQL (given its alias). The registry does not
@@ -122,88 +122,113 @@ function scope(def: ResourceDef, path: Part[]): { from: string; where: string; u
 /** OpenMRS shows a user as its username, or its system id when it has none. */
 const userDisplay = (a: string) => `COALESCE(NULLIF(${a}.username, ''), ${a}.system_id)`;
 
+/** The SELECT list and LEFT JOINs of one table's query, built up column by column. */
+interface QueryParts {
+  select: string[];
+  joins: string[];
+  /** Labels are selected (see TableQuery.labels). */
+  labels: boolean;
+}
+
+// Two columns may hold one property under the names of different OpenMRS versions
+// (concept_numeric.precise / allow_decimal): the one this database has is shown.
+const shadowed = <T extends { column: string; prop: string }>(spec: TableSpec, all: T[], x: T) =>
+  !hasColumn(spec, x.column) && all.some((g) => g !== x && g.prop === x.prop && hasColumn(spec, g.column));
+
+/** A reference's uuid and (with labels) display columns, `${name}u` and `${name}d`; NULL when there is no target. */
+function selectReference(q: QueryParts, name: string, uuidExpr: string, displayExpr: string): void {
+  q.select.push(`${uuidExpr} AS ${name}u`);
+  if (q.labels) q.select.push(`${displayExpr} AS ${name}d`);
+}
+
 function compileTable(def: ResourceDef, path: Part[], parentIndex: number, labels: boolean): TableQuery {
   const spec = path.length ? path[path.length - 1].spec : def.root;
   const part = path[path.length - 1];
   const { from, where, uuidExpr } = scope(def, path);
-  const select: string[] = [`${SELF}.${spec.key} AS ${COL.key}`];
-  const joins: string[] = [];
+  const q: QueryParts = { select: [`${SELF}.${spec.key} AS ${COL.key}`], joins: [], labels };
 
-  if (part) select.push(`${SELF}.${part.parentKeyColumn} AS ${COL.parent}`);
-  if (!part) select.push(`${uuidExpr} AS ${COL.uuid}`);
-  else if (spec.uuidColumn) select.push(`${SELF}.${spec.uuidColumn} AS ${COL.uuid}`);
+  if (part) q.select.push(`${SELF}.${part.parentKeyColumn} AS ${COL.parent}`);
+  if (!part) q.select.push(`${uuidExpr} AS ${COL.uuid}`);
+  else if (spec.uuidColumn) q.select.push(`${SELF}.${spec.uuidColumn} AS ${COL.uuid}`);
 
   const declared = spec.display;
   const displaySql = !labels ? undefined : !part ? rootDisplaySql(def, SELF) : declared?.(SELF);
-  if (displaySql) select.push(`${displaySql} AS ${COL.display}`);
+  if (displaySql) q.select.push(`${displaySql} AS ${COL.display}`);
 
-  // A column this database's table lacks (see shared/registry.ts) reads as NULL.
-  const column = (c: string) => (hasColumn(spec, c) ? `${SELF}.${c}` : 'NULL');
-  // Two columns may hold one property under the names of different OpenMRS versions
-  // (concept_numeric.precise / allow_decimal): the one this database has is shown.
-  const shadowed = (f: Field) => !hasColumn(spec, f.column) && spec.fields.some((g) => g !== f && g.prop === f.prop && hasColumn(spec, g.column));
-  const fields = spec.fields.filter((f) => !shadowed(f)).map((f, i): FieldColumn => {
+  const fields = fieldColumns(def, spec, q);
+  const refs = refColumns(def, spec, q);
+  const users = userColumns(spec, q);
+  lifecycleColumns(spec, q);
+
+  const head = `SELECT ${q.select.join(',\n  ')}\nFROM ${from}` + (q.joins.length ? `\n  ${q.joins.join('\n  ')}` : '');
+  const sql = `${head}\nWHERE ${where}\nORDER BY ${SELF}.${spec.key}`;
+  const batchSql = `${head}\nWHERE ${uuidExpr} IN (?)\nORDER BY ${SELF}.${spec.key}`;
+  return { spec, path, part, parentIndex, sql, batchSql, fields, refs, users, hasDisplay: Boolean(displaySql), labels };
+}
+
+// A column this database's table lacks (see shared/registry.ts) reads as NULL.
+const column = (spec: TableSpec, c: string) => (hasColumn(spec, c) ? `${SELF}.${c}` : 'NULL');
+
+function fieldColumns(def: ResourceDef, spec: TableSpec, q: QueryParts): FieldColumn[] {
+  return spec.fields.filter((f) => !shadowed(spec, spec.fields, f)).map((f, i): FieldColumn => {
     // MariaDB sends a DOUBLE column to clients rounded to 15 digits (9.899999999999999 arrives
     // as 9.9); as text it gives the shortest exact form, so the value crosses nodes unchanged.
-    const expr = f.type === 'number' && hasColumn(spec, f.column) ? `CAST(${SELF}.${f.column} AS CHAR)` : column(f.column);
-    select.push(`${expr} AS f${i}`);
+    const expr = f.type === 'number' && hasColumn(spec, f.column) ? `CAST(${SELF}.${f.column} AS CHAR)` : column(spec, f.column);
+    q.select.push(`${expr} AS f${i}`);
     const out: FieldColumn = { col: `f${i}`, prop: f.prop, type: f.type };
     if (f.byFormat && hasColumn(spec, f.column) && hasColumn(spec, f.byFormat.typeColumn)) {
-      out.byFormat = formatColumns(def, f, i, labels, select, joins);
+      out.byFormat = formatColumns(def, f, i, q);
     }
     return out;
   });
+}
 
-  const refShadowed = (r: Ref) => !hasColumn(spec, r.column) && spec.refs.some((g) => g !== r && g.prop === r.prop && hasColumn(spec, g.column));
-  const refs = spec.refs.filter((r) => !refShadowed(r)).map((r, i): RefColumn => {
+function refColumns(def: ResourceDef, spec: TableSpec, q: QueryParts): RefColumn[] {
+  return spec.refs.filter((r) => !shadowed(spec, spec.refs, r)).map((r, i): RefColumn => {
     const target = targetOf(def, r.resource);
     const a = `ax_r${i}`;
     const partSpec = r.part ? target.root.parts.find((p) => p.prop === r.part)?.spec : undefined;
     if (r.part && hasColumn(spec, r.column) && partSpec?.uuidColumn) {
       // A row of another resource's part (one of a concept's names): its own uuid, its name as the label.
-      joins.push(`LEFT JOIN ${partSpec.table} ${a} ON ${a}.${partSpec.key} = ${SELF}.${r.column}`);
-      select.push(`${a}.${partSpec.uuidColumn} AS r${i}u`);
-      if (labels) select.push(`${partSpec.fields.some((f) => f.column === 'name') ? `${a}.name` : 'NULL'} AS r${i}d`);
+      q.joins.push(`LEFT JOIN ${partSpec.table} ${a} ON ${a}.${partSpec.key} = ${SELF}.${r.column}`);
+      selectReference(q, `r${i}`, `${a}.${partSpec.uuidColumn}`, partSpec.fields.some((f) => f.column === 'name') ? `${a}.name` : 'NULL');
     } else if (hasColumn(spec, r.column) && !r.part) {
-      joins.push(`LEFT JOIN ${target.root.table} ${a} ON ${a}.${target.root.key} = ${SELF}.${r.column}`);
-      select.push(`${uuidSql(target, a)} AS r${i}u`);
-      if (labels) select.push(`${rootDisplaySql(target, a)} AS r${i}d`);
+      q.joins.push(`LEFT JOIN ${target.root.table} ${a} ON ${a}.${target.root.key} = ${SELF}.${r.column}`);
+      selectReference(q, `r${i}`, uuidSql(target, a), q.labels ? rootDisplaySql(target, a) : 'NULL');
     } else {
-      select.push(`NULL AS r${i}u`);
-      if (labels) select.push(`NULL AS r${i}d`);
+      selectReference(q, `r${i}`, 'NULL', 'NULL');
     }
     return { prop: r.prop, resource: r.resource, uuidCol: `r${i}u`, displayCol: `r${i}d`, ...(r.part ? { part: r.part } : {}) };
   });
+}
 
-  const life = LIFECYCLE_COLUMNS[spec.lifecycle];
+/** creator, changedBy (with changeAudit), and voidedBy or retiredBy, as users. */
+function userColumns(spec: TableSpec, q: QueryParts): UserColumn[] {
   const userCols: Array<{ prop: string; column: string }> = [AUDIT_COLUMNS.creator];
   if (spec.changeAudit) userCols.push(AUDIT_COLUMNS.changedBy);
-  userCols.push(life.by);
-  const users = userCols.map(({ prop, column: c }, i): UserColumn => {
+  userCols.push(LIFECYCLE_COLUMNS[spec.lifecycle].by);
+  return userCols.map(({ prop, column: c }, i): UserColumn => {
     const a = `ax_u${i}`;
     if (hasColumn(spec, c)) {
-      joins.push(`LEFT JOIN users ${a} ON ${a}.user_id = ${SELF}.${c}`);
-      select.push(`${a}.uuid AS u${i}u`);
-      if (labels) select.push(`${userDisplay(a)} AS u${i}d`);
+      q.joins.push(`LEFT JOIN users ${a} ON ${a}.user_id = ${SELF}.${c}`);
+      selectReference(q, `u${i}`, `${a}.uuid`, userDisplay(a));
     } else {
-      select.push(`NULL AS u${i}u`);
-      if (labels) select.push(`NULL AS u${i}d`);
+      selectReference(q, `u${i}`, 'NULL', 'NULL');
     }
     return { prop, uuidCol: `u${i}u`, displayCol: `u${i}d` };
   });
+}
 
-  select.push(
-    `${column(life.flag.column)} AS ${COL.flag}`,
-    `${column(life.reason.column)} AS ${COL.reason}`,
-    `${column(AUDIT_COLUMNS.dateCreated.column)} AS ${COL.created}`,
-    `${column(life.date.column)} AS ${COL.ended}`,
+/** The voided/retired flag, reason and date, and the audit dates. */
+function lifecycleColumns(spec: TableSpec, q: QueryParts): void {
+  const life = LIFECYCLE_COLUMNS[spec.lifecycle];
+  q.select.push(
+    `${column(spec, life.flag.column)} AS ${COL.flag}`,
+    `${column(spec, life.reason.column)} AS ${COL.reason}`,
+    `${column(spec, AUDIT_COLUMNS.dateCreated.column)} AS ${COL.created}`,
+    `${column(spec, life.date.column)} AS ${COL.ended}`,
   );
-  if (spec.changeAudit) select.push(`${column(AUDIT_COLUMNS.dateChanged.column)} AS ${COL.changed}`);
-
-  const head = `SELECT ${select.join(',\n  ')}\nFROM ${from}` + (joins.length ? `\n  ${joins.join('\n  ')}` : '');
-  const sql = `${head}\nWHERE ${where}\nORDER BY ${SELF}.${spec.key}`;
-  const batchSql = `${head}\nWHERE ${uuidExpr} IN (?)\nORDER BY ${SELF}.${spec.key}`;
-  return { spec, path, part, parentIndex, sql, batchSql, fields, refs, users, hasDisplay: Boolean(displaySql), labels };
+  if (spec.changeAudit) q.select.push(`${column(spec, AUDIT_COLUMNS.dateChanged.column)} AS ${COL.changed}`);
 }
 
 /**
@@ -212,7 +237,8 @@ function compileTable(def: ResourceDef, path: Part[], parentIndex: number, label
  * rows. Only all-digit text is looked up (OpenMRS stores the key as text); anything else,
  * or a key with no row, stays text.
  */
-function formatColumns(def: ResourceDef, f: Field, i: number, labels: boolean, select: string[], joins: string[]) {
+function formatColumns(def: ResourceDef, f: Field, i: number, q: QueryParts) {
+  const { select, joins, labels } = q;
   const fmt = f.byFormat!;
   const t = `ax_f${i}`;
   joins.push(`LEFT JOIN ${fmt.typeTable} ${t} ON ${t}.${fmt.typeKey} = ${SELF}.${fmt.typeColumn}`);
