@@ -1,8 +1,7 @@
 // Complete archive pages served as a static file server serves files: each content coding's
 // bytes are made once, when the page enters the cache (in libuv's thread pool, off the event
-// loop), and every later request only picks one and writes it. A response that carries
-// Content-Encoding is left alone by the compression middleware ("already encoded"), so an
-// archive is never compressed twice.
+// loop), and every later request only picks one and writes it. The compression middleware leaves
+// these answers alone (isPrecompressed), so an archive is never compressed twice.
 //
 // ETags (RFC 9110 8.8.3): a strong ETag names one representation, and another content coding is
 // another representation, so each coding has its own: "h" (identity, as before), "h-gzip", "h-br".
@@ -52,8 +51,17 @@ function codingEtag(etag: string, coding: Coding): string {
   return `${etag.slice(0, -1)}-${coding}"`;
 }
 
+/** Responses sendArchivePage answered: the compression middleware must not encode them again (server.ts). */
+const precompressed = new WeakSet<ServerResponse>();
+
+/** True for an archive answer: even its identity coding, which a client that accepts only deflate would otherwise get deflated under the identity's ETag. */
+export function isPrecompressed(res: ServerResponse): boolean {
+  return precompressed.has(res);
+}
+
 /** Sends the coding the client accepts best, or 304 when it already holds that one. */
 export function sendArchivePage(req: IncomingMessage, res: ServerResponse, page: ArchivePage): void {
+  precompressed.add(res);
   const coding = chooseCoding(req.headers['accept-encoding']);
   const etag = page.etags[coding];
   res.setHeader('Cache-Control', ARCHIVE_CACHE_CONTROL);

@@ -47,8 +47,8 @@ export async function holdWhileUnchanged(
       if (!released) (res.locals.releaseShare as (() => void) | undefined)?.();
       released = true;
       const end = await o.newEvents.wait(o.feed, deadline - Date.now(), gone.signal);
+      if (end === 'gone' || gone.signal.aborted) return false;
       if (end === null || end === 'timeout') return true; // 304, or 200 if it changed after all
-      if (end === 'gone') return false;
       if (end === 'closed') {
         res.set({ 'Retry-After': String(STOPPING_RETRY_AFTER_S), Connection: 'close' });
         throw new HttpError(503, 'stopping', 'the publisher is stopping; poll again later');

@@ -17,6 +17,7 @@ import { baseUrlOf, feedRoutes } from './feed-routes.ts';
 import { FairShare, fairShare } from './fair-share.ts';
 import { hostCheck, hostRule } from './host-rule.ts';
 import { archiveFastPath } from './archive-fast-path.ts';
+import { isPrecompressed } from './archive-page.ts';
 import { HttpError } from './http-errors.ts';
 import { PublisherCounters } from './metrics.ts';
 import type { NewEvents } from './new-events.ts';
@@ -73,8 +74,8 @@ export function createPublisherApp(o: PublisherAppOptions): express.Express {
   app.use(securityHeaders());
   const hosts = { publicUrl: o.publicUrl, allowedHosts: o.allowedHosts };
   app.use(hostRule(hosts));
-  // Archive pages carry their own Content-Encoding (archive-page.ts), which this leaves alone.
-  app.use(compression());
+  // Archive pages come in their own codings (archive-page.ts), which this leaves alone.
+  app.use(compression({ filter: (req, res) => !isPrecompressed(res) && compression.filter(req, res) }));
   // Before authentication the visitor sees no node id, only that it must sign in.
   const htmlPage = (status: number, message: string) =>
     renderErrorHtml({ baseUrl: '', status, message: status === 401 ? SIGN_IN_MESSAGE : message });
