@@ -56,24 +56,52 @@ export interface BasicAuth {
   challenge(req: Request, res: Response): void;
 }
 
+type Responder = (req: Request, res: Response) => void;
+
 export function createBasicAuth(opts: BasicAuthOptions, log: Logger): BasicAuth {
-  const realm = opts.realm ?? AUTH_DEFAULTS.realm;
   const brake = opts.brake ?? new LoginBrake();
-  const warnedAt = new Map<string, number>();
-  const refuse = (req: Request, res: Response, status: number, code: string, message: string) => {
+  const refuse = refuser(opts);
+  const challenge: Responder = (req, res) => {
+    res.set('WWW-Authenticate', `Basic realm="${opts.realm ?? AUTH_DEFAULTS.realm}", charset="UTF-8"`);
+    refuse(req, res, 401, 'unauthorized', 'authentication required');
+  };
+  const warn = failureWarner(opts.users, log);
+  const answerFailure = failureAnswerer(brake, refuse, challenge);
+
+  const check = (req: Request, res: Response): BasicVerdict => {
+    const header = req.get('authorization');
+    if (!header) return { kind: 'none' };
+    const sent = basicCredentials(header);
+    const user = sent && credentialsMatch(sent, opts.users);
+    // A right password is let in at once, whatever the brake has counted against its name or address.
+    if (user) return { kind: 'user', user };
+    const client = req.socket.remoteAddress ?? 'unknown';
+    const decision = brake.failed(sent?.name ?? null, addressKey(client));
+    warn(req, client, sent?.name ?? null, decision);
+    answerFailure(req, res, decision);
+    return { kind: 'refused' };
+  };
+
+  return { check, challenge };
+}
+
+type Refuse = (req: Request, res: Response, status: number, code: string, message: string) => void;
+
+/** Sends a refusal: the HTML page to a browser when there is one, the JSON error otherwise. */
+function refuser(opts: BasicAuthOptions): Refuse {
+  return (req, res, status, code, message) => {
     res.status(status);
     if (opts.htmlPage && wantsHtml(req, 'application/json')) res.type(HTML_MEDIA_TYPE).send(opts.htmlPage(status, message));
     else res.json({ error: { code, message } });
   };
-  const challenge = (req: Request, res: Response) => {
-    res.set('WWW-Authenticate', `Basic realm="${realm}", charset="UTF-8"`);
-    refuse(req, res, 401, 'unauthorized', 'authentication required');
-  };
+}
 
-  /** One line per failure until the brake slows a client, then one a minute per address: a storm must not flood the log. */
-  const warn = (req: Request, client: string, name: string | null, d: BrakeDecision) => {
+/** One line per failure until the brake slows a client, then one a minute per address: a storm must not flood the log. */
+function failureWarner(users: Map<string, string>, log: Logger) {
+  const warnedAt = new Map<string, number>();
+  return (req: Request, client: string, name: string | null, d: BrakeDecision): void => {
     // Only a configured name is logged: an unknown one may be a password typed into the name field.
-    const user = name === null ? null : opts.users.has(name) ? name : '(unknown)';
+    const user = name === null ? null : users.has(name) ? name : '(unknown)';
     if (d.kind === 'now') return log.warn('failed login', { client, user, path: req.path });
     const last = warnedAt.get(client);
     if (last !== undefined && Date.now() - last < WARN_EVERY_MS) return;
@@ -81,9 +109,11 @@ export function createBasicAuth(opts: BasicAuthOptions, log: Logger): BasicAuth 
     warnedAt.set(client, Date.now());
     log.warn('failed logins from this address are being slowed', { client, user, failures: Math.ceil(d.level), path: req.path });
   };
+}
 
-  /** Answers a wrong password as the brake decided. */
-  const answerFailure = (req: Request, res: Response, d: BrakeDecision) => {
+/** Answers a wrong password as the brake decided. */
+function failureAnswerer(brake: LoginBrake, refuse: Refuse, challenge: Responder) {
+  return (req: Request, res: Response, d: BrakeDecision): void => {
     if (d.kind === 'now') return challenge(req, res);
     if (d.kind === 'too-many') {
       // The brake holds as many answers as it may: this one goes now, and its connection with it.
@@ -104,22 +134,6 @@ export function createBasicAuth(opts: BasicAuthOptions, log: Logger): BasicAuth 
     }, d.ms).unref();
     res.once('close', release);
   };
-
-  const check = (req: Request, res: Response): BasicVerdict => {
-    const header = req.get('authorization');
-    if (!header) return { kind: 'none' };
-    const sent = basicCredentials(header);
-    const user = sent && credentialsMatch(sent, opts.users);
-    // A right password is let in at once, whatever the brake has counted against its name or address.
-    if (user) return { kind: 'user', user };
-    const client = req.socket.remoteAddress ?? 'unknown';
-    const decision = brake.failed(sent?.name ?? null, addressKey(client));
-    warn(req, client, sent?.name ?? null, decision);
-    answerFailure(req, res, decision);
-    return { kind: 'refused' };
-  };
-
-  return { check, challenge };
 }
 
 /** Lets through requests with valid HTTP Basic credentials (their user in `res.locals.user`); the others get a 401. */
