@@ -23,6 +23,8 @@ import { buildRootModel, renderRootHtml, rootJson } from './root-page.ts';
 import { forbidden, mayReadFeed, rightsIn } from './rights.ts';
 import { lagOf } from './subscriber-positions.ts';
 import type { SubscriberPositions } from './subscriber-positions.ts';
+import type { NewEvents } from './new-events.ts';
+import type { PageCache } from './page-cache.ts';
 
 export interface AdminRouteOptions {
   pool: Pool;
@@ -36,6 +38,9 @@ export interface AdminRouteOptions {
   positions?: SubscriberPositions;
   /** The resources as this database holds them (for the snapshot's order); the declared registry by default. */
   registry?: Registry;
+  /** The archive page cache and the long polls held, for their gauges. */
+  cache?: PageCache;
+  newEvents?: NewEvents;
   now?: () => number;
 }
 
@@ -96,6 +101,8 @@ export function adminRoutes(o: AdminRouteOptions): Router {
       outboxDepth: Number(n),
       lags: (o.positions?.list() ?? []).map((p) => ({ subscriber: p.subscriber, feed: p.feed, events: lagOf(p, counts.get(p.feed) ?? 0) })),
       snapshot: await snapshotStates(o),
+      pageCacheBytes: o.cache?.size ?? 0,
+      longPollsHeld: o.newEvents?.held ?? 0,
     });
     res.set('Cache-Control', 'no-store');
     res.type(METRICS_CONTENT_TYPE).send(text);

@@ -39,6 +39,10 @@ export interface MetricsSnapshot {
   lags: Array<{ subscriber: string; feed: string; events: number }>;
   /** The snapshot's progress per resource (publishing the rows that predate atomsync); empty when none was ever asked for. */
   snapshot?: SnapshotState[];
+  /** Bytes the archive page cache holds, every coding counted (page-cache.ts). */
+  pageCacheBytes?: number;
+  /** Long-polled `recent` requests held now (new-events.ts). */
+  longPollsHeld?: number;
 }
 
 export function renderMetrics(s: MetricsSnapshot): string {
@@ -75,6 +79,13 @@ export function renderMetrics(s: MetricsSnapshot): string {
       samples: [...s.counters.requests.entries()].sort(([a], [b]) => a - b).map(([status, n]) => ({ labels: { status }, value: n })),
     },
     { name: 'atomsync_outbox_depth', type: 'gauge', help: 'Changes committed but not yet published by the relay.', samples: [{ value: s.outboxDepth }] },
+    {
+      name: 'atomsync_page_cache_bytes',
+      type: 'gauge',
+      help: 'Bytes of complete pages the archive cache holds, identity, gzip and brotli codings together.',
+      samples: [{ value: s.pageCacheBytes ?? 0 }],
+    },
+    { name: 'atomsync_long_polls_held', type: 'gauge', help: 'Long-polled recent requests waiting for a new event.', samples: [{ value: s.longPollsHeld ?? 0 }] },
     {
       name: 'atomsync_subscriber_lag_events',
       type: 'gauge',

@@ -20,6 +20,7 @@ import { archiveFastPath } from './archive-fast-path.ts';
 import { isPrecompressed } from './archive-page.ts';
 import { HttpError } from './http-errors.ts';
 import { PublisherCounters } from './metrics.ts';
+import { PageCache } from './page-cache.ts';
 import type { NewEvents } from './new-events.ts';
 import { HTML_MEDIA_TYPE, wantsHtml } from '../shared/web/negotiate.ts';
 import { restRoutes } from './rest-routes.ts';
@@ -86,10 +87,11 @@ export function createPublisherApp(o: PublisherAppOptions): express.Express {
   app.use(sessionRoutes({ auth, sessions, nodeUuid: o.nodeUuid, publicUrl: o.publicUrl, log: o.log }));
   app.use(requireAuth(auth));
   app.use(fairShare(o.fairShare ?? new FairShare()));
-  const feeds = feedRoutes({ ...o, counters });
+  const cache = new PageCache();
+  const feeds = feedRoutes({ ...o, counters, cache });
   app.use(feeds.router);
   app.use(restRoutes(o));
-  app.use(adminRoutes({ ...o, counters }));
+  app.use(adminRoutes({ ...o, counters, cache }));
   app.use((req: Request) => {
     throw new HttpError(404, 'not_found', `nothing at ${req.path.slice(0, 200)}`);
   });

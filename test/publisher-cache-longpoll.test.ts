@@ -200,6 +200,9 @@ describe('precompressed archives and long polling', () => {
     );
     await sleep(300);
     assert.equal(publisher.longPollsHeld, 3, 'more held than the share of 2 in flight');
+    const metrics = (await raw(`${base}/metrics`, AUTH)).body.toString('utf8');
+    assert.match(metrics, /^atomsync_long_polls_held 3$/m);
+    assert.ok(Number(/^atomsync_page_cache_bytes (\d+)$/m.exec(metrics)?.[1]) > 0, 'the cache counts its bytes');
     const other = await raw(feed('location', 1), AUTH);
     assert.equal(other.status, 200);
     assert.ok(other.ms < 1000, `another request of the same user waited ${Math.round(other.ms)} ms`);
