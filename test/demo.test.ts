@@ -3,7 +3,7 @@
 // lag as plain periodic lines, the URLs an admin opens, a verified end, nothing left running.
 // Recreates the databases demo_field_a, demo_field_b, demo_hq and demo_erp, as the demo does.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { after, test } from 'node:test';
 import { dropDatabase } from '../shared/db.ts';
 import { atomsync, killAll, waitForOutput } from './helpers/processes.ts';
@@ -65,4 +65,22 @@ test('Ctrl-C ends the live part early; HQ still catches up, is verified, and not
   assert.equal(code, 0, p.output().slice(-3000));
   assert.match(p.output(), /stopping: finishing the activity, letting HQ catch up, then verifying/);
   await assertEndedWell(p.output());
+});
+
+test('with two CPU-bound processes competing, the demo waits while HQ and the ERP make progress, shows it from the start, and converges', { timeout: 330_000 }, async () => {
+  // Each busy process ends by itself after 5 minutes, should this test be killed before it kills them.
+  const hogs = [0, 1].map(() => spawn(process.execPath, ['-e', 'const end = Date.now() + 300_000; while (Date.now() < end);'], { stdio: 'ignore' }));
+  try {
+    const p = demo(['--duration', '6']);
+    const code = await exitCode(p, 300_000);
+    const out = p.output();
+    assert.equal(code, 0, out.slice(-3000));
+    await assertEndedWell(out);
+    // From the first line on, a catch-up says what it is doing, not only 0%; the ERP has its own progress line.
+    const first = /^\d\d:\d\d:\d\d field-a +catch-up .*$/m.exec(out)?.[0] ?? '';
+    assert.match(first, /; (fetching the first pages|\d+ events fetched)/, first);
+    assert.match(out, /^\d\d:\d\d:\d\d erp +(catch-up|live) .*\d+ customers, \d+ orders, \d+ order lines$/m);
+  } finally {
+    for (const h of hogs) h.kill('SIGKILL');
+  }
 });

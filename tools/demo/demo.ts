@@ -3,6 +3,8 @@
 // subscribe`. Progress is shown per feed during catch-up, then live lag while
 // the clinics keep working. At the end the activity stops, HQ catches up,
 // `verify` proves convergence, and every process the demo started is stopped.
+// Every wait lasts as long as what it waits for makes progress (stall.ts): a
+// busy machine makes the demo slower, not wrong.
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdtempSync } from 'node:fs';
@@ -28,8 +30,9 @@ import type { LiveContext } from '../seed/index.ts';
 import { diverges, formatReport, verify } from '../verify.ts';
 import { verifyErp } from '../../subscriber/erp/erp-verify.ts';
 import type { ErpDiff } from '../../subscriber/erp/erp-verify.ts';
+import { DemoView, ERP_CATEGORIES } from './measure.ts';
+import type { Clinic as MeasuredClinic } from './measure.ts';
 import { ProgressDisplay, formatDuration, progressLine } from './progress.ts';
-import type { FeedProgress } from './progress.ts';
 
 export interface DemoOptions {
   dbServer: string;
@@ -39,6 +42,8 @@ export interface DemoOptions {
   durationS: number;
   /** Changes per second across both clinics while live. */
   changesPerS: number;
+  /** Seconds a wait goes on with no progress at all before the demo gives up on it. */
+  patienceS: number;
   out: (line: string) => void;
   stopSignal: Promise<string>;
 }
@@ -47,12 +52,8 @@ const BIN = fileURLToPath(new URL('../../bin/atomsync.js', import.meta.url));
 const USERS = 'hq:hq-demo-secret,erp:erp-demo-secret';
 const HQ_CREDENTIALS = 'hq:hq-demo-secret';
 
-interface Clinic {
-  nodeId: string;
-  url: string;
-  pool: Pool;
+interface Clinic extends MeasuredClinic {
   ctx?: LiveContext;
-  feedUrl?: string;
   publisher?: ChildProcess;
 }
 
@@ -109,7 +110,7 @@ export async function runDemo(o: DemoOptions): Promise<number> {
 
     for (const c of clinics) {
       c.publisher = spawnAtomsync(`publisher-${c.nodeId}`, ['publish', '--db', c.url, '--port', '0', '--users', USERS]);
-      const base = await waitForUrl(c.publisher, /publishing at (http:\/\/[^/\s]+)/);
+      const base = await waitForUrl(c.publisher, /publishing at (http:\/\/[^/\s]+)/, o.patienceS);
       c.feedUrl = `${base}/openmrs/ws/atomfeed/all/recent`;
     }
     o.out('\nfeeds an admin can open (user hq, password hq-demo-secret; the ERP reads them as erp):');
@@ -120,18 +121,18 @@ export async function runDemo(o: DemoOptions): Promise<number> {
       'subscribe', '--db', hqUrl, '--node-id', 'hq', '--redis', o.redisUrl, '--queue', `atomsync-demo-${process.pid}`, '--poll-ms', '250',
       '--http-port', '0', '--admin-users', 'admin:admin-demo-secret', ...feeds,
     ]);
-    const statusUrl = await waitForUrl(subscriber, /status page at (http:\/\/\S+)/);
+    const statusUrl = await waitForUrl(subscriber, /status page at (http:\/\/\S+)/, o.patienceS);
     o.out(`HQ's status page (user admin, password admin-demo-secret): ${statusUrl}\n`);
 
     // The ERP reads the same clinics' patient, encounter, obs, order and drug feeds, with its own credentials and markers.
-    const erpFeeds = clinics.flatMap((c) => ['patient', 'encounter', 'obs', 'order', 'drug'].flatMap((cat) => ['--feed', c.feedUrl!.replace('/all/recent', `/${cat}/recent`)]));
+    const erpFeeds = clinics.flatMap((c) => ERP_CATEGORIES.flatMap((cat) => ['--feed', c.feedUrl!.replace('/all/recent', `/${cat}/recent`)]));
     spawnAtomsync('erp', [
       'erp', '--db', erpUrl, '--node-id', 'erp', '--redis', o.redisUrl, '--queue', `atomsync-demo-erp-${process.pid}`,
       '--credentials', 'erp:erp-demo-secret', '--poll-ms', '250', ...erpFeeds,
     ]);
 
     const display = new ProgressDisplay(process.stdout);
-    const progress = new Map<string, FeedProgress & { lastDone: number; lastAt: number }>();
+    const view = new DemoView(clinics, hqPool, erpPool, o.patienceS);
     const started = Date.now();
     let liveSince: number | null = null;
     let changes = 0;
@@ -139,16 +140,17 @@ export async function runDemo(o: DemoOptions): Promise<number> {
 
     for (;;) {
       if (subscriber.exitCode !== null) throw new Error(`the subscriber exited (${subscriber.exitCode}); see ${logDir}/subscriber-hq.log`);
-      const lines: string[] = [];
-      for (const c of clinics) lines.push(progressLine(await measure(c, hqPool, progress)));
-      const all = [...progress.values()];
-      if (liveSince === null && all.length === clinics.length && all.every((p) => p.caughtUpOnce)) {
+      const { states, lines } = await view.look();
+      if (liveSince === null && states.every((p) => p.caughtUpOnce)) {
         liveSince = Date.now();
         display.note(`caught up in ${formatDuration((liveSince - started) / 1000)}; now the clinics keep working for ${o.durationS} s`);
       }
-      lines.push(await erpLine(erpPool!));
       lines.push(liveSince === null ? `elapsed ${formatDuration((Date.now() - started) / 1000)}` : `live for ${formatDuration((Date.now() - liveSince) / 1000)}, ${changes} changes made at the clinics`);
       display.show(lines);
+      if (liveSince === null && view.hqWatch.stalled) {
+        display.note(`HQ made no progress for ${o.patienceS} s; verifying what it has (logs in ${logDir})`);
+        break;
+      }
       if (interrupted || (liveSince !== null && Date.now() - liveSince >= o.durationS * 1000)) break;
       if (liveSince !== null) {
         const tickEnd = Date.now() + 500;
@@ -161,26 +163,11 @@ export async function runDemo(o: DemoOptions): Promise<number> {
     }
 
     display.note('activity stopped; waiting for HQ to apply the last changes');
-    const deadline = Date.now() + 120_000;
-    for (;;) {
-      const states = await Promise.all(clinics.map((c) => measure(c, hqPool!, progress)));
-      display.show(states.map(progressLine), true);
-      const [{ n: waiting }] = await queryRows<{ n: number }>(hqPool, `SELECT COUNT(*) AS n FROM atomsync_inbox WHERE status = 'pending'`);
-      if (states.every((s) => s.done >= s.total) && Number(waiting) === 0) break;
-      if (Date.now() > deadline) {
-        display.note('HQ did not catch up within 2 minutes; verifying anyway');
-        break;
-      }
-      await sleep(500);
-    }
+    await waitForHq(view, display, o.patienceS);
     o.out('\nverifying HQ against both clinics (every synced row, by uuid and content):');
     const reports = await verify(clinics.map((c) => c.url), hqUrl);
     o.out(formatReport(reports));
-    // The ERP polls on its own; give it until it matches (or a minute) before judging it.
-    let erp = await verifyErp(clinics, erpPool!).catch(() => null);
-    for (const until = Date.now() + 60_000; Date.now() < until && !(erp && erpMatches(erp)); await sleep(1000)) {
-      erp = await verifyErp(clinics, erpPool!).catch(() => null);
-    }
+    const erp = await waitForErp(view, clinics, erpPool, o, logDir);
     o.out('\nchecking the ERP against both clinics (customers, orders, order lines):');
     for (const d of erp ?? []) o.out(`  ${d.kind.padEnd(12)} ${d.total} expected, ${d.missing.length} missing, ${d.extra.length} extra, ${d.wrong.length} different`);
     const ok = !diverges(reports) && erp !== null && erpMatches(erp);
@@ -217,57 +204,72 @@ export async function runDemo(o: DemoOptions): Promise<number> {
   }
 }
 
-/** Where HQ stands on a clinic's feed: applied position against the clinic's newest event. */
-async function measure(c: Clinic, hq: Pool, progress: Map<string, FeedProgress & { lastDone: number; lastAt: number }>): Promise<FeedProgress> {
-  const key = c.feedUrl!;
-  const [head] = await queryRows<{ n: number | null }>(c.pool, 'SELECT MAX(seq) AS n FROM atomsync_event');
-  const [marker] = await queryRows<{ p: number }>(hq, 'SELECT last_position AS p FROM atomsync_marker WHERE feed_url = ?', [key]);
-  const [{ parked }] = await queryRows<{ parked: number }>(hq, `SELECT COUNT(*) AS parked FROM atomsync_inbox WHERE feed_url = ? AND status = 'pending'`, [key]);
-  const total = Number(head?.n ?? 0);
-  const done = Math.min(total, Number(marker?.p ?? 0));
-  let lagSeconds = 0;
-  if (done < total) {
-    const [next] = await queryRows<{ s: number }>(c.pool, 'SELECT TIMESTAMPDIFF(MICROSECOND, published_at, UTC_TIMESTAMP(3)) / 1e6 AS s FROM atomsync_event WHERE seq = ?', [done + 1]);
-    lagSeconds = Math.max(0, Number(next?.s ?? 0));
+/** Until HQ has applied every event with none parked, or has made no progress for the patience. */
+async function waitForHq(view: DemoView, display: ProgressDisplay, patienceS: number): Promise<void> {
+  for (;;) {
+    const { states, lines } = await view.look();
+    display.show(lines, true);
+    if (states.every((s) => s.done >= s.total && s.parked === 0)) return;
+    if (view.hqWatch.stalled) {
+      display.note(`HQ made no progress for ${patienceS} s; verifying anyway`);
+      return;
+    }
+    await sleep(500);
   }
-  const prev = progress.get(c.nodeId);
-  const now = Date.now();
-  const rate = prev ? ((done - prev.lastDone) * 1000) / Math.max(1, now - prev.lastAt) : 0;
-  const p = {
-    name: c.nodeId,
-    done,
-    total,
-    rate: prev ? 0.7 * rate + 0.3 * prev.rate : rate,
-    lagSeconds,
-    caughtUpOnce: Boolean(prev?.caughtUpOnce) || (total > 0 && done >= total),
-    parked: Number(parked),
-    lastDone: done,
-    lastAt: now,
-  };
-  progress.set(c.nodeId, p);
-  return p;
+}
+
+/**
+ * The ERP polls on its own: it is judged once it has read every event of its feeds with none
+ * parked and matches the clinics, or once it has made no progress for the patience.
+ */
+async function waitForErp(view: DemoView, clinics: Clinic[], erpPool: Pool, o: DemoOptions, logDir: string): Promise<ErpDiff[] | null> {
+  const display = new ProgressDisplay(process.stdout);
+  let checkedAt = 0;
+  for (;;) {
+    const { lines } = await view.look();
+    const s = view.erp;
+    const stalled = view.erpWatch.stalled;
+    if ((s.done >= s.total && s.parked === 0 && Date.now() - checkedAt >= 5_000) || stalled) {
+      checkedAt = Date.now();
+      const diffs = await verifyErp(clinics, erpPool).catch((err: Error) => (o.out(`checking the ERP failed: ${err.message}`), null));
+      if (stalled && !(diffs && erpMatches(diffs))) o.out(`the ERP made no progress for ${o.patienceS} s (logs in ${logDir})`);
+      if (stalled || (diffs && erpMatches(diffs))) return diffs;
+    }
+    display.show(lines.slice(-1));
+    await sleep(1000);
+  }
 }
 
 const erpMatches = (diffs: ErpDiff[]) => diffs.every((d) => d.missing.length + d.extra.length + d.wrong.length === 0);
 
-async function erpLine(erp: Pool): Promise<string> {
-  const count = async (t: string) => Number((await queryRows<{ n: number }>(erp, `SELECT COUNT(*) AS n FROM ${t}`).catch(() => [{ n: 0 }]))[0].n);
-  return `${'erp'.padEnd(14)} ${await count('erp_customer')} customers, ${await count('erp_order')} orders, ${await count('erp_order_line')} order lines`;
-}
-
-function waitForUrl(child: ChildProcess, re: RegExp): Promise<string> {
+/** The URL a process prints once it listens; given up on only after `patienceS` in which it printed nothing. */
+function waitForUrl(child: ChildProcess, re: RegExp, patienceS: number): Promise<string> {
   return new Promise((resolve, reject) => {
     let out = '';
+    let timer: NodeJS.Timeout | undefined;
+    const quiet = () => {
+      clearTimeout(timer);
+      timer = setTimeout(() => {
+        child.stdout!.off('data', onData);
+        reject(new Error(`a process the demo started printed nothing for ${patienceS} s before listening`));
+      }, patienceS * 1000);
+    };
     const onData = (d: Buffer) => {
       out += d;
+      quiet();
       const m = re.exec(out);
       if (m) {
+        clearTimeout(timer);
         child.stdout!.off('data', onData);
         resolve(m[1]);
       }
     };
+    quiet();
     child.stdout!.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`a process the demo started exited (${code}) before listening`)));
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`a process the demo started exited (${code}) before listening`));
+    });
   });
 }
 

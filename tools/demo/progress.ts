@@ -7,8 +7,10 @@ export interface FeedProgress {
   total: number;
   /** Events per second over the last interval. */
   rate: number;
-  /** Seconds since the oldest event not yet applied was published (0 when caught up). */
-  lagSeconds: number;
+  /** Seconds since the oldest event not yet applied was published (0 when caught up); null when not known. */
+  lagSeconds: number | null;
+  /** Events the subscriber has fetched the feed pages of (applied or not), when known. */
+  seen?: number;
   caughtUpOnce: boolean;
   parked: number;
 }
@@ -30,9 +32,21 @@ export function progressLine(p: FeedProgress): string {
   if (!p.caughtUpOnce) {
     const eta = p.rate > 0 ? formatDuration(behind / p.rate) : '--';
     const pct = p.total ? Math.floor((100 * p.done) / p.total) : 100;
-    return `${p.name.padEnd(14)} catch-up ${bar(p.total ? p.done / p.total : 1)} ${p.done}/${p.total} (${pct}%) ${Math.round(p.rate)} ev/s, ${eta} left${parked}`;
+    return `${p.name.padEnd(14)} catch-up ${bar(p.total ? p.done / p.total : 1)} ${p.done}/${p.total} (${pct}%) ${Math.round(p.rate)} ev/s, ${eta} left${parked}${startup(p)}`;
   }
-  return `${p.name.padEnd(14)} live     ${behind} events behind, ${p.lagSeconds.toFixed(1)} s lag, ${p.done} applied, ${Math.round(p.rate)} ev/s${parked}`;
+  const lag = p.lagSeconds === null ? '' : `, ${p.lagSeconds.toFixed(1)} s lag`;
+  return `${p.name.padEnd(14)} live     ${behind} events behind${lag}, ${p.done} applied, ${Math.round(p.rate)} ev/s${parked}`;
+}
+
+/**
+ * What a catch-up is doing while nothing is applied yet, or how far it has read ahead: a
+ * subscriber fetches pages, then the resources of a whole batch, before its first write.
+ */
+function startup(p: FeedProgress): string {
+  const seen = p.seen ?? 0;
+  if (p.done > 0) return seen > p.done ? `; ${seen} events fetched` : '';
+  if (seen === 0) return '; fetching the first pages';
+  return `; ${seen} events fetched, fetching their resources for the first batch`;
 }
 
 export class ProgressDisplay {
