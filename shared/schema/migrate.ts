@@ -7,6 +7,8 @@ import { NODE_ID_PATTERN } from '../constants.ts';
 import { queryRows } from '../db.ts';
 import type { Pool } from '../db.ts';
 import { loadRegistry } from '../registry.ts';
+import type { Registry } from '../registry.ts';
+import type { ResourceName } from '../resources.ts';
 import { ADMIN_PERSON_UUID, ADMIN_USER_UUID, OPENMRS_LATE_KEYS, OPENMRS_TABLES } from './openmrs-core.ts';
 import { requestSnapshot, resourcesWithRows } from './snapshot-state.ts';
 import { SYNC_TABLES } from './sync-tables.ts';
@@ -62,29 +64,54 @@ export async function migrate(pool: Pool, nodeId: string, o: MigrateOptions = {}
   // an HQ started empty). In one it made (it keeps its liquibase log), a table it lacks is a
   // table of a newer OpenMRS: the resource is not offered there, rather than half-invented.
   const openmrsMade = before.has(OPENMRS_CHANGELOG_TABLE);
-  for (const { table, ddl } of [...(openmrsMade ? [] : OPENMRS_TABLES), ...SYNC_TABLES]) {
-    if (before.has(table)) continue;
-    await pool.query(ddl);
-    changes.push(`created table ${table}`);
-  }
+  await createMissingTables(pool, [...(openmrsMade ? [] : OPENMRS_TABLES), ...SYNC_TABLES], before, changes);
   // The circular users/person keys are only ours to add when we created those tables.
-  if (!before.has('users') || !before.has('person')) {
-    const have = await queryRows<{ n: string }>(
-      pool,
-      `SELECT CONSTRAINT_NAME AS n FROM information_schema.TABLE_CONSTRAINTS WHERE TABLE_SCHEMA = DATABASE() AND CONSTRAINT_TYPE = 'FOREIGN KEY'`,
-    );
-    const names = new Set(have.map((r) => r.n));
-    for (const k of OPENMRS_LATE_KEYS) {
-      if (names.has(k.name)) continue;
-      await pool.query(k.ddl);
-      changes.push(`added key ${k.name}`);
-    }
-  }
+  if (!before.has('users') || !before.has('person')) await addLateKeys(pool, changes);
   await bootstrapAdmin(pool, changes);
   const adopted = await ensureNodeId(pool, nodeId, changes);
   // Triggers for what this database really has (a real OpenMRS may lack columns or tables).
   const registry = await loadRegistry(pool);
+  const newlyCovered = await updateTriggers(pool, registry, changes);
+  if (o.snapshot !== false) await snapshotUntracked(pool, registry, adopted, newlyCovered, changes);
+  return { changes, nodeId };
+}
 
+/**
+ * Only atomsync's own tables (markers, inbox...) and the node id: for a subscriber whose
+ * database is not an OpenMRS one, such as an ERP integration. No OpenMRS tables, no triggers.
+ */
+export async function migrateSyncTables(pool: Pool, nodeId: string): Promise<MigrateReport> {
+  assertNodeId(nodeId);
+  const changes: string[] = [];
+  await createMissingTables(pool, SYNC_TABLES, await existingTables(pool), changes);
+  await ensureNodeId(pool, nodeId, changes);
+  return { changes, nodeId };
+}
+
+async function createMissingTables(pool: Pool, tables: Array<{ table: string; ddl: string }>, before: Set<string>, changes: string[]): Promise<void> {
+  for (const { table, ddl } of tables) {
+    if (before.has(table)) continue;
+    await pool.query(ddl);
+    changes.push(`created table ${table}`);
+  }
+}
+
+/** The users/person foreign keys that point at each other, added once both tables exist. */
+async function addLateKeys(pool: Pool, changes: string[]): Promise<void> {
+  const have = await queryRows<{ n: string }>(
+    pool,
+    `SELECT CONSTRAINT_NAME AS n FROM information_schema.TABLE_CONSTRAINTS WHERE TABLE_SCHEMA = DATABASE() AND CONSTRAINT_TYPE = 'FOREIGN KEY'`,
+  );
+  const names = new Set(have.map((r) => r.n));
+  for (const k of OPENMRS_LATE_KEYS) {
+    if (names.has(k.name)) continue;
+    await pool.query(k.ddl);
+    changes.push(`added key ${k.name}`);
+  }
+}
+
+/** Creates or replaces every trigger whose body differs; returns the resources that had no trigger before. */
+async function updateTriggers(pool: Pool, registry: Registry, changes: string[]): Promise<ResourceName[]> {
   const current = new Map(
     (
       await queryRows<{ name: string; body: string }>(
@@ -101,39 +128,20 @@ export async function migrate(pool: Pool, nodeId: string, o: MigrateOptions = {}
     await pool.query(createTriggerSql(t));
     changes.push(`${current.has(t.name) ? 'replaced' : 'created'} trigger ${t.name}`);
   }
-  // Rows that were here before the triggers have no events: the snapshot publishes them. Only
-  // when this database is adopted now; later, `atomsync snapshot` asks for one on demand.
-  if (adopted && o.snapshot !== false) {
-    const withRows = await resourcesWithRows(pool, registry);
-    if (withRows.length > 0) {
-      await requestSnapshot(pool, withRows);
-      changes.push(`requested a snapshot of the existing rows of ${withRows.join(', ')} (the publisher publishes them)`);
-    }
-  } else if (!adopted && o.snapshot !== false && newlyCovered.length > 0) {
-    const withRows = (await resourcesWithRows(pool, registry)).filter((n) => newlyCovered.includes(n));
-    if (withRows.length > 0) {
-      await requestSnapshot(pool, withRows);
-      changes.push(`requested a snapshot of the existing rows of ${withRows.join(', ')}, newly synced (the publisher publishes them)`);
-    }
-  }
-  return { changes, nodeId };
+  return newlyCovered;
 }
 
 /**
- * Only atomsync's own tables (markers, inbox...) and the node id: for a subscriber whose
- * database is not an OpenMRS one, such as an ERP integration. No OpenMRS tables, no triggers.
+ * Rows that were here before the triggers have no events: the snapshot publishes them. Only
+ * when this database is adopted now, or for resources newly covered; later, `atomsync
+ * snapshot` asks for one on demand.
  */
-export async function migrateSyncTables(pool: Pool, nodeId: string): Promise<MigrateReport> {
-  assertNodeId(nodeId);
-  const changes: string[] = [];
-  const before = await existingTables(pool);
-  for (const { table, ddl } of SYNC_TABLES) {
-    if (before.has(table)) continue;
-    await pool.query(ddl);
-    changes.push(`created table ${table}`);
-  }
-  await ensureNodeId(pool, nodeId, changes);
-  return { changes, nodeId };
+async function snapshotUntracked(pool: Pool, registry: Registry, adopted: boolean, newlyCovered: ResourceName[], changes: string[]): Promise<void> {
+  if (!adopted && newlyCovered.length === 0) return;
+  const withRows = (await resourcesWithRows(pool, registry)).filter((n) => adopted || newlyCovered.includes(n));
+  if (withRows.length === 0) return;
+  await requestSnapshot(pool, withRows);
+  changes.push(`requested a snapshot of the existing rows of ${withRows.join(', ')}${adopted ? '' : ', newly synced'} (the publisher publishes them)`);
 }
 
 /** Every OpenMRS database has user 1 (admin) with person 1; audit columns need someone to point at. */
