@@ -25,7 +25,7 @@ import { badRequest, notFound } from './http-errors.ts';
 import type { PublisherCounters } from './metrics.ts';
 import { originOf } from './host-rule.ts';
 import { HTML_MEDIA_TYPE, NEGOTIATED_VARY, wantsHtml } from '../shared/web/negotiate.ts';
-import { encodeArchive, notModified, sendArchivePage } from './archive-page.ts';
+import { addBrotli, encodeArchive, notModified, sendArchivePage } from './archive-page.ts';
 import type { ArchivePage } from './archive-page.ts';
 import { holdWhileUnchanged } from './long-poll.ts';
 import type { NewEvents } from './new-events.ts';
@@ -154,15 +154,22 @@ export function feedRoutes(o: FeedRouteOptions): FeedRoutes {
     o.counters?.pageServed(hit.asHtml ? 'html' : complete ? 'archive' : 'recent');
   };
 
+  /** Sends a cached page; a client that would rather have brotli gets it made for the next time. */
+  const sendCached = (req: IncomingMessage, res: ServerResponse, key: string, page: ArchivePage) =>
+    sendArchivePage(req, res, page, () => {
+      addBrotli(page, (added) => cache.grew(key, page, added)).catch((err: Error) => o.log?.warn('brotli failed', { error: err }));
+    });
+
   // Only complete pages are cached and they never change: a hit needs no database at all.
   const serveCached = (req: IncomingMessage, res: ServerResponse, hit: ArchiveHit): boolean => {
     const range = pageRange(layouts.layout(hit.category), hit.page);
-    const cached = cache.get(cacheKeyOf(hit.baseUrl, hit.category, hit.page, range, hit.asHtml));
+    const key = cacheKeyOf(hit.baseUrl, hit.category, hit.page, range, hit.asHtml);
+    const cached = cache.get(key);
     if (!cached) return false;
     setFeedHeaders(res, hit.asHtml);
     served(req, hit, range.last, true);
     if (!hit.asHtml) renderAhead(hit.page, hit.category, hit.baseUrl);
-    sendArchivePage(req, res, cached);
+    sendCached(req, res, key, cached);
     return true;
   };
 
@@ -204,10 +211,11 @@ export function feedRoutes(o: FeedRouteOptions): FeedRoutes {
     if (complete) {
       const model = await loadModel(o, { category, page, range, newestPage, asRecent: false, baseUrl, updated: null });
       const fresh = await archivePage(asHtml ? renderFeedHtml(model) : renderFeedPage(model), asHtml);
-      cache.set(cacheKeyOf(baseUrl, category, page, range, asHtml), fresh);
+      const key = cacheKeyOf(baseUrl, category, page, range, asHtml);
+      cache.set(key, fresh);
       if (!asHtml) o.counters?.archiveRendered('asked');
       if (!asHtml) renderAhead(page, category, baseUrl, newestPage);
-      return void sendArchivePage(req, res, fresh);
+      return void sendCached(req, res, key, fresh);
     }
     // The working page depends only on how many events the feed has (the log is append-only) and on the
     // positions it stands for, so its ETag is known before anything is read or rendered: a quiet poll

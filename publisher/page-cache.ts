@@ -3,7 +3,7 @@
 // and a hit re-inserts.
 import type { ArchivePage } from './archive-page.ts';
 
-/** Archive pages kept, by size (all codings counted): about 1,700 pages of 50 entries (35 KB + 2.7 KB gzip + 2.3 KB brotli). */
+/** Archive pages kept, by size (all codings counted): about 1,700 pages of 50 entries (35 KB + 2.7 KB gzip + 2.3 KB brotli when asked for). */
 export const PAGE_CACHE_BYTES = 64 * 1024 * 1024;
 
 export class PageCache {
@@ -28,11 +28,22 @@ export class PageCache {
     }
     this.map.set(key, page);
     this.bytes += page.bytes;
+    this.evict();
+  }
+
+  private evict(): void {
     while (this.bytes > this.maxBytes && this.map.size > 1) {
       const [k, v] = this.map.entries().next().value!;
       this.map.delete(k);
       this.bytes -= v.bytes;
     }
+  }
+
+  /** `page`, held under `key`, has grown by `added` bytes (a coding made later, archive-page.ts addBrotli). */
+  grew(key: string, page: ArchivePage, added: number): void {
+    if (this.map.get(key) !== page) return; // evicted or replaced meanwhile: nothing to count
+    this.bytes += added;
+    this.evict();
   }
 
   /** Bytes held now (every coding of every page). */

@@ -5,7 +5,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import { request } from 'undici';
-import { negotiateCoding } from '../publisher/archive-page.ts';
+import { addBrotli, encodeArchive, negotiateCoding } from '../publisher/archive-page.ts';
+import { PageCache } from '../publisher/page-cache.ts';
 import { NewEvents } from '../publisher/new-events.ts';
 import { Publisher } from '../publisher/publisher.ts';
 import { parseFeedPage } from '../shared/atom/parse.ts';
@@ -91,7 +92,16 @@ describe('precompressed archives and long polling', () => {
     const gz = await raw(url, { ...AUTH, 'accept-encoding': 'gzip' });
     assert.equal(gz.headers['content-encoding'], 'gzip');
     assert.deepEqual(gunzipSync(gz.body), identity.body);
-    const br = await raw(url, { ...AUTH, 'accept-encoding': 'gzip, deflate, br' });
+    // Brotli is made when first asked for; until it is ready, the next best coding.
+    const browser = { ...AUTH, 'accept-encoding': 'gzip, deflate, br' };
+    const firstBr = await raw(url, browser);
+    assert.equal(firstBr.headers['content-encoding'], 'gzip');
+    assert.equal(firstBr.headers.etag, gz.headers.etag);
+    let br = firstBr;
+    for (let i = 0; i < 40 && br.headers['content-encoding'] !== 'br'; i++) {
+      await sleep(25);
+      br = await raw(url, browser);
+    }
     assert.equal(br.headers['content-encoding'], 'br');
     assert.deepEqual(brotliDecompressSync(br.body), identity.body);
     for (const r of [identity, again, gz, br]) {
@@ -224,6 +234,31 @@ describe('precompressed archives and long polling', () => {
     assert.ok(performance.now() - t0 < 3000, `stopped in ${Math.round(performance.now() - t0)} ms`);
     const res = await held;
     if (!(res instanceof Error)) assert.equal(res.status, 503);
+  });
+});
+
+describe('PageCache', () => {
+  test('counts every coding of every page, brotli made later too, and evicts the least recently used', async () => {
+    const body = 'entry '.repeat(2000);
+    const a = await encodeArchive(body, '"a"');
+    const b = await encodeArchive(`${body}b`, '"b"');
+    assert.equal(a.bytes, a.bodies.identity.length + a.bodies.gzip.length);
+    const cache = new PageCache(a.bytes + b.bytes + 10);
+    cache.set('a', a);
+    cache.set('b', b);
+    assert.equal(cache.size, a.bytes + b.bytes);
+    cache.get('a'); // b is now the least recently used
+    let added = 0;
+    await addBrotli(a, (n) => {
+      added = n;
+      cache.grew('a', a, n);
+    });
+    assert.ok(added > 0 && a.bodies.br);
+    assert.deepEqual(brotliDecompressSync(a.bodies.br), a.bodies.identity);
+    assert.equal(cache.get('b'), undefined, 'over the bound: b goes');
+    assert.equal(cache.size, a.bytes);
+    cache.grew('b', b, 1000); // no longer held: not counted
+    assert.equal(cache.size, a.bytes);
   });
 });
 
