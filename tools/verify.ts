@@ -2,17 +2,16 @@
 // Every synced table is read from each database in uuid order, in pages through
 // the unique uuid index, with a content hash computed by MariaDB per row
 // (references replaced by the uuid they point at, audit users left out since
-// they are mapped on the way in). A merge of the sorted streams then counts
+// they are mapped on the way in: verify-query.ts). A merge of the sorted streams then counts
 // rows missing from the target, rows that differ, and rows the target has extra.
 // Memory stays flat whatever the size: only one page per database is held.
 import { openPool, queryRows } from '../shared/db.ts';
 import type { Pool } from '../shared/db.ts';
-import { DECLARED_REGISTRY, hasColumn, loadRegistry, offers } from '../shared/registry.ts';
+import { DECLARED_REGISTRY, hasColumn, loadRegistry } from '../shared/registry.ts';
 import type { Registry } from '../shared/registry.ts';
-import { RESOURCES, tablesOf, uuidSql } from '../shared/resources.ts';
+import { RESOURCES, tablesOf } from '../shared/resources.ts';
 import type { Part, ResourceDef, ResourceName, TableSpec } from '../shared/resources.ts';
-import { LIFECYCLE_COLUMNS } from '../shared/rest-format.ts';
-import { rootKeySql } from '../shared/schema/triggers.ts';
+import { tableQuery } from './verify-query.ts';
 
 export interface TableReport {
   resource: string;
@@ -36,106 +35,6 @@ export interface VerifyOptions {
 }
 
 const EXAMPLES = 3;
-
-/** SQL for the uuid of the row a key column points to, joined under `alias`. */
-function refJoin(target: ResourceDef, column: string, alias: string): { join: string; uuid: string } {
-  const r = target.root;
-  if (r.uuidColumn) return { join: `LEFT JOIN ${r.table} ${alias} ON ${alias}.${r.key} = t.${column}`, uuid: `${alias}.${r.uuidColumn}` };
-  const p = r.parts.find((x) => x.prop === target.uuidFromPart)!;
-  // The one-to-one part shares the root's key (patient_id = person_id), so join it directly.
-  return { join: `LEFT JOIN ${p.spec.table} ${alias} ON ${alias}.${p.parentKeyColumn} = t.${column}`, uuid: `${alias}.${p.spec.uuidColumn}` };
-}
-
-/**
- * The query listing (uuid, hash) of one table, in uuid order, after a given uuid. `spec` is the
- * table as this database holds it (shared/registry.ts): a column it lacks hashes as NULL, which
- * is what a database that has the column holds when the value could not come from this one.
- * Uuids of references hash in lower case: uuid columns compare without regard to case.
- */
-export function tableQuery(def: ResourceDef, spec: TableSpec, path: Part[]): string {
-  const joins: string[] = [];
-  const parts: string[] = [];
-  const v = (expr: string) => `IFNULL(CAST(${expr} AS CHAR), '\\\\N')`;
-  const col = (c: string) => (hasColumn(spec, c) ? `t.${c}` : 'NULL');
-  let uuidExpr: string;
-  const parentPart = path[path.length - 1];
-  if (parentPart?.shape === 'refs') {
-    // A link row (a location's tag) has no uuid: it is named by its owner's and its target's.
-    const ownerSpec = path.length >= 2 ? path[path.length - 2].spec : def.root;
-    const ref = spec.refs[0];
-    joins.push(`JOIN ${ownerSpec.table} lo ON lo.${ownerSpec.key} = t.${parentPart.parentKeyColumn}`);
-    const target = refJoin(RESOURCES[ref.resource], ref.column, 'lt');
-    joins.push(target.join);
-    uuidExpr = `CONCAT(LOWER(lo.${ownerSpec.uuidColumn}), '/', LOWER(${target.uuid}))`;
-    const owned = path.length > 1 ? ` AND EXISTS (SELECT 1 FROM ${def.root.table} own_root WHERE own_root.${def.root.key} = ${rootKeySql(path, 't')})` : '';
-    return `SELECT ${uuidExpr} AS u, MD5(${uuidExpr}) AS h FROM ${spec.table} t ${joins.join(' ')}
-    WHERE ${uuidExpr} > ?${owned} ORDER BY ${uuidExpr} LIMIT ?`;
-  }
-  if (spec.uuidColumn) uuidExpr = `t.${spec.uuidColumn}`;
-  else {
-    const j = refJoin(def, spec.key, 'own');
-    joins.push(j.join);
-    uuidExpr = j.uuid;
-  }
-  spec.fields.forEach((f, i) => {
-    const fmt = f.byFormat;
-    // Columns naming one property in different OpenMRS versions (status / clinical_status): one value.
-    const alts = spec.fields.filter((g) => g.prop === f.prop);
-    if (alts.length > 1) {
-      if (alts[0] === f) parts.push(v(`COALESCE(${alts.map((g) => col(g.column)).join(', ')})`));
-      return;
-    }
-    if (!fmt || !hasColumn(spec, f.column) || !hasColumn(spec, fmt.typeColumn)) return void parts.push(v(col(f.column)));
-    // A key by its attribute type's format differs between nodes: compare the uuid it names.
-    joins.push(`LEFT JOIN ${fmt.typeTable} ft${i} ON ft${i}.${fmt.typeKey} = t.${fmt.typeColumn}`);
-    const whens = Object.entries(fmt.formats).filter(([, resource]) => offers(def, resource)).map(([format, resource]) => {
-      const target = RESOURCES[resource].root;
-      return `WHEN '${format}' THEN (SELECT LOWER(${uuidSql(RESOURCES[resource], 'fx')}) FROM ${target.table} fx
-        WHERE t.${f.column} REGEXP '^[0-9]{1,10}$' AND fx.${target.key} = CAST(t.${f.column} AS UNSIGNED))`;
-    });
-    parts.push(v(`COALESCE(CASE ft${i}.${fmt.formatColumn} ${whens.join(' ')} END, t.${f.column})`));
-  });
-  const lc = LIFECYCLE_COLUMNS[spec.lifecycle];
-  for (const c of [lc.flag.column, lc.date.column, lc.reason.column, 'date_created', ...(spec.changeAudit ? ['date_changed'] : [])]) {
-    parts.push(v(col(c)));
-  }
-  const refUuids = new Map<string, string[]>();
-  spec.refs.forEach((ref, i) => {
-    const list = refUuids.get(ref.prop) ?? [];
-    refUuids.set(ref.prop, list);
-    if (!hasColumn(spec, ref.column)) return void list.push('NULL');
-    const partSpec = ref.part ? RESOURCES[ref.resource].root.parts.find((p) => p.prop === ref.part)?.spec : undefined;
-    if (partSpec?.uuidColumn) {
-      // A row of another resource's part (a concept name): compared by its own uuid.
-      joins.push(`LEFT JOIN ${partSpec.table} r${i} ON r${i}.${partSpec.key} = t.${ref.column}`);
-      return void list.push(`LOWER(r${i}.${partSpec.uuidColumn})`);
-    }
-    const j = refJoin(RESOURCES[ref.resource], ref.column, `r${i}`);
-    joins.push(j.join);
-    list.push(`LOWER(${j.uuid})`);
-  });
-  for (const list of refUuids.values()) parts.push(v(list.length > 1 ? `COALESCE(${list.join(', ')})` : list[0]));
-  const parent = path[path.length - 1];
-  if (parent && parent.many) {
-    const owner = path.length === 1 ? def : null;
-    // The owner's uuid: for a part of the root, the resource's uuid; deeper, the parent row's own uuid.
-    const parentSpec = path.length >= 2 ? path[path.length - 2].spec : def.root;
-    if (owner && !def.root.uuidColumn) {
-      const j = refJoin(def, parent.parentKeyColumn, 'par');
-      joins.push(j.join);
-      parts.push(v(`LOWER(${j.uuid})`));
-    } else {
-      joins.push(`LEFT JOIN ${parentSpec.table} par ON par.${parentSpec.key} = t.${parent.parentKeyColumn}`);
-      parts.push(v(`LOWER(par.${parentSpec.uuidColumn})`));
-    }
-  }
-  // Owned rows count only when their resource exists (a person is synced as part of a patient, not alone).
-  let owned = path.length > 0 ? ` AND EXISTS (SELECT 1 FROM ${def.root.table} own_root WHERE own_root.${def.root.key} = ${rootKeySql(path, 't')})` : '';
-  // Rows each node keeps for itself (the persons behind its own user accounts) are not compared.
-  if (def.localRows) owned += ` AND NOT ${def.localRows(path.length > 0 ? rootKeySql(path, 't') : `t.${def.root.key}`)}`;
-  return `SELECT ${uuidExpr} AS u, MD5(CONCAT_WS('|', ${parts.join(', ')})) AS h FROM ${spec.table} t ${joins.join(' ')}
-    WHERE ${uuidExpr} > ?${owned} ORDER BY ${uuidExpr} LIMIT ?`;
-}
 
 /** Streams (uuid, hash) of a table in uuid order, a page at a time, asking for the next page while this one is compared. */
 async function* rowsOf(pool: Pool, sql: string, pageRows: number): AsyncGenerator<{ u: string; h: string }> {
