@@ -2,63 +2,27 @@
 // clinic: person attributes (phone, home health centre, civil status), family
 // and caregivers (relatives who are not patients, mothers who are), program
 // enrolments with their state changes, conditions from the clinical profile,
-// allergies, visit attributes, and each visit's orders and diagnoses. Its own
+// allergies, visit attributes, and each visit's orders and diagnoses (programs in
+// plan-programs.ts, conditions in plan-conditions.ts). Its own
 // random streams: the rest of the patient is what it was without it.
 import type { ConceptKey } from './concepts.ts';
 import { FAMILY_NAMES, FEMALE_GIVEN_NAMES, MALE_GIVEN_NAMES } from './names.ts';
+import { conditions } from './plan-conditions.ts';
 import { planVisitOrders } from './plan-orders.ts';
-import type {
-  AllergyPlan, ConditionPlan, PatientRecordPlan, PersonAttributePlan, ProgramPlan, RelationshipPlan, RelativePlan,
-} from './plan-record-types.ts';
-import type { AuditPlan, Draw, PatientPlan, PlanEnv } from './plan-types.ts';
-import type { ClinicalProfile } from './profile.ts';
+import { programs } from './plan-programs.ts';
+import type { AllergyPlan, PatientRecordPlan, PersonAttributePlan, RelationshipPlan, RelativePlan } from './plan-record-types.ts';
+import type { AuditPlan, PatientPlan } from './plan-types.ts';
 import { ageYears } from './profile.ts';
+import { RECORD_RATES, later } from './record-context.ts';
+import type { RecordContext } from './record-context.ts';
 import type { RelationshipTypeKey } from './record-metadata.ts';
 import type { Rng } from './rng.ts';
-import { MS_PER_DAY, addDays, parseSqlDatetime, sqlDate, sqlDatetime, timeBetween } from './sql-time.ts';
+import { MS_PER_DAY, addDays, parseSqlDatetime, sqlDate, sqlDatetime } from './sql-time.ts';
 
-export const RECORD_RATES = {
-  phoneAdult: 0.75,
-  phoneChild: 0.4,
-  phoneChanged: 0.05,
-  healthCenter: 0.6,
-  civilStatus: 0.5,
-  mothersName: 0.2,
-  /** A child whose mother is a patient of the clinic too. */
-  motherIsPatient: 0.35,
-  childCaregiver: 0.5,
-  treatmentSupporter: 0.5,
-  elderlyCaregiver: 0.4,
-  sibling: 0.1,
-  hivEnrolled: 0.9,
-  /** A confirmed tuberculosis diagnosis starts treatment in the TB program this often (others are referred). */
-  tbEnrolled: 0.3,
-  pastTb: 0.05,
-  allergies: 0.1,
-  paymentMethod: 0.6,
-} as const;
+// The rates and the planner's context live in record-context.ts; seed-node.ts and index.ts import them from here.
+export { RECORD_RATES } from './record-context.ts';
+export type { PersonSketch, RecordContext } from './record-context.ts';
 
-/** What the planner may know of another seeded patient (its registration, not its history). */
-export interface PersonSketch {
-  uuid: string;
-  gender: 'M' | 'F';
-  birthdate: string;
-  registeredAt: string;
-  voided: boolean;
-}
-
-export interface RecordContext {
-  env: PlanEnv;
-  draw: Draw;
-  profile: ClinicalProfile;
-  /** Seeded patients this one may be family of (earlier ones, nearest first); empty for a live patient. */
-  neighbours: () => PersonSketch[];
-  orderNumber: () => string;
-}
-
-const at = (d: Date, env: PlanEnv) => sqlDatetime(d > env.endAt ? env.endAt : d);
-const later = (rng: Rng, from: Date, maxDays: number, until: Date) =>
-  from >= until ? from : timeBetween(rng, from, new Date(Math.min(until.getTime(), addDays(from, maxDays).getTime())));
 const phone = (rng: Rng) => `+2547${String(rng.int(0, 99_999_999)).padStart(8, '0')}`;
 
 function attributes(ctx: RecordContext, p: PatientPlan, age: number, created: Date, until: Date): PersonAttributePlan[] {
@@ -134,106 +98,6 @@ function family(ctx: RecordContext, p: PatientPlan, age: number, created: Date, 
     link('caregiver', r.uuid, p.uuid, created);
     // A treatment supporter who stepped down: the relationship ended.
     if (rng.chance(0.1)) rec.relationships[rec.relationships.length - 1].endDate = sqlDatetime(later(rng, created, 540, ctx.env.endAt));
-  }
-}
-
-/** A program enrolment from `start`, moving through `path` (state keys, each [key, days in it before the next]). */
-function enrol(ctx: RecordContext, program: 'hiv' | 'tb', start: Date, until: Date, path: Array<[string, number]>, locationId: number): ProgramPlan {
-  const { uuid } = ctx.draw;
-  const plan: ProgramPlan = {
-    uuid: uuid(), program, locationId, enrolledAt: sqlDatetime(start), completedAt: null, outcomeConceptId: null,
-    audit: { createdAt: sqlDatetime(start) }, states: [],
-  };
-  let from = start;
-  for (const [state, days] of path) {
-    if (from > until) break;
-    const prev = plan.states[plan.states.length - 1];
-    if (prev) {
-      // Changing state ends the previous one on the same day, as OpenMRS's transitionToState does.
-      prev.endDate = sqlDate(from);
-      prev.audit.changedAt = at(from, ctx.env);
-    }
-    plan.states.push({ uuid: uuid(), state, startDate: sqlDate(from), endDate: null, audit: { createdAt: at(from, ctx.env) } });
-    from = addDays(from, days);
-  }
-  return plan;
-}
-
-function programs(ctx: RecordContext, p: PatientPlan, until: Date, rec: PatientRecordPlan, tbAt: Date | null): void {
-  const { rng } = ctx.draw;
-  const { site, meta } = ctx.env;
-  const first = p.visits[0] ? parseSqlDatetime(p.visits[0].startedAt) : parseSqlDatetime(p.audit.createdAt);
-  const close = (plan: ProgramPlan, outcome: ConceptKey, when: Date) => {
-    plan.completedAt = at(when, ctx.env);
-    plan.outcomeConceptId = meta.concept[outcome];
-    plan.audit.changedAt = at(when, ctx.env);
-  };
-  if (ctx.profile.hivPositive && rng.chance(RECORD_RATES.hivEnrolled)) {
-    const path: Array<[string, number]> = rng.chance(0.6) ? [['onArt', 0]] : [['preArt', rng.int(7, 90)], ['onArt', 0]];
-    const ending = rng.weighted<string | null>([[null, 18], ['transferredOut', 1], ['defaulted', 1]]);
-    if (ending) {
-      path[path.length - 1][1] = rng.int(60, 500);
-      path.push([ending, 0]);
-    }
-    const plan = enrol(ctx, 'hiv', first, until, path, site.wards.ccc);
-    const last = plan.states[plan.states.length - 1];
-    if (last.state === 'transferredOut') close(plan, 'transferredOut', parseSqlDatetime(`${last.startDate} 12:00:00`));
-    else if (p.dead && p.deathDate && p.deathDate.slice(0, 10) >= last.startDate) {
-      const died = parseSqlDatetime(p.deathDate);
-      last.endDate = sqlDate(died);
-      last.audit.changedAt = p.deathDate;
-      plan.states.push({ uuid: ctx.draw.uuid(), state: 'died', startDate: sqlDate(died), endDate: null, audit: { createdAt: p.deathDate } });
-      close(plan, 'patientDied', died);
-    }
-    rec.programs.push(plan);
-  }
-  if (tbAt) {
-    const plan = enrol(ctx, 'tb', tbAt, until, [['intensive', 56], ['continuation', 112], [rng.chance(0.6) ? 'cured' : 'completed', 0]], site.wards.opd);
-    const last = plan.states[plan.states.length - 1];
-    if (last.state === 'cured' || last.state === 'completed') close(plan, last.state === 'cured' ? 'cured' : 'treatmentComplete', parseSqlDatetime(`${last.startDate} 12:00:00`));
-    rec.programs.push(plan);
-  }
-}
-
-/** A condition, and sometimes its later edit: OpenMRS voids the edited row and adds one pointing at it. */
-function condition(ctx: RecordContext, concept: ConceptKey, onset: Date, encounterUuid: string | null, until: Date, edit: 'confirm' | 'resolve' | null): ConditionPlan[] {
-  const { rng, uuid } = ctx.draw;
-  const created = at(onset, ctx.env);
-  const first: ConditionPlan = {
-    uuid: uuid(), conceptId: ctx.env.meta.concept[concept], clinicalStatus: 'ACTIVE', verificationStatus: edit === 'confirm' ? 'PROVISIONAL' : 'CONFIRMED',
-    onsetDate: sqlDatetime(onset), endDate: null, additionalDetail: null, encounterUuid, previousUuid: null, audit: { createdAt: created },
-  };
-  const editedAt = later(rng, onset, 180, until);
-  if (!edit || editedAt <= onset) return [first];
-  const when = sqlDatetime(editedAt);
-  first.audit.voided = { at: when, reason: 'Condition edited' };
-  const next: ConditionPlan = { ...first, uuid: uuid(), previousUuid: first.uuid, audit: { createdAt: when } };
-  if (edit === 'confirm') next.verificationStatus = 'CONFIRMED';
-  else {
-    next.clinicalStatus = 'INACTIVE';
-    next.endDate = when;
-    next.additionalDetail = 'Resolved on treatment';
-  }
-  return [first, next];
-}
-
-function conditions(ctx: RecordContext, p: PatientPlan, until: Date, rec: PatientRecordPlan, tbAt: Date | null, tbEncounter: string | null): void {
-  const { rng } = ctx.draw;
-  const pr = ctx.profile;
-  const note = p.visits.flatMap((v) => v.encounters).find((e) => e.encounterTypeId === ctx.env.meta.encounterType.visitNote);
-  const seen = note ? parseSqlDatetime(note.at) : parseSqlDatetime(p.audit.createdAt);
-  const enc = note?.uuid ?? null;
-  if (pr.hivPositive) rec.conditions.push(...condition(ctx, 'hivDisease', seen, enc, until, null));
-  if (pr.hypertensive) rec.conditions.push(...condition(ctx, 'hypertension', seen, enc, until, rng.chance(0.2) ? 'confirm' : null));
-  if (pr.diabetic) rec.conditions.push(...condition(ctx, 'diabetes', seen, enc, until, null));
-  if (pr.asthmatic) rec.conditions.push(...condition(ctx, 'asthma', seen, enc, until, null));
-  if (pr.anaemic) rec.conditions.push(...condition(ctx, 'anaemia', seen, enc, until, rng.chance(0.5) ? 'resolve' : null));
-  if (tbAt) rec.conditions.push(...condition(ctx, 'tuberculosis', tbAt, tbEncounter, until, null));
-  else if (rng.chance(RECORD_RATES.pastTb)) {
-    const [c] = condition(ctx, 'tuberculosis', addDays(seen, -rng.int(400, 3000)), null, until, null);
-    c.clinicalStatus = 'HISTORY_OF';
-    c.audit.createdAt = sqlDatetime(seen);
-    rec.conditions.push(c);
   }
 }
 
