@@ -14,24 +14,25 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
-import { Redis } from 'ioredis';
 import { dropDatabase, ensureDatabase, openPool } from '../../shared/db.ts';
 import type { Pool } from '../../shared/db.ts';
 import { migrate } from '../../shared/schema/migrate.ts';
-import { seedNode } from '../seed/index.ts';
 import { CopyFailedError, dumpAndLoad, MissingToolError } from './sync/baseline-copy.ts';
 import { catchUp, ChildExitedError, PhaseTimeoutError, startPublisher, waitForHq } from './sync/catch-up.ts';
 import { Children } from './sync/children.ts';
 import { Cleanup } from './cleanup.ts';
-import { conflictCount, countTables, eventCount, hqProgress, SYNCED_TABLES, serverVersion } from './sync/db-figures.ts';
+import { conflictCount, countTables, eventCount, hqProgress, SYNCED_TABLES } from './sync/db-figures.ts';
 import { liveLatency } from './sync/live-latency.ts';
 import { BenchUsageError, HELP, parseOptions } from './sync/options.ts';
 import type { BenchOptions } from './sync/options.ts';
-import { findPid, MACHINE, ProcMonitor } from './sync/proc-stats.ts';
+import { atRest, machineInfo, processFigures } from './sync/machine-figures.ts';
+import { findPid, ProcMonitor } from './sync/proc-stats.ts';
 import { Progress } from './sync/progress.ts';
-import { formatReport, OTHER } from './sync/report.ts';
-import type { BenchResult, MachineInfo, MemoryFigures, ProcessFigures } from './sync/report.ts';
-import { round, sleep } from './stats.ts';
+import { formatReport } from './sync/report.ts';
+import type { BenchResult, MemoryFigures } from './sync/report.ts';
+import { dropQueue } from './sync/retry-queue.ts';
+import { seedClinic } from './sync/seed-clinic.ts';
+import { round } from './stats.ts';
 import { snapshotPhase } from './sync/snapshot-phase.ts';
 import { runVerify } from './sync/verify-run.ts';
 
@@ -44,87 +45,75 @@ const VERIFY_TIMEOUT_MS = 10 * 60_000;
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
 
-async function machineInfo(pool: Pool): Promise<MachineInfo> {
-  const cpus = os.cpus();
-  return {
-    cpus: cpus.length,
-    cpuModel: cpus[0]?.model.trim() ?? 'unknown',
-    totalMemBytes: os.totalmem(),
-    platform: `${os.platform()} ${os.release()}`,
-    node: process.version,
-    mariadb: await serverVersion(pool),
-    date: new Date().toISOString(),
-  };
-}
-
-async function seedClinic(pool: Pool, patients: number, progress: Progress) {
-  let lastTenth = -1;
-  const report = await seedNode(pool, {
-    patients,
-    seed: 'bench',
-    onProgress: (done, total) => {
-      const tenth = Math.floor((10 * done) / total);
-      if (progress.tty) progress.update(`seeding: ${done}/${total} patients`);
-      else if (tenth !== lastTenth) progress.update(`seeding: ${done}/${total} patients`, true);
-      lastTenth = tenth;
-    },
-  });
-  progress.end();
-  return report;
-}
-
-/** Removes the retry queue's keys (BullMQ's default prefix) once the subscriber is gone. */
-async function dropQueue(redisUrl: string, queue: string): Promise<void> {
-  const redis = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
-  redis.on('error', () => undefined); // a failed connect rejects connect(), which the clean-up reports
-  try {
-    await redis.connect();
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `bull:${queue}:*`, 'COUNT', 500);
-      if (keys.length) await redis.del(...keys);
-      cursor = next;
-    } while (cursor !== '0');
-  } finally {
-    redis.disconnect();
-  }
-}
-
-/** CPU and memory of every watched process over a window, then the whole machine and what the processes do not explain. */
-function processFigures(monitor: ProcMonitor, from: number, to: number, units: number): Record<string, ProcessFigures> {
-  const out: Record<string, ProcessFigures> = {};
-  const perUnit = (cpuS: number) => (units > 0 ? round((1000 * cpuS) / units, 2) : null);
-  let watchedS = 0;
-  for (const name of monitor.names()) {
-    const w = monitor.window(name, from, to);
-    if (!w) continue;
-    out[name] = { ...w, cpuS: round(w.cpuS, 2), cpuMsPerUnit: perUnit(w.cpuS) };
-    watchedS += w.cpuS;
-  }
-  const m = monitor.window(MACHINE, from, to);
-  if (m) {
-    out[MACHINE] = { ...m, cpuS: round(m.cpuS, 2), maxRssKb: null, cpuMsPerUnit: perUnit(m.cpuS) };
-    const otherS = Math.max(0, m.cpuS - watchedS);
-    out[OTHER] = { cpuS: round(otherS, 2), cpuPct: Math.round((100 * otherS) / Math.max(0.001, (to - from) / 1000)), peakCpuPct: null, maxRssKb: null, cpuMsPerUnit: perUnit(otherS) };
-  }
-  return out;
-}
-
-/** A look at the machine for 2 s before the run: a busy machine or database server makes every figure doubtful. */
-async function atRest(monitor: ProcMonitor): Promise<BenchResult['background']> {
-  const from = monitor.mark();
-  await sleep(2000);
-  const to = monitor.mark();
-  const machine = monitor.window(MACHINE, from, to);
-  const mariadbd = monitor.window('mariadbd', from, to);
-  return {
-    machinePct: machine?.cpuPct ?? null,
-    mariadbdPct: mariadbd?.cpuPct ?? null,
-    quiet: (machine?.cpuPct ?? 0) < 25 && (mariadbd?.cpuPct ?? 0) < 10,
-  };
+/** One run's databases, pools and helpers, shared by its phases. */
+interface BenchRun {
+  o: BenchOptions;
+  cleanup: Cleanup;
+  children: Children;
+  progress: Progress;
+  monitor: ProcMonitor;
+  runId: string;
+  /** The prefix of every database, and the retry queue's name. */
+  name: string;
+  databases: { clinic: string; hq: string; copy: string; copyAfter: string };
+  url: (db: string) => string;
+  clinic: Pool;
+  hq: Pool;
 }
 
 async function run(o: BenchOptions, cleanup: Cleanup, children: Children, logDir: string): Promise<BenchResult> {
+  const r = await openRun(o, cleanup, children, logDir);
+  const machine = await machineInfo(r.clinic);
+  const { seeded, clinicRows, copy, copiedRows } = await seedAndCopy(r);
+  const background = await startMonitor(r.monitor);
+  const { pub, subscriber, c } = await publishAndCatchUp(r);
+  // The copy again, right after: this machine's speed drifts by 10-20 % from minute to minute,
+  // so the ratio is taken against the mean of a copy just before and one just after the catch-up.
+  // (The publisher and subscriber are idle meanwhile: one small poll every 100 ms.)
+  say('baseline again, right after the catch-up');
+  const { copy: copyAfter, rows: copiedAfterRows } = await baselineCopy(r, r.databases.copyAfter);
+  const copyMeanMs = (copy.wallMs + copyAfter.wallMs) / 2;
+  say(`baseline: ${round(copy.wallMs / 1000, 2)} s before, ${round(copyAfter.wallMs / 1000, 2)} s after`);
+  const memory: Record<string, MemoryFigures> = {};
+  for (const n of r.monitor.names()) memory[n] = { peakAfterCatchUpKb: r.monitor.latest(n)?.hwmKb ?? null, peakAtEndKb: null, maxSampledRssKb: null };
+
+  const live = o.skipLive ? null : await livePhase(r);
+  const final = await settle(r, subscriber, memory);
+  r.monitor.stop();
+  await children.stop(subscriber);
+  await children.stop(pub.child);
+
+  say('verifying HQ against the clinic (atomsync verify)');
+  const verify = await runVerify(children, r.url(r.databases.clinic), r.url(r.databases.hq), VERIFY_TIMEOUT_MS);
+  const snapshot = o.skipSnapshot ? null : await snapshotOfHistory(r);
+  const invalidBecause = invalidReasons({ snapshot, verify, live, copied: [copiedRows.total, copiedAfterRows.total], clinicRows: clinicRows.total, dead: final.dead });
+  return {
+    valid: invalidBecause.length === 0,
+    invalidBecause,
+    machine,
+    background,
+    options: o,
+    databases: r.databases,
+    seed: { patients: seeded.patients, rows: seeded.rows, elapsedMs: Math.round(seeded.elapsedMs), rowsPerSecond: seeded.rowsPerSecond, clinicSyncedRows: clinicRows.total },
+    relay: { outboxRows: pub.outboxRowsAtStart, drainMs: pub.relayDrainMs },
+    catchUp: { ...c, processes: processFigures(r.monitor, c.startedAt, c.endedAt, c.events) },
+    live,
+    baseline: {
+      ...copy,
+      wallMsAfter: copyAfter.wallMs,
+      meanWallMs: Math.round(copyMeanMs),
+      rows: copiedRows.total,
+      catchUpToCopyRatio: round(c.wallMs / Math.max(1, copyMeanMs), 1),
+    },
+    memory,
+    final,
+    verify,
+    snapshot,
+  };
+}
+
+/** Creates the run's databases and pools, each with its clean-up. */
+async function openRun(o: BenchOptions, cleanup: Cleanup, children: Children, logDir: string): Promise<BenchRun> {
   const runId = randomBytes(4).toString('hex');
   const name = `as_bench_sub_${runId}`;
   const databases = { clinic: `${name}_clinic`, hq: `${name}_hq`, copy: `${name}_copy`, copyAfter: `${name}_copy2` };
@@ -143,118 +132,109 @@ async function run(o: BenchOptions, cleanup: Cleanup, children: Children, logDir
   cleanup.add('close pools', () => Promise.all([clinic.end(), hq.end()]));
   // Runs before the pools close and the databases drop: a live process could hold a lock DROP DATABASE waits for.
   cleanup.add('stop processes', () => children.stopAll());
-  const machine = await machineInfo(clinic);
+  return { o, cleanup, children, progress, monitor, runId, name, databases, url, clinic, hq };
+}
 
-  await migrate(clinic, 'clinic');
-  say(`seeding the clinic with ${o.patients} patients`);
-  const seeded = await seedClinic(clinic, o.patients, progress);
-  const clinicRows = await countTables(clinic);
+async function seedAndCopy(r: BenchRun) {
+  await migrate(r.clinic, 'clinic');
+  say(`seeding the clinic with ${r.o.patients} patients`);
+  const seeded = await seedClinic(r.clinic, r.o.patients, r.progress);
+  const clinicRows = await countTables(r.clinic);
   say(`seeded ${seeded.rows} rows in ${round(seeded.elapsedMs / 1000, 1)} s (${seeded.rowsPerSecond} rows/s)`);
 
   // The baseline runs first, on a quiet server: no publisher or subscriber yet.
   say('baseline: mysqldump | mysql of the synced tables into an empty database');
-  const copy = await dumpAndLoad(children, url(databases.clinic), url(databases.copy), SYNCED_TABLES, COPY_TIMEOUT_MS);
-  const copyPool = openPool(url(databases.copy), { connectionLimit: 1 });
-  const copiedRows = await countTables(copyPool).finally(() => copyPool.end());
+  const { copy, rows: copiedRows } = await baselineCopy(r, r.databases.copy);
   say(`baseline: ${copiedRows.total} rows in ${round(copy.wallMs / 1000, 2)} s`);
+  return { seeded, clinicRows, copy, copiedRows };
+}
 
+/** mysqldump | mysql of the synced tables into `db`, and the rows that arrived. */
+async function baselineCopy(r: BenchRun, db: string) {
+  const copy = await dumpAndLoad(r.children, r.url(r.databases.clinic), r.url(db), SYNCED_TABLES, COPY_TIMEOUT_MS);
+  const pool = openPool(r.url(db), { connectionLimit: 1 });
+  const rows = await countTables(pool).finally(() => pool.end());
+  return { copy, rows };
+}
+
+async function startMonitor(monitor: ProcMonitor): Promise<BenchResult['background']> {
   monitor.watch('mariadbd', findPid(['mariadbd', 'mysqld']));
   monitor.watch('redis-server', findPid(['redis-server']));
   monitor.watch('bench', process.pid);
   monitor.start();
   const background = await atRest(monitor);
   if (!background.quiet) say(`WARNING: the machine is not at rest before the run (${background.machinePct}% busy, mariadbd ${background.mariadbdPct}%); figures will be disturbed`);
+  return background;
+}
 
-  await migrate(hq, 'hq');
+/** Starts the publisher, then a subscriber on the empty HQ, and waits for HQ to catch up. */
+async function publishAndCatchUp(r: BenchRun) {
+  await migrate(r.hq, 'hq');
   say('starting `atomsync publish`; waiting for its relay to number the whole outbox');
-  const pub = await startPublisher(children, clinic, { dbUrl: url(databases.clinic), users: USERS, timeoutMs: RELAY_TIMEOUT_MS, progress });
-  monitor.watch('publisher', pub.child.pid);
+  const pub = await startPublisher(r.children, r.clinic, { dbUrl: r.url(r.databases.clinic), users: USERS, timeoutMs: RELAY_TIMEOUT_MS, progress: r.progress });
+  r.monitor.watch('publisher', pub.child.pid);
   say(`publisher at ${pub.origin}: ${pub.outboxRowsAtStart} outbox rows numbered in ${round(pub.relayDrainMs / 1000, 2)} s`);
 
-  const queue = name;
+  const queue = r.name;
   const feedUrl = `${pub.origin.replace('://', `://${USERS}@`)}/openmrs/ws/atomfeed/all/recent`;
   say('starting `atomsync subscribe` on the empty HQ database');
-  cleanup.add('drop the retry queue', async () => {
-    await children.stopAll(); // the subscriber first, or it could write keys again
-    await dropQueue(o.redisUrl, queue);
+  r.cleanup.add('drop the retry queue', async () => {
+    await r.children.stopAll(); // the subscriber first, or it could write keys again
+    await dropQueue(r.o.redisUrl, queue);
   });
-  const { subscriber, result: c } = await catchUp(children, clinic, hq, {
-    hqUrl: url(databases.hq), feedUrl, redisUrl: o.redisUrl, queue, pollMs: 100, timeoutMs: o.catchUpTimeoutS * 1000, progress, monitor,
+  const { subscriber, result: c } = await catchUp(r.children, r.clinic, r.hq, {
+    hqUrl: r.url(r.databases.hq), feedUrl, redisUrl: r.o.redisUrl, queue, pollMs: 100, timeoutMs: r.o.catchUpTimeoutS * 1000, progress: r.progress, monitor: r.monitor,
   });
   say(`caught up: ${c.events} events in ${round(c.wallMs / 1000, 2)} s`);
-  // The copy again, right after: this machine's speed drifts by 10-20 % from minute to minute,
-  // so the ratio is taken against the mean of a copy just before and one just after the catch-up.
-  // (The publisher and subscriber are idle meanwhile: one small poll every 100 ms.)
-  say('baseline again, right after the catch-up');
-  const copyAfter = await dumpAndLoad(children, url(databases.clinic), url(databases.copyAfter), SYNCED_TABLES, COPY_TIMEOUT_MS);
-  const copyMeanMs = (copy.wallMs + copyAfter.wallMs) / 2;
-  const copyAfterPool = openPool(url(databases.copyAfter), { connectionLimit: 1 });
-  const copiedAfterRows = await countTables(copyAfterPool).finally(() => copyAfterPool.end());
-  say(`baseline: ${round(copy.wallMs / 1000, 2)} s before, ${round(copyAfter.wallMs / 1000, 2)} s after`);
-  const memory: Record<string, MemoryFigures> = {};
-  for (const n of monitor.names()) memory[n] = { peakAfterCatchUpKb: monitor.latest(n)?.hwmKb ?? null, peakAtEndKb: null, maxSampledRssKb: null };
+  return { pub, subscriber, c };
+}
 
-  let live: BenchResult['live'] = null;
-  if (!o.skipLive) {
-    say(`live: ${o.rate} changes/s for ${o.liveSeconds} s at the clinic`);
-    const l = await liveLatency(clinic, hq, { ...LIVE, rate: o.rate, durationS: o.liveSeconds, runId, progress });
-    live = { ...l, processes: processFigures(monitor, l.startedAt, l.endedAt, l.committed) };
+async function livePhase(r: BenchRun): Promise<NonNullable<BenchResult['live']>> {
+  say(`live: ${r.o.rate} changes/s for ${r.o.liveSeconds} s at the clinic`);
+  const l = await liveLatency(r.clinic, r.hq, { ...LIVE, rate: r.o.rate, durationS: r.o.liveSeconds, runId: r.runId, progress: r.progress });
+  return { ...l, processes: processFigures(r.monitor, l.startedAt, l.endedAt, l.committed) };
+}
+
+/** Waits for HQ to hold every event, then records the memory peaks and HQ's final figures. */
+async function settle(r: BenchRun, subscriber: Parameters<typeof waitForHq>[2], memory: Record<string, MemoryFigures>): Promise<BenchResult['final']> {
+  const settleMs = await waitForHq(r.clinic, r.hq, subscriber, SETTLE_TIMEOUT_MS);
+  const endMark = r.monitor.mark();
+  for (const n of r.monitor.names()) {
+    memory[n].peakAtEndKb = r.monitor.latest(n)?.hwmKb ?? null;
+    memory[n].maxSampledRssKb = r.monitor.window(n, 0, endMark)?.maxRssKb ?? null;
   }
-  const settleMs = await waitForHq(clinic, hq, subscriber, SETTLE_TIMEOUT_MS);
-  const endMark = monitor.mark();
-  for (const n of monitor.names()) {
-    memory[n].peakAtEndKb = monitor.latest(n)?.hwmKb ?? null;
-    memory[n].maxSampledRssKb = monitor.window(n, 0, endMark)?.maxRssKb ?? null;
-  }
-  const final = { events: await eventCount(clinic), dead: (await hqProgress(hq)).dead, conflicts: await conflictCount(hq), settleMs };
-  monitor.stop();
-  await children.stop(subscriber);
-  await children.stop(pub.child);
+  return { events: await eventCount(r.clinic), dead: (await hqProgress(r.hq)).dead, conflicts: await conflictCount(r.hq), settleMs };
+}
 
-  say('verifying HQ against the clinic (atomsync verify)');
-  const verify = await runVerify(children, url(databases.clinic), url(databases.hq), VERIFY_TIMEOUT_MS);
+async function snapshotOfHistory(r: BenchRun): Promise<BenchResult['snapshot']> {
+  say(`snapshot phase: ${r.o.snapshotPatients} patients of history in a real OpenMRS database`);
+  const snapshot = await snapshotPhase(r.children, r.cleanup, {
+    dbServer: r.o.dbServer, name: r.name, patients: r.o.snapshotPatients, writeRate: 20, quietSeconds: 15, users: USERS, keep: r.o.keep,
+    timeoutMs: r.o.catchUpTimeoutS * 1000, progress: r.progress, say,
+  });
+  if ('skipped' in snapshot) say(`snapshot phase skipped: ${snapshot.skipped}`);
+  return snapshot;
+}
 
-  let snapshot: BenchResult['snapshot'] = null;
-  if (!o.skipSnapshot) {
-    say(`snapshot phase: ${o.snapshotPatients} patients of history in a real OpenMRS database`);
-    snapshot = await snapshotPhase(children, cleanup, {
-      dbServer: o.dbServer, name, patients: o.snapshotPatients, writeRate: 20, quietSeconds: 15, users: USERS, keep: o.keep,
-      timeoutMs: o.catchUpTimeoutS * 1000, progress, say,
-    });
-    if ('skipped' in snapshot) say(`snapshot phase skipped: ${snapshot.skipped}`);
-  }
-
-  const invalidBecause: string[] = [];
-  if (snapshot && !('skipped' in snapshot) && !snapshot.verify.converged) invalidBecause.push('the snapshot phase\'s HQ DIVERGED from its clinic');
-  if (!verify.converged) invalidBecause.push(`HQ DIVERGED from the clinic (atomsync verify exit ${verify.exitCode})`);
-  if (live && live.unseen > 0) invalidBecause.push(`${live.unseen} live changes were never seen at HQ`);
-  if (live && live.failed > 0) invalidBecause.push(`${live.failed} live writes failed at the clinic`);
-  if (copiedRows.total !== clinicRows.total) invalidBecause.push(`the baseline copied ${copiedRows.total} rows, the clinic has ${clinicRows.total}`);
-  if (copiedAfterRows.total !== clinicRows.total) invalidBecause.push(`the second baseline copied ${copiedAfterRows.total} rows, the clinic has ${clinicRows.total}`);
-  if (final.dead > 0) invalidBecause.push(`${final.dead} dead letters at HQ`);
-  return {
-    valid: invalidBecause.length === 0,
-    invalidBecause,
-    machine,
-    background,
-    options: o,
-    databases,
-    seed: { patients: seeded.patients, rows: seeded.rows, elapsedMs: Math.round(seeded.elapsedMs), rowsPerSecond: seeded.rowsPerSecond, clinicSyncedRows: clinicRows.total },
-    relay: { outboxRows: pub.outboxRowsAtStart, drainMs: pub.relayDrainMs },
-    catchUp: { ...c, processes: processFigures(monitor, c.startedAt, c.endedAt, c.events) },
-    live,
-    baseline: {
-      ...copy,
-      wallMsAfter: copyAfter.wallMs,
-      meanWallMs: Math.round(copyMeanMs),
-      rows: copiedRows.total,
-      catchUpToCopyRatio: round(c.wallMs / Math.max(1, copyMeanMs), 1),
-    },
-    memory,
-    final,
-    verify,
-    snapshot,
-  };
+/** Why the run's figures are not valid, if they are not: a diverged sync, lost changes, an incomplete baseline. */
+function invalidReasons(x: {
+  snapshot: BenchResult['snapshot'];
+  verify: BenchResult['verify'];
+  live: BenchResult['live'];
+  /** Rows the baseline copied before and after the catch-up. */
+  copied: [number, number];
+  clinicRows: number;
+  dead: number;
+}): string[] {
+  const out: string[] = [];
+  if (x.snapshot && !('skipped' in x.snapshot) && !x.snapshot.verify.converged) out.push('the snapshot phase\'s HQ DIVERGED from its clinic');
+  if (!x.verify.converged) out.push(`HQ DIVERGED from the clinic (atomsync verify exit ${x.verify.exitCode})`);
+  if (x.live && x.live.unseen > 0) out.push(`${x.live.unseen} live changes were never seen at HQ`);
+  if (x.live && x.live.failed > 0) out.push(`${x.live.failed} live writes failed at the clinic`);
+  if (x.copied[0] !== x.clinicRows) out.push(`the baseline copied ${x.copied[0]} rows, the clinic has ${x.clinicRows}`);
+  if (x.copied[1] !== x.clinicRows) out.push(`the second baseline copied ${x.copied[1]} rows, the clinic has ${x.clinicRows}`);
+  if (x.dead > 0) out.push(`${x.dead} dead letters at HQ`);
+  return out;
 }
 
 async function main(argv: string[]): Promise<number> {

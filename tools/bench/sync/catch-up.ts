@@ -108,11 +108,52 @@ export async function catchUp(children: Children, clinic: Pool, hq: Pool, o: Cat
   ]);
   o.monitor.watch('subscriber', subscriber.pid);
   o.monitor.mark(); // a first reading near zero CPU, so its start-up counts in the window
+  const ready = watchStartedLine(subscriber);
+  let firstApplied = await untilCaughtUp(subscriber, hq, events, startedAt, o);
+  const endedAt = o.monitor.mark();
+  const readyAt = ready.stop();
+  o.progress.end();
+  const wallMs = endedAt - startedAt;
+  firstApplied ??= await firstAppliedAt(hq);
+  const after = await countTables(hq);
+  const { dead } = await hqProgress(hq);
+  return {
+    subscriber,
+    result: {
+      events,
+      hqRows: after.total,
+      hqRowsAdded: after.total - before.total,
+      hqRowsPerTable: after.perTable,
+      wallMs,
+      eventsPerSecond: perSecond(events, wallMs),
+      eventsPerSecondAfterStart: readyAt === null ? null : perSecond(events, endedAt - readyAt),
+      rowsPerSecond: perSecond(after.total - before.total, wallMs),
+      readyMs: readyAt === null ? null : readyAt - startedAt,
+      firstAppliedMs: firstApplied === null ? null : Math.max(0, Math.round(firstApplied - startedAt)),
+      dead,
+      startedAt,
+      endedAt,
+    },
+  };
+}
+
+/** Notes when the subscriber logs "subscriber started"; stop() ends the watch and says when (null if not seen). */
+function watchStartedLine(subscriber: Child): { stop: () => number | null } {
   let readyAt: number | null = null;
   const onLog = (d: Buffer) => {
     if (readyAt === null && d.includes('"msg":"subscriber started"')) readyAt = Date.now();
   };
   subscriber.proc.stderr?.on('data', onLog);
+  return {
+    stop: () => {
+      subscriber.proc.stderr?.off('data', onLog);
+      return readyAt;
+    },
+  };
+}
+
+/** Polls HQ until it holds every event with nothing waiting, showing progress; returns when HQ first applied one, if seen. */
+async function untilCaughtUp(subscriber: Child, hq: Pool, events: number, startedAt: number, o: CatchUpOptions): Promise<number | null> {
   let firstApplied: number | null = null;
   let last = { at: startedAt, position: 0, rate: 0 };
   for (;;) {
@@ -120,7 +161,7 @@ export async function catchUp(children: Children, clinic: Pool, hq: Pool, o: Cat
     firstApplied ??= await firstAppliedAt(hq);
     const p = await hqProgress(hq);
     const now = Date.now();
-    if (p.position >= events && p.pending === 0) break;
+    if (p.position >= events && p.pending === 0) return firstApplied;
     if (now - startedAt > o.timeoutMs) {
       throw new PhaseTimeoutError('the catch-up', o.timeoutMs, `HQ at position ${p.position} of ${events}, ${p.pending} events waiting in the inbox`);
     }
@@ -136,31 +177,6 @@ export async function catchUp(children: Children, clinic: Pool, hq: Pool, o: Cat
     );
     await sleep(100);
   }
-  const endedAt = o.monitor.mark();
-  subscriber.proc.stderr?.off('data', onLog);
-  o.progress.end();
-  const wallMs = endedAt - startedAt;
-  firstApplied ??= await firstAppliedAt(hq);
-  const after = await countTables(hq);
-  const { dead } = await hqProgress(hq);
-  return {
-    subscriber,
-    result: {
-      events,
-      hqRows: after.total,
-      hqRowsAdded: after.total - before.total,
-      hqRowsPerTable: after.perTable,
-      wallMs,
-      eventsPerSecond: perSecond(events, wallMs),
-      eventsPerSecondAfterStart: readyAt === null ? null : perSecond(events, endedAt - (readyAt as number)),
-      rowsPerSecond: perSecond(after.total - before.total, wallMs),
-      readyMs: readyAt === null ? null : (readyAt as number) - startedAt,
-      firstAppliedMs: firstApplied === null ? null : Math.max(0, Math.round(firstApplied - startedAt)),
-      dead,
-      startedAt,
-      endedAt,
-    },
-  };
 }
 
 /** Waits until HQ stands at the clinic's newest event with nothing waiting (after the live phase). */

@@ -106,15 +106,34 @@ export function bottleneck(procs: Record<string, ProcessFigures>, cpus: number, 
 }
 
 export function formatReport(r: BenchResult): string {
+  return [
+    ...runSection(r),
+    ...catchUpSection(r),
+    ...(r.live ? liveSection(r, r.live) : []),
+    ...afterRunSection(r),
+    ...(r.snapshot ? snapshotSection(r.snapshot) : []),
+    '',
+    verdict(r),
+  ].join('\n');
+}
+
+/** The machine, how busy it was before the run, and what the clinic was seeded with. */
+function runSection(r: BenchResult): string[] {
   const m = r.machine;
-  const c = r.catchUp;
-  const out = [
+  return [
     '',
     `atomsync subscriber benchmark, ${m.date}: ${m.cpus} x ${m.cpuModel}, ${round(m.totalMemBytes / 2 ** 30, 1)} GiB, ${m.platform}, Node ${m.node}, MariaDB ${m.mariadb}`,
     `before the run, 2 s of the machine at rest: ${r.background.machinePct}% busy (100% = one core), mariadbd ${r.background.mariadbdPct}%` +
       (r.background.quiet ? '' : '  <-- WARNING: NOT QUIET, something else is using the machine or the database server'),
     `clinic: ${r.seed.patients} patients, ${r.seed.rows} rows seeded in ${seconds(r.seed.elapsedMs)} s (${r.seed.rowsPerSecond} rows/s), ` +
       `${r.seed.clinicSyncedRows} rows in synced tables; the publisher's relay numbered ${r.relay.outboxRows} outbox rows in ${seconds(r.relay.drainMs)} s`,
+  ];
+}
+
+function catchUpSection(r: BenchResult): string[] {
+  const m = r.machine;
+  const c = r.catchUp;
+  return [
     '',
     'Catch-up: HQ from an empty database, one feed, `atomsync subscribe --poll-ms 100` (timed from its spawn)',
     table(
@@ -132,25 +151,29 @@ export function formatReport(r: BenchResult): string {
     '  (CPU from /proc/<pid>/stat and /proc/stat, RSS from /proc/<pid>/status, sampled every 200 ms; 100% = one core;' +
       ' "bench" is this script, polling; mariadbd serves both the publisher\'s and the subscriber\'s queries)',
   ];
-  if (r.live) {
-    const l = r.live;
-    out.push(
-      '',
-      `Live latency: ${l.planned} changes at ${r.options.rate}/s for ${r.options.liveSeconds} s (name edits and new patients), ` +
-        `commit at the clinic -> visible at HQ`,
-      table(
-        ['changes', 'count', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms'],
-        [latencyRow('all', l.latency), latencyRow('name edits', l.nameLatency), latencyRow('new patients', l.patientLatency)],
-      ),
-      `  committed ${l.committed}/${l.planned}${l.failed ? ` (${l.failed} failed: ${l.firstError})` : ''}, seen at HQ ${l.seen}, ` +
-        `NOT seen within the timeout ${l.unseen}; achieved ${l.achievedRate} changes/s, writes started late by p99 ${l.startLateness.p99Ms} ms, max ${l.startLateness.maxMs} ms`,
-      `  HQ is polled every ${l.pollMs} ms (${l.polls} polls): each latency includes up to ${l.pollMs} ms of polling plus one query`,
-      '',
-      processTable(l.processes, null, 'change'),
-    );
-  }
+}
+
+function liveSection(r: BenchResult, l: NonNullable<BenchResult['live']>): string[] {
+  return [
+    '',
+    `Live latency: ${l.planned} changes at ${r.options.rate}/s for ${r.options.liveSeconds} s (name edits and new patients), ` +
+      `commit at the clinic -> visible at HQ`,
+    table(
+      ['changes', 'count', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms'],
+      [latencyRow('all', l.latency), latencyRow('name edits', l.nameLatency), latencyRow('new patients', l.patientLatency)],
+    ),
+    `  committed ${l.committed}/${l.planned}${l.failed ? ` (${l.failed} failed: ${l.firstError})` : ''}, seen at HQ ${l.seen}, ` +
+      `NOT seen within the timeout ${l.unseen}; achieved ${l.achievedRate} changes/s, writes started late by p99 ${l.startLateness.p99Ms} ms, max ${l.startLateness.maxMs} ms`,
+    `  HQ is polled every ${l.pollMs} ms (${l.polls} polls): each latency includes up to ${l.pollMs} ms of polling plus one query`,
+    '',
+    processTable(l.processes, null, 'change'),
+  ];
+}
+
+/** The baseline copy, HQ's state after the run, the memory peaks and verify. */
+function afterRunSection(r: BenchResult): string[] {
   const b = r.baseline;
-  out.push(
+  const out = [
     '',
     `Baseline: ${b.dump.split('/').pop()} --single-transaction --skip-triggers | ${b.client.split('/').pop()} of the same ${b.rows} rows ` +
       `(${round(b.bytes / 2 ** 20, 1)} MiB of SQL) into an empty database: ${seconds(b.wallMs, 2)} s before the catch-up, ` +
@@ -163,32 +186,33 @@ export function formatReport(r: BenchResult): string {
       .map(([name, f]) => `${name} ${mib(f.peakAtEndKb)} MiB`)
       .join(', ')}`,
     `verify (exit ${r.verify.exitCode}, ${seconds(r.verify.wallMs)} s): ${r.verify.summary}`,
-  );
+  ];
   if (r.verify.report) out.push(r.verify.report);
-  if (r.snapshot && 'skipped' in r.snapshot) out.push('', `Snapshot phase skipped: ${r.snapshot.skipped}`);
-  else if (r.snapshot) {
-    const s = r.snapshot;
-    out.push(
-      '',
-      `Snapshot: a real OpenMRS database (${s.schema}) with ${s.patients} patients of history written before atomsync ` +
-        `(${seconds(s.seedMs)} s), adopted by \`migrate\` and published by \`atomsync publish\` (chunks of ${s.chunkRows} rows, the default)`,
-      table(['rows published', 'wall s', 'rows/s'], [[s.rows, seconds(s.wallMs, 2), s.rowsPerSecond]]),
-      `  the clinic's own transactions at ${s.clinicWrites.rate}/s (register, visit with ~20 obs, name fix, void), begin to commit` +
-        (s.clinicWrites.failed ? `; ${s.clinicWrites.failed} failed` : ''),
-      table(
-        ['clinic writes', 'count', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms'],
-        [latencyRow('no publisher', s.clinicWrites.quiet), latencyRow('during the snapshot', s.clinicWrites.duringSnapshot)],
-      ),
-      `  HQ's catch-up from it (subscribe --once, empty HQ): ${s.hqCatchUp.events} events in ${seconds(s.hqCatchUp.wallMs, 2)} s = ` +
-        `${s.hqCatchUp.eventsPerSecond} events/s; verify (exit ${s.verify.exitCode}): ${s.verify.summary}`,
-    );
-    if (s.verify.report) out.push(s.verify.report);
-  }
-  out.push(
+  return out;
+}
+
+function snapshotSection(s: NonNullable<BenchResult['snapshot']>): string[] {
+  if ('skipped' in s) return ['', `Snapshot phase skipped: ${s.skipped}`];
+  const out = [
     '',
-    r.valid
-      ? `VALID: HQ converged with the clinic (atomsync verify exit 0)${r.live ? ' and every live change was seen at HQ' : ''}.`
-      : `*** NOT VALID: ${r.invalidBecause.join('; ')}. Do not quote these figures. ***`,
-  );
-  return out.join('\n');
+    `Snapshot: a real OpenMRS database (${s.schema}) with ${s.patients} patients of history written before atomsync ` +
+      `(${seconds(s.seedMs)} s), adopted by \`migrate\` and published by \`atomsync publish\` (chunks of ${s.chunkRows} rows, the default)`,
+    table(['rows published', 'wall s', 'rows/s'], [[s.rows, seconds(s.wallMs, 2), s.rowsPerSecond]]),
+    `  the clinic's own transactions at ${s.clinicWrites.rate}/s (register, visit with ~20 obs, name fix, void), begin to commit` +
+      (s.clinicWrites.failed ? `; ${s.clinicWrites.failed} failed` : ''),
+    table(
+      ['clinic writes', 'count', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms'],
+      [latencyRow('no publisher', s.clinicWrites.quiet), latencyRow('during the snapshot', s.clinicWrites.duringSnapshot)],
+    ),
+    `  HQ's catch-up from it (subscribe --once, empty HQ): ${s.hqCatchUp.events} events in ${seconds(s.hqCatchUp.wallMs, 2)} s = ` +
+      `${s.hqCatchUp.eventsPerSecond} events/s; verify (exit ${s.verify.exitCode}): ${s.verify.summary}`,
+  ];
+  if (s.verify.report) out.push(s.verify.report);
+  return out;
+}
+
+function verdict(r: BenchResult): string {
+  return r.valid
+    ? `VALID: HQ converged with the clinic (atomsync verify exit 0)${r.live ? ' and every live change was seen at HQ' : ''}.`
+    : `*** NOT VALID: ${r.invalidBecause.join('; ')}. Do not quote these figures. ***`;
 }

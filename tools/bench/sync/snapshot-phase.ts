@@ -138,29 +138,7 @@ const num = async (pool: Pool, sql: string) => Number((await queryRows<{ n: numb
 export async function snapshotPhase(children: Children, cleanup: Cleanup, o: SnapshotPhaseOptions): Promise<SnapshotPhaseResult | { skipped: string }> {
   const skipped = fixtureSkipReason();
   if (skipped) return { skipped };
-  const dbs = { clinic: `${o.name}_snap_clinic`, hq: `${o.name}_snap_hq` };
-  const url = (db: string) => `${o.dbServer}/${db}`;
-  for (const db of Object.values(dbs)) {
-    await ensureDatabase(url(db));
-    if (!o.keep) cleanup.add(`drop ${db}`, () => dropDatabase(url(db)));
-  }
-  const clinic = openPool(url(dbs.clinic), { connectionLimit: 6 });
-  cleanup.add('close the snapshot clinic pool', () => clinic.end());
-
-  o.say(`snapshot: loading the OpenMRS Reference Application schema (${FIXTURE_PATH})`);
-  await loadFixture(url(dbs.clinic));
-  o.say(`snapshot: writing ${o.patients} patients of history before atomsync is installed`);
-  const seeded = await seedNode(clinic, {
-    patients: o.patients,
-    seed: 'bench-history',
-    nodeId: 'site',
-    onProgress: (done, total) => o.progress.update(`snapshot: history ${done}/${total} patients`),
-  });
-  o.progress.end();
-  await migrate(clinic, 'site');
-  const hq = openPool(url(dbs.hq), { connectionLimit: 2 });
-  await migrate(hq, 'hq');
-  await hq.end();
+  const { url, clinic, seeded } = await siteWithHistory(cleanup, o);
 
   const ctx = await openLiveContext(clinic, { seed: 'bench-history', stream: `bench-${Date.now()}` });
   const writer = new ClinicWriter(clinic, ctx, o.writeRate);
@@ -171,9 +149,64 @@ export async function snapshotPhase(children: Children, cleanup: Cleanup, o: Sna
   const quiet = summarize(writer.take());
 
   const started = Date.now();
-  const pub = children.atomsync('snapshot-publisher', ['publish', '--db', url(dbs.clinic), '--host', '127.0.0.1', '--port', '0', '--users', o.users]);
+  const pub = children.atomsync('snapshot-publisher', ['publish', '--db', url.clinic, '--host', '127.0.0.1', '--port', '0', '--users', o.users]);
   const origin = await publisherOrigin(pub);
-  const deadline = started + o.timeoutMs;
+  const rows = await snapshotPublished(clinic, pub, started + o.timeoutMs, o);
+  const wallMs = Date.now() - started;
+  const duringSnapshot = summarize(writer.take());
+  await writer.stop();
+  o.progress.end();
+  o.say(`snapshot: ${rows} rows published in ${round(wallMs / 1000, 2)} s`);
+
+  o.say('snapshot: HQ catches up from it (atomsync subscribe --once, empty HQ)');
+  const hqCatchUp = await catchUpOnce(children, clinic, `${origin.replace('://', `://${o.users}@`)}/openmrs/ws/atomfeed/all/recent`, url.hq, o.timeoutMs);
+  await children.stop(pub);
+  const verify = await runVerify(children, url.clinic, url.hq, o.timeoutMs);
+  return {
+    schema: 'OpenMRS Reference Application 2.1 (../shared/fixtures)',
+    patients: seeded.patients,
+    rows,
+    seedMs: Math.round(seeded.elapsedMs),
+    chunkRows: SNAPSHOT_DEFAULTS.chunkRows,
+    wallMs,
+    rowsPerSecond: perSecond(rows, wallMs),
+    clinicWrites: { quiet, duringSnapshot, rate: o.writeRate, failed: writer.failed },
+    hqCatchUp,
+    verify,
+  };
+}
+
+/** The site's database (the fixture with history written before atomsync), migrated, and an empty migrated HQ. */
+async function siteWithHistory(cleanup: Cleanup, o: SnapshotPhaseOptions) {
+  const dbs = { clinic: `${o.name}_snap_clinic`, hq: `${o.name}_snap_hq` };
+  const urlOf = (db: string) => `${o.dbServer}/${db}`;
+  for (const db of Object.values(dbs)) {
+    await ensureDatabase(urlOf(db));
+    if (!o.keep) cleanup.add(`drop ${db}`, () => dropDatabase(urlOf(db)));
+  }
+  const url = { clinic: urlOf(dbs.clinic), hq: urlOf(dbs.hq) };
+  const clinic = openPool(url.clinic, { connectionLimit: 6 });
+  cleanup.add('close the snapshot clinic pool', () => clinic.end());
+
+  o.say(`snapshot: loading the OpenMRS Reference Application schema (${FIXTURE_PATH})`);
+  await loadFixture(url.clinic);
+  o.say(`snapshot: writing ${o.patients} patients of history before atomsync is installed`);
+  const seeded = await seedNode(clinic, {
+    patients: o.patients,
+    seed: 'bench-history',
+    nodeId: 'site',
+    onProgress: (done, total) => o.progress.update(`snapshot: history ${done}/${total} patients`),
+  });
+  o.progress.end();
+  await migrate(clinic, 'site');
+  const hq = openPool(url.hq, { connectionLimit: 2 });
+  await migrate(hq, 'hq');
+  await hq.end();
+  return { url, clinic, seeded };
+}
+
+/** Waits until every resource's snapshot is done and the relay has numbered it; returns the rows published. */
+async function snapshotPublished(clinic: Pool, pub: Parameters<typeof assertRunning>[0], deadline: number, o: SnapshotPhaseOptions): Promise<number> {
   let rows = 0;
   for (;;) {
     assertRunning(pub);
@@ -193,34 +226,18 @@ export async function snapshotPhase(children: Children, cleanup: Cleanup, o: Sna
     if (Date.now() > deadline) throw new PhaseTimeoutError('the snapshot', o.timeoutMs, 'the relay did not number its events');
     await sleep(50);
   }
-  const wallMs = Date.now() - started;
-  const duringSnapshot = summarize(writer.take());
-  await writer.stop();
-  o.progress.end();
-  o.say(`snapshot: ${rows} rows published in ${round(wallMs / 1000, 2)} s`);
+  return rows;
+}
 
-  o.say('snapshot: HQ catches up from it (atomsync subscribe --once, empty HQ)');
-  const feed = `${origin.replace('://', `://${o.users}@`)}/openmrs/ws/atomfeed/all/recent`;
+/** `atomsync subscribe --once` into the empty HQ, timed; killed after timeoutMs. */
+async function catchUpOnce(children: Children, clinic: Pool, feed: string, hqUrl: string, timeoutMs: number): Promise<SnapshotPhaseResult['hqCatchUp']> {
   const events = await num(clinic, 'SELECT MAX(seq) AS n FROM atomsync_event');
   const t0 = Date.now();
-  const sub = children.atomsync('snapshot-subscriber', ['subscribe', '--once', '--db', url(dbs.hq), '--node-id', 'hq', '--feed', feed], true);
-  const timer = setTimeout(() => sub.proc.kill('SIGKILL'), o.timeoutMs);
+  const sub = children.atomsync('snapshot-subscriber', ['subscribe', '--once', '--db', hqUrl, '--node-id', 'hq', '--feed', feed], true);
+  const timer = setTimeout(() => sub.proc.kill('SIGKILL'), timeoutMs);
   const code = await sub.exited;
   clearTimeout(timer);
   const catchUpMs = Date.now() - t0;
   if (code !== 0) throw new Error(`the snapshot phase's subscriber exited ${code}:\n${sub.tail()}`);
-  await children.stop(pub);
-  const verify = await runVerify(children, url(dbs.clinic), url(dbs.hq), o.timeoutMs);
-  return {
-    schema: 'OpenMRS Reference Application 2.1 (../shared/fixtures)',
-    patients: seeded.patients,
-    rows,
-    seedMs: Math.round(seeded.elapsedMs),
-    chunkRows: SNAPSHOT_DEFAULTS.chunkRows,
-    wallMs,
-    rowsPerSecond: perSecond(rows, wallMs),
-    clinicWrites: { quiet, duringSnapshot, rate: o.writeRate, failed: writer.failed },
-    hqCatchUp: { events, wallMs: catchUpMs, eventsPerSecond: perSecond(events, catchUpMs) },
-    verify,
-  };
+  return { events, wallMs: catchUpMs, eventsPerSecond: perSecond(events, catchUpMs) };
 }
