@@ -134,34 +134,7 @@ export async function runDemo(o: DemoOptions): Promise<number> {
     const display = new ProgressDisplay(process.stdout);
     const view = new DemoView(clinics, hqPool, erpPool, o.patienceS);
     const started = Date.now();
-    let liveSince: number | null = null;
-    let changes = 0;
-    const rng = Rng.from('demo', 'activity', String(started));
-
-    for (;;) {
-      if (subscriber.exitCode !== null) throw new Error(`the subscriber exited (${subscriber.exitCode}); see ${logDir}/subscriber-hq.log`);
-      const { states, lines } = await view.look();
-      if (liveSince === null && states.every((p) => p.caughtUpOnce)) {
-        liveSince = Date.now();
-        display.note(`caught up in ${formatDuration((liveSince - started) / 1000)}; now the clinics keep working for ${o.durationS} s`);
-      }
-      lines.push(liveSince === null ? `elapsed ${formatDuration((Date.now() - started) / 1000)}` : `live for ${formatDuration((Date.now() - liveSince) / 1000)}, ${changes} changes made at the clinics`);
-      display.show(lines);
-      if (liveSince === null && view.hqWatch.stalled) {
-        display.note(`HQ made no progress for ${o.patienceS} s; verifying what it has (logs in ${logDir})`);
-        break;
-      }
-      if (interrupted || (liveSince !== null && Date.now() - liveSince >= o.durationS * 1000)) break;
-      if (liveSince !== null) {
-        const tickEnd = Date.now() + 500;
-        while (Date.now() < tickEnd && !interrupted) {
-          await randomChange(rng.pick(clinics), rng);
-          changes++;
-          await sleep(Math.max(0, 1000 / o.changesPerS));
-        }
-      } else await sleep(500);
-    }
-
+    const changes = await catchUpThenLive(view, display, clinics, subscriber, o, logDir, () => interrupted);
     display.note('activity stopped; waiting for HQ to apply the last changes');
     await waitForHq(view, display, o.patienceS);
     o.out('\nverifying HQ against both clinics (every synced row, by uuid and content):');
@@ -180,27 +153,65 @@ export async function runDemo(o: DemoOptions): Promise<number> {
     await Promise.all(children.map((c) => stopChild(c)));
     await Promise.all([...clinics.map((c) => c.pool?.end().catch(() => undefined)), hqPool?.end().catch(() => undefined), erpPool?.end().catch(() => undefined)]);
   }
+}
 
-  async function randomChange(c: Clinic, rng: Rng): Promise<void> {
-    const ctx = c.ctx!;
-    const roll = rng.int(0, 99);
-    try {
-      if (roll < 30) await createPatient(c.pool, ctx);
-      else if (roll < 75) {
-        const p = await pickPatientId(c.pool, rng);
-        if (p !== null) await createVisitWithEncounter(c.pool, ctx, p);
-      } else if (roll < 85) {
-        const p = await pickPatientId(c.pool, rng);
-        if (p !== null) await editPatientName(c.pool, ctx, p);
-      } else if (roll < 90) {
-        await advanceProgramState(c.pool, ctx); // an enrolment moves to its next state
-      } else {
-        const e = await pickEncounterId(c.pool, rng);
-        if (e !== null) await voidEncounter(c.pool, ctx, e);
-      }
-    } catch {
-      // A random pick can race with a void; the next change goes ahead.
+/**
+ * Shows the catch-up until HQ has reached the end of both feeds, then makes changes at the
+ * clinics for the live part while showing the lag. Ends early when interrupted, or when HQ
+ * makes no progress at all during the catch-up. Answers the number of changes made.
+ */
+async function catchUpThenLive(
+  view: DemoView, display: ProgressDisplay, clinics: Clinic[], subscriber: ChildProcess, o: DemoOptions, logDir: string, interrupted: () => boolean,
+): Promise<number> {
+  const started = Date.now();
+  let liveSince: number | null = null;
+  let changes = 0;
+  const rng = Rng.from('demo', 'activity', String(started));
+  for (;;) {
+    if (subscriber.exitCode !== null) throw new Error(`the subscriber exited (${subscriber.exitCode}); see ${logDir}/subscriber-hq.log`);
+    const { states, lines } = await view.look();
+    if (liveSince === null && states.every((p) => p.caughtUpOnce)) {
+      liveSince = Date.now();
+      display.note(`caught up in ${formatDuration((liveSince - started) / 1000)}; now the clinics keep working for ${o.durationS} s`);
     }
+    lines.push(liveSince === null ? `elapsed ${formatDuration((Date.now() - started) / 1000)}` : `live for ${formatDuration((Date.now() - liveSince) / 1000)}, ${changes} changes made at the clinics`);
+    display.show(lines);
+    if (liveSince === null && view.hqWatch.stalled) {
+      display.note(`HQ made no progress for ${o.patienceS} s; verifying what it has (logs in ${logDir})`);
+      return changes;
+    }
+    if (interrupted() || (liveSince !== null && Date.now() - liveSince >= o.durationS * 1000)) return changes;
+    if (liveSince === null) {
+      await sleep(500);
+      continue;
+    }
+    for (const tickEnd = Date.now() + 500; Date.now() < tickEnd && !interrupted(); changes++) {
+      await randomChange(rng.pick(clinics), rng);
+      await sleep(Math.max(0, 1000 / o.changesPerS));
+    }
+  }
+}
+
+/** One change at a clinic, as its staff would make it. */
+async function randomChange(c: Clinic, rng: Rng): Promise<void> {
+  const ctx = c.ctx!;
+  const roll = rng.int(0, 99);
+  try {
+    if (roll < 30) await createPatient(c.pool, ctx);
+    else if (roll < 75) {
+      const p = await pickPatientId(c.pool, rng);
+      if (p !== null) await createVisitWithEncounter(c.pool, ctx, p);
+    } else if (roll < 85) {
+      const p = await pickPatientId(c.pool, rng);
+      if (p !== null) await editPatientName(c.pool, ctx, p);
+    } else if (roll < 90) {
+      await advanceProgramState(c.pool, ctx); // an enrolment moves to its next state
+    } else {
+      const e = await pickEncounterId(c.pool, rng);
+      if (e !== null) await voidEncounter(c.pool, ctx, e);
+    }
+  } catch {
+    // A random pick can race with a void; the next change goes ahead.
   }
 }
 
