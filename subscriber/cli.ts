@@ -3,12 +3,13 @@ import type { Args, Command, Io, Opt } from '../shared/cli/args.ts';
 import { openPool } from '../shared/db.ts';
 import { createLogger } from '../shared/logger.ts';
 import type { Level, Logger } from '../shared/logger.ts';
-import { RETRY_DEFAULTS } from './event-processor.ts';
+import { LONG_POLL_MAX_S } from '../shared/protocol.ts';
+import { RETRY_DEFAULTS } from './backoff.ts';
 import { Inbox } from './inbox.ts';
 import { RetryQueue, retryQueueName } from './retry-queue.ts';
 import { SUBSCRIBER_DEFAULTS, Subscriber } from './subscriber.ts';
 import type { SubscriberOptions } from './subscriber.ts';
-import { FeedSource, allowedOrigin } from './feed-source.ts';
+import { FeedAddress, allowedOrigin } from './feed-address.ts';
 import { explainDbError } from '../shared/start-errors.ts';
 import { silentLogger } from '../shared/logger.ts';
 import { readMeta } from '../shared/schema/migrate.ts';
@@ -33,7 +34,8 @@ export const subscribeCommand: Command = {
       help: 'another origin feed links may point to (default: only the feed\'s own; space-separated in the env)',
     },
     { name: 'once', type: 'boolean', env: 'ATOMSYNC_ONCE', help: 'catch up on every feed, retry what can be, then exit (0 even if events are parked)' },
-    { name: 'poll-ms', type: 'string', env: 'ATOMSYNC_POLL_MS', default: String(SUBSCRIBER_DEFAULTS.pollMs), arg: 'MS', help: 'pause between polls of a caught-up feed' },
+    { name: 'poll-ms', type: 'string', env: 'ATOMSYNC_POLL_MS', default: String(SUBSCRIBER_DEFAULTS.pollMs), arg: 'MS', help: "pause between polls of a caught-up feed whose publisher does not hold polls open" },
+    { name: 'long-poll-s', type: 'string', env: 'ATOMSYNC_LONG_POLL_S', default: String(SUBSCRIBER_DEFAULTS.longPollS), arg: 'S', help: 'seconds a caught-up feed\'s publisher may hold a poll until a new event (0: plain polling)' },
     { name: 'entry-batch', type: 'string', env: 'ATOMSYNC_ENTRY_BATCH', default: String(SUBSCRIBER_DEFAULTS.entryBatch), arg: 'N', help: 'entries applied together in one transaction (a longer page is sliced)' },
     { name: 'fetch-concurrency', type: 'string', env: 'ATOMSYNC_FETCH_CONCURRENCY', default: String(SUBSCRIBER_DEFAULTS.fetchConcurrency), arg: 'N', help: 'resource requests in flight at once, all feeds together' },
     { name: 'timeout-ms', type: 'string', env: 'ATOMSYNC_TIMEOUT_MS', default: '15000', arg: 'MS', help: 'time allowed for a response to start, and between body chunks' },
@@ -70,19 +72,20 @@ export const subscribeCommand: Command = {
 };
 
 /** The options subscribe and erp share, all checked before anything is opened. */
-export function readingArgs(args: Args): Pick<SubscriberOptions, 'redisUrl' | 'feeds' | 'feedOptions' | 'pollMs' | 'retry' | 'queueName' | 'http'> {
+export function readingArgs(args: Args): Pick<SubscriberOptions, 'redisUrl' | 'feeds' | 'feedOptions' | 'pollMs' | 'longPollS' | 'retry' | 'queueName' | 'http'> {
   const timeout = intArg(args, 'timeout-ms', 100, 600_000);
   const feeds = args.feed as string[];
   const feedOptions = { defaultCredentials: args.credentials as string | undefined, allowedOrigins: args['allow-origin'] as string[] | undefined };
   // The subscriber makes its own sources; these only check the URLs before anything is opened.
   for (const o of feedOptions.allowedOrigins ?? []) asUsage(() => allowedOrigin(o), '--allow-origin');
-  for (const f of feeds) asUsage(() => new FeedSource(f, feedOptions), '--feed');
+  for (const f of feeds) asUsage(() => new FeedAddress(f, feedOptions), '--feed');
   return {
     // Once mode schedules no retries: parked events wait in the inbox.
     redisUrl: args.once ? undefined : redisUrlArg(args),
     feeds,
     feedOptions,
     pollMs: intArg(args, 'poll-ms', 10, 3_600_000),
+    longPollS: intArg(args, 'long-poll-s', 0, LONG_POLL_MAX_S),
     retry: {
       maxAttempts: intArg(args, 'max-attempts', 1, 1000),
       baseDelayMs: intArg(args, 'retry-base-ms', 1, 86_400_000),

@@ -80,6 +80,21 @@ export class ReferenceCycleError extends SyncError {
   }
 }
 
+/**
+ * A referenced resource is not in the local database (dependency resolution should have put it
+ * there). Retryable: it may be written by the time the event is tried again.
+ */
+export class MissingReferenceError extends SyncError {
+  override name = 'MissingReferenceError';
+  readonly retryable = true;
+  constructor(
+    readonly resource: string,
+    readonly uuid: string,
+  ) {
+    super(`references ${resource} ${uuid}, which is not in the local database`);
+  }
+}
+
 export function isRetryable(err: unknown): boolean {
   if (err instanceof SyncError) return err.retryable;
   // Database deadlocks and lost connections are transient; anything unknown is retried too,

@@ -1,16 +1,16 @@
-// One feed a subscriber reads: where it is, how to authenticate, and which
+// The address of one feed a subscriber reads: where it is, how to authenticate, and which
 // origins its links may point to. A feed must not make us call other hosts.
 import { FEED_PATH, RECENT } from '../shared/constants.ts';
 import { ForbiddenLinkError } from './errors.ts';
 
-export interface FeedSourceOptions {
+export interface FeedAddressOptions {
   /** user:password used when the URL carries none. */
   defaultCredentials?: string;
   /** Other origins the feed's links may point at (e.g. a separate REST host). */
   allowedOrigins?: string[];
 }
 
-export class FeedSource {
+export class FeedAddress {
   /** The feed's recent URL without credentials: the marker's key and the name in logs. */
   readonly key: string;
   readonly origin: string;
@@ -21,7 +21,7 @@ export class FeedSource {
   readonly category: string;
   private readonly allowed: Set<string>;
 
-  constructor(url: string, opts: FeedSourceOptions = {}) {
+  constructor(url: string, opts: FeedAddressOptions = {}) {
     let u: URL;
     try {
       u = new URL(url);

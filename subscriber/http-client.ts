@@ -6,6 +6,7 @@ import { gunzipSync } from 'node:zlib';
 import { Agent, request } from 'undici';
 import type { Dispatcher } from 'undici';
 import type { Logger } from '../shared/logger.ts';
+import { LONG_POLL_HEADER } from '../shared/protocol.ts';
 import { backoffMs } from './backoff.ts';
 import { FetchError, HttpStatusError } from './errors.ts';
 
@@ -50,9 +51,19 @@ export interface GetOptions {
   maxBytes: number;
   /** Extra headers, e.g. the subscriber's identity. */
   headers?: Record<string, string>;
+  /**
+   * Long polling (SPEC.md): with `etag`, asks the server to hold the request up to this many
+   * seconds until something changes. The timeouts grow by as much.
+   */
+  waitS?: number;
+  /** Aborts the request (the subscriber stopping while a long poll is held). */
+  signal?: AbortSignal;
 }
 
-export type GetResult = { notModified: true; etag?: string } | { notModified: false; body: string; etag?: string; contentType: string };
+export type GetResult = ({ notModified: true; etag?: string } | { notModified: false; body: string; etag?: string; contentType: string }) & {
+  /** The seconds the server said it was prepared to hold the request (its LONG_POLL_HEADER); 0 or absent: it answered at once. */
+  heldS?: number;
+};
 
 export function retryAfterSeconds(header: string | string[] | undefined, now = Date.now()): number | undefined {
   const v = Array.isArray(header) ? header[0] : header;
@@ -99,7 +110,7 @@ export class HttpClient {
       } catch (err) {
         // A response that overran its deadline is not a blip: asking again at once would only
         // hold the feed up as long again. The caller's backoff decides when to try next.
-        const transient = err instanceof FetchError && !(err instanceof ResponseTimeoutError);
+        const transient = err instanceof FetchError && !(err instanceof ResponseTimeoutError) && !(err instanceof RequestAbortedError);
         if (!transient || attempt >= this.o.retries) throw err;
         const wait = err.retryAfterS !== undefined
           ? Math.min(err.retryAfterS * 1000, this.o.retryMaxMs)
@@ -117,22 +128,31 @@ export class HttpClient {
       ...(g.accept ? { accept: g.accept } : {}),
       ...(g.authorization ? { authorization: g.authorization } : {}),
       ...(g.etag ? { 'if-none-match': g.etag } : {}),
+      ...(g.etag && g.waitS ? { [LONG_POLL_HEADER]: String(g.waitS) } : {}),
       ...g.headers,
     };
-    const deadline = AbortSignal.timeout(this.o.totalTimeoutMs);
-    const overran = () => new ResponseTimeoutError(redact(url), this.o.totalTimeoutMs);
+    const heldMs = g.etag && g.waitS ? g.waitS * 1000 : 0;
+    const totalMs = this.o.totalTimeoutMs + heldMs;
+    const deadline = AbortSignal.timeout(totalMs);
+    const overran = () => new ResponseTimeoutError(redact(url), totalMs);
     let res: Dispatcher.ResponseData<unknown>;
     try {
       // undici 7 follows no redirects by default
-      res = await request(url, { method: 'GET', headers, dispatcher: this.dispatcher, signal: deadline });
+      res = await request(url, {
+        method: 'GET', headers, dispatcher: this.dispatcher, signal: g.signal ? AbortSignal.any([deadline, g.signal]) : deadline,
+        ...(heldMs > 0 ? { headersTimeout: this.o.headersTimeoutMs + heldMs } : {}),
+      });
     } catch (err) {
+      if (g.signal?.aborted) throw new RequestAbortedError(redact(url));
       if (deadline.aborted) throw overran();
       throw new FetchError(`GET ${redact(url)} failed: ${(err as Error).message}`, redact(url));
     }
     const etag = typeof res.headers.etag === 'string' ? res.headers.etag : undefined;
+    const held = Number(res.headers[LONG_POLL_HEADER] ?? 0);
+    const heldS = Number.isFinite(held) && held > 0 ? held : 0;
     if (res.statusCode === 304) {
       await res.body.dump();
-      return { notModified: true, etag };
+      return { notModified: true, etag, heldS };
     }
     if (res.statusCode >= 500 || res.statusCode === 429) {
       await res.body.dump().catch(() => undefined);
@@ -148,7 +168,7 @@ export class HttpClient {
       throw new HttpStatusError(`GET ${redact(url)} answered ${res.statusCode}`, redact(url), res.statusCode);
     }
     const body = await readCapped(res, url, g.maxBytes, () => (deadline.aborted ? overran() : null));
-    return { notModified: false, body, etag, contentType: String(res.headers['content-type'] ?? '') };
+    return { notModified: false, body, etag, contentType: String(res.headers['content-type'] ?? ''), heldS };
   }
 
   async close(): Promise<void> {
@@ -203,6 +223,14 @@ export class BodyTooLargeError extends HttpStatusError {
 }
 
 /** The whole response did not arrive within the deadline (a peer trickling bytes, or a link far too slow). */
+/** The caller aborted the request (the subscriber is stopping): not a failure of the peer. */
+export class RequestAbortedError extends FetchError {
+  override name = 'RequestAbortedError';
+  constructor(url: string) {
+    super(`GET ${url} aborted`, url);
+  }
+}
+
 export class ResponseTimeoutError extends FetchError {
   override name = 'ResponseTimeoutError';
   constructor(url: string, ms: number) {

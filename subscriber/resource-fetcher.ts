@@ -4,7 +4,7 @@ import { REST_PATH, UUID_PATTERN } from '../shared/constants.ts';
 import { MAX_LIST_UUIDS, listPath } from '../shared/protocol.ts';
 import type { ResourceName } from '../shared/resources.ts';
 import { HttpStatusError, InvalidResourceError } from './errors.ts';
-import type { FeedSource } from './feed-source.ts';
+import type { FeedAddress } from './feed-address.ts';
 import { redact } from './http-client.ts';
 import type { HttpClient } from './http-client.ts';
 import type { Semaphore } from './semaphore.ts';
@@ -49,7 +49,7 @@ export class ResourceFetcher {
   }
 
   /** `path` is the entry's content (REST path); without it the canonical path is built from resource and uuid. */
-  async fetch(source: FeedSource, resource: ResourceName, uuid: string, path?: string): Promise<Record<string, unknown>> {
+  async fetch(source: FeedAddress, resource: ResourceName, uuid: string, path?: string): Promise<Record<string, unknown>> {
     const url = source.resolve(path ?? restPath(resource, uuid));
     const res = await this.limiter.run(() =>
       this.http.get(url, { authorization: source.authorization, accept: 'application/json', maxBytes: this.maxBytes, headers: this.headers }),
@@ -67,7 +67,7 @@ export class ResourceFetcher {
     return rep as Record<string, unknown>;
   }
 
-  async fetchMany(source: FeedSource, resource: ResourceName, uuids: string[]): Promise<Map<string, Record<string, unknown>>> {
+  async fetchMany(source: FeedAddress, resource: ResourceName, uuids: string[]): Promise<Map<string, Record<string, unknown>>> {
     const out = new Map<string, Record<string, unknown>>();
     if (uuids.length === 0) return out;
     if (this.noBatch.has(source.origin)) {

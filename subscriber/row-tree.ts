@@ -2,7 +2,6 @@
 // registry: fields converted to column values, references kept as uuids (the
 // upsert translates them to local keys), audit users kept as uuids. Everything
 // a feed sends is checked here, so the upsert only ever sees well-formed rows.
-import { createHash } from 'node:crypto';
 import { UUID_PATTERN } from '../shared/constants.ts';
 import { isResourceName } from '../shared/resources.ts';
 import type { ResourceDef, ResourceName, TableSpec } from '../shared/resources.ts';
@@ -83,6 +82,15 @@ function node(ctx: Ctx, spec: TableSpec, obj: Obj, where: string): RowNode {
     if (typeof obj.uuid !== 'string' || !UUID_PATTERN.test(obj.uuid)) throw failure(ctx, `${where}.uuid is not a uuid`);
     out.uuid = obj.uuid; // stored exactly as the origin has it (CIEL's are upper case)
   }
+  readFields(ctx, spec, obj, where, out);
+  readRefs(ctx, spec, obj, where, out);
+  readAudit(ctx, spec, obj, where, out);
+  if (spec.absent) blankAbsent(out, spec.absent);
+  for (const p of spec.parts) out.parts.push({ prop: p.prop, many: p.many, parentKeyColumn: p.parentKeyColumn, rows: partRows(ctx, p, obj, where) });
+  return out;
+}
+
+function readFields(ctx: Ctx, spec: TableSpec, obj: Obj, where: string, out: RowNode): void {
   for (const f of spec.fields) {
     const v = obj[f.prop];
     if (f.byFormat && isObj(v)) {
@@ -97,6 +105,9 @@ function node(ctx: Ctx, spec: TableSpec, obj: Obj, where: string): RowNode {
       throw atPlace(ctx, err, where, f.prop);
     }
   }
+}
+
+function readRefs(ctx: Ctx, spec: TableSpec, obj: Obj, where: string, out: RowNode): void {
   for (const r of spec.refs) {
     let u: string | null;
     try {
@@ -109,6 +120,10 @@ function node(ctx: Ctx, spec: TableSpec, obj: Obj, where: string): RowNode {
     out.refs[r.column] =
       u === null ? null : { resource: r.resource, uuid: u.toLowerCase(), ...(r.required ? { required: true } : {}), ...(r.part ? { part: r.part } : {}) };
   }
+}
+
+/** The lifecycle flag, date, reason and user, and the audit columns, from auditInfo. */
+function readAudit(ctx: Ctx, spec: TableSpec, obj: Obj, where: string, out: RowNode): void {
   const lc = LIFECYCLE_COLUMNS[spec.lifecycle];
   const audit = isObj(obj.auditInfo) ? obj.auditInfo : {};
   out.values[lc.flag.column] = obj[lc.flag.prop] === true ? 1 : 0;
@@ -122,34 +137,27 @@ function node(ctx: Ctx, spec: TableSpec, obj: Obj, where: string): RowNode {
     out.values[AUDIT_COLUMNS.dateChanged.column] = datetime(ctx, audit.dateChanged, where, 'dateChanged');
     out.users[AUDIT_COLUMNS.changedBy.column] = userUuid(ctx, audit.changedBy, where);
   }
-  if (spec.absent) blankAbsent(out, spec.absent);
-  for (const p of spec.parts) {
-    if (p.shape === 'inline') {
-      // A subclass row exists exactly when the owner shows its fields (a drug order's dose).
-      const rows = p.spec.fields[0].prop in obj ? [node(ctx, p.spec, obj, `${where}(${p.prop})`)] : [];
-      out.parts.push({ prop: p.prop, many: false, parentKeyColumn: p.parentKeyColumn, rows });
-      continue;
-    }
-    const raw = obj[p.prop];
-    if (p.shape === 'refs') {
-      out.parts.push({ prop: p.prop, many: true, parentKeyColumn: p.parentKeyColumn, rows: linkRows(ctx, p.spec, raw, `${where}.${p.prop}`) });
-      continue;
-    }
-    let items: Obj[];
-    if (p.many) {
-      if (raw == null) items = [];
-      else if (Array.isArray(raw) && raw.every(isObj)) items = raw;
-      else throw failure(ctx, `${where}.${p.prop} is not a list of objects`);
-    } else {
-      if (!isObj(raw)) throw failure(ctx, `${where}.${p.prop} is missing`);
-      items = [raw];
-    }
-    const rows = items.map((it, i) => node(ctx, p.spec, it, `${where}.${p.prop}[${i}]`));
-    const uuids = new Set(rows.map((r) => r.uuid?.toLowerCase()));
-    if (uuids.size !== rows.length) throw failure(ctx, `${where}.${p.prop} lists a uuid twice`);
-    out.parts.push({ prop: p.prop, many: p.many, parentKeyColumn: p.parentKeyColumn, rows });
+}
+
+/** The rows of one part of a resource, by the part's shape. */
+function partRows(ctx: Ctx, p: TableSpec['parts'][number], obj: Obj, where: string): RowNode[] {
+  // A subclass row exists exactly when the owner shows its fields (a drug order's dose).
+  if (p.shape === 'inline') return p.spec.fields[0].prop in obj ? [node(ctx, p.spec, obj, `${where}(${p.prop})`)] : [];
+  const raw = obj[p.prop];
+  if (p.shape === 'refs') return linkRows(ctx, p.spec, raw, `${where}.${p.prop}`);
+  let items: Obj[];
+  if (p.many) {
+    if (raw == null) items = [];
+    else if (Array.isArray(raw) && raw.every(isObj)) items = raw;
+    else throw failure(ctx, `${where}.${p.prop} is not a list of objects`);
+  } else {
+    if (!isObj(raw)) throw failure(ctx, `${where}.${p.prop} is missing`);
+    items = [raw];
   }
-  return out;
+  const rows = items.map((it, i) => node(ctx, p.spec, it, `${where}.${p.prop}[${i}]`));
+  const uuids = new Set(rows.map((r) => r.uuid?.toLowerCase()));
+  if (uuids.size !== rows.length) throw failure(ctx, `${where}.${p.prop} lists a uuid twice`);
+  return rows;
 }
 
 /** A value that is a reference by format: `{uuid, links}`, the resource named by its self link. */
@@ -218,106 +226,6 @@ function userUuid(ctx: Ctx, v: unknown, where: string): string | null {
   const u = refUuid(v);
   if (u !== null && !UUID_PATTERN.test(u)) throw failure(ctx, `${where}: an audit user is not a uuid`);
   return u;
-}
-
-/**
- * Hash of the content that sync carries: values, references by uuid, owned rows sorted by uuid.
- * Audit users are left out: they are mapped to local users on the way in, so they differ by design.
- */
-export function contentHash(tree: RowNode): string {
-  return createHash('sha256').update(canonicalJson(tree)).digest('hex');
-}
-
-/**
- * The hashed text: JSON of `[uuid, [[column, value]...], [[column, ref uuid]...], [[part, [row...]]...]]`,
- * columns sorted by name and owned rows sorted by their own text. Stored hashes depend on
- * every byte of it. Written out directly, each row's text made once (sorting arrays by their
- * JSON made it again on every comparison).
- */
-export function canonicalJson(n: RowNode): string {
-  const later = laterOf(n.spec);
-  // Uuids in lower case, as they were hashed before upper-case ones were kept as sent.
-  let out = `[${json(n.uuid === null ? null : n.uuid.toLowerCase())},[`;
-  const values = Object.keys(n.values).sort();
-  let first = true;
-  for (const c of values) {
-    if (n.values[c] == null && later.has(c)) continue;
-    out += `${first ? '' : ','}[${json(c)},${json(n.values[c])}]`;
-    first = false;
-  }
-  out += '],[';
-  const refs = Object.keys(n.refs).sort();
-  first = true;
-  for (const c of refs) {
-    if (n.refs[c] == null && later.has(c)) continue;
-    out += `${first ? '' : ','}[${json(c)},${json(n.refs[c]?.uuid ?? null)}]`;
-    first = false;
-  }
-  out += '],[';
-  first = true;
-  for (const p of n.parts) {
-    if (p.rows.length === 0 && later.has(`part:${p.prop}`)) continue;
-    const rows = p.rows.map(canonicalJson).sort((a, b) => (a < b ? -1 : 1));
-    out += `${first ? '' : ','}[${json(p.prop)},[${rows.join(',')}]]`;
-    first = false;
-  }
-  return `${out}]]`;
-}
-
-const LATER = new WeakMap<TableSpec, ReadonlySet<string>>();
-/** Columns and parts (`part:<prop>`) added to the entry after hashes were stored (see later() in the vocabulary). */
-function laterOf(spec: TableSpec): ReadonlySet<string> {
-  let set = LATER.get(spec);
-  if (!set) {
-    set = new Set([
-      ...spec.fields.filter((f) => f.addedLater).map((f) => f.column),
-      ...spec.refs.filter((r) => r.addedLater).map((r) => r.column),
-      ...spec.parts.filter((p) => p.addedLater).map((p) => `part:${p.prop}`),
-    ]);
-    LATER.set(spec, set);
-  }
-  return set;
-}
-
-/** Characters JSON.stringify escapes in a string: quote, backslash, controls, and surrogates (lone ones). */
-const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
-
-/** A value as JSON.stringify writes it inside an array (undefined becomes null), without calling it for plain values. */
-function json(v: unknown): string {
-  switch (typeof v) {
-    case 'string':
-      return NEEDS_ESCAPE.test(v) ? JSON.stringify(v) : `"${v}"`;
-    case 'number':
-      return Number.isFinite(v) ? String(v) : 'null';
-    case 'boolean':
-      return v ? 'true' : 'false';
-    default:
-      return v == null ? 'null' : (JSON.stringify(v) ?? 'null');
-  }
-}
-
-/** Latest audit date anywhere in the aggregate (created, changed, voided or retired), as 'YYYY-MM-DD HH:MM:SS.mmm'. */
-export function versionOf(tree: RowNode): string | null {
-  let max: string | null = null;
-  const visit = (n: RowNode) => {
-    const lc = LIFECYCLE_COLUMNS[n.spec.lifecycle];
-    for (const col of [AUDIT_COLUMNS.dateCreated.column, AUDIT_COLUMNS.dateChanged.column, lc.date.column]) {
-      const v = n.values[col];
-      if (typeof v === 'string') {
-        const norm = normalizeDb(v);
-        if (max === null || norm > max) max = norm;
-      }
-    }
-    for (const p of n.parts) p.rows.forEach(visit);
-  };
-  visit(tree);
-  return max;
-}
-
-function normalizeDb(v: string): string {
-  const [date, time = '00:00:00'] = v.split(' ');
-  const [hms, frac = ''] = time.split('.');
-  return `${date} ${hms}.${(frac + '000').slice(0, 3)}`;
 }
 
 /**

@@ -67,15 +67,20 @@ export interface Sink {
   /** Optional, for speed: which of these references are present (as "resource/uuid" keys). */
   hasMany?(refs: RefValue[]): Promise<Set<string>>;
   /**
-   * Optional, for speed: stores many resources together, references before the resources
-   * that need them. All or nothing: on error the subscriber applies them one by one.
-   * `alongside`, when given, is the subscriber's own bookkeeping for the batch (its marker and
-   * inbox rows, in the database the sink was created with): a sink that writes the batch in one
-   * transaction on that pool runs it in that transaction after its writes, so the marker moves
-   * in the same commit as the changes it covers. A sink that does not call it leaves that work
-   * to the subscriber, which then does it after the batch.
+   * Optional, with applyBatch: runs `work` as one transaction of the sink's database, run again
+   * whole on deadlock. That database is the one the sink was made with, which holds the
+   * subscriber's markers and inbox too: the commit stage puts a batch's writes, its inbox
+   * bookkeeping and the marker move in one transaction, so no crash can leave the marker behind
+   * (or ahead of) what it covers.
    */
-  applyBatch?(items: SinkItem[], alongside?: (conn: PoolConnection) => Promise<void>): Promise<ApplyOutcome[]>;
+  transaction?<T>(work: (conn: PoolConnection) => Promise<T>): Promise<T>;
+  /**
+   * Optional, for speed: stores many resources in the transaction given (see transaction),
+   * references before the resources that need them, and answers one outcome per item. Throws
+   * on anything wrong: the commit stage then rolls the transaction back and applies the items
+   * one by one.
+   */
+  applyBatch?(conn: PoolConnection, items: SinkItem[]): Promise<ApplyOutcome[]>;
   /**
    * Optional, for speed: work on an item that needs no database (hashing, say), done while
    * the batch is prepared, so the previous batch's write, which is the pipeline's narrow

@@ -1,8 +1,8 @@
 // What the status page, its JSON and /metrics show: one snapshot of a running
 // subscriber, gathered from its readers (lag), the marker table (polls, errors),
 // the inbox (waiting and dead events) and the retry queue.
-import type { ProcessorStats } from './event-processor.ts';
-import type { FeedLag } from './feed-reader.ts';
+import type { PipelineStats } from './outcomes.ts';
+import type { FeedLag } from './feed-lag.ts';
 import type { Inbox, InboxStatus } from './inbox.ts';
 import type { MarkerStore } from './marker-store.ts';
 import type { RetryQueue } from './retry-queue.ts';
@@ -56,7 +56,7 @@ export interface StatusReport {
   startedAt: string;
   generatedAt: string;
   feeds: FeedReport[];
-  stats: ProcessorStats;
+  stats: PipelineStats;
   inbox: Record<InboxStatus, number>;
   /** Job counts of the retry queue; null without a queue, or when Redis does not answer. */
   queue: Record<QueueState, number> | null;
@@ -70,7 +70,7 @@ export interface StatusParts {
   markers: MarkerStore;
   inbox: Inbox;
   queue: RetryQueue | null;
-  stats: ProcessorStats;
+  stats: PipelineStats;
 }
 
 export async function collectStatus(p: StatusParts, now = Date.now()): Promise<StatusReport> {

@@ -1,26 +1,27 @@
 // A running subscriber: one reader per feed, the event processor, the retry
 // queue. run() until stop(); once() catches up, retries what it can and returns.
-import { FeedParserThread } from '../shared/atom/parse-thread.ts';
+import { FeedParserThread } from './parse-thread.ts';
 import { SUBSCRIBER_HEADER } from '../shared/constants.ts';
+import { LONG_POLL_DEFAULT_S } from '../shared/protocol.ts';
 import { openPool, queryRows } from '../shared/db.ts';
 import type { Pool } from '../shared/db.ts';
 import type { Logger } from '../shared/logger.ts';
 import { readMeta } from '../shared/schema/migrate.ts';
 import { explainDbError, explainListenError } from '../shared/start-errors.ts';
-import { Applier } from './applier.ts';
-import { BatchApplier } from './batch-applier.ts';
-import { EventProcessor, RETRY_DEFAULTS } from './event-processor.ts';
-import type { RetryPolicy } from './event-processor.ts';
+import { RETRY_DEFAULTS, backoffMs } from './backoff.ts';
+import type { RetryPolicy } from './backoff.ts';
+import { FeedAddress } from './feed-address.ts';
+import type { FeedAddressOptions } from './feed-address.ts';
 import { FeedReader } from './feed-reader.ts';
-import { FeedSource } from './feed-source.ts';
-import type { FeedSourceOptions } from './feed-source.ts';
-import { backoffMs } from './backoff.ts';
 import { HttpClient } from './http-client.ts';
 import type { HttpClientOptions } from './http-client.ts';
 import { Inbox } from './inbox.ts';
+import type { InboxRetry } from './inbox-retry.ts';
+import { buildPipeline } from './pipeline.ts';
 import { MarkerStore } from './marker-store.ts';
 import { MysqlSink } from './mysql/mysql-sink.ts';
 import { ResourceFetcher } from './resource-fetcher.ts';
+import { newStats } from './outcomes.ts';
 import { RetryQueue, retryQueueName } from './retry-queue.ts';
 import { Semaphore } from './semaphore.ts';
 import type { Sink } from './sink.ts';
@@ -35,9 +36,11 @@ export interface SubscriberOptions {
   /** Must match the node id of the database. */
   nodeId?: string;
   feeds: string[];
-  feedOptions?: FeedSourceOptions;
-  /** Time between polls of a caught-up feed. */
+  feedOptions?: FeedAddressOptions;
+  /** Time between polls of a caught-up feed whose publisher does not hold a poll open (long polling). */
   pollMs?: number;
+  /** Seconds a caught-up feed's publisher is asked to hold a poll until something new (0: never ask). */
+  longPollS?: number;
   /** Longest wait after a feed error (the wait doubles from pollMs up to this). */
   maxFeedBackoffMs?: number;
   /** Entries applied together as one batch, in one transaction (per feed). */
@@ -63,6 +66,7 @@ export interface SubscriberOptions {
 
 export const SUBSCRIBER_DEFAULTS = {
   pollMs: 1_000,
+  longPollS: LONG_POLL_DEFAULT_S,
   maxFeedBackoffMs: 60_000,
   entryBatch: 400,
   fetchConcurrency: 32,
@@ -74,10 +78,14 @@ export class Subscriber {
   private http!: HttpClient;
   private readers: FeedReader[] = [];
   private inbox!: Inbox;
-  private processor!: EventProcessor;
+  private retrier!: InboxRetry;
+  /** What the pipeline did since start. */
+  readonly stats = newStats();
   private queue: RetryQueue | null = null;
   private stopping = false;
   private wakers = new Set<() => void>();
+  /** Aborts the long polls held open when stop() is called. */
+  private readonly stopSignal = new AbortController();
   private readonly status = new Map<string, FeedHealth>();
   private statusServer: StatusServer | null = null;
   private readonly startedAt = Date.now();
@@ -104,7 +112,7 @@ export class Subscriber {
 
   private async open(): Promise<void> {
     if (this.o.feeds.length === 0) throw new Error('no feeds to read: give at least one --feed URL');
-    const sources = this.o.feeds.map((f) => new FeedSource(f, this.o.feedOptions));
+    const sources = this.o.feeds.map((f) => new FeedAddress(f, this.o.feedOptions));
     this.pool = openPool(this.o.dbUrl, { connectionLimit: this.o.dbConnections ?? SUBSCRIBER_DEFAULTS.dbConnections });
     const meta = await readMeta(this.pool).catch((err) => {
       throw explainDbError(err, this.o.dbUrl);
@@ -128,8 +136,6 @@ export class Subscriber {
       headers: identity,
       labels: sink.needsLabels === true,
     });
-    const applier = new Applier(sink, fetcher, this.log.child({ part: 'applier' }));
-    const batch = new BatchApplier(sink, fetcher, applier, this.log.child({ part: 'batch' }));
     this.inbox = new Inbox(this.pool);
     // Made here, started below (after the status page): parked events are scheduled on it.
     const queue = this.o.redisUrl
@@ -141,20 +147,14 @@ export class Subscriber {
         )
       : null;
     this.queue = queue;
-    this.processor = new EventProcessor({
-      nodeId: this.nodeId, sink, applier, batch, inbox: this.inbox, policy: { ...RETRY_DEFAULTS, ...this.o.retry }, log: this.log.child({ part: 'events' }),
-      onParked: queue ? (id, delayMs) => void queue.schedule(id, delayMs) : undefined,
+    const pipeline = buildPipeline({
+      sources, sink, fetcher, http: this.http, inbox: this.inbox, markers: new MarkerStore(this.pool), stats: this.stats, nodeId: this.nodeId,
+      policy: { ...RETRY_DEFAULTS, ...this.o.retry }, entryBatch: this.o.entryBatch ?? SUBSCRIBER_DEFAULTS.entryBatch, headers: identity,
+      parse: (xml, opts) => this.parser.parse(xml, opts), log: this.log, signal: this.stopSignal.signal,
+      onParked: queue ? (id, delayMs) => void queue.schedule(id, delayMs) : () => undefined,
     });
-    const markers = new MarkerStore(this.pool);
-    this.readers = sources.map(
-      (s) =>
-        new FeedReader(s, this.http, markers, this.processor, this.log.child({ feed: s.key }), {
-          entryBatch: this.o.entryBatch ?? SUBSCRIBER_DEFAULTS.entryBatch,
-          maxPagesPerPass: 1000, // a pass ends early anyway when stop() is called
-          headers: identity,
-          parse: (xml, opts) => this.parser.parse(xml, opts),
-        }),
-    );
+    this.readers = pipeline.readers;
+    this.retrier = pipeline.retrier;
     for (const r of this.readers) {
       this.status.set(r.source.key, { feed: r.source.key, caughtUp: false, consecutiveErrors: 0, errorsTotal: 0, lastError: null });
     }
@@ -189,15 +189,18 @@ export class Subscriber {
   private async loop(reader: FeedReader): Promise<void> {
     const st = this.status.get(reader.source.key)!;
     const pollMs = this.o.pollMs ?? SUBSCRIBER_DEFAULTS.pollMs;
+    const waitS = this.o.longPollS ?? SUBSCRIBER_DEFAULTS.longPollS;
     while (!this.stopping) {
       let waitMs = pollMs;
       try {
-        const r = await reader.pass(() => this.stopping);
+        const r = await reader.pass(() => this.stopping, { waitS });
         st.caughtUp = r.caughtUp;
         st.consecutiveErrors = 0;
         st.lastError = null;
-        if (!r.caughtUp) waitMs = 0;
+        // Not caught up: on at once. Caught up by a poll the publisher held open: it waited for us.
+        if (!r.caughtUp || reader.source.waitedForNews) waitMs = 0;
       } catch (err) {
+        if (this.stopping) break; // a held poll aborted by stop(): not a feed error
         st.consecutiveErrors++;
         st.errorsTotal++;
         st.lastError = `${(err as Error).name}: ${(err as Error).message}`;
@@ -243,14 +246,14 @@ export class Subscriber {
     }
     const counts = await this.inbox.counts();
     if (errors.length > 0) throw new Error(`some feeds could not be read:\n  ${errors.join('\n  ')}`);
-    return { applied: this.processor.stats.applied, ...counts };
+    return { applied: this.stats.applied, ...counts };
   }
 
   private async retryRow(id: number): Promise<'applied' | 'pending' | 'dead' | 'gone'> {
     const row = await this.inbox.get(id);
     if (!row || row.status !== 'pending') return 'gone';
     const reader = this.readers.find((r) => r.source.key === row.feedUrl);
-    return this.processor.retry(row, reader?.source);
+    return this.retrier.retry(row, reader?.source.address);
   }
 
   /** Everything the status page shows. */
@@ -262,7 +265,7 @@ export class Subscriber {
       markers: new MarkerStore(this.pool),
       inbox: this.inbox,
       queue: this.queue,
-      stats: this.processor.stats,
+      stats: this.stats,
     });
   }
 
@@ -275,12 +278,9 @@ export class Subscriber {
     return revived;
   }
 
-  get stats() {
-    return this.processor.stats;
-  }
-
   async stop(): Promise<void> {
     this.stopping = true;
+    this.stopSignal.abort();
     for (const w of this.wakers) w();
     await this.statusServer?.stop();
     await this.queue?.stop();

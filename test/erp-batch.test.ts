@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { queryRows } from '../shared/db.ts';
-import type { Pool } from '../shared/db.ts';
+import type { Pool, PoolConnection } from '../shared/db.ts';
 import { silentLogger } from '../shared/logger.ts';
 import { loadRepresentation } from '../shared/representation.ts';
 import { RESOURCES } from '../shared/resources.ts';
@@ -39,6 +39,15 @@ async function contents(pool: Pool) {
 const stamp = async (pool: Pool) =>
   (await queryRows(pool, `SELECT (SELECT MAX(updated_at) FROM erp_customer) AS c, (SELECT MAX(updated_at) FROM erp_order) AS o,
     (SELECT MAX(updated_at) FROM erp_order_line) AS l, (SELECT MAX(updated_at) FROM erp_source_order) AS s, (SELECT MAX(updated_at) FROM erp_drug) AS d`))[0];
+
+/** A batch in a transaction of its own, then the subscriber's bookkeeping in it, as the commit stage writes one. */
+async function batchOf(sink: ErpSink, items: SinkItem[], then?: (conn: PoolConnection) => Promise<void>) {
+  return sink.transaction(async (conn) => {
+    const outcomes = await sink.applyBatch(conn, items);
+    await then?.(conn);
+    return outcomes;
+  });
+}
 
 describe('ERP sink, batch path: the same rows as one by one, all or nothing', { timeout: 180_000 }, () => {
   let a: TestDb, single: TestDb, batch: TestDb, failing: TestDb;
@@ -85,7 +94,7 @@ describe('ERP sink, batch path: the same rows as one by one, all or nothing', { 
     const outcomesOne = [];
     for (const it of items) outcomesOne.push(await one.apply(it.ev, it.tree, it.rep));
     await batch.pool.query('CREATE TABLE alongside (n INT)');
-    const outcomesBatch = await many.applyBatch(items, async (conn) => void (await conn.query('INSERT INTO alongside VALUES (1)')));
+    const outcomesBatch = await batchOf(many, items, async (conn) => void (await conn.query('INSERT INTO alongside VALUES (1)')));
     assert.deepEqual(outcomesBatch, outcomesOne);
     const [got, want] = await Promise.all([contents(batch.pool), contents(single.pool)]);
     assert.deepEqual(got, want);
@@ -97,7 +106,7 @@ describe('ERP sink, batch path: the same rows as one by one, all or nothing', { 
     assert.equal((await queryRows(batch.pool, 'SELECT n FROM alongside')).length, 1, "the subscriber's work committed with the batch");
     // Applied again, as a batch and one by one: nothing is rewritten.
     const before = await stamp(batch.pool);
-    const again = await many.applyBatch(items);
+    const again = await batchOf(many, items);
     assert.ok(again.every((o) => o === 'unchanged' || o === 'skipped'), again.join(' '));
     for (const it of items.slice(0, 40)) assert.ok(['unchanged', 'skipped'].includes(await many.apply(it.ev, it.tree, it.rep)));
     assert.deepEqual(await stamp(batch.pool), before, 'no row was rewritten');
@@ -117,11 +126,11 @@ describe('ERP sink, batch path: the same rows as one by one, all or nothing', { 
     assert.equal(await editPatientName(a.pool, ctx, Number(id)), true);
     const now = await item('patient', uuid);
     const many = await ErpSink.create(failing.pool, silentLogger);
-    assert.deepEqual(await many.applyBatch([now, old]), ['applied', 'superseded']);
+    assert.deepEqual(await batchOf(many, [now, old]), ['applied', 'superseded']);
     const nameIn = async () => (await queryRows<{ name: string }>(failing.pool, 'SELECT name FROM erp_customer WHERE patient_uuid = ?', [uuid]))[0].name;
     const newest = await nameIn();
     await failing.pool.query('DELETE FROM erp_customer');
-    assert.deepEqual(await many.applyBatch([old, now]), ['applied', 'applied']);
+    assert.deepEqual(await batchOf(many, [old, now]), ['applied', 'applied']);
     assert.equal(await nameIn(), newest);
     await failing.pool.query('DELETE FROM erp_customer');
   });
@@ -135,7 +144,7 @@ describe('ERP sink, batch path: the same rows as one by one, all or nothing', { 
     const orphan = items.find((it) => it.ev.resource === 'obs' && it.tree.refs.value_coded && it.tree.refs.encounter_id && it.tree.refs.encounter_id.uuid !== encounter.ev.uuid && it.tree.values.voided !== 1)!;
     let ran = 0;
     await assert.rejects(
-      many.applyBatch([...patients, encounter, orphan], async (conn) => {
+      batchOf(many, [...patients, encounter, orphan], async (conn) => {
         ran++;
         await conn.query('INSERT INTO alongside VALUES (1)');
       }),
@@ -145,7 +154,7 @@ describe('ERP sink, batch path: the same rows as one by one, all or nothing', { 
     const count = async (t: string) => Number((await queryRows<{ n: number }>(failing.pool, `SELECT COUNT(*) AS n FROM ${t}`))[0].n);
     assert.deepEqual([await count('erp_customer'), await count('erp_order'), await count('erp_order_line'), await count('alongside')], [0, 0, 0, 0]);
     // The same batch without the orphan goes through whole.
-    assert.ok((await many.applyBatch([...patients, encounter])).every((o) => o === 'applied'));
+    assert.ok((await batchOf(many, [...patients, encounter])).every((o) => o === 'applied'));
     assert.equal(await count('erp_customer'), patients.length);
   });
 });

@@ -4,9 +4,15 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { renderFeedPage } from '../shared/atom/render.ts';
 import { silentLogger } from '../shared/logger.ts';
-import type { EventProcessor } from '../subscriber/event-processor.ts';
+import { RETRY_DEFAULTS } from '../subscriber/backoff.ts';
+import { CommitStage } from '../subscriber/commit-stage.ts';
+import { FeedAddress } from '../subscriber/feed-address.ts';
+import { LagTracker } from '../subscriber/feed-lag.ts';
 import { FeedReader } from '../subscriber/feed-reader.ts';
-import { FeedSource } from '../subscriber/feed-source.ts';
+import type { FeedReaderOptions } from '../subscriber/feed-reader.ts';
+import type { FetchStage } from '../subscriber/fetch-stage.ts';
+import { HttpFeedSource } from '../subscriber/http-feed-source.ts';
+import { newStats } from '../subscriber/outcomes.ts';
 import type { HttpClient } from '../subscriber/http-client.ts';
 import type { Marker, MarkerAdvance, MarkerStore } from '../subscriber/marker-store.ts';
 
@@ -62,22 +68,26 @@ function fakeMarkers() {
   } as unknown as MarkerStore;
 }
 
-const processor = {
-  async preparePage() {
-    return { outcomes: [], ready: [], batch: { nodes: new Map() } };
-  },
-  async commitPage() {
-    return [];
-  },
-  async processPage() {
-    return [];
-  },
-} as unknown as EventProcessor;
+/** A reader over HTTP whose stages apply nothing: the real commit stage moves the (in-memory) marker. */
+function newReader(http: HttpClient, markers: MarkerStore, o: FeedReaderOptions): FeedReader {
+  const lag = new LagTracker();
+  const address = new FeedAddress(`${BASE}/openmrs/ws/atomfeed/all/recent`);
+  const source = new HttpFeedSource(address, http, { entriesAhead: 2 * o.entryBatch, seen: (page) => lag.observe(page.entries) });
+  const fetch = {
+    async fetch() {
+      return { source: address, settled: [], ready: [], graph: { nodes: new Map(), unavailable: new Map() }, careful: new Set(), errors: new Map(), failed: false };
+    },
+  } as unknown as FetchStage;
+  const commit = new CommitStage({
+    sink: {} as never, resolver: {} as never, careful: {} as never, inbox: { settleOlder: async () => 0 } as never, markers,
+    policy: RETRY_DEFAULTS, stats: newStats(), log: silentLogger, onParked: () => undefined,
+  });
+  return new FeedReader(source, { fetch, commit }, markers, lag, silentLogger, o);
+}
 
 test('lag: newest position seen minus the marker, and the age of the oldest entry not consumed', async () => {
   const total = { n: 12 };
-  const reader = new FeedReader(new FeedSource(`${BASE}/openmrs/ws/atomfeed/all/recent`), fakeHttp(total, 5), fakeMarkers(), processor, silentLogger,
-    { entryBatch: 5, maxPagesPerPass: 1 });
+  const reader = newReader(fakeHttp(total, 5), fakeMarkers(), { entryBatch: 5, maxPagesPerPass: 1 });
   const now = T0 + 60 * 60_000;
   assert.deepEqual(reader.lag(now), { markerPosition: 0, newestPosition: 0, newestAt: null, events: 0, seconds: 0 });
 
@@ -105,7 +115,7 @@ test('lag: newest position seen minus the marker, and the age of the oldest entr
 test('caught up at the end of a full page, polls ask `recent` by ETag instead of reading the next page again', async () => {
   const total = { n: 10 }; // two full pages of 5: page 3 is the working page, and it is empty
   const http = fakeHttp(total, 5);
-  const reader = new FeedReader(new FeedSource(`${BASE}/openmrs/ws/atomfeed/all/recent`), http, fakeMarkers(), processor, silentLogger, { entryBatch: 5 });
+  const reader = newReader(http, fakeMarkers(), { entryBatch: 5 });
   while (!(await reader.pass()).caughtUp);
   http.requests.length = 0;
   for (let i = 0; i < 3; i++) assert.equal((await reader.pass()).caughtUp, true);

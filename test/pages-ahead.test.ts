@@ -4,11 +4,11 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Rel } from '../shared/constants.ts';
 import type { ParsedPage } from '../shared/feed-types.ts';
-import { FeedLoopError, PagesAhead, guessNextArchive } from '../subscriber/feed-reader.ts';
-import { FeedSource } from '../subscriber/feed-source.ts';
+import { FeedLoopError, PagesAhead, guessNextArchive } from '../subscriber/pages-ahead.ts';
+import { FeedAddress } from '../subscriber/feed-address.ts';
 
 const BASE = 'http://127.0.0.1:8081';
-const source = new FeedSource(`${BASE}/openmrs/ws/atomfeed/all/recent`);
+const source = new FeedAddress(`${BASE}/openmrs/ws/atomfeed/all/recent`);
 const resolve = (l: string) => source.resolve(l);
 const pageUrl = (n: number) => `${BASE}/openmrs/ws/atomfeed/all/${n}`;
 

@@ -3,7 +3,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { loadRepresentation, loadRepresentations } from '../shared/representation.ts';
-import { contentHash, toRowTree } from '../subscriber/row-tree.ts';
+import { contentHash } from '../subscriber/content-hash.ts';
+import { toRowTree } from '../subscriber/row-tree.ts';
 import { compileRepresentation } from '../shared/representation-sql.ts';
 import { REST_PATH } from '../shared/constants.ts';
 import type { Pool } from '../shared/db.ts';

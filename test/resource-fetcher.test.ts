@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import { REST_PATH } from '../shared/constants.ts';
 import { MAX_LIST_UUIDS } from '../shared/protocol.ts';
 import { silentLogger } from '../shared/logger.ts';
-import { FeedSource } from '../subscriber/feed-source.ts';
+import { FeedAddress } from '../subscriber/feed-address.ts';
 import { HttpClient } from '../subscriber/http-client.ts';
 import { Semaphore } from '../subscriber/semaphore.ts';
 import { LIST_REQUEST_UUIDS, ResourceFetcher } from '../subscriber/resource-fetcher.ts';
@@ -33,7 +33,7 @@ async function publisher(listForms: string[]) {
     res.writeHead(404).end('{"error":{"message":"not found"}}');
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const source = new FeedSource(`http://hq:secret@127.0.0.1:${(server.address() as AddressInfo).port}/openmrs/ws/atomfeed/all/recent`);
+  const source = new FeedAddress(`http://hq:secret@127.0.0.1:${(server.address() as AddressInfo).port}/openmrs/ws/atomfeed/all/recent`);
   return { asked, source, close: () => new Promise<void>((r) => server.close(() => r())) };
 }
 
@@ -93,7 +93,7 @@ test('a long list is asked for in requests the publisher accepts, built by listP
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   t.after(() => new Promise<void>((r) => server.close(() => r())));
-  const source = new FeedSource(`http://127.0.0.1:${(server.address() as AddressInfo).port}/openmrs/ws/atomfeed/all/recent`);
+  const source = new FeedAddress(`http://127.0.0.1:${(server.address() as AddressInfo).port}/openmrs/ws/atomfeed/all/recent`);
   const wanted = Array.from({ length: 2 * LIST_REQUEST_UUIDS + 7 }, (_, i) => U(i + 1));
   const got = await new ResourceFetcher(http, new Semaphore(2)).fetchMany(source, 'location', wanted);
   assert.equal(got.size, wanted.length);

@@ -9,12 +9,18 @@ import { RESOURCES } from '../shared/resources.ts';
 import type { ResourceName } from '../shared/resources.ts';
 import { migrate } from '../shared/schema/migrate.ts';
 import { seedNode } from '../tools/seed/index.ts';
-import { BatchApplier } from '../subscriber/batch-applier.ts';
-import type { PreparedBatch } from '../subscriber/batch-applier.ts';
+import { CommitStage } from '../subscriber/commit-stage.ts';
+import { DependencyResolver } from '../subscriber/dependency-resolver.ts';
+import type { FetchedBatch } from '../subscriber/fetch-stage.ts';
+import { Inbox } from '../subscriber/inbox.ts';
+import type { MarkerAdvance } from '../subscriber/marker-store.ts';
+import { newStats } from '../subscriber/outcomes.ts';
+import { RETRY_DEFAULTS } from '../subscriber/backoff.ts';
 import { InvalidResourceError } from '../subscriber/errors.ts';
 import { MysqlSink } from '../subscriber/mysql/mysql-sink.ts';
-import { contentHash, referencesOf, toRowTree } from '../subscriber/row-tree.ts';
-import type { SinkEvent } from '../subscriber/sink.ts';
+import { contentHash } from '../subscriber/content-hash.ts';
+import { referencesOf, toRowTree } from '../subscriber/row-tree.ts';
+import type { SinkEvent, SinkItem } from '../subscriber/sink.ts';
 import { freshDatabase } from './helpers/db.ts';
 import type { TestDb } from './helpers/db.ts';
 
@@ -38,6 +44,8 @@ describe('MySQL sink', () => {
     }
     return sink.apply(ev(resource, uuid), tree, r);
   }
+  /** A batch written in a transaction of its own, as the commit stage writes one. */
+  const batch = (items: SinkItem[]) => sink.transaction((conn) => sink.applyBatch(conn, items));
   const count = async (sql: string, p: unknown[] = []) => Number((await queryRows<{ n: number }>(hq.pool, sql, p))[0].n);
 
   before(async () => {
@@ -75,14 +83,17 @@ describe('MySQL sink', () => {
   test("a batch runs the subscriber's bookkeeping last in its own transaction, and fails with it", async () => {
     const { uuids, items } = await newLocations(3, 'batch-tx');
     const atHq = () => count('SELECT COUNT(*) AS n FROM location WHERE uuid IN (?)', [uuids]);
-    await assert.rejects(sink.applyBatch(items, async () => {
+    await assert.rejects(sink.transaction(async (conn) => {
+      await sink.applyBatch(conn, items);
       throw new Error('the marker could not move');
     }), /the marker could not move/);
     assert.equal(await atHq(), 0, 'bookkeeping that fails undoes the batch');
     let inside = -1, outside = -1;
-    const outcomes = await sink.applyBatch(items, async (conn) => {
+    const outcomes = await sink.transaction(async (conn) => {
+      const written = await sink.applyBatch(conn, items);
       inside = Number((await queryRows<{ n: number }>(conn, 'SELECT COUNT(*) AS n FROM location WHERE uuid IN (?)', [uuids]))[0].n);
       outside = await atHq();
+      return written;
     });
     assert.deepEqual(outcomes, ['applied', 'applied', 'applied']);
     assert.equal(inside, 3, 'the bookkeeping sees the batch it covers');
@@ -90,34 +101,44 @@ describe('MySQL sink', () => {
     assert.equal(await atHq(), 3);
   });
 
-  test('the batch applier runs that bookkeeping in the batch only when every event is in it', async () => {
+  test('the commit stage moves the marker in the batch only when every event is in it', async () => {
     const single = { calls: 0, async apply() {
       single.calls++;
       return { outcome: 'applied' as const, dependencies: 0 };
     } };
-    const batches = new BatchApplier(sink, {} as never, single as never, silentLogger);
-    const prepared = (items: Awaited<ReturnType<typeof newLocations>>['items']): PreparedBatch => ({
-      events: items.map((it) => ({ ev: it.ev, contentPath: `/location/${it.ev.uuid}` })),
-      source: {} as never,
-      outcomes: new Array(items.length),
-      fallback: new Set(),
-      nodes: new Map(items.map((it) => [`location/${it.ev.uuid}`, { ...it, own: true, refs: referencesOf(it.tree, it.ev) }])),
-      unavailable: new Set(),
-      failed: false,
-      fetchMs: 0,
+    // Records each marker move, and whether it ran in the batch's transaction (given its connection).
+    const moves: boolean[] = [];
+    const markers = {
+      async advance(_feed: string, _to: MarkerAdvance, _from: unknown, conn?: unknown) {
+        moves.push(conn !== undefined);
+        return true;
+      },
+      async recordPoll() {},
+    };
+    const stage = new CommitStage({
+      sink, resolver: new DependencyResolver(sink, {} as never), careful: single as never, inbox: new Inbox(hq.pool), markers: markers as never,
+      policy: RETRY_DEFAULTS, stats: newStats(), log: silentLogger, onParked: () => undefined,
     });
-    const whole = prepared((await newLocations(2, 'whole')).items);
-    let ran = 0;
-    const results = await batches.commit(whole, async () => void ran++);
-    assert.equal(ran, 1);
-    assert.equal(whole.finishedAlongside, true);
-    assert.deepEqual(results.map((r) => 'ok' in r && r.ok.outcome), ['applied', 'applied']);
+    const fetched = (items: Awaited<ReturnType<typeof newLocations>>['items']): FetchedBatch => ({
+      source: {} as never,
+      settled: [],
+      ready: items.map((it, i) => ({ resource: 'location', uuid: it.ev.uuid, feedUrl: it.ev.feedUrl, entryId: it.ev.entryId,
+        contentPath: `/location/${it.ev.uuid}`, action: 'UPDATED', origin: it.ev.origin, position: i + 1 })),
+      graph: { nodes: new Map(items.map((it) => [`location/${it.ev.uuid}`, { ...it, own: true, refs: referencesOf(it.tree, it.ev) }])), unavailable: new Map() },
+      careful: new Set(),
+      errors: new Map(),
+      failed: false,
+    });
+    const to: MarkerAdvance = { lastEntryId: 'e', lastPageUrl: 'http://a/feed/1', lastPosition: 3, lastSeq: null, nextPageUrl: null, consumed: 3, newestChangedAt: null };
+    const whole = fetched((await newLocations(2, 'whole')).items);
+    const results = await stage.commit(whole, { feed: 'http://a/feed', from: null, to });
+    assert.deepEqual(moves, [true], 'moved once, in the transaction');
+    assert.deepEqual(results.outcomes, ['applied', 'applied']);
 
-    const partial = prepared((await newLocations(3, 'partial')).items);
-    partial.fallback.add(1); // say its resource was absent from the list: it goes one by one, after the batch
-    const outcomes = await batches.commit(partial, async () => void ran++);
-    assert.equal(ran, 1, 'not run for a batch that leaves an event to the one-by-one path');
-    assert.equal(partial.finishedAlongside, false);
+    const partial = fetched((await newLocations(3, 'partial')).items);
+    partial.careful.add(1); // say its resource was absent from the list: it goes one by one, after the batch
+    const { outcomes } = await stage.commit(partial, { feed: 'http://a/feed', from: null, to });
+    assert.deepEqual(moves, [true, false], 'not in a batch that leaves an event to the one-by-one path');
     assert.equal(single.calls, 1);
     assert.equal(outcomes.length, 3);
   });
@@ -203,7 +224,7 @@ describe('MySQL sink', () => {
     }
     // Before the rows were grouped by their columns, the value column sat elsewhere in the reference's
     // row and the multi-row INSERT failed ("Out of range value for column 'voided'").
-    assert.deepEqual(await sink.applyBatch(items), ['applied', 'applied']);
+    assert.deepEqual(await batch(items), ['applied', 'applied']);
     const atHq = await queryRows<{ v: string }>(hq.pool, `SELECT l.uuid AS v FROM person_attribute x JOIN person p USING (person_id)
       JOIN location l ON l.location_id = x.value WHERE p.uuid = ?`, [patients[0].uuid]);
     const atA = await queryRows<{ v: string }>(a.pool, 'SELECT uuid AS v FROM location WHERE location_id = ?', [location]);
@@ -253,25 +274,25 @@ describe('MySQL sink', () => {
   // Last: it makes a change at HQ itself, which the origin test above counts.
   test('resources that exist here arrive unchanged in a batch: found for the whole batch, nothing written; a changed one among them is applied', async () => {
     const { uuids, items } = await newLocations(3, 'again');
-    assert.deepEqual(await sink.applyBatch(items), ['applied', 'applied', 'applied']);
+    assert.deepEqual(await batch(items), ['applied', 'applied', 'applied']);
     const outbox = await count('SELECT COUNT(*) AS n FROM atomsync_outbox');
     await a.pool.query(`UPDATE location SET name = 'again-renamed', changed_by = 1, date_changed = '2035-01-01 00:00:00' WHERE uuid = ?`, [uuids[1]]);
     const again = await Promise.all(uuids.map(async (u) => {
       const r = await rep('location', u);
       return { ev: ev('location', u), tree: toRowTree(RESOURCES.location, r, u), rep: r };
     }));
-    assert.deepEqual(await sink.applyBatch(again), ['unchanged', 'applied', 'unchanged']);
+    assert.deepEqual(await batch(again), ['unchanged', 'applied', 'unchanged']);
     assert.equal(await count('SELECT COUNT(*) AS n FROM atomsync_outbox'), outbox + 1, 'only the changed one was written');
     assert.equal(await count(`SELECT COUNT(*) AS n FROM location WHERE uuid = ? AND name = 'again-renamed'`, [uuids[1]]), 1);
     // A sync state that lags behind a row already equal to the incoming state is brought up to date.
     await hq.pool.query('DELETE FROM atomsync_sync_state WHERE uuid IN (?)', [[uuids[0], uuids[2]]]);
-    assert.deepEqual(await sink.applyBatch(again), ['unchanged', 'unchanged', 'unchanged']);
+    assert.deepEqual(await batch(again), ['unchanged', 'unchanged', 'unchanged']);
     assert.equal(await count('SELECT COUNT(*) AS n FROM atomsync_sync_state WHERE uuid IN (?)', [uuids]), 3);
     // Changed here as well as there: still the careful path's call (the newer wins, both kept).
     await hq.pool.query(`UPDATE location SET name = 'hq-side', changed_by = 1, date_changed = '2036-01-01 00:00:00' WHERE uuid = ?`, [uuids[2]]);
     await a.pool.query(`UPDATE location SET name = 'a-side', changed_by = 1, date_changed = '2035-06-01 00:00:00' WHERE uuid = ?`, [uuids[2]]);
     const third = await rep('location', uuids[2]);
-    const outcomes = await sink.applyBatch([...again.slice(0, 2), { ev: ev('location', uuids[2]), tree: toRowTree(RESOURCES.location, third, uuids[2]), rep: third }]);
+    const outcomes = await batch([...again.slice(0, 2), { ev: ev('location', uuids[2]), tree: toRowTree(RESOURCES.location, third, uuids[2]), rep: third }]);
     assert.deepEqual(outcomes, ['unchanged', 'unchanged', 'superseded']);
     assert.equal(await count(`SELECT COUNT(*) AS n FROM atomsync_conflict WHERE uuid = ? AND winner = 'local'`, [uuids[2]]), 1);
   });

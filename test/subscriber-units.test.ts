@@ -2,26 +2,28 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { RESOURCES } from '../shared/resources.ts';
-import { ForbiddenLinkError, HttpStatusError, FetchError, InvalidResourceError, SyncError, isRetryable } from '../subscriber/errors.ts';
-import { EventProcessor, RETRY_DEFAULTS, retryDelayMs } from '../subscriber/event-processor.ts';
+import { ForbiddenLinkError, HttpStatusError, FetchError, InvalidResourceError, MissingReferenceError, SyncError, isRetryable } from '../subscriber/errors.ts';
+import { FetchStage } from '../subscriber/fetch-stage.ts';
+import { InboxRetry } from '../subscriber/inbox-retry.ts';
+import { newStats } from '../subscriber/outcomes.ts';
 import type { InboxRow } from '../subscriber/inbox.ts';
 import { silentLogger } from '../shared/logger.ts';
-import { FeedLoopError } from '../subscriber/feed-reader.ts';
-import { FeedSource } from '../subscriber/feed-source.ts';
-import { backoffMs } from '../subscriber/backoff.ts';
+import { FeedLoopError } from '../subscriber/pages-ahead.ts';
+import { FeedAddress } from '../subscriber/feed-address.ts';
+import { RETRY_DEFAULTS, backoffMs, retryDelayMs } from '../subscriber/backoff.ts';
 import { redact, retryAfterSeconds } from '../subscriber/http-client.ts';
 import { KeyedMutex } from '../subscriber/keyed-mutex.ts';
 import { Semaphore } from '../subscriber/semaphore.ts';
-import { MissingReferenceError } from '../subscriber/mysql/tree-writer.ts';
 import { parseResourcePath } from '../subscriber/resource-fetcher.ts';
 import { retryQueueName } from '../subscriber/retry-queue.ts';
 import { MAX_LIST_UUIDS, listPath } from '../shared/protocol.ts';
 import { createHash } from 'node:crypto';
-import { canonicalJson, contentHash, referencesOf, toRowTree, versionOf } from '../subscriber/row-tree.ts';
+import { canonicalJson, contentHash, versionOf } from '../subscriber/content-hash.ts';
+import { referencesOf, toRowTree } from '../subscriber/row-tree.ts';
 import type { RowNode } from '../subscriber/row-tree.ts';
 
 test('a feed URL gives its marker key, page 1 and credentials, and keeps links on its own origin', () => {
-  const s = new FeedSource('http://hq:s%3Acret@clinic-a:8081/openmrs/ws/atomfeed/patient/recent');
+  const s = new FeedAddress('http://hq:s%3Acret@clinic-a:8081/openmrs/ws/atomfeed/patient/recent');
   assert.equal(s.key, 'http://clinic-a:8081/openmrs/ws/atomfeed/patient/recent');
   assert.equal(s.firstPageUrl, 'http://clinic-a:8081/openmrs/ws/atomfeed/patient/1');
   assert.equal(s.authorization, `Basic ${Buffer.from('hq:s:cret').toString('base64')}`);
@@ -30,12 +32,12 @@ test('a feed URL gives its marker key, page 1 and credentials, and keeps links o
   for (const evil of ['http://evil.example/x', 'http://clinic-a:9999/x', 'https://clinic-a:8081/x', '//evil.example/x', 'http://u:p@clinic-a:8081/x', 'file:///etc/passwd']) {
     assert.throws(() => s.resolve(evil), ForbiddenLinkError, evil);
   }
-  const allowed = new FeedSource('http://clinic-a:8081/openmrs/ws/atomfeed/all/recent', { allowedOrigins: ['http://rest-host:80'], defaultCredentials: 'erp:x' });
+  const allowed = new FeedAddress('http://clinic-a:8081/openmrs/ws/atomfeed/all/recent', { allowedOrigins: ['http://rest-host:80'], defaultCredentials: 'erp:x' });
   assert.equal(allowed.resolve('http://rest-host/x'), 'http://rest-host/x');
   assert.equal(allowed.authorization, `Basic ${Buffer.from('erp:x').toString('base64')}`);
-  assert.throws(() => new FeedSource('ftp://x/openmrs/ws/atomfeed/all/recent'), /http or https/);
-  assert.throws(() => new FeedSource('http://x/openmrs/ws/atomfeed/all/3'), /must end in/);
-  assert.throws(() => new FeedSource('not a url'), /not a URL/);
+  assert.throws(() => new FeedAddress('ftp://x/openmrs/ws/atomfeed/all/recent'), /http or https/);
+  assert.throws(() => new FeedAddress('http://x/openmrs/ws/atomfeed/all/3'), /must end in/);
+  assert.throws(() => new FeedAddress('not a url'), /not a URL/);
 });
 
 test('credentials never appear in redacted URLs', () => {
@@ -90,30 +92,25 @@ test('one backoff: full jitter below the bound, or a certain share of it always 
   assert.equal(retryDelayMs(3, { maxAttempts: 8, baseDelayMs: 1000, maxDelayMs: 60_000 }, () => 0.5), backoffMs(2, 1000, 60_000, () => 0.5, 0.5));
 });
 
-test('the event processor schedules what it parks or joins through the onParked it is given', async () => {
+test('the fetch stage and the inbox retry schedule what they park or join through the onParked they are given', async () => {
   const uuid = '8d4a4488-c2cc-11de-8d13-0010c6dffd0f';
   const scheduled: Array<[number, number]> = [];
-  const source = new FeedSource('http://clinic-a:8081/openmrs/ws/atomfeed/all/recent');
-  const processor = (applier: unknown) => new EventProcessor({
-    nodeId: 'hq',
-    sink: { accepts: () => true } as never,
-    applier: applier as never,
-    batch: { prepare: async () => ({ nodes: new Map() }) } as never,
-    inbox: { waiting: async () => new Set([`obs/${uuid}`]), join: async () => 7, fail: async () => 'pending' } as never,
-    policy: RETRY_DEFAULTS,
-    log: silentLogger,
-    onParked: (id, delayMs) => void scheduled.push([id, delayMs]),
-  });
+  const source = new FeedAddress('http://clinic-a:8081/openmrs/ws/atomfeed/all/recent');
+  const inbox = { waiting: async () => new Set([`obs/${uuid}`]), join: async () => 7, fail: async () => 'pending' } as never;
+  const onParked = (id: number, delayMs: number) => void scheduled.push([id, delayMs]);
+  const stats = newStats();
+  const fetch = new FetchStage({ nodeId: 'hq', sink: { accepts: () => true } as never, fetcher: {} as never, resolver: {} as never, inbox, stats, log: silentLogger, onParked });
+  const retrier = (careful: unknown) => new InboxRetry({ careful: careful as never, inbox, policy: RETRY_DEFAULTS, stats, log: silentLogger, onParked });
   // A new event for a resource waiting in the inbox joins its row, which is due again at once.
-  const page = await processor({}).preparePage([{
+  const batch = await fetch.fetch([{
     id: 'tag:atomfeed.ict4h.org:1', eventUuid: '1', title: 'obs', updated: '2024-01-01T00:00:00Z', categories: ['obs', 'UPDATED'],
     contentType: 'application/vnd.atomfeed+xml', contentPath: `/openmrs/ws/rest/v1/obs/${uuid}?v=full`, action: 'UPDATED', position: 1, origin: 'clinic-a',
   }], source);
-  assert.deepEqual(page.outcomes, ['joined']);
+  assert.deepEqual(batch.settled, ['joined']);
   assert.deepEqual(scheduled, [[7, 0]]);
   // A retry that fails again is scheduled after the policy's backoff for its next attempt.
   const row = { id: 9, attempts: 2, resource: 'obs', uuid, feedUrl: source.key, entryId: 'e', contentPath: `/openmrs/ws/rest/v1/obs/${uuid}`, action: 'UPDATED', origin: 'clinic-a', position: 1 };
-  const failing = processor({ apply: async () => { throw new FetchError('GET x answered 503', 'x', 503); } });
+  const failing = retrier({ apply: async () => { throw new FetchError('GET x answered 503', 'x', 503); } });
   assert.equal(await failing.retry(row as InboxRow, source), 'pending');
   const [id, delayMs] = scheduled[1];
   assert.equal(id, 9);

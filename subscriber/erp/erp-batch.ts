@@ -7,7 +7,7 @@
 // is that of applying the items one after another.
 import type { PoolConnection } from '../../shared/db.ts';
 import type { ResourceName } from '../../shared/resources.ts';
-import { versionOf } from '../row-tree.ts';
+import { versionOf } from '../content-hash.ts';
 import type { ApplyOutcome, SinkItem } from '../sink.ts';
 import { customerRecord, drugRecord, lineRecord, orderRecord, sourceOrderRecord } from './erp-records.ts';
 import { ordersOfDrugs, refreshOrderLines } from './erp-order-lines.ts';

@@ -7,7 +7,7 @@
 // cannot, the event fails with ErpReferenceMissingError and is retried. Events
 // are written as batches, one transaction each (erp-batch.ts); one event alone is a
 // batch of one.
-import { appendTo } from '../../shared/collections.ts';
+import { appendTo } from '../collections.ts';
 import type { Pool, PoolConnection } from '../../shared/db.ts';
 import { queryRows } from '../../shared/db.ts';
 import type { Logger } from '../../shared/logger.ts';
@@ -75,17 +75,12 @@ export class ErpSink implements Sink {
   }
 
   /**
-   * Many resources in one transaction (erp-batch.ts); `alongside` (the subscriber's marker and
-   * inbox bookkeeping) runs last in it, so the marker moves in the same commit. If anything
-   * fails the whole batch rolls back and this throws; the subscriber then applies one by one.
+   * Many resources in the commit stage's transaction (erp-batch.ts), which also moves the
+   * subscriber's marker, so both land in one commit. Throws on anything wrong: the commit
+   * stage rolls the batch back and applies its events one by one.
    */
-  async applyBatch(items: SinkItem[], alongside?: (conn: PoolConnection) => Promise<void>): Promise<ApplyOutcome[]> {
-    if (items.length === 0) return [];
-    return this.transaction(async (conn) => {
-      const outcomes = await applyBatchIn(conn, items);
-      await alongside?.(conn);
-      return outcomes;
-    });
+  applyBatch(conn: PoolConnection, items: SinkItem[]): Promise<ApplyOutcome[]> {
+    return applyBatchIn(conn, items);
   }
 
   /** One transaction of the ERP's database (which holds the subscriber's markers too), run again whole when it lost a race. */

@@ -90,9 +90,11 @@ export class KeyResolver {
     return out;
   }
 
-  /** Locks the local rows of these uuids (FOR UPDATE) until the transaction ends, as localKey(..., true) does one. */
-  async lockKeys(conn: PoolConnection, resource: ResourceName, uuids: string[]): Promise<void> {
-    if (uuids.length > 0) await conn.query(`${MANY_SQL.get(resource)!} FOR UPDATE`, [uuids]);
+  /** Locks the local rows of these uuids (FOR UPDATE) until the transaction ends; returns the uuids found (in lower case). */
+  async lockKeys(conn: PoolConnection, resource: ResourceName, uuids: string[]): Promise<Set<string>> {
+    if (uuids.length === 0) return new Set();
+    const rows = await queryRows<{ k: number; u: string }>(conn, `${MANY_SQL.get(resource)!} FOR UPDATE`, [uuids]);
+    return new Set(rows.map((r) => r.u.toLowerCase()));
   }
 
   /** Records the key of a row just written (the transaction's failure clears the cache). */

@@ -2,20 +2,22 @@
 // the newest version, recording conflicts and superseded events, and tagging
 // every write with its origin so HQ's own feed republishes it without echo.
 import { ORIGIN_SESSION_VAR } from '../../shared/constants.ts';
-import { appendTo } from '../../shared/collections.ts';
+import { appendTo } from '../collections.ts';
 import { queryRows, retryingTransaction } from '../../shared/db.ts';
 import type { Pool, PoolConnection } from '../../shared/db.ts';
 import type { Logger } from '../../shared/logger.ts';
-import { loadRepresentation, loadRepresentations } from '../../shared/representation.ts';
+import { loadRepresentations } from '../../shared/representation.ts';
 import { loadRegistry } from '../../shared/registry.ts';
 import type { Registry } from '../../shared/registry.ts';
 import type { ResourceName } from '../../shared/resources.ts';
 import { LIFECYCLE_COLUMNS } from '../../shared/rest-format.ts';
-import { contentHash, referencesOf, toRowTree, versionOf } from '../row-tree.ts';
+import { contentHash, versionOf } from '../content-hash.ts';
+import { referencesOf, toRowTree } from '../row-tree.ts';
 import type { RefValue, RowNode } from '../row-tree.ts';
 import type { ApplyOutcome, Sink, SinkEvent, SinkItem } from '../sink.ts';
 import { loadColumnInfo } from './column-info.ts';
 import { KeyResolver, UserMapper } from './key-resolver.ts';
+import { NewRun } from './new-run.ts';
 import { TreeWriter } from './tree-writer.ts';
 
 export interface MysqlSinkOptions {
@@ -28,6 +30,9 @@ export interface MysqlSinkOptions {
 }
 
 const FK_IN_USE = 1451;
+
+/** "resource/uuid", the uuid in lower case as feeds and KeyResolver give it. */
+const keyOf = (r: { resource: string; uuid: string }) => `${r.resource}/${r.uuid.toLowerCase()}`;
 
 /** A resource as it stands here, what the careful path compares an incoming state with. */
 interface LocalState {
@@ -100,118 +105,114 @@ export class MysqlSink implements Sink {
   }
 
   async apply(ev: SinkEvent, tree: RowNode, rep: Record<string, unknown>): Promise<ApplyOutcome> {
-    return this.transaction(ev.origin, (conn) => this.applyInTx(conn, { ev, tree, rep }));
+    return this.transaction((conn) => this.applyInTx(conn, { ev, tree, rep }), ev.origin);
   }
 
   /**
-   * Applies many resources in one transaction, in the order given (references first).
-   * Resources new to this database (the bulk of a catch-up) are written straight away; those
-   * that exist take the careful path with version and conflict checks. If anything fails the
-   * whole batch rolls back and the caller applies the items one by one. `alongside` (the
-   * subscriber's marker and inbox bookkeeping) runs last, in the same transaction.
+   * Applies many resources in the transaction given (Sink.transaction), in the order given
+   * (references first). Resources new to this database (the bulk of a catch-up) are written
+   * straight away, one multi-row INSERT per table and run; those that exist take the careful
+   * path with version and conflict checks. Throws on anything wrong: the commit stage then
+   * rolls the whole batch back.
    */
-  async applyBatch(items: SinkItem[], alongside?: (conn: PoolConnection) => Promise<void>): Promise<ApplyOutcome[]> {
+  async applyBatch(conn: PoolConnection, items: SinkItem[]): Promise<ApplyOutcome[]> {
     if (items.length === 0) return [];
-    // A failed transaction forgets the keys it learnt (see transaction()).
-    return this.transaction(items[0].ev.origin, async (conn) => {
-      // One query per kind for the keys of the batch's resources (which of them exist here
-      // already) and of everything they point at (not already known), rather than one per
-      // reference while writing. What the batch points at is also what an insert's keys are
-      // asked back for, so a run of new obs does not learn 200 keys to use a few.
-      const existing = new Set<string>();
-      const referenced = new Set<string>();
-      const ask = new Map<ResourceName, Set<string>>();
-      const want = (resource: ResourceName, uuid: string) => {
-        const set = ask.get(resource);
-        if (set) set.add(uuid);
-        else ask.set(resource, new Set([uuid]));
-      };
-      const refsOf = items.map((it) => it.refs ?? referencesOf(it.tree, it.ev));
-      for (const [i, it] of items.entries()) {
-        want(it.ev.resource, it.ev.uuid);
-        for (const r of refsOf[i]) {
-          referenced.add(`${r.resource}/${r.uuid}`);
-          want(r.resource, r.uuid);
-        }
+    const refsOf = items.map((it) => it.refs ?? referencesOf(it.tree, it.ev));
+    const { existing, referenced } = await this.survey(conn, items, refsOf);
+    const locals = await this.readLocals(conn, items.filter((it) => existing.has(keyOf(it.ev))).map((it) => it.ev), 'skip');
+    let origin: string | null = null;
+    const outcomes: ApplyOutcome[] = [];
+    const states: unknown[][] = [];
+    // New resources of one kind queue up and go in one INSERT per table, until something
+    // needs them written first (a reference to one of them, another kind, another origin).
+    const run = new NewRun(this.writer, this.registry, referenced);
+    for (const [i, it] of items.entries()) {
+      const key = keyOf(it.ev);
+      const isNew = !existing.has(key);
+      if (!isNew || it.ev.origin !== origin || !run.takes(it, refsOf[i])) await run.flush(conn);
+      if (it.ev.origin !== origin) {
+        origin = it.ev.origin;
+        await conn.query(`SET ${ORIGIN_SESSION_VAR} = ?`, [origin]);
       }
-      for (const [resource, uuids] of ask) {
-        for (const u of (await this.keys.localKeys(conn, resource, [...uuids])).keys()) existing.add(`${resource}/${u}`);
+      if (!isNew) {
+        outcomes.push(await this.applyInTx(conn, it, locals.get(key) ?? undefined));
+        continue;
       }
-      const locals = await this.readLocals(conn, items.filter((it) => existing.has(`${it.ev.resource}/${it.ev.uuid}`)));
-      let origin = items[0].ev.origin;
-      const outcomes: ApplyOutcome[] = [];
-      const states: unknown[][] = [];
-      // New resources of one kind queue up and go in one INSERT per table, until something
-      // needs them written first (a reference to one of them, another kind, another origin).
-      let run: SinkItem[] = [];
-      const runKeys = new Set<string>();
-      const flush = async () => {
-        if (run.length === 0) return;
-        const def = this.registry.def(run[0].ev.resource);
-        const trees = run.map((r) => r.tree);
-        if (def.root.parts.length === 0 && def.root.uuidColumn) {
-          await this.writer.writeLeaves(conn, def, trees, (t) => referenced.has(`${def.name}/${t.uuid!.toLowerCase()}`));
-        } else await this.writer.writeNewAggregates(conn, def, trees);
-        run = [];
-        runKeys.clear();
-      };
-      for (const [i, it] of items.entries()) {
-        const key = `${it.ev.resource}/${it.ev.uuid}`;
-        const isNew = !existing.has(key);
-        const needsRun = refsOf[i].some((r) => runKeys.has(`${r.resource}/${r.uuid}`));
-        if (!isNew || needsRun || it.ev.origin !== origin || (run.length > 0 && run[0].ev.resource !== it.ev.resource)) await flush();
-        if (it.ev.origin !== origin) {
-          origin = it.ev.origin;
-          await conn.query(`SET ${ORIGIN_SESSION_VAR} = ?`, [origin]);
-        }
-        if (!isNew) {
-          outcomes.push(await this.applyInTx(conn, it, locals.get(key)));
-          continue;
-        }
-        run.push(it);
-        runKeys.add(key);
-        const { hash, version } = digestOf(it);
-        states.push([it.ev.resource, it.ev.uuid, hash, version, it.ev.origin]);
-        outcomes.push('applied');
-      }
-      await flush();
-      await this.saveStates(conn, states);
-      await alongside?.(conn);
-      return outcomes;
-    });
+      run.add(it);
+      const { hash, version } = digestOf(it);
+      states.push([it.ev.resource, it.ev.uuid, hash, version, it.ev.origin]);
+      outcomes.push('applied');
+    }
+    await run.flush(conn);
+    await this.saveStates(conn, states);
+    return outcomes;
   }
 
   /**
-   * What the careful path compares an incoming resource with, for many resources present here
-   * at once: their rows and sync states locked, their local representations loaded and hashed,
-   * one query per table and kind instead of eight or so per resource. In a catch-up most
-   * resources that exist already are edits that the batch creating them applied in their newest
-   * state, so the careful path finds them unchanged without a query of its own. A resource left
-   * out (its local row gone, or refused by the row tree) is read by the careful path itself.
+   * One query per kind for the keys of the batch's resources (which of them exist here already)
+   * and of everything they point at, rather than one per reference while writing. What the
+   * batch points at is also what an insert's keys are asked back for, so a run of new obs does
+   * not learn 200 keys to use a few.
    */
-  private async readLocals(conn: PoolConnection, items: SinkItem[]): Promise<Map<string, LocalState>> {
+  private async survey(conn: PoolConnection, items: SinkItem[], refsOf: RefValue[][]) {
+    const existing = new Set<string>();
+    const referenced = new Set<string>();
+    const ask = new Map<ResourceName, Set<string>>();
+    const want = (resource: ResourceName, uuid: string) => {
+      const set = ask.get(resource);
+      if (set) set.add(uuid);
+      else ask.set(resource, new Set([uuid]));
+    };
+    for (const [i, it] of items.entries()) {
+      want(it.ev.resource, it.ev.uuid);
+      for (const r of refsOf[i]) {
+        referenced.add(keyOf(r));
+        want(r.resource, r.uuid);
+      }
+    }
+    for (const [resource, uuids] of ask) {
+      for (const u of (await this.keys.localKeys(conn, resource, [...uuids])).keys()) existing.add(`${resource}/${u}`);
+    }
+    return { existing, referenced };
+  }
+
+  /**
+   * What the careful path compares an incoming resource with: the local state of these
+   * resources, their rows and sync states locked (so two applies of one resource queue up; rows
+   * first, then sync states, always in that order so two transactions never deadlock on them),
+   * their local representations loaded and hashed, one query per table and kind. A resource
+   * with no row here is absent from the map (its sync state alone does not count); one the row
+   * tree refuses is left out with 'skip' (the careful path then reads it alone and says why)
+   * and throws with 'throw'. In a catch-up most resources that exist already are edits that the
+   * batch creating them applied in their newest state: found unchanged without a query of their own.
+   */
+  private async readLocals(conn: PoolConnection, refs: RefValue[], unreadable: 'skip' | 'throw'): Promise<Map<string, LocalState>> {
     const out = new Map<string, LocalState>();
-    if (items.length < 2) return out; // one alone: the careful path costs the same
+    if (refs.length === 0) return out;
     const byResource = new Map<ResourceName, string[]>();
-    for (const it of items) appendTo(byResource, it.ev.resource, it.ev.uuid);
-    // Rows first, then sync states: the careful path's lock order (readLocal), so the two never deadlock.
-    for (const [resource, uuids] of byResource) await this.keys.lockKeys(conn, resource, uuids);
+    for (const r of refs) appendTo(byResource, r.resource, r.uuid);
+    const present = new Map<ResourceName, Set<string>>();
+    for (const [resource, uuids] of byResource) present.set(resource, await this.keys.lockKeys(conn, resource, uuids));
     const stateRows = await queryRows<{ resource: string; uuid: string; hash: string }>(
       conn,
       'SELECT resource, uuid, hash FROM atomsync_sync_state WHERE (resource, uuid) IN (?) FOR UPDATE',
-      [items.map((it) => [it.ev.resource, it.ev.uuid])],
+      [refs.map((r) => [r.resource, r.uuid])],
     );
-    const synced = new Map(stateRows.map((r) => [`${r.resource}/${r.uuid.toLowerCase()}`, r.hash]));
-    for (const [resource, uuids] of byResource) {
+    const synced = new Map(stateRows.map((r) => [keyOf(r), r.hash]));
+    for (const [resource, uuids] of present) {
       const def = this.registry.def(resource);
-      for (const [uuid, rep] of await loadRepresentations(conn, def, uuids)) {
+      const reps = await loadRepresentations(conn, def, [...uuids]);
+      for (const uuid of uuids) {
+        const key = `${resource}/${uuid}`;
+        const rep = reps.get(uuid) ?? null;
+        let tree: RowNode | null = null;
         try {
-          const tree = toRowTree(def, rep, uuid);
-          const key = `${resource}/${uuid}`;
-          out.set(key, { rep, tree, hash: contentHash(tree), synced: synced.get(key) ?? null });
-        } catch {
-          // A local row the row tree refuses: the careful path says why, for this resource alone.
+          tree = rep ? toRowTree(def, rep, uuid) : null;
+        } catch (err) {
+          if (unreadable === 'throw') throw err;
+          continue;
         }
+        out.set(key, { rep, tree, hash: tree ? contentHash(tree) : null, synced: synced.get(key) ?? null });
       }
     }
     return out;
@@ -227,7 +228,7 @@ export class MysqlSink implements Sink {
     const { ev, tree, rep } = it;
     const def = this.registry.def(ev.resource);
     const { hash: incomingHash, version: incomingVersion } = digestOf(it);
-    const local = known ?? (await this.readLocal(conn, ev));
+    const local = known !== undefined ? known : ((await this.readLocals(conn, [ev], 'throw')).get(keyOf(ev)) ?? null);
     const synced = local?.synced ?? null;
     let outcome: ApplyOutcome = 'applied';
     if (local) {
@@ -257,41 +258,23 @@ export class MysqlSink implements Sink {
     return outcome;
   }
 
-  /**
-   * The local state of one resource, its row and sync state locked (so two applies of one resource
-   * queue up), or null when it has no row here; its sync state alone does not count.
-   */
-  private async readLocal(conn: PoolConnection, ev: SinkEvent): Promise<LocalState | null> {
-    const def = this.registry.def(ev.resource);
-    const key = await this.keys.localKey(conn, ev.resource, ev.uuid, true);
-    const state = await queryRows<{ hash: string }>(
-      conn,
-      'SELECT hash FROM atomsync_sync_state WHERE resource = ? AND uuid = ? FOR UPDATE',
-      [ev.resource, ev.uuid],
-    );
-    if (key === null) return null;
-    const rep = await loadRepresentation(conn, def, ev.uuid);
-    const tree = rep ? toRowTree(def, rep, ev.uuid) : null;
-    return { rep, tree, hash: tree ? contentHash(tree) : null, synced: state[0]?.hash ?? null };
-  }
-
   async remove(ev: SinkEvent): Promise<ApplyOutcome> {
     const def = this.registry.def(ev.resource);
     try {
-      return await this.transaction(ev.origin, async (conn) => {
+      return await this.transaction(async (conn) => {
         const key = await this.keys.localKey(conn, ev.resource, ev.uuid, true);
         if (key === null) return 'absent';
         await this.writer.delete(conn, def, key);
         await conn.query('DELETE FROM atomsync_sync_state WHERE resource = ? AND uuid = ?', [ev.resource, ev.uuid]);
         this.keys.forget(ev.resource, ev.uuid);
         return 'deleted';
-      });
+      }, ev.origin);
     } catch (err) {
       if ((err as { errno?: number }).errno !== FK_IN_USE) throw err;
     }
     // Other rows still point at it: keep the row, voided (or retired), so nothing dangles.
     const lc = LIFECYCLE_COLUMNS[def.root.lifecycle];
-    return this.transaction(ev.origin, async (conn) => {
+    return this.transaction(async (conn) => {
       const key = await this.keys.localKey(conn, ev.resource, ev.uuid, true);
       if (key === null) return 'absent';
       await conn.query(
@@ -300,7 +283,7 @@ export class MysqlSink implements Sink {
         [`deleted at ${ev.origin}`, key],
       );
       return 'voided';
-    });
+    }, ev.origin);
   }
 
   private saveState(conn: PoolConnection, ev: SinkEvent, hash: string, version: string | null): Promise<void> {
@@ -326,14 +309,16 @@ export class MysqlSink implements Sink {
   }
 
   /**
-   * One transaction with the origin set for the triggers, run again on deadlock or lost connection
-   * (shared/db.ts retryingTransaction). The origin is always cleared: a pooled connection must not
-   * carry it into someone else's writes, and one that cannot be cleared is not pooled again.
+   * One transaction on this database (the subscriber's own tables included: see Sink.transaction),
+   * run again on deadlock or lost connection (shared/db.ts retryingTransaction). Writes in it
+   * carry their origin for the triggers (applyBatch sets it per item); the origin is always
+   * cleared after: a pooled connection must not carry it into someone else's writes, and one that
+   * cannot be cleared is not pooled again.
    */
-  private transaction<T>(origin: string, fn: (conn: PoolConnection) => Promise<T>): Promise<T> {
-    return retryingTransaction(this.pool, fn, {
+  transaction<T>(work: (conn: PoolConnection) => Promise<T>, origin?: string): Promise<T> {
+    return retryingTransaction(this.pool, work, {
       attempts: this.o.deadlockRetries ?? 5,
-      before: async (conn) => void (await conn.query(`SET ${ORIGIN_SESSION_VAR} = ?`, [origin])),
+      before: async (conn) => void (origin !== undefined && (await conn.query(`SET ${ORIGIN_SESSION_VAR} = ?`, [origin]))),
       after: async (conn) => (await conn.query(`SET ${ORIGIN_SESSION_VAR} = NULL`), true),
       onFailure: (err, attempt) => {
         this.keys.clear(); // keys remembered inside the rolled-back transaction may name rows that are gone

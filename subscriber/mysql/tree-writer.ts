@@ -4,26 +4,12 @@
 // same state twice, or after a crash half way, leaves one row with that state.
 import type { PoolConnection } from '../../shared/db.ts';
 import type { ResourceDef, TableSpec } from '../../shared/resources.ts';
-import { InvalidResourceError, SyncError } from '../errors.ts';
+import { InvalidResourceError, MissingReferenceError } from '../errors.ts';
 import type { RowNode } from '../row-tree.ts';
 import { misfit } from './column-info.ts';
 import type { ColumnMap } from './column-info.ts';
 import type { KeyResolver, UserMapper } from './key-resolver.ts';
-
-/**
- * A referenced resource is not in the local database (dependency resolution should have put it
- * there). Retryable: it may be written by the time the event is tried again.
- */
-export class MissingReferenceError extends SyncError {
-  override name = 'MissingReferenceError';
-  readonly retryable = true;
-  constructor(
-    readonly resource: string,
-    readonly uuid: string,
-  ) {
-    super(`references ${resource} ${uuid}, which is not in the local database`);
-  }
-}
+import { RowsByColumns } from './rows-by-columns.ts';
 
 const FK_IN_USE = 1451;
 
@@ -303,26 +289,6 @@ export class TreeWriter {
       }
       await conn.query(`DELETE FROM ${p.spec.table} WHERE ${p.parentKeyColumn} = ?`, [key]);
     }
-  }
-}
-
-/**
- * Rows for multi-row INSERTs, grouped by their columns in one order. Rows of one table need not
- * list the same columns in the same order: a person attribute's value is a reference for one
- * (a health centre) and text for the next, and put the value column elsewhere in the list.
- */
-class RowsByColumns {
-  private readonly byKey = new Map<string, [string[], unknown[][]]>();
-  add(names: string[], values: unknown[]): void {
-    const order = names.map((_, i) => i).sort((a, b) => (names[a] < names[b] ? -1 : 1));
-    const sorted = order.map((i) => names[i]);
-    const key = sorted.join(',');
-    let g = this.byKey.get(key);
-    if (!g) this.byKey.set(key, (g = [sorted, []]));
-    g[1].push(order.map((i) => values[i]));
-  }
-  groups(): Array<[string[], unknown[][]]> {
-    return [...this.byKey.values()];
   }
 }
 
