@@ -38,6 +38,8 @@ export interface EntrySource {
   pages(marker: Marker | null, o?: PagesOptions): AsyncIterable<SourcePage>;
   /** Whether the last look for something new waited for it (long polling): then its caller need not wait before looking again. */
   readonly waitedForNews?: boolean;
+  /** Whether the next look for something new can wait for it (the source holds what a long poll needs). */
+  readonly canWaitForNews?: boolean;
   /** Throws when the source does not answer at all (asked before a batch whose fetch failed as a whole is tried again). */
   check(): Promise<void>;
 }

@@ -43,6 +43,11 @@ export class HttpFeedSource implements EntrySource {
     private readonly o: HttpFeedSourceOptions,
   ) {}
 
+  /** A long poll needs the ETag of the working page as last read to its end. */
+  get canWaitForNews(): boolean {
+    return this.recentEtag !== undefined;
+  }
+
   get key(): string {
     return this.address.key;
   }

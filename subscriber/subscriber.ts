@@ -12,7 +12,8 @@ import { RETRY_DEFAULTS, backoffMs } from './backoff.ts';
 import type { RetryPolicy } from './backoff.ts';
 import { FeedAddress } from './feed-address.ts';
 import type { FeedAddressOptions } from './feed-address.ts';
-import { FeedReader } from './feed-reader.ts';
+import type { EntrySource } from './entry-source.ts';
+import type { FeedReader, PassResult } from './feed-reader.ts';
 import { HttpClient } from './http-client.ts';
 import type { HttpClientOptions } from './http-client.ts';
 import { Inbox } from './inbox.ts';
@@ -72,6 +73,17 @@ export const SUBSCRIBER_DEFAULTS = {
   fetchConcurrency: 32,
   dbConnections: 24,
 } as const;
+
+/**
+ * When a feed's next pass starts: at once when it is not caught up, when the publisher held the
+ * last poll open (it did the waiting), or when it just read something and the next poll can be
+ * held open; else after pollMs.
+ */
+export function nextPassInMs(r: PassResult, source: EntrySource, pollMs: number, waitS: number): number {
+  if (!r.caughtUp || source.waitedForNews) return 0;
+  if (waitS > 0 && r.pages > 0 && source.canWaitForNews) return 0;
+  return pollMs;
+}
 
 export class Subscriber {
   private pool!: Pool;
@@ -197,8 +209,7 @@ export class Subscriber {
         st.caughtUp = r.caughtUp;
         st.consecutiveErrors = 0;
         st.lastError = null;
-        // Not caught up: on at once. Caught up by a poll the publisher held open: it waited for us.
-        if (!r.caughtUp || reader.source.waitedForNews) waitMs = 0;
+        waitMs = nextPassInMs(r, reader.source, pollMs, waitS);
       } catch (err) {
         if (this.stopping) break; // a held poll aborted by stop(): not a feed error
         st.consecutiveErrors++;
