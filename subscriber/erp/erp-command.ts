@@ -12,7 +12,7 @@ import { Subscriber } from '../subscriber.ts';
 import { ERP_RESOURCES, ErpSink } from './erp-sink.ts';
 
 /** subscribe's options that mean the same here (batching and audit users do not apply to the ERP). */
-const SHARED = ['redis', 'feed', 'credentials', 'allow-origin', 'once', 'poll-ms', 'timeout-ms', 'max-attempts', 'retry-base-ms', 'retry-max-ms', 'queue', 'log-level'];
+const SHARED = ['redis', 'feed', 'credentials', 'allow-origin', 'once', 'poll-ms', 'long-poll-s', 'timeout-ms', 'max-attempts', 'retry-base-ms', 'retry-max-ms', 'queue', 'log-level'];
 const shared = (name: string): Opt => {
   const o = subscribeCommand.options.find((x) => x.name === name);
   if (!o) throw new Error(`subscribe has no --${name} option`);

@@ -183,7 +183,7 @@ async function publishAndCatchUp(r: BenchRun) {
     await dropQueue(r.o.redisUrl, queue);
   });
   const { subscriber, result: c } = await catchUp(r.children, r.clinic, r.hq, {
-    hqUrl: r.url(r.databases.hq), feedUrl, redisUrl: r.o.redisUrl, queue, pollMs: 100, timeoutMs: r.o.catchUpTimeoutS * 1000, progress: r.progress, monitor: r.monitor,
+    hqUrl: r.url(r.databases.hq), feedUrl, redisUrl: r.o.redisUrl, queue, timeoutMs: r.o.catchUpTimeoutS * 1000, progress: r.progress, monitor: r.monitor,
   });
   say(`caught up: ${c.events} events in ${round(c.wallMs / 1000, 2)} s`);
   return { pub, subscriber, c };

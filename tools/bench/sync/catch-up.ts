@@ -93,7 +93,6 @@ export interface CatchUpOptions {
   feedUrl: string;
   redisUrl: string;
   queue: string;
-  pollMs: number;
   timeoutMs: number;
   progress: Progress;
   monitor: ProcMonitor;
@@ -104,7 +103,7 @@ export async function catchUp(children: Children, clinic: Pool, hq: Pool, o: Cat
   const before = await countTables(hq);
   const startedAt = o.monitor.mark();
   const subscriber = children.atomsync('subscriber', [
-    'subscribe', '--db', o.hqUrl, '--node-id', 'hq', '--redis', o.redisUrl, '--queue', o.queue, '--poll-ms', String(o.pollMs), '--feed', o.feedUrl,
+    'subscribe', '--db', o.hqUrl, '--node-id', 'hq', '--redis', o.redisUrl, '--queue', o.queue, '--feed', o.feedUrl, // the subscriber's defaults otherwise
   ]);
   o.monitor.watch('subscriber', subscriber.pid);
   o.monitor.mark(); // a first reading near zero CPU, so its start-up counts in the window

@@ -135,7 +135,7 @@ function catchUpSection(r: BenchResult): string[] {
   const c = r.catchUp;
   return [
     '',
-    'Catch-up: HQ from an empty database, one feed, `atomsync subscribe --poll-ms 100` (timed from its spawn)',
+    'Catch-up: HQ from an empty database, one feed, `atomsync subscribe` at its defaults (batches of 400 entries, long polls of 20 s; timed from its spawn)',
     table(
       ['events', 'HQ rows after', 'rows added', 'wall s', 'events/s', 'rows/s', 'started ms', 'first applied ms', 'events/s once started', 'dead letters'],
       [[
@@ -164,7 +164,7 @@ function liveSection(r: BenchResult, l: NonNullable<BenchResult['live']>): strin
     ),
     `  committed ${l.committed}/${l.planned}${l.failed ? ` (${l.failed} failed: ${l.firstError})` : ''}, seen at HQ ${l.seen}, ` +
       `NOT seen within the timeout ${l.unseen}; achieved ${l.achievedRate} changes/s, writes started late by p99 ${l.startLateness.p99Ms} ms, max ${l.startLateness.maxMs} ms`,
-    `  HQ is polled every ${l.pollMs} ms (${l.polls} polls): each latency includes up to ${l.pollMs} ms of polling plus one query`,
+    `  the bench reads HQ's database every ${l.pollMs} ms (${l.polls} reads): each latency includes up to ${l.pollMs} ms of that plus one query`,
     '',
     processTable(l.processes, null, 'change'),
   ];
