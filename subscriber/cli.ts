@@ -15,6 +15,7 @@ import { silentLogger } from '../shared/logger.ts';
 import { readMeta } from '../shared/schema/migrate.ts';
 import { parseUsers } from '../shared/web/basic-auth.ts';
 import { STATUS_SERVER_DEFAULTS } from './status-server.ts';
+import { startProgressLines } from './progress-lines.ts';
 
 const dbOpt: Opt = { name: 'db', type: 'string', env: 'ATOMSYNC_DB', required: true, arg: 'URL', help: "the subscriber's database (migrated)" };
 const redisOpt: Opt = { name: 'redis', type: 'string', env: 'ATOMSYNC_REDIS', default: 'redis://127.0.0.1:6379', arg: 'URL', help: 'Redis for the retry queue' };
@@ -110,6 +111,7 @@ export function redisUrlArg(args: Args): string {
 export async function runSubscriber(sub: Subscriber, once: boolean, io: Io, log: Logger): Promise<number> {
   await sub.start(); // one that fails has closed what it opened
   if (sub.statusUrl) io.out(`status page at ${sub.statusUrl}`);
+  const stopLines = startProgressLines((now) => sub.progress(now), (line) => io.out(line));
   try {
     if (once) {
       const r = await sub.once();
@@ -123,6 +125,7 @@ export async function runSubscriber(sub: Subscriber, once: boolean, io: Io, log:
     await running;
     return 0;
   } finally {
+    stopLines();
     await sub.stop();
     await sub.close();
   }

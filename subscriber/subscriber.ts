@@ -13,6 +13,7 @@ import type { RetryPolicy } from './backoff.ts';
 import { FeedAddress } from './feed-address.ts';
 import type { FeedAddressOptions } from './feed-address.ts';
 import type { EntrySource } from './entry-source.ts';
+import type { FeedLag } from './feed-lag.ts';
 import type { FeedReader, PassResult } from './feed-reader.ts';
 import { HttpClient } from './http-client.ts';
 import type { HttpClientOptions } from './http-client.ts';
@@ -233,7 +234,10 @@ export class Subscriber {
       this.readers.map(async (r) => {
         for (let attempt = 0; ; ) {
           try {
-            if ((await r.pass()).caughtUp) return;
+            if ((await r.pass()).caughtUp) {
+              this.status.get(r.source.key)!.caughtUp = true;
+              return;
+            }
           } catch (err) {
             if (++attempt >= 3) {
               errors.push(`${r.source.key}: ${(err as Error).message}`);
@@ -265,6 +269,11 @@ export class Subscriber {
     if (!row || row.status !== 'pending') return 'gone';
     const reader = this.readers.find((r) => r.source.key === row.feedUrl);
     return this.retrier.retry(row, reader?.source.address);
+  }
+
+  /** Where each feed stands, for progress lines: its lag as far as the pages fetched tell, and whether a pass reached its end. */
+  progress(now: number): Array<{ feed: string; lag: FeedLag; caughtUp: boolean }> {
+    return this.readers.map((r) => ({ feed: r.source.key, lag: r.lag(now), caughtUp: this.status.get(r.source.key)?.caughtUp ?? false }));
   }
 
   /** Everything the status page shows. */

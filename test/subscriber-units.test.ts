@@ -6,6 +6,7 @@ import { ForbiddenLinkError, HttpStatusError, FetchError, InvalidResourceError, 
 import { FetchStage } from '../subscriber/fetch-stage.ts';
 import { InboxRetry } from '../subscriber/inbox-retry.ts';
 import { newStats } from '../subscriber/outcomes.ts';
+import { progressLine } from '../subscriber/progress-lines.ts';
 import type { InboxRow } from '../subscriber/inbox.ts';
 import { silentLogger } from '../shared/logger.ts';
 import { FeedLoopError } from '../subscriber/pages-ahead.ts';
@@ -281,4 +282,12 @@ test('malformed representations are refused with the reason', () => {
   bad({ encounterProviders: 'all of them' }, /not a list of objects/);
   bad({ encounterProviders: [provider(1), provider(1)] }, /lists a uuid twice/);
   assert.throws(() => toRowTree(RESOURCES.encounter, [1, 2], u), /not a JSON object/);
+});
+
+test('progress lines say what a catch-up does from the first second, then how far and how fast', () => {
+  const lag = (markerPosition: number, newestPosition: number) => ({ markerPosition, newestPosition, newestAt: null, events: newestPosition - markerPosition, seconds: 0 });
+  const feed = 'http://clinic-a:8081/openmrs/ws/atomfeed/all/recent';
+  assert.equal(progressLine({ feed, lag: lag(0, 0), caughtUp: false }), `${feed}: fetching the first pages`);
+  assert.equal(progressLine({ feed, lag: lag(0, 800), caughtUp: false }), `${feed}: at event 0 of 800 seen so far (0%)`);
+  assert.equal(progressLine({ feed, lag: lag(3000, 12000), caughtUp: false }, { position: 1000, seconds: 5 }), `${feed}: at event 3,000 of 12,000 seen so far (25%), 400 events/s`);
 });
