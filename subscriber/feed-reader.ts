@@ -118,6 +118,8 @@ export class FeedReader {
 
   /** Commits a fetched batch, and takes note of where the marker stands after it. */
   private async commit(fetched: FetchedBatch, plan: Plan): Promise<void> {
+    // From where the batch before left it: batches are planned ahead, but committed in order.
+    plan.move.from = this.stored;
     const { marker } = await this.stages.commit.commit(fetched, plan.move);
     if (marker === 'taken') {
       // Another process moved the marker since this pass read it: writing ours would move it back
@@ -162,7 +164,7 @@ export class FeedReader {
       lastEntry = page.entries[page.entries.length - 1] ?? lastEntry;
     }
     const { url: lastPageUrl, next } = group[group.length - 1];
-    const move: MarkerMove = { feed: this.source.key, from: this.stored, to: null };
+    const move: MarkerMove = { feed: this.source.key, from: null, to: null }; // `from` is set when it is committed
     // Nothing new and the same pages: the marker stays.
     if (!lastEntry || (fresh.length === 0 && next === marker?.nextPageUrl && lastPageUrl === marker?.lastPageUrl)) return { fresh, move, after: marker };
     move.to = {

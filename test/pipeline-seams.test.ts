@@ -107,7 +107,12 @@ function pipeline(source: ArraySource, reps: Map<string, Record<string, unknown>
     async get() {
       return marker;
     },
-    async advance(feedUrl: string, to: MarkerAdvance, _from: unknown, conn?: unknown) {
+    async advance(feedUrl: string, to: MarkerAdvance, from: { lastEntryId: string | null } | null, conn?: unknown) {
+      // As MarkerStore does: only from where the reader last left it.
+      if ((from?.lastEntryId ?? null) !== (marker?.lastEntryId ?? null)) {
+        sink.calls.push(`marker refused at ${to.lastPosition}`);
+        return false;
+      }
       moves.push({ to, inTransaction: conn === sink.conn });
       sink.calls.push(`marker ${to.lastPosition}`);
       marker = { feedUrl, lastEntryId: to.lastEntryId, lastPageUrl: to.lastPageUrl, lastPosition: to.lastPosition ?? 0, lastSeq: to.lastSeq,
