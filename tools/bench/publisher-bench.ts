@@ -9,7 +9,6 @@ import { dropDatabase, ensureDatabase, openPool, queryRows } from '../../shared/
 import type { Pool } from '../../shared/db.ts';
 import { createLogger } from '../../shared/logger.ts';
 import { migrate } from '../../shared/schema/migrate.ts';
-import { seedNode } from '../seed/index.ts';
 import { HttpLoad, PAGE_CACHE_PAGES, runServingPhases } from './publisher/http-bench.ts';
 import type { PhaseResult } from './publisher/http-bench.ts';
 import { countRows, drainBacklog, writersWithRelay } from './publisher/relay-bench.ts';
@@ -17,6 +16,9 @@ import type { DrainResult, WritersResult } from './publisher/relay-bench.ts';
 import { startBenchServer } from './publisher/server.ts';
 import { Cleanup } from './cleanup.ts';
 import { round, table } from './stats.ts';
+import { machineInfo } from './sync/machine-figures.ts';
+import { Progress } from './sync/progress.ts';
+import { seedClinic } from './sync/seed-clinic.ts';
 
 const NODE_ID = 'bench';
 const USER: [string, string] = ['bench', 'bench-secret'];
@@ -87,19 +89,11 @@ function parseOptions(argv: string[]): BenchOptions | 'help' {
 
 const progress = (line: string) => process.stderr.write(`${line}\n`);
 
-async function machineInfo(pool: Pool) {
-  const [db] = await queryRows<{ v: string; flush: number; bp: number }>(
-    pool,
-    'SELECT VERSION() AS v, @@innodb_flush_log_at_trx_commit AS flush, @@innodb_buffer_pool_size AS bp',
-  );
-  const cpus = os.cpus();
+/** The machine as the sync bench describes it, with the database settings that matter for the relay. */
+async function publisherMachineInfo(pool: Pool) {
+  const [db] = await queryRows<{ flush: number; bp: number }>(pool, 'SELECT @@innodb_flush_log_at_trx_commit AS flush, @@innodb_buffer_pool_size AS bp');
   return {
-    cpus: cpus.length,
-    cpuModel: cpus[0]?.model.trim() ?? 'unknown',
-    totalMemBytes: os.totalmem(),
-    platform: `${os.platform()} ${os.release()}`,
-    node: process.version,
-    mariadb: db.v,
+    ...(await machineInfo(pool)),
     innodbFlushLogAtTrxCommit: Number(db.flush),
     innodbBufferPoolBytes: Number(db.bp),
     /** Other work on the machine skews every figure; this shows how much there was. */
@@ -108,17 +102,7 @@ async function machineInfo(pool: Pool) {
 }
 
 async function seed(pool: Pool, patients: number) {
-  let lastTenth = -1;
-  const report = await seedNode(pool, {
-    patients,
-    seed: 'bench',
-    onProgress: (done, total) => {
-      const tenth = Math.floor((10 * done) / total);
-      if (tenth === lastTenth) return;
-      lastTenth = tenth;
-      progress(`  seeding: ${done}/${total} patients`);
-    },
-  });
+  const report = await seedClinic(pool, patients, new Progress(process.stderr));
   const outboxRows = await countRows(pool, 'atomsync_outbox');
   return { patients: report.patients, rows: report.rows, elapsedMs: round(report.elapsedMs), rowsPerSecond: report.rowsPerSecond, outboxRows };
 }
@@ -140,7 +124,7 @@ async function servingPlan(pool: Pool, pageSize: number, seconds: number) {
 }
 
 function report(r: {
-  machine: Awaited<ReturnType<typeof machineInfo>>;
+  machine: Awaited<ReturnType<typeof publisherMachineInfo>>;
   options: BenchOptions;
   database: string;
   seed: Awaited<ReturnType<typeof seed>>;
@@ -237,7 +221,7 @@ async function main(argv: string[]): Promise<number> {
     });
     const pool = openPool(dbUrl, { connectionLimit: o.writers + 4 });
     cleanup.add('close pool', () => pool.end());
-    const machine = await machineInfo(pool);
+    const machine = await publisherMachineInfo(pool);
     await migrate(pool, NODE_ID);
 
     progress(`seeding ${o.patients} patients (the triggers fill the outbox; no relay yet)`);
