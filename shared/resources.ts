@@ -35,10 +35,6 @@ export function isResourceName(name: string): name is ResourceName {
   return (RESOURCE_NAMES as readonly string[]).includes(name);
 }
 
-export function resourceDef(name: ResourceName): ResourceDef {
-  return RESOURCES[name];
-}
-
 /** Every table of a resource's aggregate, root first, with the path of parts leading to it. */
 export function tablesOf(def: ResourceDef): Array<{ spec: TableSpec; path: Part[] }> {
   const out: Array<{ spec: TableSpec; path: Part[] }> = [];

@@ -3,7 +3,7 @@
 // resource with subclass handlers: its `type` (order, drugorder, testorder) says
 // which, and a drug or test order shows its subclass's fields on the order itself.
 import type { Level } from './custom-spec.ts';
-import { AUDIT, DISPLAY, UUID, constant, fields, namedMetadata, prop, ref, retired } from './table-builders.ts';
+import { AUDIT, DISPLAY, UUID, constant, fields, prop, ref, retired } from './table-builders.ts';
 import type { Prop, Table } from './table-types.ts';
 
 /** OrderTypeResource1_10. Concept classes of an order type are not synced. */

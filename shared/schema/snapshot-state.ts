@@ -75,12 +75,6 @@ export async function requestSnapshot(db: Queryable, resources: readonly Resourc
   );
 }
 
-/** Whether any resource's snapshot is still to be done. */
-export async function snapshotPending(db: Queryable): Promise<boolean> {
-  const rows = await queryRows<{ n: number }>(db, `SELECT COUNT(*) AS n FROM atomsync_snapshot WHERE status <> 'done'`);
-  return Number(rows[0].n) > 0;
-}
-
 /** The resources whose root table holds at least one row: what a first snapshot has to publish. */
 export async function resourcesWithRows(db: Queryable, registry: Registry): Promise<ResourceName[]> {
   const out: ResourceName[] = [];

@@ -76,7 +76,7 @@ export async function upsertRows(
     );
   }
   // Same content at a newer version: remember the version, so a state between the two is refused too.
-  const bumps = versioned ? rows.filter((r, i) => outcomes[i] === 'unchanged') : [];
+  const bumps = versioned ? rows.filter((_, i) => outcomes[i] === 'unchanged') : [];
   for (const r of bumps) {
     await conn.query(`UPDATE ${table} SET source_version = ? WHERE ${keyColumn} = ? AND NOT (source_version <=> ?)`, [r.version ?? null, r.key, r.version ?? null]);
   }

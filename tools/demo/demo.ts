@@ -32,7 +32,7 @@ import { verifyErp } from '../../subscriber/erp/erp-verify.ts';
 import type { ErpDiff } from '../../subscriber/erp/erp-verify.ts';
 import { DemoView, ERP_CATEGORIES } from './measure.ts';
 import type { Clinic as MeasuredClinic } from './measure.ts';
-import { ProgressDisplay, formatDuration, progressLine } from './progress.ts';
+import { ProgressDisplay, formatDuration } from './progress.ts';
 
 export interface DemoOptions {
   dbServer: string;

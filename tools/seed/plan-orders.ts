@@ -227,7 +227,3 @@ export function planVisitOrders(ctx: OrderContext, visit: VisitPlan): void {
   }
 }
 
-/** Every order of a list of visits, in encounter order (for counting and tests). */
-export function ordersOf(visits: VisitPlan[]): OrderPlan[] {
-  return visits.flatMap((v) => v.encounters.flatMap((e) => e.record?.orders ?? []));
-}

@@ -122,17 +122,6 @@ export interface ObsPlan {
   orderUuid?: string;
 }
 
-/** Rows in a plan, counting every table the writer touches (for progress and rates). */
-export function countPlanRows(p: PatientPlan): number {
-  const obsRows = (o: ObsPlan): number => 1 + (o.correction ? 1 : 0) + o.members.reduce((s, m) => s + obsRows(m), 0);
-  let n = 2 + p.names.length + p.addresses.length + p.identifiers.length; // person + patient
-  for (const v of p.visits) {
-    n += 1;
-    for (const e of v.encounters) n += 1 + e.providers.length + e.obs.reduce((s, o) => s + obsRows(o), 0);
-  }
-  return n;
-}
-
 // ---- what planners need ----------------------------------------------------------------
 
 
