@@ -18,6 +18,7 @@ import type { ApplyOutcome, Sink, SinkEvent, SinkItem } from '../sink.ts';
 import { loadColumnInfo } from './column-info.ts';
 import { KeyResolver, UserMapper } from './key-resolver.ts';
 import { NewRun } from './new-run.ts';
+import { recordConflict, recordSuperseded, saveStates } from './sync-records.ts';
 import { TreeWriter } from './tree-writer.ts';
 
 export interface MysqlSinkOptions {
@@ -144,7 +145,7 @@ export class MysqlSink implements Sink {
       outcomes.push('applied');
     }
     await run.flush(conn);
-    await this.saveStates(conn, states);
+    await saveStates(conn, states);
     return outcomes;
   }
 
@@ -234,17 +235,14 @@ export class MysqlSink implements Sink {
     if (local) {
       const { rep: localRep, tree: localTree, hash: localHash } = local;
       if (localHash === incomingHash) {
-        if (synced !== incomingHash) await this.saveState(conn, ev, incomingHash, incomingVersion);
+        if (synced !== incomingHash) await saveStates(conn, [[ev.resource, ev.uuid, incomingHash, incomingVersion, ev.origin]]);
         return 'unchanged';
       }
       const localVersion = localTree ? versionOf(localTree) : null;
       const localChanged = synced === null || synced !== localHash;
       const remoteChanged = synced !== incomingHash;
       if (incomingVersion !== null && localVersion !== null && incomingVersion < localVersion) {
-        await conn.query(
-          `INSERT INTO atomsync_superseded (resource, uuid, feed_url, entry_id, incoming_version, local_version) VALUES (?, ?, ?, ?, ?, ?)`,
-          [ev.resource, ev.uuid, ev.feedUrl, ev.entryId, incomingVersion, localVersion],
-        );
+        await recordSuperseded(conn, ev, incomingVersion, localVersion);
         if (localChanged && remoteChanged) await this.saveConflict(conn, ev, 'local', localRep, rep);
         return 'superseded';
       }
@@ -254,7 +252,7 @@ export class MysqlSink implements Sink {
       }
     }
     await this.writer.write(conn, def, tree);
-    await this.saveState(conn, ev, incomingHash, incomingVersion);
+    await saveStates(conn, [[ev.resource, ev.uuid, incomingHash, incomingVersion, ev.origin]]);
     return outcome;
   }
 
@@ -286,25 +284,8 @@ export class MysqlSink implements Sink {
     }, ev.origin);
   }
 
-  private saveState(conn: PoolConnection, ev: SinkEvent, hash: string, version: string | null): Promise<void> {
-    return this.saveStates(conn, [[ev.resource, ev.uuid, hash, version, ev.origin]]);
-  }
-
-  /** What was applied, or found equal, as rows of [resource, uuid, hash, version, origin]: one statement. */
-  private async saveStates(conn: PoolConnection, rows: unknown[][]): Promise<void> {
-    if (rows.length === 0) return;
-    await conn.query(
-      `INSERT INTO atomsync_sync_state (resource, uuid, hash, version, origin) VALUES ?
-       ON DUPLICATE KEY UPDATE hash = VALUES(hash), version = VALUES(version), origin = VALUES(origin)`,
-      [rows],
-    );
-  }
-
   private async saveConflict(conn: PoolConnection, ev: SinkEvent, winner: 'local' | 'remote', local: unknown, remote: unknown) {
-    await conn.query(
-      `INSERT INTO atomsync_conflict (resource, uuid, feed_url, entry_id, winner, local_version, remote_version) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-      [ev.resource, ev.uuid, ev.feedUrl, ev.entryId, winner, JSON.stringify(local), JSON.stringify(remote)],
-    );
+    await recordConflict(conn, ev, winner, local, remote);
     this.log.info('conflict resolved: newer version kept, both saved', { resource: ev.resource, uuid: ev.uuid, winner });
   }
 
