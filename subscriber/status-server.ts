@@ -68,46 +68,69 @@ export function formToken(secret: Buffer, user: string, nonce: string): string {
   return createHmac('sha256', secret).update(`${user.length}:${user}:${nonce}`).digest('base64url');
 }
 
-export function createStatusApp(o: { users: Map<string, string>; csrfSecret: Buffer; backend: StatusBackend; log: Logger; history?: StatusHistory }): express.Express {
+type StatusAppOptions = { users: Map<string, string>; csrfSecret: Buffer; backend: StatusBackend; log: Logger; history?: StatusHistory };
+
+export function createStatusApp(o: StatusAppOptions): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
   app.set('query parser', 'simple');
-  app.use((_req: Request, res: Response, next: NextFunction) => {
-    res.locals.styleNonce = randomBytes(16).toString('base64');
-    res.set({
-      'Cache-Control': 'no-store',
-      'Content-Security-Policy': `default-src 'none'; style-src 'nonce-${res.locals.styleNonce}'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'`,
-      'X-Content-Type-Options': 'nosniff',
-      'X-Frame-Options': 'DENY',
-      // Not no-referrer: with it Chromium sends `Origin: null` on the page's own form posts, which the POSTs refuse.
-      'Referrer-Policy': 'same-origin',
-    });
-    next();
-  });
+  app.use(securityHeaders);
   app.use(basicAuth({ users: o.users, realm: STATUS_SERVER_DEFAULTS.realm }, o.log));
-
-  app.get('/', async (req: Request, res: Response) => {
-    const report = await o.backend.status();
-    const history = o.history?.view();
-    if (req.accepts(['html', 'json']) === 'json') {
-      res.json(history ? ({ ...report, history } satisfies StatusJson) : report);
-      return;
-    }
-    const retried = typeof req.query.retried === 'string' && /^[0-9]{1,7}$/.test(req.query.retried) ? Number(req.query.retried) : undefined;
-    let nonce = formNonceIn(req.get('cookie'));
-    if (!nonce) {
-      nonce = randomBytes(16).toString('base64url');
-      res.append('Set-Cookie', `${FORM_COOKIE}=${nonce}; Path=/; HttpOnly; SameSite=Strict`);
-    }
-    const csrfToken = formToken(o.csrfSecret, res.locals.user as string, nonce);
-    res.type('html').send(renderStatusPage(report, { csrfToken, styleNonce: res.locals.styleNonce as string, retried, history }));
-  });
-
+  app.get('/', (req: Request, res: Response) => statusPage(o, req, res));
   app.get('/metrics', async (_req: Request, res: Response) => {
     res.type(METRICS_CONTENT_TYPE).send(renderMetrics(await o.backend.status()));
   });
+  retryRoutes(app, o);
+  app.use((_req: Request, res: Response) => {
+    res.status(404).type('text').send('not found\n');
+  });
+  app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
+    const status = (err as { status?: number }).status;
+    if (typeof status === 'number' && status >= 400 && status < 500) {
+      res.status(status).type('text').send('bad request\n');
+      return;
+    }
+    o.log.error('status page request failed', { path: req.path, error: err as Error });
+    res.status(500).type('text').send('internal error; see the subscriber log\n');
+  });
+  return app;
+}
 
+/** Nothing behind the login is stored by anyone; the page runs no script and is framed by nobody. */
+function securityHeaders(_req: Request, res: Response, next: NextFunction): void {
+  res.locals.styleNonce = randomBytes(16).toString('base64');
+  res.set({
+    'Cache-Control': 'no-store',
+    'Content-Security-Policy': `default-src 'none'; style-src 'nonce-${res.locals.styleNonce}'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'`,
+    'X-Content-Type-Options': 'nosniff',
+    'X-Frame-Options': 'DENY',
+    // Not no-referrer: with it Chromium sends `Origin: null` on the page's own form posts, which the POSTs refuse.
+    'Referrer-Policy': 'same-origin',
+  });
+  next();
+}
+
+/** The status page as HTML (with this browser session's form token), or the report as JSON. */
+async function statusPage(o: StatusAppOptions, req: Request, res: Response): Promise<void> {
+  const report = await o.backend.status();
+  const history = o.history?.view();
+  if (req.accepts(['html', 'json']) === 'json') {
+    res.json(history ? ({ ...report, history } satisfies StatusJson) : report);
+    return;
+  }
+  const retried = typeof req.query.retried === 'string' && /^[0-9]{1,7}$/.test(req.query.retried) ? Number(req.query.retried) : undefined;
+  let nonce = formNonceIn(req.get('cookie'));
+  if (!nonce) {
+    nonce = randomBytes(16).toString('base64url');
+    res.append('Set-Cookie', `${FORM_COOKIE}=${nonce}; Path=/; HttpOnly; SameSite=Strict`);
+  }
+  const csrfToken = formToken(o.csrfSecret, res.locals.user as string, nonce);
+  res.type('html').send(renderStatusPage(report, { csrfToken, styleNonce: res.locals.styleNonce as string, retried, history }));
+}
+
+/** The page's Retry buttons: dead letters back in line, behind the same-origin and form-token checks. */
+function retryRoutes(app: express.Express, o: StatusAppOptions): void {
   const form = express.urlencoded({ extended: false, limit: '2kb', parameterLimit: 10 });
   const guard = sameOriginWithToken(o.csrfSecret, o.log);
   app.post('/dead-letters/retry-all', form, guard, async (_req: Request, res: Response) => {
@@ -125,20 +148,6 @@ export function createStatusApp(o: { users: Map<string, string>; csrfSecret: Buf
     o.log.info('dead letter retried from the status page', { id: Number(id), revived: revived.length, user: res.locals.user });
     res.redirect(303, `/?retried=${revived.length}`);
   });
-
-  app.use((_req: Request, res: Response) => {
-    res.status(404).type('text').send('not found\n');
-  });
-  app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
-    const status = (err as { status?: number }).status;
-    if (typeof status === 'number' && status >= 400 && status < 500) {
-      res.status(status).type('text').send('bad request\n');
-      return;
-    }
-    o.log.error('status page request failed', { path: req.path, error: err as Error });
-    res.status(500).type('text').send('internal error; see the subscriber log\n');
-  });
-  return app;
 }
 
 /**
