@@ -2,6 +2,7 @@
 // series /metrics shows, written in the text format by ../shared/web/prometheus.ts.
 import type { SnapshotState } from '../shared/schema/snapshot-state.ts';
 import { renderFamilies } from '../shared/web/prometheus.ts';
+import type { MetricFamily } from '../shared/web/prometheus.ts';
 
 export type PageKind = 'archive' | 'recent' | 'html';
 
@@ -10,7 +11,7 @@ export class PublisherCounters {
   relayEvents = 0;
   readonly pages: Record<PageKind, number> = { archive: 0, recent: 0, html: 0 };
   readonly requests = new Map<number, number>();
-  /** Archive pages rendered: when asked for, or ahead of a reader (see feed-routes renderAhead). */
+  /** Archive pages rendered: when asked for, or ahead of a reader (see render-ahead.ts). */
   readonly rendered = { asked: 0, ahead: 0 };
 
   pageServed(kind: PageKind): void {
@@ -46,8 +47,12 @@ export interface MetricsSnapshot {
 }
 
 export function renderMetrics(s: MetricsSnapshot): string {
-  const snap = s.snapshot ?? [];
-  return renderFamilies([
+  return renderFamilies([...counterFamilies(s), ...gaugeFamilies(s), ...snapshotFamilies(s.snapshot ?? [])]);
+}
+
+/** What this process has done since it started, and what the feeds hold. */
+function counterFamilies(s: MetricsSnapshot): MetricFamily[] {
+  return [
     {
       name: 'atomsync_events_published_total',
       type: 'counter',
@@ -78,6 +83,12 @@ export function renderMetrics(s: MetricsSnapshot): string {
       help: 'HTTP responses by status code.',
       samples: [...s.counters.requests.entries()].sort(([a], [b]) => a - b).map(([status, n]) => ({ labels: { status }, value: n })),
     },
+  ];
+}
+
+/** How things stand now: the outbox, the cache, held polls and each subscriber's lag. */
+function gaugeFamilies(s: MetricsSnapshot): MetricFamily[] {
+  return [
     { name: 'atomsync_outbox_depth', type: 'gauge', help: 'Changes committed but not yet published by the relay.', samples: [{ value: s.outboxDepth }] },
     {
       name: 'atomsync_page_cache_bytes',
@@ -92,6 +103,12 @@ export function renderMetrics(s: MetricsSnapshot): string {
       help: 'Events in a feed that a subscriber has not been sent yet, from the highest page it fetched.',
       samples: s.lags.map((l) => ({ labels: { subscriber: l.subscriber, feed: l.feed }, value: l.events })),
     },
+  ];
+}
+
+/** The snapshot's progress per resource. */
+function snapshotFamilies(snap: SnapshotState[]): MetricFamily[] {
+  return [
     {
       name: 'atomsync_snapshot_rows',
       type: 'gauge',
@@ -110,5 +127,5 @@ export function renderMetrics(s: MetricsSnapshot): string {
       help: 'Resources whose snapshot is requested or under way.',
       samples: [{ value: snap.filter((x) => x.status !== 'done').length }],
     },
-  ]);
+  ];
 }
