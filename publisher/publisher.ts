@@ -1,7 +1,7 @@
 // A running publisher: the relay plus the HTTP(S) server, with run() and stop().
 import { readFileSync } from 'node:fs';
 import { createServer as createHttpServer } from 'node:http';
-import type { Server } from 'node:http';
+import type { RequestListener, Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../shared/constants.ts';
@@ -9,6 +9,7 @@ import { openPool } from '../shared/db.ts';
 import type { Pool } from '../shared/db.ts';
 import type { Logger } from '../shared/logger.ts';
 import { loadRegistry } from '../shared/registry.ts';
+import type { Registry } from '../shared/registry.ts';
 import { readMeta } from '../shared/schema/migrate.ts';
 import { explainDbError } from '../shared/start-errors.ts';
 import { dbToIso } from '../shared/time.ts';
@@ -102,15 +103,7 @@ export class Publisher {
       throw new Error(`page size must be a whole number from 1 to ${MAX_PAGE_SIZE}`);
     }
     const pool = (this.pool = openPool(this.o.dbUrl, { connectionLimit: this.o.maxConnections ?? PUBLISHER_DEFAULTS.maxConnections }));
-    const meta = await readMeta(pool).catch((err) => {
-      throw explainDbError(err, this.o.dbUrl);
-    });
-    if (!meta.node_id) throw new Error('this database has no node id; run `atomsync migrate --node-id ...` first');
-    if (this.o.nodeId && this.o.nodeId !== meta.node_id) {
-      throw new Error(
-        `--node-id ${this.o.nodeId} does not match the database's node id ${meta.node_id}: give --node-id ${meta.node_id}, or the --db of node ${this.o.nodeId}`,
-      );
-    }
+    const meta = await this.readNodeMeta(pool);
     const nodeId = meta.node_id;
     const { layouts } = await FeedLayouts.open(pool, this.log.child({ part: 'paging' }), { pageSize: asked, repage: this.o.repage });
     const pageSize = layouts.pageSize;
@@ -121,13 +114,12 @@ export class Publisher {
         missingTables: registry.missingTables,
       });
     }
-    const store = new EventStore(pool);
     const positions = (this.positions = new SubscriberPositions(pool, this.log.child({ part: 'positions' })));
     await positions.load();
     const newEvents = (this.newEvents = new NewEvents(this.o.longPoll));
     const app = createPublisherApp({
       pool,
-      store,
+      store: new EventStore(pool),
       log: this.log,
       nodeId,
       nodeUuid: meta.node_uuid,
@@ -143,6 +135,31 @@ export class Publisher {
       newEvents,
       counters: this.counters,
     });
+    await this.listen(app);
+    if (!this.o.noRelay) this.startPublishing(pool, registry, nodeId, newEvents);
+    // Names only (never a password): who may read everything, so a user left out of --user-rights by mistake shows.
+    const everything = [...this.o.users.keys()].filter((u) => hasEveryRight(rightsOf(this.o.rights, u)));
+    this.log.info('publisher listening', { url: this.url, nodeId, pageSize, relay: !this.o.noRelay, usersWithEveryRight: everything });
+    return this.url;
+  }
+
+  /** The database's atomsync_meta, once it is known to be this node's. */
+  private async readNodeMeta(pool: Pool): Promise<Record<string, string>> {
+    const meta = await readMeta(pool).catch((err) => {
+      throw explainDbError(err, this.o.dbUrl);
+    });
+    const nodeId = meta.node_id;
+    if (!nodeId) throw new Error('this database has no node id; run `atomsync migrate --node-id ...` first');
+    if (this.o.nodeId && this.o.nodeId !== nodeId) {
+      throw new Error(
+        `--node-id ${this.o.nodeId} does not match the database's node id ${nodeId}: give --node-id ${nodeId}, or the --db of node ${this.o.nodeId}`,
+      );
+    }
+    return meta;
+  }
+
+  /** Serves `app` over HTTP, or HTTPS with --tls, and sets `url` to where it listens. */
+  private async listen(app: RequestListener): Promise<void> {
     const server = (this.server = this.o.tls
       ? createHttpsServer({ key: readFileSync(this.o.tls.keyFile), cert: readFileSync(this.o.tls.certFile) }, app)
       : createHttpServer(app));
@@ -155,25 +172,23 @@ export class Publisher {
     const addr = server.address() as AddressInfo;
     const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
     this.url = `${this.o.tls ? 'https' : 'http'}://${host}:${addr.port}`;
-    if (!this.o.noRelay) {
-      const onPublished = (n: number) => this.counters.relayPublished(n);
-      this.relay = new Relay(pool, this.log.child({ part: 'relay' }), {
-        nodeId,
-        ...this.o.relay,
-        onPublished,
-        onEvents: (resources) => newEvents.published(resources),
-        onLeading: (leading) => (newEvents.live = leading),
-      });
-      this.relayRun = this.relay.run();
-      // Rows that predate the triggers (or asked for again): published among the live changes.
-      const slog = this.log.child({ part: 'snapshot' });
-      this.snapshot = new SnapshotWorker(pool, registry, slog, { nodeId, ...this.o.snapshot, onProgress: progressLogger(slog) });
-      this.snapshotRun = this.snapshot.run();
-    }
-    // Names only (never a password): who may read everything, so a user left out of --user-rights by mistake shows.
-    const everything = [...this.o.users.keys()].filter((u) => hasEveryRight(rightsOf(this.o.rights, u)));
-    this.log.info('publisher listening', { url: this.url, nodeId, pageSize, relay: !this.o.noRelay, usersWithEveryRight: everything });
-    return this.url;
+  }
+
+  /** Starts the relay, which numbers the outbox's changes as events, and the snapshot worker. */
+  private startPublishing(pool: Pool, registry: Registry, nodeId: string, newEvents: NewEvents): void {
+    const onPublished = (n: number) => this.counters.relayPublished(n);
+    this.relay = new Relay(pool, this.log.child({ part: 'relay' }), {
+      nodeId,
+      ...this.o.relay,
+      onPublished,
+      onEvents: (resources) => newEvents.published(resources),
+      onLeading: (leading) => (newEvents.live = leading),
+    });
+    this.relayRun = this.relay.run();
+    // Rows that predate the triggers (or asked for again): published among the live changes.
+    const slog = this.log.child({ part: 'snapshot' });
+    this.snapshot = new SnapshotWorker(pool, registry, slog, { nodeId, ...this.o.snapshot, onProgress: progressLogger(slog) });
+    this.snapshotRun = this.snapshot.run();
   }
 
   async stop(): Promise<void> {

@@ -41,10 +41,18 @@ const LABELLED_FALLBACK = new Set([undefined, 'full', 'default']);
 /** Variants differ by content type, encoding, and whether an atomsync subscriber asked. */
 const REST_VARY = `${NEGOTIATED_VARY}, ${SUBSCRIBER_HEADER}`;
 
-export function restRoutes(o: { pool: Pool; nodeId: string; publicUrl?: string; registry?: Registry }): Router {
+interface RestRouteOptions {
+  pool: Pool;
+  nodeId: string;
+  publicUrl?: string;
+  registry?: Registry;
+}
+
+export function restRoutes(o: RestRouteOptions): Router {
   const router = Router();
   // The resources as this database holds them: a column it lacks shows as null, never a 500.
   const registry = o.registry ?? DECLARED_REGISTRY;
+  const source = { ...o, registry };
   /** The resource the path names, if it exists and this reader may read it (a list and its items alike). */
   const resourceNamed = (name: string, res: Response): ResourceName => {
     if (!isResourceName(name) || !registry.has(name)) throw notFound(`no resource named "${name.slice(0, 64)}"`);
@@ -59,46 +67,60 @@ export function restRoutes(o: { pool: Pool; nodeId: string; publicUrl?: string; 
     const baseUrl = baseUrlOf(req, o.publicUrl);
     res.type(HTML_MEDIA_TYPE).send(await renderResourceHtml({ nodeId: o.nodeId, baseUrl, resource, uuid, json }));
   };
-  /** Representations of these uuids in the form the request asks for. */
-  const load = async (req: Request, res: Response, resource: ResourceName, uuids: string[]): Promise<Map<string, Record<string, unknown>>> => {
-    const baseUrl = baseUrlOf(req, o.publicUrl);
-    const f = formOf(req);
-    if ('form' in f) return loadRepresentations(o.pool, registry.def(resource), uuids, baseUrl, f.form);
-    if (!servesOpenmrs({ pool: o.pool, registry }, resource)) {
-      // A resource the registry gained before its OpenMRS table (shared/openmrs-rest/tables.ts).
-      if (!LABELLED_FALLBACK.has(f.openmrs)) throw badRequest(`${resource} is served as v=full or v=sync only`);
-      return loadRepresentations(o.pool, registry.def(resource), uuids, baseUrl, 'full');
-    }
-    const rights = rightsIn(res);
-    const mayRead = (r: string) => isResourceName(r) && mayReadResource(rights, r);
-    try {
-      return (await loadOpenmrsRepresentations({ pool: o.pool, registry, baseUrl, mayRead, now: new Date() }, resource, uuids, f.openmrs)).reps;
-    } catch (err) {
-      if (err instanceof RepresentationSpecError || err instanceof UnknownPropertyError) throw badRequest(err.message);
-      throw err;
-    }
-  };
   // GET {REST_PATH}/{resource}?uuids=a,b,c&v=full: several resources in one request, as
   // OpenMRS lists answer ({results: [...]}). Unknown uuids are left out, not errors: the
   // subscriber asks for each missing one on its own and gets its 404 there.
   router.get(`${REST_PATH}/:resource`, async (req: Request, res: Response) => {
     const resource = resourceNamed(String(req.params.resource), res);
-    const raw = req.query.uuids;
-    if (typeof raw !== 'string' || raw === '') throw badRequest('list requests need uuids=uuid1,uuid2,...');
-    const uuids = [...new Set(raw.split(',').map((u) => u.trim().toLowerCase()))];
-    if (uuids.length > MAX_LIST_UUIDS) throw badRequest(`at most ${MAX_LIST_UUIDS} uuids per request`);
-    const bad = uuids.find((u) => !UUID_PATTERN.test(u));
-    if (bad !== undefined) throw badRequest(`"${bad.slice(0, 64)}" is not a uuid`);
-    const reps = await load(req, res, resource, uuids);
+    const uuids = uuidsListed(req);
+    const reps = await representationsFor(source, req, res, resource, uuids);
     await send(req, res, resource, undefined, { results: uuids.map((u) => reps.get(u)).filter(Boolean) });
   });
   router.get(`${REST_PATH}/:resource/:uuid`, async (req: Request, res: Response) => {
     const resource = resourceNamed(String(req.params.resource), res);
     const uuid = String(req.params.uuid);
     if (!UUID_PATTERN.test(uuid)) throw badRequest(`"${uuid.slice(0, 64)}" is not a uuid`);
-    const rep = (await load(req, res, resource, [uuid.toLowerCase()])).get(uuid.toLowerCase());
+    const rep = (await representationsFor(source, req, res, resource, [uuid.toLowerCase()])).get(uuid.toLowerCase());
     if (!rep) throw notFound(`no ${resource} with uuid ${uuid}`);
     await send(req, res, resource, uuid.toLowerCase(), rep);
   });
   return router;
+}
+
+/** The uuids of a list request (?uuids=a,b,c), each once, in lower case. */
+function uuidsListed(req: Request): string[] {
+  const raw = req.query.uuids;
+  if (typeof raw !== 'string' || raw === '') throw badRequest('list requests need uuids=uuid1,uuid2,...');
+  const uuids = [...new Set(raw.split(',').map((u) => u.trim().toLowerCase()))];
+  if (uuids.length > MAX_LIST_UUIDS) throw badRequest(`at most ${MAX_LIST_UUIDS} uuids per request`);
+  const bad = uuids.find((u) => !UUID_PATTERN.test(u));
+  if (bad !== undefined) throw badRequest(`"${bad.slice(0, 64)}" is not a uuid`);
+  return uuids;
+}
+
+/** Representations of these uuids in the form the request asks for. */
+async function representationsFor(
+  o: RestRouteOptions & { registry: Registry },
+  req: Request,
+  res: Response,
+  resource: ResourceName,
+  uuids: string[],
+): Promise<Map<string, Record<string, unknown>>> {
+  const { registry } = o;
+  const baseUrl = baseUrlOf(req, o.publicUrl);
+  const f = formOf(req);
+  if ('form' in f) return loadRepresentations(o.pool, registry.def(resource), uuids, baseUrl, f.form);
+  if (!servesOpenmrs({ pool: o.pool, registry }, resource)) {
+    // A resource the registry gained before its OpenMRS table (shared/openmrs-rest/tables.ts).
+    if (!LABELLED_FALLBACK.has(f.openmrs)) throw badRequest(`${resource} is served as v=full or v=sync only`);
+    return loadRepresentations(o.pool, registry.def(resource), uuids, baseUrl, 'full');
+  }
+  const rights = rightsIn(res);
+  const mayRead = (r: string) => isResourceName(r) && mayReadResource(rights, r);
+  try {
+    return (await loadOpenmrsRepresentations({ pool: o.pool, registry, baseUrl, mayRead, now: new Date() }, resource, uuids, f.openmrs)).reps;
+  } catch (err) {
+    if (err instanceof RepresentationSpecError || err instanceof UnknownPropertyError) throw badRequest(err.message);
+    throw err;
+  }
 }

@@ -2,11 +2,13 @@
 // after a restore from backup, and waits until they are numbered events. Safe while the
 // publisher runs: the two share the work chunk by chunk and publish nothing twice.
 import { LOG_LEVEL_OPT, UsageError } from '../shared/cli/args.ts';
-import type { Command } from '../shared/cli/args.ts';
+import type { Command, Io } from '../shared/cli/args.ts';
 import { openPool, queryRows } from '../shared/db.ts';
+import type { Pool } from '../shared/db.ts';
 import { createLogger } from '../shared/logger.ts';
-import type { Level } from '../shared/logger.ts';
+import type { Level, Logger } from '../shared/logger.ts';
 import { loadRegistry } from '../shared/registry.ts';
+import type { Registry } from '../shared/registry.ts';
 import { isResourceName } from '../shared/resources.ts';
 import type { ResourceName } from '../shared/resources.ts';
 import { readMeta } from '../shared/schema/migrate.ts';
@@ -48,12 +50,7 @@ export const snapshotCommand: Command = {
       });
       if (!meta.node_id) throw new Error('this database has no node id; run `atomsync migrate --node-id ...` first');
       const registry = await loadRegistry(pool);
-      const asked = (args.resource as string[] | undefined) ?? [];
-      for (const r of asked) {
-        if (!isResourceName(r)) throw new UsageError(`--resource ${r} is not a resource (one of ${registry.names.join(', ')})`);
-        if (!registry.has(r)) throw new UsageError(`--resource ${r}: this database has no table for it`);
-      }
-      const resources: ResourceName[] = asked.length > 0 ? (asked as ResourceName[]) : [...registry.names];
+      const resources = resourcesAsked((args.resource as string[] | undefined) ?? [], registry);
       await requestSnapshot(pool, resources);
       if (args['request-only']) {
         io.out(`snapshot requested for ${resources.join(', ')}; the publisher of this database publishes it`);
@@ -63,37 +60,13 @@ export const snapshotCommand: Command = {
       relay = new Relay(pool, log.child({ part: 'relay' }), { nodeId: meta.node_id });
       relayRun = relay.run();
       const started = Date.now();
-      let lastLine = 0;
-      const worker = new SnapshotWorker(pool, registry, log, {
-        nodeId: meta.node_id,
-        idleCheckMs: 0,
-        onProgress: (p) => {
-          if (!p.done && Date.now() - lastLine < 1000) return;
-          lastLine = Date.now();
-          io.out(`snapshot: ${p.resource} ${p.rowsDone}/${p.rowsTotal} rows (${percentDone(p)}%)${p.done ? ' done' : ''}`);
-        },
-      });
-      let stopRequested = false;
-      void io.stopSignal.then(() => {
-        stopRequested = true;
-        worker.stop();
-      });
-      await worker.run();
+      const stopped = await publishRows(pool, registry, log, meta.node_id, io);
       const states = (await readSnapshotStates(pool, registry)).filter((s) => resources.includes(s.resource));
-      if (stopRequested || states.some((s) => s.status !== 'done')) {
+      if (stopped() || states.some((s) => s.status !== 'done')) {
         io.err('snapshot: stopped before the end; run it again (or start the publisher) to continue where it stopped');
         return 1;
       }
-      // Done when every outbox row written so far has been numbered as an event.
-      const [{ m }] = await queryRows<{ m: number | null }>(pool, 'SELECT MAX(id) AS m FROM atomsync_outbox');
-      if (m !== null) {
-        while (!stopRequested) {
-          const [{ n }] = await queryRows<{ n: number }>(pool, 'SELECT COUNT(*) AS n FROM atomsync_outbox WHERE id <= ?', [m]);
-          if (Number(n) === 0) break;
-          io.out(`snapshot: waiting for the relay to number ${n} more events`);
-          await new Promise((r) => setTimeout(r, 1000));
-        }
-      }
+      await waitForRelay(pool, io, stopped);
       const rows = states.reduce((a, s) => a + s.rowsDone, 0);
       io.out(`snapshot done: ${rows} rows of ${states.length} resources published in ${((Date.now() - started) / 1000).toFixed(1)} s`);
       return 0;
@@ -104,3 +77,45 @@ export const snapshotCommand: Command = {
     }
   },
 };
+
+/** The resources --resource names, checked against this database; every resource it has when none is named. */
+function resourcesAsked(asked: string[], registry: Registry): ResourceName[] {
+  for (const r of asked) {
+    if (!isResourceName(r)) throw new UsageError(`--resource ${r} is not a resource (one of ${registry.names.join(', ')})`);
+    if (!registry.has(r)) throw new UsageError(`--resource ${r}: this database has no table for it`);
+  }
+  return asked.length > 0 ? (asked as ResourceName[]) : [...registry.names];
+}
+
+/** Runs the snapshot worker, with a progress line a second, until it is done or stopped; answers whether a stop was asked for. */
+async function publishRows(pool: Pool, registry: Registry, log: Logger, nodeId: string, io: Io): Promise<() => boolean> {
+  let lastLine = 0;
+  const worker = new SnapshotWorker(pool, registry, log, {
+    nodeId,
+    idleCheckMs: 0,
+    onProgress: (p) => {
+      if (!p.done && Date.now() - lastLine < 1000) return;
+      lastLine = Date.now();
+      io.out(`snapshot: ${p.resource} ${p.rowsDone}/${p.rowsTotal} rows (${percentDone(p)}%)${p.done ? ' done' : ''}`);
+    },
+  });
+  let stopRequested = false;
+  void io.stopSignal.then(() => {
+    stopRequested = true;
+    worker.stop();
+  });
+  await worker.run();
+  return () => stopRequested;
+}
+
+/** Done when every outbox row written so far has been numbered as an event. */
+async function waitForRelay(pool: Pool, io: Io, stopped: () => boolean): Promise<void> {
+  const [{ m }] = await queryRows<{ m: number | null }>(pool, 'SELECT MAX(id) AS m FROM atomsync_outbox');
+  if (m === null) return;
+  while (!stopped()) {
+    const [{ n }] = await queryRows<{ n: number }>(pool, 'SELECT COUNT(*) AS n FROM atomsync_outbox WHERE id <= ?', [m]);
+    if (Number(n) === 0) break;
+    io.out(`snapshot: waiting for the relay to number ${n} more events`);
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+}
