@@ -7,9 +7,9 @@
 //      catch-up), and the ratio of the catch-up to their mean;
 //   4. a real OpenMRS database adopted with its history: the snapshot's rows/s, the clinic's
 //      write latency during it, HQ's catch-up from it (bench/snapshot-phase.ts).
-// Ends with `atomsync verify`: figures from a sync that diverged are not valid.
-// Prints a table, then one `BENCH_JSON {...}` line. Everything it creates
-// (databases, processes, the Redis queue) is removed at the end, on error and on Ctrl-C.
+// Ends with `atomsync verify`: figures from a sync that diverged are not valid. With --clinics N
+// (N >= 2), N clinics into one HQ instead (sync/many-clinics.ts). Prints a table, then one `BENCH_JSON {...}`
+// line. Everything it creates (databases, processes, the Redis queue) is removed at the end, on error and on Ctrl-C.
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -26,6 +26,7 @@ import { liveLatency } from './sync/live-latency.ts';
 import { BenchUsageError, HELP, parseOptions } from './sync/options.ts';
 import type { BenchOptions } from './sync/options.ts';
 import { atRest, machineInfo, processFigures } from './sync/machine-figures.ts';
+import { runManyClinics } from './sync/many-clinics.ts';
 import { findPid, ProcMonitor } from './sync/proc-stats.ts';
 import { Progress } from './sync/progress.ts';
 import { formatReport } from './sync/report.ts';
@@ -271,13 +272,14 @@ async function main(argv: string[]): Promise<number> {
   process.once('SIGTERM', onSignal);
   let ok = false;
   try {
-    const result = await run(o, cleanup, children, logDir).catch((err) => {
+    const one = () => run(o, cleanup, children, logDir).then((r) => ({ valid: r.valid, report: formatReport(r), json: r }));
+    const result = await (o.clinics > 1 ? runManyClinics(o, cleanup, children, logDir) : one()).catch((err) => {
       // After Ctrl-C, what fails is only the clean-up pulling things away: not worth a stack trace.
       if (interrupted) return new Promise<never>(() => undefined);
       throw err;
     });
-    say(formatReport(result));
-    say(`BENCH_JSON ${JSON.stringify(result)}`);
+    say(result.report);
+    say(`BENCH_JSON ${JSON.stringify(result.json)}`);
     ok = result.valid;
     return ok ? 0 : 1;
   } finally {
@@ -288,9 +290,7 @@ async function main(argv: string[]): Promise<number> {
 }
 
 main(process.argv.slice(2)).then(
-  (code) => {
-    process.exitCode = code;
-  },
+  (code) => (process.exitCode = code),
   (err) => {
     // The benchmark's own errors say what happened; anything else gets its stack.
     const known = err instanceof ChildExitedError || err instanceof PhaseTimeoutError || err instanceof CopyFailedError || err instanceof MissingToolError;

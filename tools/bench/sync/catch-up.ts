@@ -48,11 +48,11 @@ export interface PublisherStart {
 export async function startPublisher(
   children: Children,
   clinic: Pool,
-  o: { dbUrl: string; users: string; timeoutMs: number; progress: Progress },
+  o: { dbUrl: string; users: string; timeoutMs: number; progress: Progress; name?: string },
 ): Promise<PublisherStart> {
   const outboxRowsAtStart = await outboxDepth(clinic);
   const started = Date.now();
-  const child = children.atomsync('publisher', ['publish', '--db', o.dbUrl, '--host', '127.0.0.1', '--port', '0', '--users', o.users]);
+  const child = children.atomsync(o.name ?? 'publisher', ['publish', '--db', o.dbUrl, '--host', '127.0.0.1', '--port', '0', '--users', o.users]);
   const origin = await publisherOrigin(child);
   for (;;) {
     assertRunning(child);
@@ -102,11 +102,7 @@ export async function catchUp(children: Children, clinic: Pool, hq: Pool, o: Cat
   const events = await eventCount(clinic);
   const before = await countTables(hq);
   const startedAt = o.monitor.mark();
-  const subscriber = children.atomsync('subscriber', [
-    'subscribe', '--db', o.hqUrl, '--node-id', 'hq', '--redis', o.redisUrl, '--queue', o.queue, '--feed', o.feedUrl, // the subscriber's defaults otherwise
-  ]);
-  o.monitor.watch('subscriber', subscriber.pid);
-  o.monitor.mark(); // a first reading near zero CPU, so its start-up counts in the window
+  const subscriber = startSubscriber(children, { ...o, feedUrls: [o.feedUrl] });
   const ready = watchStartedLine(subscriber);
   let firstApplied = await untilCaughtUp(subscriber, hq, events, startedAt, o);
   const endedAt = o.monitor.mark();
@@ -136,8 +132,18 @@ export async function catchUp(children: Children, clinic: Pool, hq: Pool, o: Cat
   };
 }
 
+/** Spawns HQ's `atomsync subscribe` reading `feedUrls`, at the subscriber's defaults otherwise, watched by the monitor as 'subscriber'. */
+export function startSubscriber(children: Children, o: { hqUrl: string; feedUrls: string[]; redisUrl: string; queue: string; monitor: ProcMonitor }): Child {
+  const subscriber = children.atomsync('subscriber', [
+    'subscribe', '--db', o.hqUrl, '--node-id', 'hq', '--redis', o.redisUrl, '--queue', o.queue, ...o.feedUrls.flatMap((f) => ['--feed', f]),
+  ]);
+  o.monitor.watch('subscriber', subscriber.pid);
+  o.monitor.mark(); // a first reading near zero CPU, so its start-up counts in the window
+  return subscriber;
+}
+
 /** Notes when the subscriber logs "subscriber started"; stop() ends the watch and says when (null if not seen). */
-function watchStartedLine(subscriber: Child): { stop: () => number | null } {
+export function watchStartedLine(subscriber: Child): { stop: () => number | null } {
   let readyAt: number | null = null;
   const onLog = (d: Buffer) => {
     if (readyAt === null && d.includes('"msg":"subscriber started"')) readyAt = Date.now();

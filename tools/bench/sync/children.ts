@@ -27,6 +27,7 @@ const CAPTURE_LIMIT = 1 << 20;
 
 export class Children {
   private readonly all = new Set<Child>();
+  private closed = false;
 
   constructor(private readonly logDir: string) {}
 
@@ -42,6 +43,7 @@ export class Children {
 
   /** Starts any command; its stderr (and stdout unless piped elsewhere) goes to the log. */
   spawn(name: string, command: string, args: string[], opts: SpawnOptions & { keepStdout?: boolean; capture?: boolean } = {}): Child {
+    if (this.closed) throw new Error(`not starting ${name}: the bench is cleaning up`);
     const logPath = join(this.logDir, `${name}.log`);
     const log = createWriteStream(logPath);
     const proc = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'], ...opts });
@@ -88,6 +90,11 @@ export class Children {
       clearTimeout(timer);
     }
     return c.exited;
+  }
+
+  /** Clean-up has begun: a phase still running must not start a process nobody will stop. */
+  close(): void {
+    this.closed = true;
   }
 
   stopAll(): Promise<unknown> {

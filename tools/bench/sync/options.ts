@@ -17,6 +17,8 @@ export interface BenchOptions {
   /** Patients of history in the snapshot phase (a real OpenMRS database adopted by atomsync). */
   snapshotPatients: number;
   skipSnapshot: boolean;
+  /** Clinics syncing into one HQ; 2 or more runs the multi-clinic bench (many-clinics.ts). */
+  clinics: number;
 }
 
 export const BENCH_DEFAULTS = {
@@ -27,6 +29,9 @@ export const BENCH_DEFAULTS = {
   liveSeconds: 60,
   catchUpTimeoutS: 1800,
   snapshotPatients: 4000,
+  clinics: 1,
+  /** Patients per clinic when --clinics is 2 or more and --patients is not given. */
+  patientsPerClinic: 40,
 } as const;
 
 export const HELP = `npm run bench -- [options]
@@ -42,6 +47,9 @@ mysqldump | mysql copy of the same data as the baseline; ends with atomsync veri
   --snapshot-patients N patients of history in the snapshot phase (default ${BENCH_DEFAULTS.snapshotPatients}): a real OpenMRS
                         database adopted by atomsync publishes them while the clinic keeps writing
   --skip-snapshot       no snapshot phase
+  --clinics N           N clinics (2 or more) into one HQ: N publishers, one subscriber with N feeds; catch-up,
+                        live (--rate is the total over all clinics), HQ's memory and connections, verify of all.
+                        --patients is then per clinic (default ${BENCH_DEFAULTS.patientsPerClinic}); no baseline or snapshot phase
   --keep                keep the databases and logs (they are dropped by default)
   --catch-up-timeout S  give up a catch-up that takes longer (default ${BENCH_DEFAULTS.catchUpTimeoutS})
   --db-server URL       MariaDB server, without a database (default ${BENCH_DEFAULTS.dbServer})
@@ -69,6 +77,7 @@ const SPEC = {
   'skip-live': { type: 'boolean' },
   'snapshot-patients': { type: 'string' },
   'skip-snapshot': { type: 'boolean' },
+  clinics: { type: 'string' },
   keep: { type: 'boolean' },
   'catch-up-timeout': { type: 'string' },
   'db-server': { type: 'string' },
@@ -87,10 +96,11 @@ function parseFlags(argv: string[]) {
 export function parseOptions(argv: string[]): BenchOptions | 'help' {
   const v = parseFlags(argv);
   if (v.help) return 'help';
+  const clinics = intOpt(v.clinics, 'clinics', BENCH_DEFAULTS.clinics, 1, 200);
   return {
     dbServer: (v['db-server'] ?? BENCH_DEFAULTS.dbServer).replace(/\/+$/, ''),
     redisUrl: v.redis ?? BENCH_DEFAULTS.redisUrl,
-    patients: intOpt(v.patients, 'patients', BENCH_DEFAULTS.patients, 1, 1_000_000),
+    patients: intOpt(v.patients, 'patients', clinics > 1 ? BENCH_DEFAULTS.patientsPerClinic : BENCH_DEFAULTS.patients, 1, 1_000_000),
     rate: intOpt(v.rate, 'rate', BENCH_DEFAULTS.rate, 1, 5000),
     liveSeconds: intOpt(v['live-seconds'], 'live-seconds', BENCH_DEFAULTS.liveSeconds, 1, 3600),
     skipLive: Boolean(v['skip-live']),
@@ -98,5 +108,6 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
     catchUpTimeoutS: intOpt(v['catch-up-timeout'], 'catch-up-timeout', BENCH_DEFAULTS.catchUpTimeoutS, 10, 86_400),
     snapshotPatients: intOpt(v['snapshot-patients'], 'snapshot-patients', BENCH_DEFAULTS.snapshotPatients, 1, 1_000_000),
     skipSnapshot: Boolean(v['skip-snapshot']),
+    clinics,
   };
 }

@@ -12,9 +12,11 @@ export interface VerifyResult {
   wallMs: number;
 }
 
-export async function runVerify(children: Children, sourceUrl: string, targetUrl: string, timeoutMs: number): Promise<VerifyResult> {
+/** `sourceUrls`: one clinic, or every clinic that syncs into the target (which must then hold exactly their rows together). */
+export async function runVerify(children: Children, sourceUrls: string | string[], targetUrl: string, timeoutMs: number): Promise<VerifyResult> {
   const started = Date.now();
-  const c = children.atomsync('verify', ['verify', '--source', sourceUrl, '--target', targetUrl], true);
+  const sources = [sourceUrls].flat().flatMap((u) => ['--source', u]);
+  const c = children.atomsync('verify', ['verify', ...sources, '--target', targetUrl], true);
   const timer = setTimeout(() => c.proc.kill('SIGKILL'), timeoutMs);
   const exitCode = await c.exited;
   clearTimeout(timer);
