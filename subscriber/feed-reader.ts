@@ -159,11 +159,17 @@ export class FeedReader {
   private plan(group: SourcePage[], marker: Marker | null): Plan {
     const fresh: ParsedEntry[] = [];
     let lastEntry: ParsedEntry | undefined;
+    // The page of the last entry: an empty page after it (a working page just begun) is not
+    // where that entry is, and a marker naming it would not find its entry there next time.
+    let lastPage = group[group.length - 1];
     for (const page of group) {
       fresh.push(...this.entriesAfter(page, marker));
-      lastEntry = page.entries[page.entries.length - 1] ?? lastEntry;
+      if (page.entries.length > 0) {
+        lastEntry = page.entries[page.entries.length - 1];
+        lastPage = page;
+      }
     }
-    const { url: lastPageUrl, next } = group[group.length - 1];
+    const { url: lastPageUrl, next } = lastPage;
     const move: MarkerMove = { feed: this.source.key, from: null, to: null }; // `from` is set when it is committed
     // Nothing new and the same pages: the marker stays.
     if (!lastEntry || (fresh.length === 0 && next === marker?.nextPageUrl && lastPageUrl === marker?.lastPageUrl)) return { fresh, move, after: marker };

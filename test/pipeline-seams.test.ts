@@ -188,3 +188,17 @@ test('an event the batch cannot hold takes the careful path after the batch, and
   ]);
   assert.deepEqual(moves.map((m) => m.inTransaction), [false], 'the marker moves once, after the careful path');
 });
+
+test('a batch that ends on an empty working page leaves the marker on the page of its last entry, to read on from the next', async () => {
+  const reps = new Map([1, 2].map((n) => [uuid(n), locationRep(uuid(n), `loc ${n}`)]));
+  const source = arrayFeed(2, 2);
+  const working = { url: FEED.replace('recent', '2'), entries: [], next: null };
+  source.pagesHeld[0].next = working.url;
+  source.pagesHeld.push(working);
+  const { reader, moves } = pipeline(source, reps, 10);
+  assert.equal((await reader.pass()).caughtUp, true);
+  // Not page 2, where entry 2 is not: the next read would not find it there and fall back to positions.
+  assert.deepEqual(moves.map((m) => [m.to.lastEntryId, m.to.lastPageUrl, m.to.nextPageUrl]), [['tag:test:2', source.pagesHeld[0].url, working.url]]);
+  assert.deepEqual(await reader.pass(), { caughtUp: true, entries: 0, pages: 1 });
+  assert.equal(moves.length, 1, 'nothing new: the marker stays');
+});
