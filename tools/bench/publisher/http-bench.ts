@@ -139,14 +139,27 @@ export interface ServingPlan {
 export const PAGE_CACHE_PAGES = Math.floor(PAGE_CACHE_BYTES / 40_000);
 const HOT_PAGES = 400;
 
+/** What the phases of one serving run share: the load, its concurrency, and when a timed phase started now ends. */
+interface PhaseRun {
+  load: HttpLoad;
+  c: number;
+  until: () => number;
+}
+
+const archive = (page: number, headers?: Record<string, string>): Req => ({ path: feedPath(ALL_CATEGORY, page), headers, expect: [200] });
+
 /** Cold pass over every complete page, then the timed phases. */
 export async function runServingPhases(load: HttpLoad, plan: ServingPlan): Promise<PhaseResult[]> {
-  const c = load.connections;
-  const pages = plan.completePages;
-  const until = () => performance.now() + plan.seconds * 1000;
-  const archive = (page: number, headers?: Record<string, string>): Req => ({ path: feedPath(ALL_CATEGORY, page), headers, expect: [200] });
-  const results: PhaseResult[] = [];
+  const run: PhaseRun = { load, c: load.connections, until: () => performance.now() + plan.seconds * 1000 };
+  return [
+    ...(await archivePhases(run, plan.completePages)),
+    await recentPhase(run, plan.recentCategories),
+    await restPhase(run, plan.obsUuids),
+  ];
+}
 
+async function archivePhases({ load, c, until }: PhaseRun, pages: number): Promise<PhaseResult[]> {
+  const results: PhaseResult[] = [];
   // Each complete page once, on a server that has never rendered it: queries, rendering and ETag hashing.
   results.push(await load.phase('archive, cold (first render)', { concurrency: c, deadline: Infinity }, (i) => (i < pages ? archive(i + 1) : null)));
 
@@ -184,28 +197,27 @@ export async function runServingPhases(load: HttpLoad, plan: ServingPlan): Promi
       await load.phase(`archive, cycling all ${pages} pages`, { concurrency: c, deadline: until() }, (i) => archive((i % pages) + 1)),
     );
   }
+  return results;
+}
 
+/** Polls of each feed's `recent` with the ETag of a first GET: every answer a 304. */
+async function recentPhase({ load, c, until }: PhaseRun, cats: string[]): Promise<PhaseResult> {
   const etags = new Map<string, string>();
-  for (const category of plan.recentCategories) {
+  for (const category of cats) {
     const res = await load.one({ path: feedPath(category, RECENT), expect: [200] });
     const etag = res.headers.etag;
     if (res.status !== 200 || typeof etag !== 'string') throw new Error(`recent of ${category}: status ${res.status}, no ETag`);
     etags.set(category, etag);
   }
-  const cats = plan.recentCategories;
-  results.push(
-    await load.phase('recent, If-None-Match (304)', { concurrency: c, deadline: until() }, (i) => {
-      const category = cats[i % cats.length];
-      return { path: feedPath(category, RECENT), headers: { 'if-none-match': etags.get(category)! }, expect: [304] };
-    }),
-  );
+  return load.phase('recent, If-None-Match (304)', { concurrency: c, deadline: until() }, (i) => {
+    const category = cats[i % cats.length];
+    return { path: feedPath(category, RECENT), headers: { 'if-none-match': etags.get(category)! }, expect: [304] };
+  });
+}
 
-  const uuids = plan.obsUuids;
-  results.push(
-    await load.phase('REST obs ?v=full', { concurrency: c, deadline: until() }, () => ({
-      path: `${REST_PATH}/obs/${uuids[Math.floor(Math.random() * uuids.length)]}?v=full`,
-      expect: [200],
-    })),
-  );
-  return results;
+async function restPhase({ load, c, until }: PhaseRun, uuids: string[]): Promise<PhaseResult> {
+  return load.phase('REST obs ?v=full', { concurrency: c, deadline: until() }, () => ({
+    path: `${REST_PATH}/obs/${uuids[Math.floor(Math.random() * uuids.length)]}?v=full`,
+    expect: [200],
+  }));
 }

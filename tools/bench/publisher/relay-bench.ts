@@ -115,53 +115,25 @@ export async function drainBacklog(
 
 const INSERT_LOCATION = `INSERT INTO location (name, creator, date_created, uuid) VALUES (?, 1, UTC_TIMESTAMP(), UUID())`;
 
+interface WritersOptions {
+  writers: number;
+  rowsPerTransaction: number;
+  durationMs: number;
+  drainTimeoutMs: number;
+  sampleMs: number;
+}
+
 /** `writers` connections each commit small transactions of new locations for `durationMs`, while the relay runs. */
-export async function writersWithRelay(
-  pool: Pool,
-  opts: { writers: number; rowsPerTransaction: number; durationMs: number; drainTimeoutMs: number; sampleMs: number },
-): Promise<WritersResult> {
+export async function writersWithRelay(pool: Pool, opts: WritersOptions): Promise<WritersResult> {
   const [{ seq: seqBefore }] = await queryRows<{ seq: number | null }>(pool, 'SELECT MAX(seq) AS seq FROM atomsync_event');
-  const commits: number[] = [];
-  let rows = 0;
-  let lastCommitAt = 0;
-  let stopSampling = false;
-  let maxDepth = 0;
-  let samples = 0;
-
-  const sampler = (async () => {
-    while (!stopSampling) {
-      maxDepth = Math.max(maxDepth, await countRows(pool, 'atomsync_outbox'));
-      samples++;
-      await sleep(opts.sampleMs);
-    }
-  })();
-
-  const started = performance.now();
-  const deadline = started + opts.durationMs;
-  const writer = async (w: number) => {
-    const conn: PoolConnection = await pool.getConnection();
-    try {
-      // The outbox's changed_at defaults to CURRENT_TIMESTAMP: in UTC it compares with published_at.
-      await conn.query(`SET time_zone = '+00:00'`);
-      for (let t = 0; performance.now() < deadline; t++) {
-        const t0 = performance.now();
-        await conn.beginTransaction();
-        for (let r = 0; r < opts.rowsPerTransaction; r++) await conn.query(INSERT_LOCATION, [`bench-w${w}-${t}-${r}`]);
-        await conn.commit();
-        lastCommitAt = performance.now();
-        commits.push(lastCommitAt - t0);
-        rows += opts.rowsPerTransaction;
-      }
-    } finally {
-      conn.release();
-    }
-  };
+  const sampler = new OutboxDepthSampler(pool, opts.sampleMs);
+  let written: Written;
   try {
-    await Promise.all(Array.from({ length: opts.writers }, (_, w) => writer(w)));
+    written = await writeLocations(pool, opts);
   } finally {
-    stopSampling = true;
-    await sampler;
+    await sampler.stop();
   }
+  const { commits, rows, started, lastCommitAt } = written;
   const durationMs = lastCommitAt - started;
 
   // Time from the last commit to an empty outbox, polled closely.
@@ -186,12 +158,68 @@ export async function writersWithRelay(
     writesPerSecond: perSecond(rows, durationMs),
     transactionsPerSecond: perSecond(commits.length, durationMs),
     transactionLatency: summarize(commits, 2),
-    maxOutboxDepth: maxDepth,
-    outboxSamples: samples,
+    maxOutboxDepth: sampler.maxDepth,
+    outboxSamples: sampler.samples,
     eventsPublished: lags.length,
     drainAfterLastWriteMs: round(drainAfterLastWriteMs, 1),
     eventLag: summarize(lags.map((l) => Number(l.us) / 1000), 2),
   };
+}
+
+/** The outbox's committed depth, counted every `sampleMs` until stopped. */
+class OutboxDepthSampler {
+  maxDepth = 0;
+  samples = 0;
+  private stopping = false;
+  private readonly running: Promise<void>;
+
+  constructor(pool: Pool, sampleMs: number) {
+    this.running = (async () => {
+      while (!this.stopping) {
+        this.maxDepth = Math.max(this.maxDepth, await countRows(pool, 'atomsync_outbox'));
+        this.samples++;
+        await sleep(sampleMs);
+      }
+    })();
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    await this.running;
+  }
+}
+
+/** What the writers did: each commit's duration in ms, rows written, and when they started and last committed (performance.now()). */
+interface Written {
+  commits: number[];
+  rows: number;
+  started: number;
+  lastCommitAt: number;
+}
+
+async function writeLocations(pool: Pool, opts: WritersOptions): Promise<Written> {
+  const w: Written = { commits: [], rows: 0, started: performance.now(), lastCommitAt: 0 };
+  const deadline = w.started + opts.durationMs;
+  const writer = async (n: number) => {
+    const conn: PoolConnection = await pool.getConnection();
+    try {
+      // The outbox's changed_at defaults to CURRENT_TIMESTAMP: in UTC it compares with published_at.
+      await conn.query(`SET time_zone = '+00:00'`);
+      for (let t = 0; performance.now() < deadline; t++) {
+        const t0 = performance.now();
+        await conn.beginTransaction();
+        for (let r = 0; r < opts.rowsPerTransaction; r++) await conn.query(INSERT_LOCATION, [`bench-w${n}-${t}-${r}`]);
+        await conn.commit();
+        w.lastCommitAt = performance.now();
+        w.commits.push(w.lastCommitAt - t0);
+        w.rows += opts.rowsPerTransaction;
+      }
+    } finally {
+      conn.release();
+    }
+  };
+  await Promise.all(Array.from({ length: opts.writers }, (_, n) => writer(n)));
+  return w;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
