@@ -5,12 +5,10 @@
 // `verify` proves convergence, and every process the demo started is stopped.
 // Every wait lasts as long as what it waits for makes progress (stall.ts): a
 // busy machine makes the demo slower, not wrong.
-import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { createWriteStream, mkdtempSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { dropDatabase, ensureDatabase, openPool, queryRows } from '../../shared/db.ts';
 import type { Pool } from '../../shared/db.ts';
 import { migrate } from '../../shared/schema/migrate.ts';
@@ -32,6 +30,7 @@ import { verifyErp } from '../../subscriber/erp/erp-verify.ts';
 import type { ErpDiff } from '../../subscriber/erp/erp-verify.ts';
 import { DemoView, ERP_CATEGORIES } from './measure.ts';
 import type { Clinic as MeasuredClinic } from './measure.ts';
+import { DemoProcesses, waitForUrl } from './processes.ts';
 import { ProgressDisplay, formatDuration } from './progress.ts';
 
 export interface DemoOptions {
@@ -48,7 +47,6 @@ export interface DemoOptions {
   stopSignal: Promise<string>;
 }
 
-const BIN = fileURLToPath(new URL('../../bin/atomsync.js', import.meta.url));
 const USERS = 'hq:hq-demo-secret,erp:erp-demo-secret';
 const HQ_CREDENTIALS = 'hq:hq-demo-secret';
 
@@ -57,102 +55,116 @@ interface Clinic extends MeasuredClinic {
   publisher?: ChildProcess;
 }
 
+/** The demo's databases: two clinics, HQ and the ERP; a pool is open once its database is set up. */
+interface Databases {
+  clinics: Clinic[];
+  hqUrl: string;
+  erpUrl: string;
+  hqPool: Pool | null;
+  erpPool: Pool | null;
+}
+
 export async function runDemo(o: DemoOptions): Promise<number> {
-  const logDir = mkdtempSync(join(tmpdir(), 'atomsync-demo-'));
-  const children: ChildProcess[] = [];
+  const procs = new DemoProcesses(mkdtempSync(join(tmpdir(), 'atomsync-demo-')));
   const clinics: Clinic[] = ['field-a', 'field-b'].map((nodeId) => ({
     nodeId,
     url: `${o.dbServer}/demo_${nodeId.replace('-', '_')}`,
     pool: null as unknown as Pool,
   }));
-  const hqUrl = `${o.dbServer}/demo_hq`;
-  const erpUrl = `${o.dbServer}/demo_erp`;
-  let hqPool: Pool | null = null;
-  let erpPool: Pool | null = null;
+  const dbs: Databases = { clinics, hqUrl: `${o.dbServer}/demo_hq`, erpUrl: `${o.dbServer}/demo_erp`, hqPool: null, erpPool: null };
   let interrupted = false;
   void o.stopSignal.then(() => {
     interrupted = true;
     o.out('\nstopping: finishing the activity, letting HQ catch up, then verifying (Ctrl-C again to abort)');
     process.once('SIGINT', () => {
-      for (const c of children) c.kill('SIGKILL');
+      procs.killAll();
       process.exit(130);
     });
   });
 
-  const spawnAtomsync = (name: string, args: string[]) => {
-    const log = createWriteStream(join(logDir, `${name}.log`));
-    const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ATOMSYNC_LOG_LEVEL: 'info' } });
-    child.stdout!.pipe(log);
-    child.stderr!.pipe(log);
-    children.push(child);
-    return child;
-  };
-
   try {
-    o.out(`setting up two clinics, HQ and an ERP on ${o.dbServer} (databases demo_field_a, demo_field_b, demo_hq, demo_erp; logs in ${logDir})`);
-    for (const c of clinics) {
-      await dropDatabase(c.url);
-      await ensureDatabase(c.url);
-      c.pool = openPool(c.url, { connectionLimit: 4 });
-      await migrate(c.pool, c.nodeId);
-      const started = Date.now();
-      const r = await seedNode(c.pool, { patients: o.patients, seed: 'demo' });
-      o.out(`  ${c.nodeId}: seeded ${r.patients} patients, ${r.rows} rows in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-      c.ctx = await openLiveContext(c.pool, { seed: 'demo', stream: `demo-${Date.now()}` });
-    }
-    await dropDatabase(hqUrl);
-    await ensureDatabase(hqUrl);
-    hqPool = openPool(hqUrl, { connectionLimit: 4 });
-    await migrate(hqPool, 'hq');
-    await dropDatabase(erpUrl);
-    await ensureDatabase(erpUrl);
-    erpPool = openPool(erpUrl, { connectionLimit: 2 });
-
-    for (const c of clinics) {
-      c.publisher = spawnAtomsync(`publisher-${c.nodeId}`, ['publish', '--db', c.url, '--port', '0', '--users', USERS]);
-      const base = await waitForUrl(c.publisher, /publishing at (http:\/\/[^/\s]+)/, o.patienceS);
-      c.feedUrl = `${base}/openmrs/ws/atomfeed/all/recent`;
-    }
-    o.out('\nfeeds an admin can open (user hq, password hq-demo-secret; the ERP reads them as erp):');
-    for (const c of clinics) o.out(`  ${c.nodeId}: ${c.feedUrl}`);
-    o.out('');
-    const feeds = clinics.flatMap((c) => ['--feed', c.feedUrl!.replace('://', `://${HQ_CREDENTIALS}@`)]);
-    const subscriber = spawnAtomsync('subscriber-hq', [
-      'subscribe', '--db', hqUrl, '--node-id', 'hq', '--redis', o.redisUrl, '--queue', `atomsync-demo-${process.pid}`, '--poll-ms', '250',
-      '--http-port', '0', '--admin-users', 'admin:admin-demo-secret', ...feeds,
-    ]);
-    const statusUrl = await waitForUrl(subscriber, /status page at (http:\/\/\S+)/, o.patienceS);
-    o.out(`HQ's status page (user admin, password admin-demo-secret): ${statusUrl}\n`);
-
-    // The ERP reads the same clinics' patient, encounter, obs, order and drug feeds, with its own credentials and markers.
-    const erpFeeds = clinics.flatMap((c) => ERP_CATEGORIES.flatMap((cat) => ['--feed', c.feedUrl!.replace('/all/recent', `/${cat}/recent`)]));
-    spawnAtomsync('erp', [
-      'erp', '--db', erpUrl, '--node-id', 'erp', '--redis', o.redisUrl, '--queue', `atomsync-demo-erp-${process.pid}`,
-      '--credentials', 'erp:erp-demo-secret', '--poll-ms', '250', ...erpFeeds,
-    ]);
-
+    o.out(`setting up two clinics, HQ and an ERP on ${o.dbServer} (databases demo_field_a, demo_field_b, demo_hq, demo_erp; logs in ${procs.logDir})`);
+    const { hqPool, erpPool } = await setUpDatabases(dbs, o);
+    const subscriber = await startSync(procs, dbs, o);
     const display = new ProgressDisplay(process.stdout);
     const view = new DemoView(clinics, hqPool, erpPool, o.patienceS);
     const started = Date.now();
-    const changes = await catchUpThenLive(view, display, clinics, subscriber, o, logDir, () => interrupted);
+    const changes = await catchUpThenLive(view, display, clinics, subscriber, o, procs.logDir, () => interrupted);
     display.note('activity stopped; waiting for HQ to apply the last changes');
     await waitForHq(view, display, o.patienceS);
-    o.out('\nverifying HQ against both clinics (every synced row, by uuid and content):');
-    const reports = await verify(clinics.map((c) => c.url), hqUrl);
-    o.out(formatReport(reports));
-    const erp = await waitForErp(view, clinics, erpPool, o, logDir);
-    o.out('\nchecking the ERP against both clinics (customers, orders, order lines):');
-    for (const d of erp ?? []) o.out(`  ${d.kind.padEnd(12)} ${d.total} expected, ${d.missing.length} missing, ${d.extra.length} extra, ${d.wrong.length} different`);
-    const ok = !diverges(reports) && erp !== null && erpMatches(erp);
+    const ok = await converged(view, { ...dbs, hqPool, erpPool }, o, procs.logDir);
     const [{ n: dead }] = await queryRows<{ n: number }>(hqPool, `SELECT COUNT(*) AS n FROM atomsync_inbox WHERE status = 'dead'`);
     const [{ n: conflicts }] = await queryRows<{ n: number }>(hqPool, `SELECT COUNT(*) AS n FROM atomsync_conflict`);
     o.out(`\n${ok ? 'CONVERGED' : 'DIVERGED'}: ${changes} live changes, ${dead} dead letters, ${conflicts} conflicts; total ${formatDuration((Date.now() - started) / 1000)}`);
-    o.out(`the databases stay for you to inspect: ${clinics.map((c) => c.url).join(', ')}, ${hqUrl}, ${erpUrl}`);
+    o.out(`the databases stay for you to inspect: ${clinics.map((c) => c.url).join(', ')}, ${dbs.hqUrl}, ${dbs.erpUrl}`);
     return ok ? 0 : 1;
   } finally {
-    await Promise.all(children.map((c) => stopChild(c)));
-    await Promise.all([...clinics.map((c) => c.pool?.end().catch(() => undefined)), hqPool?.end().catch(() => undefined), erpPool?.end().catch(() => undefined)]);
+    await procs.stopAll();
+    await Promise.all([...clinics.map((c) => c.pool?.end().catch(() => undefined)), dbs.hqPool?.end().catch(() => undefined), dbs.erpPool?.end().catch(() => undefined)]);
   }
+}
+
+/** Each clinic created, migrated and seeded, then HQ migrated and the ERP's database created, all of them afresh. */
+async function setUpDatabases(dbs: Databases, o: DemoOptions): Promise<{ hqPool: Pool; erpPool: Pool }> {
+  for (const c of dbs.clinics) {
+    await freshDatabase(c.url);
+    c.pool = openPool(c.url, { connectionLimit: 4 });
+    await migrate(c.pool, c.nodeId);
+    const started = Date.now();
+    const r = await seedNode(c.pool, { patients: o.patients, seed: 'demo' });
+    o.out(`  ${c.nodeId}: seeded ${r.patients} patients, ${r.rows} rows in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    c.ctx = await openLiveContext(c.pool, { seed: 'demo', stream: `demo-${Date.now()}` });
+  }
+  await freshDatabase(dbs.hqUrl);
+  const hqPool = (dbs.hqPool = openPool(dbs.hqUrl, { connectionLimit: 4 }));
+  await migrate(hqPool, 'hq');
+  await freshDatabase(dbs.erpUrl);
+  const erpPool = (dbs.erpPool = openPool(dbs.erpUrl, { connectionLimit: 2 }));
+  return { hqPool, erpPool };
+}
+
+async function freshDatabase(url: string): Promise<void> {
+  await dropDatabase(url);
+  await ensureDatabase(url);
+}
+
+/** A publisher per clinic, HQ's subscriber of both and the ERP; answers the subscriber, once it listens. */
+async function startSync(procs: DemoProcesses, dbs: Databases, o: DemoOptions): Promise<ChildProcess> {
+  const { clinics } = dbs;
+  for (const c of clinics) {
+    c.publisher = procs.start(`publisher-${c.nodeId}`, ['publish', '--db', c.url, '--port', '0', '--users', USERS]);
+    const base = await waitForUrl(c.publisher, /publishing at (http:\/\/[^/\s]+)/, o.patienceS);
+    c.feedUrl = `${base}/openmrs/ws/atomfeed/all/recent`;
+  }
+  o.out('\nfeeds an admin can open (user hq, password hq-demo-secret; the ERP reads them as erp):');
+  for (const c of clinics) o.out(`  ${c.nodeId}: ${c.feedUrl}`);
+  o.out('');
+  const feeds = clinics.flatMap((c) => ['--feed', c.feedUrl!.replace('://', `://${HQ_CREDENTIALS}@`)]);
+  const subscriber = procs.start('subscriber-hq', [
+    'subscribe', '--db', dbs.hqUrl, '--node-id', 'hq', '--redis', o.redisUrl, '--queue', `atomsync-demo-${process.pid}`, '--poll-ms', '250',
+    '--http-port', '0', '--admin-users', 'admin:admin-demo-secret', ...feeds,
+  ]);
+  const statusUrl = await waitForUrl(subscriber, /status page at (http:\/\/\S+)/, o.patienceS);
+  o.out(`HQ's status page (user admin, password admin-demo-secret): ${statusUrl}\n`);
+
+  // The ERP reads the same clinics' patient, encounter, obs, order and drug feeds, with its own credentials and markers.
+  const erpFeeds = clinics.flatMap((c) => ERP_CATEGORIES.flatMap((cat) => ['--feed', c.feedUrl!.replace('/all/recent', `/${cat}/recent`)]));
+  procs.start('erp', [
+    'erp', '--db', dbs.erpUrl, '--node-id', 'erp', '--redis', o.redisUrl, '--queue', `atomsync-demo-erp-${process.pid}`,
+    '--credentials', 'erp:erp-demo-secret', '--poll-ms', '250', ...erpFeeds,
+  ]);
+  return subscriber;
+}
+
+/** Verifies HQ against both clinics and checks the ERP, printing both; answers whether everything matches. */
+async function converged(view: DemoView, dbs: Databases & { erpPool: Pool }, o: DemoOptions, logDir: string): Promise<boolean> {
+  o.out('\nverifying HQ against both clinics (every synced row, by uuid and content):');
+  const reports = await verify(dbs.clinics.map((c) => c.url), dbs.hqUrl);
+  o.out(formatReport(reports));
+  const erp = await waitForErp(view, dbs.clinics, dbs.erpPool, o, logDir);
+  o.out('\nchecking the ERP against both clinics (customers, orders, order lines):');
+  for (const d of erp ?? []) o.out(`  ${d.kind.padEnd(12)} ${d.total} expected, ${d.missing.length} missing, ${d.extra.length} extra, ${d.wrong.length} different`);
+  return !diverges(reports) && erp !== null && erpMatches(erp);
 }
 
 /**
@@ -252,45 +264,5 @@ async function waitForErp(view: DemoView, clinics: Clinic[], erpPool: Pool, o: D
 }
 
 const erpMatches = (diffs: ErpDiff[]) => diffs.every((d) => d.missing.length + d.extra.length + d.wrong.length === 0);
-
-/** The URL a process prints once it listens; given up on only after `patienceS` in which it printed nothing. */
-function waitForUrl(child: ChildProcess, re: RegExp, patienceS: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let out = '';
-    let timer: NodeJS.Timeout | undefined;
-    const quiet = () => {
-      clearTimeout(timer);
-      timer = setTimeout(() => {
-        child.stdout!.off('data', onData);
-        reject(new Error(`a process the demo started printed nothing for ${patienceS} s before listening`));
-      }, patienceS * 1000);
-    };
-    const onData = (d: Buffer) => {
-      out += d;
-      quiet();
-      const m = re.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        child.stdout!.off('data', onData);
-        resolve(m[1]);
-      }
-    };
-    quiet();
-    child.stdout!.on('data', onData);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`a process the demo started exited (${code}) before listening`));
-    });
-  });
-}
-
-async function stopChild(c: ChildProcess): Promise<void> {
-  if (c.exitCode !== null || c.signalCode !== null) return;
-  const exited = new Promise<void>((r) => c.once('exit', () => r()));
-  c.kill('SIGTERM');
-  const timer = setTimeout(() => c.kill('SIGKILL'), 10_000);
-  await exited;
-  clearTimeout(timer);
-}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
