@@ -12,7 +12,7 @@
 // connection dies, its open transaction rolls back and the lock is released
 // together, so a second publisher process can take over cleanly. The primary
 // key on seq is a second line of defence.
-import { Pause } from '../shared/pause.ts';
+import { Pause } from './pause.ts';
 import { createHash, randomUUID } from 'node:crypto';
 import { RELAY_LOCK } from '../shared/constants.ts';
 import type { Action } from '../shared/constants.ts';

@@ -19,7 +19,7 @@ import { HTML_MEDIA_TYPE, NEGOTIATED_VARY, wantsHtml } from '../shared/web/negot
 import { loadRepresentations } from '../shared/representation.ts';
 import { forbidden, mayReadResource, rightsIn } from './rights.ts';
 import type { RepresentationForm } from '../shared/representation.ts';
-import { RepresentationSpecError, UnknownPropertyError, loadOpenmrsRepresentations, servesOpenmrs } from '../shared/openmrs-rest/serve.ts';
+import { RepresentationSpecError, UnknownPropertyError, loadOpenmrsRepresentations, servesOpenmrs } from './openmrs-rest-serve.ts';
 
 /**
  * Which form answers a request: atomsync's `sync`; the registry's labelled form (`full` of

@@ -25,7 +25,7 @@
 //   written with the triggers in place and have events of their own.
 // - The worker waits while the outbox holds more than `maxOutbox` rows, so the relay
 //   interleaves live changes with the chunks instead of queueing them behind the lot.
-import { Pause } from '../shared/pause.ts';
+import { Pause } from './pause.ts';
 import { queryRows, retryingTransaction } from '../shared/db.ts';
 import type { Pool, PoolConnection } from '../shared/db.ts';
 import type { Logger } from '../shared/logger.ts';

@@ -3,8 +3,8 @@
 // feeds. Pure: drawn from the history's samples plus the report itself as the latest point.
 import { html } from '../shared/web/html.ts';
 import type { Html } from '../shared/web/html.ts';
-import { sparkline } from '../shared/web/sparkline.ts';
-import type { SparkPoint } from '../shared/web/sparkline.ts';
+import { sparkline } from './sparkline.ts';
+import type { SparkPoint } from './sparkline.ts';
 import { duration, lagText, num, shortFeed, unreadLabel } from './status-format.ts';
 import { feedSample } from './status-history.ts';
 import type { FeedSample, HistoryView } from './status-history.ts';

@@ -12,7 +12,7 @@ import type { Pool } from '../shared/db.ts';
 import { loadRegistry } from '../shared/registry.ts';
 import { loadRepresentation } from '../shared/representation.ts';
 import { migrate } from '../shared/schema/migrate.ts';
-import { loadOpenmrsRepresentations } from '../shared/openmrs-rest/serve.ts';
+import { loadOpenmrsRepresentations } from '../publisher/openmrs-rest-serve.ts';
 import { freshDatabase } from './helpers/db.ts';
 import type { TestDb } from './helpers/db.ts';
 import { basic, get } from './helpers/http.ts';

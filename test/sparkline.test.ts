@@ -2,7 +2,7 @@
 // to markup, checked as text, with no browser.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { sparkline } from '../shared/web/sparkline.ts';
+import { sparkline } from '../subscriber/sparkline.ts';
 
 const NOW = Date.parse('2026-01-01T01:00:00.000Z');
 const MIN = 60_000;

@@ -73,7 +73,7 @@ button.primary{background:var(--accent);color:var(--card)}
 button:focus-visible{outline:3px solid var(--accent);outline-offset:2px}
 .queue{display:flex;flex-wrap:wrap;gap:8px}
 .queue span{background:var(--card);border:1px solid var(--line);border-radius:8px;padding:6px 12px;font-variant-numeric:tabular-nums}
-/* charts: inline SVG drawn on the server (./sparkline.ts); stretched to their box, lines keep their width */
+/* charts: inline SVG drawn on the server (subscriber/sparkline.ts); stretched to their box, lines keep their width */
 .trends{display:grid;gap:10px}
 .trends .card{padding:12px 14px;min-width:0}
 .trends h3{margin:0 0 8px;font-size:14px;font-weight:600}

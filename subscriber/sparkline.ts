@@ -2,8 +2,8 @@
 // asset, so it works under the admin pages' Content-Security-Policy (default-src 'none')
 // and on a clinic's offline network. Colours come from classes in ./style.ts (never
 // style attributes, which that policy refuses), so dark mode follows the stylesheet.
-import { html, raw } from './html.ts';
-import type { Html } from './html.ts';
+import { html, raw } from '../shared/web/html.ts';
+import type { Html } from '../shared/web/html.ts';
 
 /** One value at one time; null is a gap (nothing known then), drawn as a break in the line. */
 export interface SparkPoint {
