@@ -1,22 +1,21 @@
-// A running subscriber: one reader per feed, the event processor, the retry
-// queue. run() until stop(); once() catches up, retries what it can and returns.
+// A running subscriber: the pipeline's stages, one reader per feed, the retry
+// queue, the status page. run() until stop(); once() catches up, retries what it can and returns.
+export { SUBSCRIBER_DEFAULTS, nextPassInMs } from './subscriber-options.ts';
+export type { SubscriberOptions } from './subscriber-options.ts';
 import { FeedParserThread } from './parse-thread.ts';
+import { SUBSCRIBER_DEFAULTS, nextPassInMs } from './subscriber-options.ts';
+import type { SubscriberOptions } from './subscriber-options.ts';
 import { SUBSCRIBER_HEADER } from '../shared/constants.ts';
-import { LONG_POLL_DEFAULT_S } from '../shared/protocol.ts';
 import { openPool, queryRows } from '../shared/db.ts';
 import type { Pool } from '../shared/db.ts';
 import type { Logger } from '../shared/logger.ts';
 import { readMeta } from '../shared/schema/migrate.ts';
 import { explainDbError, explainListenError } from '../shared/start-errors.ts';
 import { RETRY_DEFAULTS, backoffMs } from './backoff.ts';
-import type { RetryPolicy } from './backoff.ts';
 import { FeedAddress } from './feed-address.ts';
-import type { FeedAddressOptions } from './feed-address.ts';
-import type { EntrySource } from './entry-source.ts';
 import type { FeedLag } from './feed-lag.ts';
-import type { FeedReader, PassResult } from './feed-reader.ts';
+import type { FeedReader } from './feed-reader.ts';
 import { HttpClient } from './http-client.ts';
-import type { HttpClientOptions } from './http-client.ts';
 import { Inbox } from './inbox.ts';
 import type { InboxRetry } from './inbox-retry.ts';
 import { buildPipeline } from './pipeline.ts';
@@ -30,61 +29,6 @@ import type { Sink } from './sink.ts';
 import { collectStatus } from './status.ts';
 import type { FeedHealth, StatusReport } from './status.ts';
 import { StatusServer } from './status-server.ts';
-
-export interface SubscriberOptions {
-  dbUrl: string;
-  /** Omit to run without a retry queue (once mode): parked events wait in the inbox. */
-  redisUrl?: string;
-  /** Must match the node id of the database. */
-  nodeId?: string;
-  feeds: string[];
-  feedOptions?: FeedAddressOptions;
-  /** Time between polls of a caught-up feed whose publisher does not hold a poll open (long polling). */
-  pollMs?: number;
-  /** Seconds a caught-up feed's publisher is asked to hold a poll until something new (0: never ask). */
-  longPollS?: number;
-  /** Longest wait after a feed error (the wait doubles from pollMs up to this). */
-  maxFeedBackoffMs?: number;
-  /** Entries applied together as one batch, in one transaction (per feed). */
-  entryBatch?: number;
-  /** Resource GETs in flight at once (all feeds together). */
-  fetchConcurrency?: number;
-  retry?: Partial<RetryPolicy>;
-  queueName?: string;
-  retryConcurrency?: number;
-  http?: HttpClientOptions;
-  dbConnections?: number;
-  /** Local user (users.user_id) that stands in for audit users this database does not have. */
-  auditUserId?: number;
-  /** Builds the sink; HQ's MySQL mirror by default. */
-  sink?: (pool: Pool, log: Logger) => Promise<Sink>;
-  /** Serve the status page on this port (0: any free port); no status page when absent. */
-  httpPort?: number;
-  /** Address of the status page; default 127.0.0.1. */
-  httpHost?: string;
-  /** Admins allowed on the status page (username -> password); required with httpPort. */
-  adminUsers?: Map<string, string>;
-}
-
-export const SUBSCRIBER_DEFAULTS = {
-  pollMs: 1_000,
-  longPollS: LONG_POLL_DEFAULT_S,
-  maxFeedBackoffMs: 60_000,
-  entryBatch: 400,
-  fetchConcurrency: 32,
-  dbConnections: 24,
-} as const;
-
-/**
- * When a feed's next pass starts: at once when it is not caught up, when the publisher held the
- * last poll open (it did the waiting), or when it just read something and the next poll can be
- * held open; else after pollMs.
- */
-export function nextPassInMs(r: PassResult, source: EntrySource, pollMs: number, waitS: number): number {
-  if (!r.caughtUp || source.waitedForNews) return 0;
-  if (waitS > 0 && r.pages > 0 && source.canWaitForNews) return 0;
-  return pollMs;
-}
 
 export class Subscriber {
   private pool!: Pool;
@@ -127,16 +71,7 @@ export class Subscriber {
     if (this.o.feeds.length === 0) throw new Error('no feeds to read: give at least one --feed URL');
     const sources = this.o.feeds.map((f) => new FeedAddress(f, this.o.feedOptions));
     this.pool = openPool(this.o.dbUrl, { connectionLimit: this.o.dbConnections ?? SUBSCRIBER_DEFAULTS.dbConnections });
-    const meta = await readMeta(this.pool).catch((err) => {
-      throw explainDbError(err, this.o.dbUrl);
-    });
-    if (!meta.node_id) throw new Error("the subscriber's database has no node id; run `atomsync migrate --node-id ...` first");
-    if (this.o.nodeId && this.o.nodeId !== meta.node_id) {
-      throw new Error(
-        `--node-id ${this.o.nodeId} does not match the database's node id ${meta.node_id}: give --node-id ${meta.node_id}, or the --db of node ${this.o.nodeId}`,
-      );
-    }
-    this.nodeId = meta.node_id;
+    this.nodeId = await this.checkNodeId();
     const identity = { [SUBSCRIBER_HEADER]: this.nodeId };
     this.http = new HttpClient({ userAgent: `atomsync-subscriber/${this.nodeId}`, ...this.o.http }, this.log.child({ part: 'http' }));
     const sink = await (this.o.sink
@@ -172,19 +107,36 @@ export class Subscriber {
       this.status.set(r.source.key, { feed: r.source.key, caughtUp: false, consecutiveErrors: 0, errorsTotal: 0, lastError: null });
     }
     // The status page first: a port that is taken fails the start before the retry worker takes jobs.
-    if (this.o.httpPort !== undefined) {
-      if (!this.o.adminUsers?.size) throw new Error('the status page needs admin users (--admin-users name:password)');
-      this.statusServer = new StatusServer(
-        { port: this.o.httpPort, host: this.o.httpHost, users: this.o.adminUsers },
-        { status: () => this.statusReport(), retryDead: (ids) => this.retryDead(ids) },
-        this.log.child({ part: 'status-page' }),
-      );
-      this.statusUrl = await this.statusServer.start().catch((err) => {
-        throw explainListenError(err, '--http-port', '--http-host');
-      });
-    }
+    await this.startStatusPage();
     await this.queue?.start();
     this.log.info('subscriber started', { nodeId: this.nodeId, feeds: sources.map((s) => s.key), retryQueue: Boolean(this.queue) });
+  }
+
+  /** The database's node id, which --node-id (when given) must match. */
+  private async checkNodeId(): Promise<string> {
+    const meta = await readMeta(this.pool).catch((err) => {
+      throw explainDbError(err, this.o.dbUrl);
+    });
+    if (!meta.node_id) throw new Error("the subscriber's database has no node id; run `atomsync migrate --node-id ...` first");
+    if (this.o.nodeId && this.o.nodeId !== meta.node_id) {
+      throw new Error(
+        `--node-id ${this.o.nodeId} does not match the database's node id ${meta.node_id}: give --node-id ${meta.node_id}, or the --db of node ${this.o.nodeId}`,
+      );
+    }
+    return meta.node_id;
+  }
+
+  private async startStatusPage(): Promise<void> {
+    if (this.o.httpPort === undefined) return;
+    if (!this.o.adminUsers?.size) throw new Error('the status page needs admin users (--admin-users name:password)');
+    this.statusServer = new StatusServer(
+      { port: this.o.httpPort, host: this.o.httpHost, users: this.o.adminUsers },
+      { status: () => this.statusReport(), retryDead: (ids) => this.retryDead(ids) },
+      this.log.child({ part: 'status-page' }),
+    );
+    this.statusUrl = await this.statusServer.start().catch((err) => {
+      throw explainListenError(err, '--http-port', '--http-host');
+    });
   }
 
   private async auditUser(): Promise<number> {
