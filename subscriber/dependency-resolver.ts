@@ -9,12 +9,11 @@ import { DECLARED_REGISTRY } from '../shared/registry.ts';
 import type { ResourceName } from '../shared/resources.ts';
 import type { FeedAddress } from './feed-address.ts';
 import type { ResourceFetcher } from './resource-fetcher.ts';
-import { referencesOf, toRowTree } from './row-tree.ts';
+import { keyOf, referencesOf, toRowTree } from './row-tree.ts';
 import type { RefValue } from './row-tree.ts';
 import type { Sink, SinkEvent, SinkItem } from './sink.ts';
 
-/** "resource/uuid", the uuid in lower case: how the graph, the inbox and the sinks name a resource. */
-export const keyOf = (r: { resource: string; uuid: string }) => `${r.resource}/${r.uuid.toLowerCase()}`;
+export { keyOf };
 
 /** A resource in the graph: what to write, and what it points at. */
 export interface Node extends SinkItem {

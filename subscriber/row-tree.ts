@@ -17,6 +17,9 @@ export interface RefValue {
   part?: string;
 }
 
+/** "resource/uuid", the uuid in lower case: how the resolver, the inbox and the sinks name a resource. */
+export const keyOf = (r: { resource: string; uuid: string }) => `${r.resource}/${r.uuid.toLowerCase()}`;
+
 export interface RowNode {
   spec: TableSpec;
   /** The row's own uuid (null for patient, whose uuid lives on its person). */

@@ -12,7 +12,7 @@ import type { Registry } from '../../shared/registry.ts';
 import type { ResourceName } from '../../shared/resources.ts';
 import { LIFECYCLE_COLUMNS } from '../../shared/rest-format.ts';
 import { contentHash, versionOf } from '../content-hash.ts';
-import { referencesOf, toRowTree } from '../row-tree.ts';
+import { keyOf, referencesOf, toRowTree } from '../row-tree.ts';
 import type { RefValue, RowNode } from '../row-tree.ts';
 import type { ApplyOutcome, Sink, SinkEvent, SinkItem } from '../sink.ts';
 import { loadColumnInfo } from './column-info.ts';
@@ -32,8 +32,6 @@ export interface MysqlSinkOptions {
 
 const FK_IN_USE = 1451;
 
-/** "resource/uuid", the uuid in lower case as feeds and KeyResolver give it. */
-const keyOf = (r: { resource: string; uuid: string }) => `${r.resource}/${r.uuid.toLowerCase()}`;
 
 /** A resource as it stands here, what the careful path compares an incoming state with. */
 interface LocalState {

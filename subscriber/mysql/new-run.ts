@@ -3,11 +3,10 @@
 // new resources to the run and flushes it when the next item cannot join it.
 import type { PoolConnection } from '../../shared/db.ts';
 import type { Registry } from '../../shared/registry.ts';
+import { keyOf } from '../row-tree.ts';
 import type { RefValue } from '../row-tree.ts';
 import type { SinkItem } from '../sink.ts';
 import type { TreeWriter } from './tree-writer.ts';
-
-const keyOf = (r: { resource: string; uuid: string }) => `${r.resource}/${r.uuid.toLowerCase()}`;
 
 export class NewRun {
   private items: SinkItem[] = [];
