@@ -126,7 +126,13 @@ describe('a real OpenMRS site adopted with its history', { skip, timeout: 600_00
   });
 
   test('the publisher publishes the history while the clinic keeps changing, voiding and deleting rows', async () => {
-    // Small chunks, so the snapshot lasts long enough for the writers to work during it.
+    // Small chunks, so the live events interleave with many of them; and the obs snapshot is
+    // held (its progress row locked) until the writers have worked, so the test does not rest
+    // on how long a snapshot of this size takes on the machine at hand.
+    assert.ok(withRows.includes('obs'), withRows.join());
+    const hold = await clinic.pool.getConnection();
+    await hold.beginTransaction();
+    await hold.query(`SELECT resource FROM atomsync_snapshot WHERE resource = 'obs' FOR UPDATE`);
     pub = atomsync(['publish', '--db', clinic.url, '--port', '0', '--users', 'hq:hq-secret', '--snapshot-chunk', '5']);
     base = await waitForOutput(pub, /publishing at (http:\/\/[^/\s]+)/, 20_000);
     const ctx = await openLiveContext(clinic.pool, { seed: 'real', stream: `live-${Date.now()}` });
@@ -143,6 +149,9 @@ describe('a real OpenMRS site adopted with its history', { skip, timeout: 600_00
     // HQ reads while the snapshot is under way, too: the live events are interleaved with its chunks.
     const early = await subscribe(hqEmpty, 'hq');
     assert.equal(early.code, 0, early.out);
+    await eventually(async () => duringSnapshot >= 5, 120_000, 'five writes during the snapshot');
+    await hold.commit();
+    hold.release();
     await finished;
     await new Promise((r) => setTimeout(r, 500));
     const counts = await writes.stop();

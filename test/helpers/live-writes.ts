@@ -11,6 +11,8 @@ export interface LiveWriteCounts {
   voids: number;
   /** Actions that failed (a deadlock, say); they rolled back and published nothing. */
   errors: number;
+  /** The first failure's message, so a test that fails on the counts says why the writes failed. */
+  firstError?: string;
 }
 
 const ACTIONS = [['patient', 2], ['visit', 4], ['edit', 3], ['void', 1]] as const;
@@ -23,8 +25,9 @@ export function startLiveWrites(pool: Pool, ctx: LiveContext, everyMs = 150): { 
     while (!stopped) {
       try {
         await act(pool, ctx, counts);
-      } catch {
+      } catch (err) {
         counts.errors++;
+        counts.firstError ??= (err as Error).message;
       }
       await new Promise((r) => setTimeout(r, everyMs));
     }
