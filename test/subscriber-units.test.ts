@@ -12,7 +12,7 @@ import { silentLogger } from '../shared/logger.ts';
 import { FeedLoopError } from '../subscriber/pages-ahead.ts';
 import { FeedAddress } from '../subscriber/feed-address.ts';
 import { RETRY_DEFAULTS, backoffMs, retryDelayMs } from '../subscriber/backoff.ts';
-import { redact, retryAfterSeconds } from '../subscriber/http-client.ts';
+import { acceptEncodingFor, redact, retryAfterSeconds } from '../subscriber/http-client.ts';
 import { KeyedMutex } from '../subscriber/keyed-mutex.ts';
 import { Semaphore } from '../subscriber/semaphore.ts';
 import { parseResourcePath } from '../subscriber/resource-fetcher.ts';
@@ -83,6 +83,15 @@ test('retry delays grow exponentially, stay jittered within bounds, and honour R
   assert.equal(retryAfterSeconds('7'), 7);
   assert.equal(retryAfterSeconds(new Date(Date.now() + 5000).toUTCString()) !== undefined, true);
   assert.equal(retryAfterSeconds('soon'), undefined);
+});
+
+test('gzip is asked for from every host but a loopback one, where it would only cost CPU on both sides', () => {
+  for (const url of ['http://127.0.0.1:8081/feed/1', 'http://127.3.4.5/x', 'http://localhost:8081/x', 'http://LOCALHOST/x', 'http://[::1]:8081/x', 'http://u:p@127.0.0.1/x']) {
+    assert.equal(acceptEncodingFor(url), 'identity', url);
+  }
+  for (const url of ['https://clinic-a.example:8443/feed/1', 'http://10.0.0.7/x', 'http://128.0.0.1/x', 'http://[2001:db8::1]/x', 'http://localhost.example/x', 'not a url']) {
+    assert.equal(acceptEncodingFor(url), 'gzip', url);
+  }
 });
 
 test('one backoff: full jitter below the bound, or a certain share of it always waited', () => {
