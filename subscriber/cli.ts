@@ -44,6 +44,11 @@ export const subscribeCommand: Command = {
     { name: 'retry-base-ms', type: 'string', env: 'ATOMSYNC_RETRY_BASE_MS', default: String(RETRY_DEFAULTS.baseDelayMs), arg: 'MS', help: 'first retry delay; doubles per attempt with jitter' },
     { name: 'retry-max-ms', type: 'string', env: 'ATOMSYNC_RETRY_MAX_MS', default: String(RETRY_DEFAULTS.maxDelayMs), arg: 'MS', help: 'longest retry delay' },
     { name: 'queue', type: 'string', env: 'ATOMSYNC_QUEUE', arg: 'NAME', help: 'BullMQ queue name (default atomsync-retry-{node id})' },
+    {
+      name: 'share-feeds', type: 'boolean', env: 'ATOMSYNC_SHARE_FEEDS',
+      help: 'one of several processes on this database: each feed is read by one of them at a time (BullMQ jobs in --redis)',
+    },
+    { name: 'feeds-queue', type: 'string', env: 'ATOMSYNC_FEEDS_QUEUE', arg: 'NAME', help: 'with --share-feeds: the queue of the feed jobs (default atomsync-feeds-{node id})' },
     { name: 'audit-user-id', type: 'string', env: 'ATOMSYNC_AUDIT_USER_ID', default: '1', arg: 'N', help: 'local users.user_id recorded as creator/changer when the origin\'s user is unknown here' },
     { name: 'http-port', type: 'string', env: 'ATOMSYNC_HTTP_PORT', arg: 'N', help: 'serve a status page (feeds, lag, dead letters with Retry buttons) and /metrics on this port (0: any free port)' },
     { name: 'http-host', type: 'string', env: 'ATOMSYNC_HTTP_HOST', default: STATUS_SERVER_DEFAULTS.host, arg: 'ADDR', help: 'address of the status page' },
@@ -65,6 +70,7 @@ export const subscribeCommand: Command = {
         fetchConcurrency: intArg(args, 'fetch-concurrency', 1, 1000),
         auditUserId: intArg(args, 'audit-user-id', 1, 2_147_483_647),
         ...statusPageArgs(args),
+        ...sharingArgs(args),
       },
       log,
     );
@@ -129,6 +135,16 @@ export async function runSubscriber(sub: Subscriber, once: boolean, io: Io, log:
     await sub.stop();
     await sub.close();
   }
+}
+
+/** --share-feeds and --feeds-queue; sharing is for a running subscriber, not a --once catch-up. */
+function sharingArgs(args: Args): Pick<SubscriberOptions, 'shareFeeds'> {
+  if (!args['share-feeds']) {
+    if (args['feeds-queue'] !== undefined) throw new UsageError('--feeds-queue goes with --share-feeds');
+    return {};
+  }
+  if (args.once) throw new UsageError('--share-feeds is for a subscriber that keeps running; --once reads every feed itself');
+  return { shareFeeds: { queueName: args['feeds-queue'] as string | undefined } };
 }
 
 /** --http-port, --http-host and --admin-users, checked together. */

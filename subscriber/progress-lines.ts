@@ -24,7 +24,8 @@ export function progressLine(f: FeedProgress, before?: { position: number; secon
  */
 export function startProgressLines(progress: (now: number) => FeedProgress[], out: (line: string) => void, everyMs = 5_000): () => void {
   const feeds = progress(Date.now());
-  out(`reading ${feeds.length} feed${feeds.length === 1 ? '' : 's'}: fetching the first pages`);
+  // None yet when the feeds are shared with other processes: they come as their jobs are taken.
+  out(feeds.length === 0 ? 'no feed taken yet: waiting for a share of the feeds' : `reading ${feeds.length} feed${feeds.length === 1 ? '' : 's'}: fetching the first pages`);
   const last = new Map<string, { position: number; at: number }>();
   let done = false;
   const timer = setInterval(() => {
@@ -36,7 +37,7 @@ export function startProgressLines(progress: (now: number) => FeedProgress[], ou
       out(progressLine(f, prev && { position: prev.position, seconds: (now - prev.at) / 1000 }));
       last.set(f.feed, { position: f.lag.markerPosition, at: now });
     }
-    if (behind.length === 0 && !done) out(`every feed caught up (${all.reduce((n, f) => n + f.lag.markerPosition, 0).toLocaleString('en-US')} events read)`);
+    if (behind.length === 0 && all.length > 0 && !done) out(`every feed caught up (${all.reduce((n, f) => n + f.lag.markerPosition, 0).toLocaleString('en-US')} events read)`);
     done = behind.length === 0;
   }, everyMs);
   timer.unref();

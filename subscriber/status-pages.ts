@@ -96,6 +96,7 @@ function lagCell(f: FeedReport): Html {
 
 function feedState(f: FeedReport): Html {
   if (f.consecutiveErrors > 0) return html`<span class="pill bad">failing ×${f.consecutiveErrors}</span>`;
+  if (f.readElsewhere) return html`<span class="pill idle">read by another process</span>`;
   if (!f.readSinceStart) return html`<span class="pill idle">starting</span>`;
   if (f.caughtUp) return html`<span class="pill ok">caught up</span>`;
   return html`<span class="pill warn">catching up</span>`;

@@ -22,6 +22,8 @@ export interface FeedHealth {
   /** Failed passes since the process started. */
   errorsTotal: number;
   lastError: string | null;
+  /** With --share-feeds: another process of this database holds the feed now. */
+  readElsewhere?: boolean;
 }
 
 export interface FeedReport extends FeedHealth {

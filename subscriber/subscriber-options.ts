@@ -5,6 +5,7 @@ import { LONG_POLL_DEFAULT_S } from '../shared/protocol.ts';
 import type { RetryPolicy } from './backoff.ts';
 import type { EntrySource } from './entry-source.ts';
 import type { FeedAddressOptions } from './feed-address.ts';
+import type { FeedSharingOptions } from './feed-jobs.ts';
 import type { PassResult } from './feed-reader.ts';
 import type { HttpClientOptions } from './http-client.ts';
 import type { Sink } from './sink.ts';
@@ -30,6 +31,11 @@ export interface SubscriberOptions {
   retry?: Partial<RetryPolicy>;
   queueName?: string;
   retryConcurrency?: number;
+  /**
+   * Share the feeds with the other processes of this database through Redis (needs redisUrl):
+   * each feed is read by one process at a time, and a dead process's feeds move to the others.
+   */
+  shareFeeds?: Partial<Omit<FeedSharingOptions, 'redisUrl'>>;
   http?: HttpClientOptions;
   dbConnections?: number;
   /** Local user (users.user_id) that stands in for audit users this database does not have. */

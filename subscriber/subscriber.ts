@@ -13,6 +13,8 @@ import { readMeta } from '../shared/schema/migrate.ts';
 import { explainDbError, explainListenError } from '../shared/start-errors.ts';
 import { RETRY_DEFAULTS, backoffMs } from './backoff.ts';
 import { FeedAddress } from './feed-address.ts';
+import { FeedJobs, feedQueueName } from './feed-jobs.ts';
+import type { Hold } from './feed-jobs.ts';
 import type { FeedLag } from './feed-lag.ts';
 import type { FeedReader } from './feed-reader.ts';
 import { HttpClient } from './http-client.ts';
@@ -39,6 +41,8 @@ export class Subscriber {
   /** What the pipeline did since start. */
   readonly stats = newStats();
   private queue: RetryQueue | null = null;
+  /** With shareFeeds: which feeds this process runs is decided by their jobs in Redis. */
+  private sharing: FeedJobs | null = null;
   private stopping = false;
   private wakers = new Set<() => void>();
   /** Aborts the long polls held open when stop() is called. */
@@ -109,6 +113,7 @@ export class Subscriber {
     // The status page first: a port that is taken fails the start before the retry worker takes jobs.
     await this.startStatusPage();
     await this.queue?.start();
+    await this.startSharing();
     this.log.info('subscriber started', { nodeId: this.nodeId, feeds: sources.map((s) => s.key), retryQueue: Boolean(this.queue) });
   }
 
@@ -139,6 +144,20 @@ export class Subscriber {
     });
   }
 
+  /** With shareFeeds, joins the other processes of this database in taking the feeds' jobs. */
+  private async startSharing(): Promise<void> {
+    if (!this.o.shareFeeds) return;
+    if (!this.o.redisUrl) throw new Error('sharing feeds between processes needs Redis (--redis)');
+    const byKey = new Map(this.readers.map((r) => [r.source.key, r]));
+    this.sharing = new FeedJobs(
+      { ...this.o.shareFeeds, redisUrl: this.o.redisUrl, queueName: this.o.shareFeeds.queueName ?? feedQueueName(this.nodeId) },
+      new Set(byKey.keys()),
+      (feed, hold) => this.loop(byKey.get(feed)!, hold),
+      this.log.child({ part: 'feed-jobs' }),
+    );
+    await this.sharing.start();
+  }
+
   private async auditUser(): Promise<number> {
     const id = this.o.auditUserId ?? 1;
     const [row] = await queryRows<{ n: number }>(this.pool, 'SELECT COUNT(*) AS n FROM users WHERE user_id = ?', [id]);
@@ -146,19 +165,30 @@ export class Subscriber {
     return id;
   }
 
-  /** Reads every feed until stop(). Each feed has its own loop, so one failing feed never holds up another. */
+  /**
+   * Reads every feed until stop(). Each feed has its own loop, so one failing feed never holds up
+   * another. When sharing, the feeds whose jobs this process holds.
+   */
   async run(): Promise<void> {
+    if (this.sharing) {
+      const stopped = this.stopSignal.signal;
+      if (!stopped.aborted) await new Promise((resolve) => stopped.addEventListener('abort', resolve, { once: true }));
+      await this.sharing.stop(); // ends the holds and hands their feeds back
+      return;
+    }
     await Promise.all(this.readers.map((r) => this.loop(r)));
   }
 
-  private async loop(reader: FeedReader): Promise<void> {
+  /** Passes over one feed until stop(), or when the feed is shared, until this process's hold on it ends. */
+  private async loop(reader: FeedReader, hold?: Hold): Promise<void> {
     const st = this.status.get(reader.source.key)!;
     const pollMs = this.o.pollMs ?? SUBSCRIBER_DEFAULTS.pollMs;
     const waitS = this.o.longPollS ?? SUBSCRIBER_DEFAULTS.longPollS;
-    while (!this.stopping) {
+    const over = () => this.stopping || hold?.signal.aborted === true;
+    while (!over()) {
       let waitMs = pollMs;
       try {
-        const r = await reader.pass(() => this.stopping, { waitS });
+        const r = await reader.pass(() => this.stopping || hold?.signal.aborted === true, { waitS });
         st.caughtUp = r.caughtUp;
         st.consecutiveErrors = 0;
         st.lastError = null;
@@ -172,7 +202,7 @@ export class Subscriber {
         this.log.warn('reading the feed failed; backing off', { feed: reader.source.key, waitMs, error: st.lastError });
         await new MarkerStore(this.pool).recordPoll(reader.source.key, st.lastError).catch(() => undefined);
       }
-      if (waitMs > 0) await this.sleep(waitMs);
+      if (waitMs > 0) await this.sleep(waitMs, hold?.signal);
     }
   }
 
@@ -223,9 +253,12 @@ export class Subscriber {
     return this.retrier.retry(row, reader?.source.address);
   }
 
-  /** Where each feed stands, for progress lines: its lag as far as the pages fetched tell, and whether a pass reached its end. */
+  /** Where each feed read here stands, for progress lines: its lag as far as the pages fetched tell, and whether a pass reached its end. */
   progress(now: number): Array<{ feed: string; lag: FeedLag; caughtUp: boolean }> {
-    return this.readers.map((r) => ({ feed: r.source.key, lag: r.lag(now), caughtUp: this.status.get(r.source.key)?.caughtUp ?? false }));
+    const held = new Set(this.feedsHeld());
+    return this.readers
+      .filter((r) => held.has(r.source.key))
+      .map((r) => ({ feed: r.source.key, lag: r.lag(now), caughtUp: this.status.get(r.source.key)?.caughtUp ?? false }));
   }
 
   /** Everything the status page shows. */
@@ -233,7 +266,10 @@ export class Subscriber {
     return collectStatus({
       nodeId: this.nodeId,
       startedAt: this.startedAt,
-      feeds: this.readers.map((r) => ({ health: { ...this.status.get(r.source.key)! }, lag: (now: number) => r.lag(now) })),
+      feeds: this.readers.map((r) => ({
+        health: { ...this.status.get(r.source.key)!, readElsewhere: this.sharing ? !this.sharing.held().includes(r.source.key) : undefined },
+        lag: (now: number) => r.lag(now),
+      })),
       markers: new MarkerStore(this.pool),
       inbox: this.inbox,
       queue: this.queue,
@@ -250,10 +286,16 @@ export class Subscriber {
     return revived;
   }
 
+  /** The feeds this process reads now: all of them, or when sharing, those whose jobs it holds. */
+  feedsHeld(): string[] {
+    return this.sharing ? this.sharing.held() : this.readers.map((r) => r.source.key);
+  }
+
   async stop(): Promise<void> {
     this.stopping = true;
     this.stopSignal.abort();
     for (const w of this.wakers) w();
+    await this.sharing?.stop();
     await this.statusServer?.stop();
     await this.queue?.stop();
   }
@@ -265,15 +307,18 @@ export class Subscriber {
     await this.pool?.end().catch(() => undefined);
   }
 
-  private sleep(ms: number): Promise<void> {
+  /** Sleeps ms, or until stop() or the signal. */
+  private sleep(ms: number, signal?: AbortSignal): Promise<void> {
     return new Promise((resolve) => {
       const wake = () => {
         clearTimeout(t);
         this.wakers.delete(wake);
+        signal?.removeEventListener('abort', wake);
         resolve();
       };
       const t = setTimeout(wake, ms);
       this.wakers.add(wake);
+      signal?.addEventListener('abort', wake, { once: true });
     });
   }
 }
