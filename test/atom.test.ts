@@ -553,6 +553,21 @@ describe('parseFeedPage: fixtures', () => {
   });
 });
 
+test('readXml: comments and processing instructions are skipped, CDATA and references read, prefixes resolved by scope', () => {
+  const root = readXml(
+    `<?xml version="1.0" encoding="UTF-8"?>\n<!-- a comment --><a:feed xmlns:a="${ATOM_NS}" xmlns='urn:d'>\n` +
+      `  <a:id> x &amp; y&#x21; </a:id><?pi skipped?>\n  <plain k = 'v &quot;1&quot;' k2="&#60;b&#62;">one <![CDATA[<two>]]> three<!-- c --></plain>\n` +
+      `  <a:entry><b:x xmlns:b="urn:b"/><y/></a:entry>\n</a:feed>\n<!-- trailing -->\n`,
+    { maxBytes: MAX_FEED_BYTES },
+  );
+  assert.deepEqual([root.ns, root.local, root.qname], [ATOM_NS, 'feed', 'a:feed']);
+  const [id, plain, entry] = root.children;
+  assert.equal(id!.text, 'x & y!');
+  assert.deepEqual([plain!.ns, plain!.attrs.k, plain!.attrs.k2, plain!.text], ['urn:d', 'v "1"', '<b>', 'one<two>three']);
+  assert.deepEqual(entry!.children.map((c) => [c.ns, c.local]), [['urn:b', 'x'], ['urn:d', 'y']]);
+  assert.equal(Object.keys(root.attrs).length, 0, 'namespace declarations are not attributes');
+});
+
 describe('parseFeedPage: hostile and broken documents', () => {
   const rejects = (xml: string, pattern: RegExp, opts?: { maxBytes?: number }) =>
     assert.throws(() => parseFeedPage(xml, opts), (e: unknown) => {
@@ -594,6 +609,20 @@ describe('parseFeedPage: hostile and broken documents', () => {
   test('an ENTITY declaration without a DOCTYPE', () => rejects(`<feed xmlns="${ATOM_NS}"><!ENTITY e "x"></feed>`, /ENTITY declarations not allowed/));
   test('"<" inside an attribute value', () => rejects(feedWith('<link rel="a<b" href="x"/>'), /^not XML: "<" in the value of attribute rel/));
   test('an entity reference XML does not predefine', () => rejects(feedWith(entry('&nbsp;')), /undefined entity &nbsp;/));
+  test('what a well-formedness check refuses', () => {
+    rejects(feedWith('<link rel="a" rel="b"/>'), /^not XML: attribute rel repeated in <link>/);
+    rejects(feedWith('<link rel="a"=/>'), /^not XML: malformed attribute or tag end in <link>/);
+    rejects(feedWith('<link rel=a/>'), /^not XML: malformed attribute or tag end in <link>/);
+    rejects(feedWith('<![CDAT-->x'), /^not XML: markup declarations are not allowed/);
+    rejects(`${feedWith('')}x`, /^not XML: text outside the root element/);
+    rejects(`x${feedWith('')}`, /^not XML: text outside the root element/);
+    rejects(feedWith('</entry>'), /^not XML: closing tag <\/entry> does not match <feed>/);
+    rejects(feedWith('<1a/>'), /^not XML: <1a> is not a valid element name/);
+    rejects(feedWith('< entry/>'), /^not XML: "<" that does not start a tag/);
+    rejects(`<feed xmlns="${ATOM_NS}"><id>x</id><!-- never closed`, /^not XML: the document ends inside <feed> \(truncated\?\)/);
+    rejects(`<feed xmlns="${ATOM_NS}"><entry><link href="http://x`, /^not XML: the document ends inside <feed> <entry> <link> \(truncated\?\)/);
+    rejects(`<feed xmlns="${ATOM_NS}"/><?xml version="1.0"?>`, /^not XML: an XML declaration that is not at the start/);
+  });
 
   test('a body over the cap', () => {
     const xml = good();
