@@ -65,6 +65,7 @@ export async function migrate(pool: Pool, nodeId: string, o: MigrateOptions = {}
   // table of a newer OpenMRS: the resource is not offered there, rather than half-invented.
   const openmrsMade = before.has(OPENMRS_CHANGELOG_TABLE);
   await createMissingTables(pool, [...(openmrsMade ? [] : OPENMRS_TABLES), ...SYNC_TABLES], before, changes);
+  await addMissingIndexes(pool, changes);
   // The circular users/person keys are only ours to add when we created those tables.
   if (!before.has('users') || !before.has('person')) await addLateKeys(pool, changes);
   await bootstrapAdmin(pool, changes);
@@ -93,6 +94,28 @@ async function createMissingTables(pool: Pool, tables: Array<{ table: string; dd
     if (before.has(table)) continue;
     await pool.query(ddl);
     changes.push(`created table ${table}`);
+  }
+}
+
+/**
+ * Indexes added to atomsync's tables after they were first created (a CREATE TABLE IF NOT EXISTS
+ * does not change a table that exists): added where missing, so old and new nodes end alike.
+ */
+const LATE_INDEXES = [
+  // A resource's events by uuid: a patient's record when the patient enters a catchment (publisher/catchments/router.ts).
+  { table: 'atomsync_event', name: 'atomsync_event_resource_uuid', ddl: 'ALTER TABLE atomsync_event ADD KEY atomsync_event_resource_uuid (resource, uuid, seq)' },
+];
+
+async function addMissingIndexes(pool: Pool, changes: string[]): Promise<void> {
+  const have = await queryRows<{ t: string; n: string }>(
+    pool,
+    'SELECT DISTINCT TABLE_NAME AS t, INDEX_NAME AS n FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = DATABASE()',
+  );
+  const names = new Set(have.map((r) => `${r.t}.${r.n}`));
+  for (const ix of LATE_INDEXES) {
+    if (names.has(`${ix.table}.${ix.name}`)) continue;
+    await pool.query(ix.ddl);
+    changes.push(`added index ${ix.name}`);
   }
 }
 

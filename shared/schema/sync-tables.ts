@@ -176,4 +176,44 @@ export const SYNC_TABLES: Array<{ table: string; ddl: string }> = [
   PRIMARY KEY (feed, from_page)
 ) ${CHARSET}`,
   },
+  {
+    // Publisher side: a child node's catchment, a set of locations (each with its descendants).
+    // locations_key is a hash of the sorted location uuids, so one set is one catchment whoever asks.
+    // routed_seq: the atomsync_event seq up to which events have been routed into its log;
+    // positions: how many entries its log holds (publisher/catchments/router.ts).
+    table: 'atomsync_catchment',
+    ddl: `CREATE TABLE IF NOT EXISTS atomsync_catchment (
+  id INT NOT NULL AUTO_INCREMENT PRIMARY KEY,
+  locations_key CHAR(64) NOT NULL,
+  locations TEXT NOT NULL,
+  routed_seq BIGINT NOT NULL DEFAULT 0,
+  positions BIGINT NOT NULL DEFAULT 0,
+  created_at DATETIME(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3),
+  UNIQUE KEY atomsync_catchment_key (locations_key)
+) ${CHARSET}`,
+  },
+  {
+    // The patients in a catchment, from the event at which they entered it. Never removed: a
+    // patient who leaves stays where they are.
+    table: 'atomsync_catchment_patient',
+    ddl: `CREATE TABLE IF NOT EXISTS atomsync_catchment_patient (
+  catchment_id INT NOT NULL,
+  patient_id INT NOT NULL,
+  entered_seq BIGINT NOT NULL,
+  PRIMARY KEY (catchment_id, patient_id)
+) ${CHARSET}`,
+  },
+  {
+    // A catchment's own log: its positions (gap-free from 1, append-only, so its pages are as
+    // immutable as the all feed's), each naming an event of atomsync_event. An event may be named
+    // after later ones: a patient's record, when the patient enters the catchment.
+    table: 'atomsync_catchment_event',
+    ddl: `CREATE TABLE IF NOT EXISTS atomsync_catchment_event (
+  catchment_id INT NOT NULL,
+  position BIGINT NOT NULL,
+  seq BIGINT NOT NULL,
+  PRIMARY KEY (catchment_id, position),
+  KEY atomsync_catchment_event_seq (catchment_id, seq)
+) ${CHARSET}`,
+  },
 ];

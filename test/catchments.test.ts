@@ -1,0 +1,172 @@
+// Catchments at the publisher (issue 18, first part): the node's events routed into the log of a
+// child's catchment. Checked on a seeded clinic (a district with a health centre and its wards, and
+// a dispensary) against what its tables say, independently of the router: the log holds every
+// metadata event, the whole record of each patient with an identifier, visit or encounter at one
+// of the catchment's locations (or below them), nothing of any other patient, in gap-free
+// positions; a patient who enters later brings their whole record; the log only ever grows.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { randomUUID } from 'node:crypto';
+import { queryRows } from '../shared/db.ts';
+import { silentLogger } from '../shared/logger.ts';
+import { loadRegistry } from '../shared/registry.ts';
+import type { Registry } from '../shared/registry.ts';
+import { RESOURCES } from '../shared/resources.ts';
+import type { ResourceName } from '../shared/resources.ts';
+import { migrate } from '../shared/schema/migrate.ts';
+import { isPatientOwned, ownersOf, recordOf } from '../publisher/catchments/owners.ts';
+import { CatchmentRouter, UnknownLocationError, ensureCatchment } from '../publisher/catchments/router.ts';
+import { seedNode } from '../tools/seed/index.ts';
+import { freshDatabase } from './helpers/db.ts';
+import type { TestDb } from './helpers/db.ts';
+import { drainOutbox } from './helpers/relay.ts';
+
+describe('catchments: routing a node\'s events into a child\'s log', { timeout: 300_000 }, () => {
+  let clinic: TestDb;
+  let registry: Registry;
+  let router: CatchmentRouter;
+  const loc: Record<string, { id: number; uuid: string }> = {};
+
+  const rows = <T>(sql: string, params: unknown[] = []) => queryRows<T>(clinic.pool, sql, params);
+  /** Relays the outbox into numbered events, as the publisher does. */
+  const relay = () => drainOutbox(clinic.pool, 'clinic');
+  const logOf = async (id: number) =>
+    rows<{ position: number; seq: number; resource: ResourceName; uuid: string }>(
+      'SELECT ce.position, ce.seq, e.resource, e.uuid FROM atomsync_catchment_event ce JOIN atomsync_event e ON e.seq = ce.seq WHERE ce.catchment_id = ? ORDER BY ce.position',
+      [id],
+    );
+  /** Patients with an identifier, a visit or an encounter at one of these location ids, by SQL of its own. */
+  const patientsAt = async (ids: number[]) =>
+    new Set(
+      (
+        await rows<{ p: number }>(
+          `SELECT patient_id AS p FROM patient_identifier WHERE location_id IN (?) UNION SELECT patient_id FROM visit WHERE location_id IN (?)
+           UNION SELECT patient_id FROM encounter WHERE location_id IN (?)`,
+          [ids, ids, ids],
+        )
+      ).map((r) => Number(r.p)),
+    );
+
+  before(async () => {
+    clinic = await freshDatabase('catchments');
+    await migrate(clinic.pool, 'clinic');
+    await seedNode(clinic.pool, { patients: 40, seed: 'catchments' });
+    await relay();
+    registry = await loadRegistry(clinic.pool);
+    router = new CatchmentRouter(clinic.pool, registry, silentLogger, { chunkEvents: 300 });
+    for (const r of await rows<{ id: number; uuid: string; name: string; parent: number | null }>(
+      'SELECT location_id AS id, uuid, name, parent_location AS parent FROM location',
+    )) {
+      if (r.name.endsWith(' Dispensary')) loc.dispensary = { id: Number(r.id), uuid: r.uuid };
+      if (r.name.endsWith(' Health Centre')) loc.healthCentre = { id: Number(r.id), uuid: r.uuid };
+      if (r.name.endsWith(' HC - Outpatient Department')) loc.opd = { id: Number(r.id), uuid: r.uuid };
+    }
+    assert.ok(loc.dispensary && loc.healthCentre && loc.opd, JSON.stringify(loc));
+  });
+
+  after(async () => clinic?.drop());
+
+  test('a catchment is a set of this node\'s locations; an unknown one is refused by name', async () => {
+    const ghost = randomUUID();
+    await assert.rejects(ensureCatchment(clinic.pool, [loc.dispensary.uuid, ghost]), (err: Error) => err instanceof UnknownLocationError && err.message.includes(ghost));
+    const a = await ensureCatchment(clinic.pool, [loc.dispensary.uuid]);
+    const b = await ensureCatchment(clinic.pool, [` ${loc.dispensary.uuid.toUpperCase()} `]);
+    assert.equal(a.id, b.id, 'the same set is the same catchment');
+  });
+
+  test('the log holds every metadata event and exactly the whole records of the patients seen at its locations', async () => {
+    const c = await ensureCatchment(clinic.pool, [loc.dispensary.uuid]);
+    const appended = await router.route(c.id);
+    const log = await logOf(c.id);
+    assert.equal(appended, log.length);
+    assert.deepEqual(log.map((e) => Number(e.position)), log.map((_, i) => i + 1), 'positions are gap-free from 1');
+    assert.equal(new Set(log.map((e) => e.seq)).size, log.length, 'no event twice');
+    const [{ s: maxSeq }] = await rows<{ s: number }>('SELECT MAX(seq) AS s FROM atomsync_event');
+    const [state] = await rows<{ routed_seq: number; positions: number }>('SELECT routed_seq, positions FROM atomsync_catchment WHERE id = ?', [c.id]);
+    assert.equal(Number(state.routed_seq), Number(maxSeq));
+    assert.equal(Number(state.positions), log.length);
+
+    const inLog = new Set(log.map((e) => Number(e.seq)));
+    const metadata = await rows<{ seq: number; resource: ResourceName }>('SELECT seq, resource FROM atomsync_event');
+    const everyone = metadata.filter((e) => !isPatientOwned(e.resource));
+    assert.ok(everyone.length > 0);
+    for (const e of everyone) assert.ok(inLog.has(Number(e.seq)), `metadata event ${e.seq} (${e.resource}) is in the log`);
+
+    const members = await patientsAt([loc.dispensary.id]);
+    const all = new Set((await rows<{ p: number }>('SELECT patient_id AS p FROM patient')).map((r) => Number(r.p)));
+    assert.ok(members.size > 0 && members.size < all.size, `some patients but not all were seen at the dispensary (${members.size} of ${all.size})`);
+    // Each member's whole record: the newest event of every resource of it.
+    const newestOf = async (resource: string, uuid: string) =>
+      Number((await rows<{ s: number }>('SELECT MAX(seq) AS s FROM atomsync_event WHERE resource = ? AND uuid = ?', [resource, uuid]))[0].s);
+    let checked = 0;
+    for (const p of members) {
+      const record = await recordOf(clinic.pool, registry, p);
+      assert.ok(record.some((r) => r.resource === 'visit'), 'a record with visits');
+      for (const r of record) {
+        const newest = await newestOf(r.resource, r.uuid);
+        if (!newest) continue; // a patient's person is published as the patient (person yields to patient)
+        assert.ok(inLog.has(newest), `patient ${p}: ${r.resource} ${r.uuid} is in the log`);
+        checked++;
+      }
+    }
+    assert.ok(checked > members.size * 5, `the members' records were checked (${checked} resources)`);
+    // Nothing of anyone else.
+    const outsiders = [...all].filter((p) => !members.has(p));
+    const logged = new Set(log.map((e) => `${e.resource}/${e.uuid.toLowerCase()}`));
+    for (const p of outsiders) {
+      for (const r of await recordOf(clinic.pool, registry, p)) {
+        // A relationship with a member, and the people in it, belong to the member's record too.
+        const owners = (await ownersOf(clinic.pool, registry, r.resource, [r.uuid])).get(r.uuid.toLowerCase());
+        if (owners === 'everyone' || owners?.some((o) => members.has(o))) continue;
+        assert.ok(!logged.has(`${r.resource}/${r.uuid.toLowerCase()}`), `patient ${p} (not seen at the dispensary): ${r.resource} is not in the log`);
+      }
+    }
+    assert.equal(Number((await rows<{ n: number }>('SELECT COUNT(*) AS n FROM atomsync_catchment_patient WHERE catchment_id = ?', [c.id]))[0].n), members.size);
+  });
+
+  test('a patient who enters later brings their whole record, after what the log held, which never changes', async () => {
+    const c = await ensureCatchment(clinic.pool, [loc.dispensary.uuid]);
+    await router.route(c.id);
+    const before = await logOf(c.id);
+    const members = await patientsAt([loc.dispensary.id]);
+    const [newcomer] = (await rows<{ p: number }>('SELECT patient_id AS p FROM patient ORDER BY patient_id')).map((r) => Number(r.p)).filter((p) => !members.has(p));
+    assert.ok(newcomer, 'a patient not yet seen at the dispensary');
+    // Their first visit at the dispensary, as OpenMRS writes one (the trigger records the event).
+    const [vt] = await rows<{ id: number }>('SELECT visit_type_id AS id FROM visit_type LIMIT 1');
+    const visitUuid = randomUUID();
+    await clinic.pool.query(
+      'INSERT INTO visit (patient_id, visit_type_id, date_started, location_id, creator, date_created, uuid) VALUES (?, ?, NOW(), ?, 1, NOW(), ?)',
+      [newcomer, vt.id, loc.dispensary.id, visitUuid],
+    );
+    await relay();
+    await router.route(c.id);
+    const after = await logOf(c.id);
+    assert.deepEqual(after.slice(0, before.length), before, 'what the log held is unchanged: its pages stay immutable');
+    const added = after.slice(before.length);
+    assert.equal(added[added.length - 1].uuid, visitUuid, 'the visit that brought them in comes last');
+    const record = await recordOf(clinic.pool, registry, newcomer);
+    const addedKeys = new Set(added.map((e) => `${e.resource}/${e.uuid.toLowerCase()}`));
+    const published = new Set((await rows<{ k: string }>("SELECT DISTINCT CONCAT(resource, '/', LOWER(uuid)) AS k FROM atomsync_event")).map((r) => r.k));
+    const expected = record.map((r) => `${r.resource}/${r.uuid.toLowerCase()}`).filter((k) => published.has(k));
+    assert.ok(expected.length > 3, `the newcomer has a record (${expected.join(' ')})`);
+    for (const k of expected) assert.ok(addedKeys.has(k), `the newcomer's ${k} came with them`);
+    // Oldest first: the record arrives in the order it was written.
+    const seqs = added.slice(0, -1).map((e) => Number(e.seq));
+    assert.deepEqual(seqs, [...seqs].sort((a, b) => a - b));
+  });
+
+  test('a catchment made later, of a parent location, is routed from the start and covers the locations below it', async () => {
+    const hc = await ensureCatchment(clinic.pool, [loc.healthCentre.uuid]);
+    const opd = await ensureCatchment(clinic.pool, [loc.opd.uuid]);
+    await router.routeAll();
+    const patientsOf = async (id: number) => new Set((await rows<{ p: number }>('SELECT patient_id AS p FROM atomsync_catchment_patient WHERE catchment_id = ?', [id])).map((r) => Number(r.p)));
+    const [hcMembers, opdMembers] = [await patientsOf(hc.id), await patientsOf(opd.id)];
+    const wardIds = (await rows<{ id: number }>('SELECT location_id AS id FROM location WHERE parent_location = ?', [loc.healthCentre.id])).map((r) => Number(r.id));
+    assert.deepEqual(hcMembers, await patientsAt([loc.healthCentre.id, ...wardIds]), 'the health centre and its wards');
+    assert.deepEqual(opdMembers, await patientsAt([loc.opd.id]), 'the ward alone: not its parent');
+    for (const p of opdMembers) assert.ok(hcMembers.has(p), 'a ward\'s patients are in its health centre\'s catchment');
+    // Routing again with nothing new appends nothing.
+    assert.equal(await router.routeAll(), 0);
+    assert.ok(Object.keys(RESOURCES).length > 0);
+  });
+});
