@@ -13,12 +13,19 @@ import type { EntrySource, PagesOptions, SourcePage } from './entry-source.ts';
 import type { FeedLag, LagTracker } from './feed-lag.ts';
 import type { FetchedBatch, FetchStage } from './fetch-stage.ts';
 import type { Marker, MarkerPoint, MarkerStore } from './marker-store.ts';
+import type { Semaphore } from './semaphore.ts';
 
 export interface FeedReaderOptions {
   /** Entries gathered into one batch (whole pages: a batch may hold a few more). */
   entryBatch: number;
   /** Pages read in one pass before yielding (keeps one busy feed from starving shutdown). */
   maxPagesPerPass?: number;
+  /**
+   * Places for batches held in memory, shared by every feed: a batch takes one before its
+   * resources are fetched and gives it back once committed. Bounds memory by this, not by the
+   * number of feeds (commits take turns anyway, commit-stage.ts).
+   */
+  batches?: Semaphore;
 }
 
 export interface PassResult {
@@ -77,11 +84,18 @@ export class FeedReader {
         const plan = this.plan(group, marker);
         marker = plan.after;
         result.entries += plan.fresh.length;
-        const fetched = await this.fetch(plan.fresh, pending);
-        await committing;
-        if (this.markerTaken) return result; // what was just fetched is read again from the marker as it now stands
-        pending = new Set(fetched.graph.nodes.keys());
-        committing = this.commit(fetched, plan);
+        const release = (await this.o.batches?.acquire()) ?? (() => undefined);
+        let committed: Promise<void> | null = null;
+        try {
+          const fetched = await this.fetch(plan.fresh, pending);
+          await committing;
+          if (this.markerTaken) return result; // what was just fetched is read again from the marker as it now stands
+          pending = new Set(fetched.graph.nodes.keys());
+          committed = this.commit(fetched, plan).finally(release);
+        } finally {
+          if (!committed) release();
+        }
+        committing = committed;
         committing.catch(() => undefined); // awaited below, or on the next round
         if (last) break;
         if (shouldStop() || (this.o.maxPagesPerPass && result.pages >= this.o.maxPagesPerPass)) {

@@ -19,6 +19,7 @@ import { InboxRetry } from './inbox-retry.ts';
 import type { MarkerStore } from './marker-store.ts';
 import type { PipelineStats } from './outcomes.ts';
 import type { ResourceFetcher } from './resource-fetcher.ts';
+import { Semaphore } from './semaphore.ts';
 import type { Sink } from './sink.ts';
 
 export interface PipelineParts {
@@ -43,6 +44,12 @@ export interface PipelineParts {
   signal?: AbortSignal;
 }
 
+/**
+ * Batches held in memory at once, all feeds together: one feed uses two (the next one fetched while
+ * the last one commits); thirty feeds with a batch each waiting for its turn to commit held 773 MiB.
+ */
+const BATCHES_IN_MEMORY = 4;
+
 export function buildPipeline(p: PipelineParts): { readers: FeedReader[]; retrier: InboxRetry } {
   const { sink, fetcher, inbox, markers, stats, policy, onParked } = p;
   const resolver = new DependencyResolver(sink, fetcher);
@@ -52,6 +59,7 @@ export function buildPipeline(p: PipelineParts): { readers: FeedReader[]; retrie
     fetch: new FetchStage({ nodeId: p.nodeId, sink, fetcher, resolver, inbox, stats, log, onParked }),
     commit: new CommitStage({ sink, resolver, careful, inbox, markers, policy, stats, log, onParked }),
   };
+  const batches = new Semaphore(BATCHES_IN_MEMORY);
   const readers = p.sources.map((address) => {
     const lag = new LagTracker();
     const source = new HttpFeedSource(address, p.http, {
@@ -64,6 +72,7 @@ export function buildPipeline(p: PipelineParts): { readers: FeedReader[]; retrie
     return new FeedReader(source, stages, markers, lag, p.log.child({ feed: address.key }), {
       entryBatch: p.entryBatch,
       maxPagesPerPass: 1000, // a pass ends early anyway when stop() is called
+      batches,
     });
   });
   return { readers, retrier: new InboxRetry({ careful, inbox, policy, stats, log, onParked }) };

@@ -179,6 +179,23 @@ test('Semaphore bounds concurrency and keeps its callers in order', async () => 
   await Promise.all([1, 2, 3].map((i) => lim.run(async () => void order.push(i))));
   assert.deepEqual(order, [1, 2, 3]);
   assert.throws(() => new Semaphore(0), /at least 1/);
+  // A hold across calls: the second acquire waits until the first is given back, once however often.
+  const one = new Semaphore(1);
+  const release = await one.acquire();
+  let second = false;
+  const next = one.acquire().then((r) => ((second = true), r));
+  await new Promise((r) => setTimeout(r, 5));
+  assert.equal(second, false, 'the place is held');
+  release();
+  release();
+  const releaseSecond = await next;
+  let third = false;
+  void one.acquire().then(() => (third = true));
+  await new Promise((r) => setTimeout(r, 5));
+  assert.equal(third, false, 'giving back twice gave back once');
+  releaseSecond();
+  await new Promise((r) => setTimeout(r, 5));
+  assert.equal(third, true);
 });
 
 const encounter = (providers: unknown[], changed = '2024-01-02T03:04:05.000+0000') => ({
