@@ -65,9 +65,9 @@ export function workingEtag(p: { baseUrl: string; category: string; page: number
   return etagOf(`${version}|${p.baseUrl}|${p.category}|${p.page}|${p.asRecent}|${p.range.first}+${p.range.size}|${p.count}`, p.asHtml);
 }
 
-/** A complete page's bytes in every coding, for the cache. */
-export function archivePage(body: string, asHtml: boolean): Promise<ArchivePage> {
-  return encodeArchive(body, etagOf(`${RENDER_VERSION}|${body}`, asHtml));
+/** A complete page's bytes for the cache: identity, and gzip when `withGzip` (the reader it is made for asks for it). */
+export function archivePage(body: string, asHtml: boolean, withGzip = true): Promise<ArchivePage> {
+  return encodeArchive(body, etagOf(`${RENDER_VERSION}|${body}`, asHtml), withGzip);
 }
 
 export async function loadModel(

@@ -17,7 +17,7 @@ import { badRequest, notFound } from './http-errors.ts';
 import type { PublisherCounters } from './metrics.ts';
 import { originOf } from './host-rule.ts';
 import { wantsHtml } from '../shared/web/negotiate.ts';
-import { addBrotli, notModified, sendArchivePage } from './archive-page.ts';
+import { addBrotli, addGzip, needsGzip, notModified, prefersGzip, sendArchivePage } from './archive-page.ts';
 import type { ArchivePage } from './archive-page.ts';
 import { holdWhileUnchanged } from './long-poll.ts';
 import type { NewEvents } from './new-events.ts';
@@ -125,12 +125,13 @@ class FeedPageServer {
 
     if (complete) {
       const model = await loadModel(this.o, { category, page, range, newestPage, asRecent: false, baseUrl, updated: null });
-      const fresh = await archivePage(asHtml ? renderFeedHtml(model) : renderFeedPage(model), asHtml);
+      const gzip = prefersGzip(req.headers['accept-encoding']);
+      const fresh = await archivePage(asHtml ? renderFeedHtml(model) : renderFeedPage(model), asHtml, gzip);
       const key = cacheKeyOf(baseUrl, category, page, range, asHtml);
       this.cache.set(key, fresh);
       if (!asHtml) this.o.counters?.archiveRendered('asked');
-      if (!asHtml) this.ahead.after(page, category, baseUrl, newestPage);
-      return void this.sendCached(req, res, key, fresh);
+      if (!asHtml) this.ahead.after(page, category, baseUrl, newestPage, gzip);
+      return this.sendCached(req, res, key, fresh);
     }
     // The working page depends only on how many events the feed has (the log is append-only) and on the
     // positions it stands for, so its ETag is known before anything is read or rendered: a quiet poll
@@ -151,8 +152,8 @@ class FeedPageServer {
     if (!cached) return false;
     setFeedHeaders(res, hit.asHtml);
     this.served(req, hit, range.last, true);
-    if (!hit.asHtml) this.ahead.after(hit.page, hit.category, hit.baseUrl);
-    this.sendCached(req, res, key, cached);
+    if (!hit.asHtml) this.ahead.after(hit.page, hit.category, hit.baseUrl, undefined, prefersGzip(req.headers['accept-encoding']));
+    void this.sendCached(req, res, key, cached);
     return true;
   }
 
@@ -163,8 +164,15 @@ class FeedPageServer {
     this.o.counters?.pageServed(hit.asHtml ? 'html' : complete ? 'archive' : 'recent');
   }
 
-  /** Sends a cached page; a client that would rather have brotli gets it made for the next time. */
-  private sendCached(req: IncomingMessage, res: ServerResponse, key: string, page: ArchivePage): void {
+  /**
+   * Sends a cached page. A client that takes gzip gets it made first if the page has none (it was
+   * rendered for a loopback reader, which asks for identity); one that would rather have brotli
+   * gets it made for the next time.
+   */
+  private async sendCached(req: IncomingMessage, res: ServerResponse, key: string, page: ArchivePage): Promise<void> {
+    if (needsGzip(req, page)) {
+      await addGzip(page, (added) => this.cache.grew(key, page, added)).catch((err: Error) => this.o.log?.warn('gzip failed', { error: err }));
+    }
     sendArchivePage(req, res, page, () => {
       addBrotli(page, (added) => this.cache.grew(key, page, added)).catch((err: Error) => this.o.log?.warn('brotli failed', { error: err }));
     });

@@ -39,7 +39,7 @@ export class PageCache {
     }
   }
 
-  /** `page`, held under `key`, has grown by `added` bytes (a coding made later, archive-page.ts addBrotli). */
+  /** `page`, held under `key`, has grown by `added` bytes (a coding made later, archive-page.ts addGzip, addBrotli). */
   grew(key: string, page: ArchivePage, added: number): void {
     if (this.map.get(key) !== page) return; // evicted or replaced meanwhile: nothing to count
     this.bytes += added;

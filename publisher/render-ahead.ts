@@ -33,17 +33,20 @@ export class RenderAhead {
     if (page > (this.newestSeen.get(category) ?? 0)) this.newestSeen.set(category, page);
   }
 
-  /** Starts rendering the pages after `page`, unless that feed has a render ahead under way already. */
-  after(page: number, category: string, baseUrl: string, knownNewest?: number): void {
+  /**
+   * Starts rendering the pages after `page`, unless that feed has a render ahead under way already;
+   * `withGzip`: the reader asks for gzip, so the pages are compressed as they enter the cache.
+   */
+  after(page: number, category: string, baseUrl: string, knownNewest?: number, withGzip = true): void {
     const feedKey = `${baseUrl}|${category}`;
     if (this.ahead.has(feedKey)) return;
     this.ahead.add(feedKey);
-    this.render(page, category, baseUrl, knownNewest)
+    this.render(page, category, baseUrl, knownNewest, withGzip)
       .catch((err: Error) => this.o.log?.debug('rendering archive pages ahead failed', { category, error: err }))
       .finally(() => this.ahead.delete(feedKey));
   }
 
-  private async render(page: number, category: string, baseUrl: string, knownNewest?: number): Promise<void> {
+  private async render(page: number, category: string, baseUrl: string, knownNewest: number | undefined, withGzip: boolean): Promise<void> {
     const { cache, layouts } = this.o;
     const cacheKey = (p: number, range: PageRange) => cacheKeyOf(baseUrl, category, p, range, false);
     // The newest page only moves forward: a page older than the newest ever seen is complete,
@@ -59,7 +62,7 @@ export class RenderAhead {
       if (p >= newestPage) break; // only complete pages are cached
       const range = pageRange(layout, p);
       const model = await loadModel(this.o, { category, page: p, range, newestPage, asRecent: false, baseUrl, updated: null });
-      cache.set(cacheKey(p, range), await archivePage(renderFeedPage(model), false));
+      cache.set(cacheKey(p, range), await archivePage(renderFeedPage(model), false, withGzip));
       this.o.counters?.archiveRendered('ahead');
     }
   }
