@@ -191,6 +191,33 @@ describe('MySQL sink', () => {
     assert.equal(JSON.parse(conflicts[1].remote_version).name, 'A again');
   });
 
+  test('changed on both sides in the same second: both nodes keep the same version, each keeps the other as the loser', async () => {
+    const [, { uuid }] = await queryRows<{ uuid: string }>(a.pool, `SELECT uuid FROM provider ORDER BY provider_id LIMIT 2`);
+    await applyFromA('provider', uuid);
+    // OpenMRS keeps audit dates to the second: two edits in one second at two nodes tie.
+    const at = '2035-06-01 12:00:00';
+    await hq.pool.query(`UPDATE provider SET name = 'Tie edited at HQ', changed_by = 1, date_changed = ? WHERE uuid = ?`, [at, uuid]);
+    await a.pool.query(`UPDATE provider SET name = 'Tie edited at A', changed_by = 1, date_changed = ? WHERE uuid = ?`, [at, uuid]);
+    const atHq = await loadRepresentation(hq.pool, RESOURCES.provider, uuid);
+    const atA = await rep('provider', uuid);
+    // Each node receives the other's version: HQ from A, and A (a sink of its own) from HQ.
+    const sinkAtA = await MysqlSink.create(a.pool, silentLogger);
+    await sink.apply(ev('provider', uuid), toRowTree(RESOURCES.provider, atA, uuid), atA);
+    await sinkAtA.apply({ ...ev('provider', uuid), origin: 'hq' }, toRowTree(RESOURCES.provider, atHq, uuid), atHq);
+    const name = async (db: TestDb) => (await queryRows<{ name: string }>(db.pool, 'SELECT name FROM provider WHERE uuid = ?', [uuid]))[0].name;
+    const [kept, keptAtA] = [await name(hq), await name(a)];
+    assert.equal(kept, keptAtA, 'the same version at both nodes');
+    const hashOf = (r: unknown) => contentHash(toRowTree(RESOURCES.provider, r as never, uuid));
+    const greater = hashOf(atHq) > hashOf(atA) ? 'Tie edited at HQ' : 'Tie edited at A';
+    assert.equal(kept, greater, 'the greater content hash wins a tie');
+    for (const db of [hq, a]) {
+      const [c] = await queryRows<{ local_version: string; remote_version: string }>(db.pool, 'SELECT local_version, remote_version FROM atomsync_conflict WHERE uuid = ?', [uuid]);
+      assert.ok(c, 'the conflict is recorded at each node');
+      const both = [JSON.parse(c.local_version).name, JSON.parse(c.remote_version).name].sort();
+      assert.deepEqual(both, ['Tie edited at A', 'Tie edited at HQ'], 'with both versions');
+    }
+  });
+
   test('a patient aggregate: names, addresses and identifiers in one transaction; voids propagate', async () => {
     const [{ uuid }] = await queryRows<{ uuid: string }>(a.pool, `SELECT p.uuid FROM person p JOIN patient t ON t.patient_id = p.person_id LIMIT 1`);
     await applyFromA('patient', uuid);

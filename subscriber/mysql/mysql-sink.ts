@@ -12,6 +12,7 @@ import type { Registry } from '../../shared/registry.ts';
 import type { ResourceName } from '../../shared/resources.ts';
 import { LIFECYCLE_COLUMNS } from '../../shared/rest-format.ts';
 import { contentHash, versionOf } from '../content-hash.ts';
+import { sameTimeKeepsLocal } from '../conflict-rule.ts';
 import { keyOf, referencesOf, toRowTree } from '../row-tree.ts';
 import type { RefValue, RowNode } from '../row-tree.ts';
 import type { ApplyOutcome, Sink, SinkEvent, SinkItem } from '../sink.ts';
@@ -239,7 +240,11 @@ export class MysqlSink implements Sink {
       const localVersion = localTree ? versionOf(localTree) : null;
       const localChanged = synced === null || synced !== localHash;
       const remoteChanged = synced !== incomingHash;
-      if (incomingVersion !== null && localVersion !== null && incomingVersion < localVersion) {
+      const localWins =
+        (incomingVersion !== null && localVersion !== null && incomingVersion < localVersion) ||
+        // Changed here and there at the same audit time: every node keeps the same one of the two.
+        (localChanged && remoteChanged && sameTimeKeepsLocal({ version: incomingVersion, hash: incomingHash }, { version: localVersion, hash: localHash }));
+      if (localWins) {
         await recordSuperseded(conn, ev, incomingVersion, localVersion);
         if (localChanged && remoteChanged) await this.saveConflict(conn, ev, 'local', localRep, rep);
         return 'superseded';

@@ -23,7 +23,7 @@ export async function recordConflict(conn: PoolConnection, ev: SinkEvent, winner
 }
 
 /** An event whose state is older than the one held here: not applied, and said so. */
-export async function recordSuperseded(conn: PoolConnection, ev: SinkEvent, incomingVersion: string, localVersion: string): Promise<void> {
+export async function recordSuperseded(conn: PoolConnection, ev: SinkEvent, incomingVersion: string | null, localVersion: string | null): Promise<void> {
   await conn.query(
     `INSERT INTO atomsync_superseded (resource, uuid, feed_url, entry_id, incoming_version, local_version) VALUES (?, ?, ?, ?, ?, ?)`,
     [ev.resource, ev.uuid, ev.feedUrl, ev.entryId, incomingVersion, localVersion],

@@ -1,0 +1,25 @@
+// Which version of a resource wins a conflict, decided the same way at every node.
+//
+// A conflict is a resource changed at two nodes since they last agreed on it. The newer change
+// wins, by the resource's version (its latest audit date, content-hash.ts). Two changes with the
+// same version (OpenMRS keeps audit dates to the second, so two edits in one second at two nodes
+// tie) are told apart by their content hashes: the greater hash wins. Every node compares the
+// same two (version, hash) pairs, whichever of them it holds and whichever arrives, so every node
+// keeps the same one. The loser is kept too, in atomsync_conflict.
+
+export interface Versioned {
+  /** The latest audit date, as versionOf gives it; null when the resource has none. */
+  version: string | null;
+  /** Null when it could not be worked out: then nothing is decided here. */
+  hash: string | null;
+}
+
+/**
+ * For two conflicting versions with the same audit time: true when the local one is kept.
+ * Versions that differ are not decided here (the newer one wins); nor is an unchanged local
+ * version, which the incoming change simply follows.
+ */
+export function sameTimeKeepsLocal(incoming: Versioned, local: Versioned): boolean {
+  if (incoming.version !== local.version || incoming.hash === null || local.hash === null) return false;
+  return local.hash > incoming.hash;
+}
