@@ -3,8 +3,14 @@
 // and a hit re-inserts.
 import type { ArchivePage } from './archive-page.ts';
 
-/** Archive pages kept, by size (all codings counted): about 1,700 pages of 50 entries (35 KB + 2.7 KB gzip + 2.3 KB brotli when asked for). */
-export const PAGE_CACHE_BYTES = 64 * 1024 * 1024;
+/**
+ * Archive pages kept, by size (all codings counted): about 850 pages of 50 entries (35 KB + 2.7 KB
+ * gzip + 2.3 KB brotli when asked for), 42,000 events, so subscribers catching up that far apart
+ * share pages. It was 64 MiB, which a catch-up of more than 80,000 events fills, most of the way
+ * to the 200 MB the publisher is to stay under (issue 17); a page that has left it is rendered
+ * again when asked for.
+ */
+export const PAGE_CACHE_BYTES = 32 * 1024 * 1024;
 
 export class PageCache {
   private readonly map = new Map<string, ArchivePage>();
