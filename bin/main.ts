@@ -9,10 +9,11 @@ import { publishCommand } from '../publisher/cli.ts';
 import { snapshotCommand } from '../publisher/snapshot-command.ts';
 import { failedCommand, subscribeCommand } from '../subscriber/cli.ts';
 import { erpCommand } from '../subscriber/erp/erp-command.ts';
+import { conflictsCommand } from '../subscriber/conflicts-command.ts';
 import { verifyCommand } from '../tools/verify-command.ts';
 
 /** Every command, in the order `atomsync --help` lists them. */
-export const COMMANDS: Command[] = [demoCommand, migrateCommand, seedCommand, publishCommand, snapshotCommand, subscribeCommand, erpCommand, failedCommand, verifyCommand];
+export const COMMANDS: Command[] = [demoCommand, migrateCommand, seedCommand, publishCommand, snapshotCommand, subscribeCommand, erpCommand, failedCommand, conflictsCommand, verifyCommand];
 
 const SIGNALS = ['SIGINT', 'SIGTERM'] as const;
 

@@ -22,6 +22,7 @@ import { contentHash } from '../subscriber/content-hash.ts';
 import { referencesOf, toRowTree } from '../subscriber/row-tree.ts';
 import type { SinkEvent, SinkItem } from '../subscriber/sink.ts';
 import { freshDatabase } from './helpers/db.ts';
+import { run } from './helpers/processes.ts';
 import type { TestDb } from './helpers/db.ts';
 
 describe('MySQL sink', () => {
@@ -198,7 +199,7 @@ describe('MySQL sink', () => {
     const at = '2035-06-01 12:00:00';
     await hq.pool.query(`UPDATE provider SET name = 'Tie edited at HQ', changed_by = 1, date_changed = ? WHERE uuid = ?`, [at, uuid]);
     await a.pool.query(`UPDATE provider SET name = 'Tie edited at A', changed_by = 1, date_changed = ? WHERE uuid = ?`, [at, uuid]);
-    const atHq = await loadRepresentation(hq.pool, RESOURCES.provider, uuid);
+    const atHq = (await loadRepresentation(hq.pool, RESOURCES.provider, uuid))!;
     const atA = await rep('provider', uuid);
     // Each node receives the other's version: HQ from A, and A (a sink of its own) from HQ.
     const sinkAtA = await MysqlSink.create(a.pool, silentLogger);
@@ -216,6 +217,27 @@ describe('MySQL sink', () => {
       const both = [JSON.parse(c.local_version).name, JSON.parse(c.remote_version).name].sort();
       assert.deepEqual(both, ['Tie edited at A', 'Tie edited at HQ'], 'with both versions');
     }
+  });
+
+  test('atomsync conflicts list and show: each conflict, and its two versions side by side with the differing fields marked', async () => {
+    const [c] = await queryRows<{ id: number; uuid: string; winner: string }>(hq.pool, `SELECT id, uuid, winner FROM atomsync_conflict WHERE local_version LIKE '%Tie edited%'`);
+    assert.ok(c, 'the tie above left a conflict');
+    const list = await run(['conflicts', 'list', '--db', hq.url]);
+    assert.equal(list.code, 0, list.out);
+    assert.match(list.out, /\d+ conflicts?:/);
+    assert.match(list.out, new RegExp(`#${c.id}  provider ${c.uuid}  .* kept (this node's|the incoming) version  \\(\\d+ fields? differ\\)`));
+    const show = await run(['conflicts', 'show', String(c.id), '--db', hq.url]);
+    assert.equal(show.code, 0, show.out);
+    const nameLine = show.out.split('\n').find((l) => /^\* name /.test(l));
+    assert.ok(nameLine, `the name is marked as differing:\n${show.out}`);
+    assert.match(nameLine!, /Tie edited at (A|HQ).*Tie edited at (A|HQ)/);
+    assert.ok(show.out.split('\n').some((l) => /^  uuid /.test(l)), 'fields that agree are shown unmarked');
+    const missing = await run(['conflicts', 'show', '999999', '--db', hq.url]);
+    assert.equal(missing.code, 1);
+    assert.match(missing.out, /no conflict #999999/);
+    const bad = await run(['conflicts', 'resolve', '--db', hq.url]);
+    assert.equal(bad.code, 2);
+    assert.match(bad.out, /expected "list" or "show"/);
   });
 
   test('a patient aggregate: names, addresses and identifiers in one transaction; voids propagate', async () => {
