@@ -36,7 +36,7 @@ export async function feedHead(store: EventStore, layouts: FeedLayouts, category
   return { head, layout, newestPage: newestPageOf(layout, head.count) };
 }
 
-function feedIdFor(nodeUuid: string, category: string): string {
+export function feedIdFor(nodeUuid: string, category: string): string {
   // A name-based id: the same for every page of a feed, different for each feed and node.
   const h = createHash('sha1').update(`${nodeUuid}/${category}`).digest('hex');
   return `urn:uuid:${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`;

@@ -24,6 +24,8 @@ import { PageCache } from './page-cache.ts';
 import type { NewEvents } from './new-events.ts';
 import { HTML_MEDIA_TYPE, wantsHtml } from '../shared/web/negotiate.ts';
 import { restRoutes } from './rest-routes.ts';
+import { CatchmentFeeds } from './catchments/catchment-feed.ts';
+import { DECLARED_REGISTRY } from '../shared/registry.ts';
 import { securityHeaders } from './security-headers.ts';
 import { sessionRoutes } from './session-routes.ts';
 import { SessionStore } from './session-store.ts';
@@ -89,6 +91,8 @@ export function createPublisherApp(o: PublisherAppOptions): express.Express {
   app.use(fairShare(o.fairShare ?? new FairShare()));
   const cache = new PageCache();
   const feeds = feedRoutes({ ...o, counters, cache });
+  // Before the other feeds: a catchment's category is no resource name.
+  app.use(new CatchmentFeeds({ ...o, registry: o.registry ?? DECLARED_REGISTRY }).router());
   app.use(feeds.router);
   app.use(restRoutes(o));
   app.use(adminRoutes({ ...o, counters, cache }));

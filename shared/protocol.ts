@@ -22,3 +22,13 @@ export const LONG_POLL_HEADER = 'x-atomsync-wait';
 export const LONG_POLL_MAX_S = 30;
 /** What a subscriber asks for by default (seconds): an idle feed costs one request per 20 s. */
 export const LONG_POLL_DEFAULT_S = 20;
+
+// A catchment's feed (SPEC.md, "Catchments"): the category `catchment~` and the catchment's
+// location uuids, `~`-separated (characters a path segment keeps as they are). A child names
+// its locations; the parent serves what concerns them, on pages of positions of their own.
+export const CATCHMENT_PREFIX = 'catchment~';
+
+/** The feed category of a set of locations: the same whatever their order or case. */
+export function catchmentCategory(locationUuids: readonly string[]): string {
+  return CATCHMENT_PREFIX + [...new Set(locationUuids.map((u) => u.trim().toLowerCase()).filter(Boolean))].sort().join('~');
+}

@@ -3,7 +3,8 @@ import type { Args, Command, Io, Opt } from '../shared/cli/args.ts';
 import { openPool } from '../shared/db.ts';
 import { createLogger } from '../shared/logger.ts';
 import type { Level, Logger } from '../shared/logger.ts';
-import { LONG_POLL_MAX_S } from '../shared/protocol.ts';
+import { LONG_POLL_MAX_S, catchmentCategory } from '../shared/protocol.ts';
+import { ALL_CATEGORY, RECENT } from '../shared/constants.ts';
 import { RETRY_DEFAULTS } from './backoff.ts';
 import { Inbox } from './inbox.ts';
 import { RetryQueue, retryQueueName } from './retry-queue.ts';
@@ -30,6 +31,10 @@ export const subscribeCommand: Command = {
     { name: 'node-id', type: 'string', env: 'ATOMSYNC_NODE_ID', arg: 'ID', help: "checked against the database's node id; entries from this node are skipped" },
     { name: 'feed', type: 'string', multiple: true, env: 'ATOMSYNC_FEEDS', required: true, arg: 'URL', help: "a publisher's .../{category}/recent URL, credentials in it or in --credentials (space-separated in the env)" },
     { name: 'credentials', type: 'string', env: 'ATOMSYNC_CREDENTIALS', arg: 'USER:PASS', help: 'HTTP Basic credentials for feeds whose URL has none' },
+    {
+      name: 'catchment', type: 'string', env: 'ATOMSYNC_CATCHMENT', arg: 'UUID,...',
+      help: "this node's locations: each --feed (an all feed) is read as its catchment feed, only what concerns them",
+    },
     {
       name: 'allow-origin', type: 'string', multiple: true, env: 'ATOMSYNC_ALLOW_ORIGINS', arg: 'URL',
       help: 'another origin feed links may point to (default: only the feed\'s own; space-separated in the env)',
@@ -65,7 +70,7 @@ export const subscribeCommand: Command = {
       {
         dbUrl: dbUrlArg(args),
         nodeId: args['node-id'] as string | undefined,
-        ...readingArgs(args),
+        ...withCatchment(readingArgs(args), args.catchment as string | undefined),
         entryBatch: intArg(args, 'entry-batch', 1, 10_000),
         fetchConcurrency: intArg(args, 'fetch-concurrency', 1, 1000),
         auditUserId: intArg(args, 'audit-user-id', 1, 2_147_483_647),
@@ -135,6 +140,28 @@ export async function runSubscriber(sub: Subscriber, once: boolean, io: Io, log:
     await sub.stop();
     await sub.close();
   }
+}
+
+/**
+ * With --catchment, each --feed (a parent's `all` feed) becomes the feed of the catchment of these
+ * locations on the same parent (SPEC.md, "Catchments").
+ */
+export function withCatchment<T extends { feeds: string[] }>(o: T, catchment: string | undefined): T {
+  if (catchment === undefined) return o;
+  const uuids = catchment.split(',').map((u) => u.trim()).filter(Boolean);
+  if (uuids.length === 0 || uuids.some((u) => !/^[A-Za-z0-9-]{1,38}$/.test(u))) {
+    throw new UsageError(`--catchment: location uuids separated by commas (got "${catchment.slice(0, 80)}")`);
+  }
+  const category = catchmentCategory(uuids);
+  const feeds = o.feeds.map((f) => {
+    const u = new URL(f);
+    if (!u.pathname.endsWith(`/${ALL_CATEGORY}/${RECENT}`)) {
+      throw new UsageError(`--catchment reads a parent's ${ALL_CATEGORY} feed as its catchment's: --feed ${u.origin}${u.pathname} is not .../${ALL_CATEGORY}/${RECENT}`);
+    }
+    u.pathname = u.pathname.replace(new RegExp(`/${ALL_CATEGORY}/${RECENT}$`), `/${category}/${RECENT}`);
+    return u.toString();
+  });
+  return { ...o, feeds };
 }
 
 /** --share-feeds and --feeds-queue; sharing is for a running subscriber, not a --once catch-up. */

@@ -14,6 +14,7 @@
 // Deterministic: the output depends on the model alone (no clock, no random
 // ids, attributes in a fixed order), because complete pages are served with a
 // strong ETag computed from these bytes.
+import { CATCHMENT_PREFIX } from '../protocol.ts';
 import {
   ATOM_MEDIA_TYPE,
   ATOM_NS,
@@ -113,7 +114,8 @@ export function renderFeedPage(m: FeedPageModel): string {
   const baseUrl = trimSlashes(m.baseUrl);
   // Ascending: atomfeed clients process a page in document order and resume
   // after the last entry they read, so the oldest event must come first.
-  const events = [...m.events].sort((a, b) => a.seq - b.seq);
+  // In position order: seq order too, except in a catchment's feed (SPEC.md, "Catchments").
+  const events = [...m.events].sort((a, b) => a.position - b.position);
   let xml = XML_DECLARATION + FEED_OPEN + renderHead(m, baseUrl);
   for (const e of events) xml += renderEntry(e, baseUrl);
   return xml + FEED_CLOSE;
@@ -222,6 +224,8 @@ function checkEvents(m: FeedPageModel, fail: (msg: string) => never): void {
     checkEventFields(e, fail);
   }
   // Positions follow seq within a feed; if they disagreed, ascending seq would not be ascending position.
+  // Not in a catchment's: a patient entering it brings older events after newer ones.
+  if (m.category.startsWith(CATCHMENT_PREFIX)) return;
   const bySeq = [...m.events].sort((a, b) => a.seq - b.seq);
   for (let i = 1; i < bySeq.length; i++) {
     if (bySeq[i]!.position < bySeq[i - 1]!.position) fail(`positions are not in seq order at seq ${bySeq[i]!.seq}`);

@@ -1,0 +1,181 @@
+// GET {FEED_PATH}/catchment~{location uuid}[~{location uuid}...]/recent and /{n}: the Atom feed
+// of one catchment (router.ts), for a child node that should receive only what concerns its
+// locations. Pages are ranges of the catchment's own positions, at the node's page size, and
+// follow the rules of the other feeds: every page below the working page is complete and never
+// changes (cacheable privately for a year), the working page has an ETag that changes with each
+// entry. A catchment is routed up to the node's newest event before its working page (or a page
+// beyond it) is served, so a child sees everything published that concerns it.
+//
+// Not yet: long polling (a held poll is answered at once, so the child polls at its interval),
+// HTML for browsers, re-paging, and readers restricted to one catchment (only a reader with the
+// right to every resource, the `all` feed's readers, may read a catchment's feed).
+import { createHash } from 'node:crypto';
+import { Router } from 'express';
+import type { Request, Response } from 'express';
+import { renderFeedPage } from '../../shared/atom/render.ts';
+import { ALL_CATEGORY, ARCHIVE_CACHE_CONTROL, FEED_PATH, RECENT, RECENT_CACHE_CONTROL } from '../../shared/constants.ts';
+import { queryRows } from '../../shared/db.ts';
+import type { Pool } from '../../shared/db.ts';
+import type { Action } from '../../shared/constants.ts';
+import type { FeedEvent, FeedPageModel } from '../../shared/feed-types.ts';
+import type { Logger } from '../../shared/logger.ts';
+import type { Registry } from '../../shared/registry.ts';
+import { CATCHMENT_PREFIX } from '../../shared/protocol.ts';
+import { dbToIso } from '../../shared/time.ts';
+import { notModified } from '../archive-page.ts';
+import { baseUrlOf } from '../feed-routes.ts';
+import { feedIdFor, setFeedHeaders } from '../feed-pages.ts';
+import { badRequest, notFound } from '../http-errors.ts';
+import { forbidden, mayReadFeed, rightsIn } from '../rights.ts';
+import { CatchmentRouter, UnknownLocationError, ensureCatchment } from './router.ts';
+
+const UUID = /^[A-Za-z0-9-]{1,38}$/;
+const PAGE_PATTERN = /^[1-9][0-9]{0,14}$/;
+/** Locations one catchment may name (a district names its facilities; the URL stays short). */
+export const MAX_CATCHMENT_LOCATIONS = 50;
+
+/** The location uuids a catchment category names; throws a 400 for a malformed one. */
+export function locationsOf(category: string): string[] {
+  const uuids = category.slice(CATCHMENT_PREFIX.length).split('~').filter(Boolean);
+  if (uuids.length === 0) throw badRequest(`a catchment feed names its locations: ${FEED_PATH}/${CATCHMENT_PREFIX}{location uuid}~{location uuid}.../recent`);
+  if (uuids.length > MAX_CATCHMENT_LOCATIONS) throw badRequest(`a catchment names at most ${MAX_CATCHMENT_LOCATIONS} locations (got ${uuids.length})`);
+  const bad = uuids.find((u) => !UUID.test(u));
+  if (bad) throw badRequest(`"${bad.slice(0, 64)}" is not a location uuid (1 to 38 letters, digits and -)`);
+  return uuids;
+}
+
+export interface CatchmentFeedOptions {
+  pool: Pool;
+  registry: Registry;
+  log: Logger;
+  nodeId: string;
+  nodeUuid: string;
+  emptyUpdated: string;
+  pageSize: number;
+  publicUrl?: string;
+}
+
+interface Row {
+  position: number;
+  seq: number;
+  event_uuid: string;
+  resource: string;
+  uuid: string;
+  action: Action;
+  origin: string;
+  changed_at: string;
+  published_at: string;
+}
+
+export class CatchmentFeeds {
+  private readonly routerOfEvents: CatchmentRouter;
+  /** Catchment ids by category, once made. */
+  private readonly ids = new Map<string, number>();
+  /** A routing run per catchment at a time; requests that come meanwhile wait for it. */
+  private readonly routing = new Map<number, Promise<void>>();
+
+  constructor(private readonly o: CatchmentFeedOptions) {
+    this.routerOfEvents = new CatchmentRouter(o.pool, o.registry, o.log.child({ part: 'catchments' }));
+  }
+
+  router(): Router {
+    const r = Router();
+    r.get(`${FEED_PATH}/:category/:page`, (req, res, next) => {
+      if (!String(req.params.category).startsWith(CATCHMENT_PREFIX)) return next();
+      this.serve(req, res).catch(next);
+    });
+    return r;
+  }
+
+  private async serve(req: Request, res: Response): Promise<void> {
+    const category = String(req.params.category);
+    const pageParam = String(req.params.page);
+    if (!mayReadFeed(rightsIn(res), ALL_CATEGORY)) throw forbidden(`user "${res.locals.user}" may not read catchment feeds (they need the right to every resource)`);
+    if (pageParam !== RECENT && !PAGE_PATTERN.test(pageParam)) throw badRequest(`page must be "recent" or a number from 1 (got "${pageParam.slice(0, 32)}")`);
+    const id = await this.catchmentId(category);
+    const asRecent = pageParam === RECENT;
+    const size = this.o.pageSize;
+    let count = await this.count(id);
+    // The working page (or one beyond it) may grow with what is published: routed up to now first.
+    if (asRecent || Number(pageParam) >= Math.floor(count / size) + 1) {
+      await this.routeNow(id);
+      count = await this.count(id);
+    }
+    const newestPage = Math.floor(count / size) + 1;
+    const page = asRecent ? newestPage : Number(pageParam);
+    if (page > newestPage) throw notFound(`page ${page} of "${category.slice(0, 200)}" does not exist yet; the newest is ${newestPage}`);
+    const complete = page < newestPage;
+    const first = (page - 1) * size + 1;
+    const baseUrl = baseUrlOf(req, this.o.publicUrl);
+    setFeedHeaders(res, false);
+    if (!complete) {
+      const etag = `"${createHash('sha256').update(`catchment|${baseUrl}|${category}|${page}|${asRecent}|${size}|${count}`).digest('base64url').slice(0, 32)}"`;
+      res.set('Cache-Control', RECENT_CACHE_CONTROL);
+      res.set('ETag', etag);
+      if (notModified(req, etag)) return void res.status(304).end();
+    }
+    const events = await this.range(id, first, first + size - 1);
+    const updated = events.reduce<string | null>((max, e) => (max && max > e.publishedAt ? max : e.publishedAt), null);
+    const model: FeedPageModel = {
+      nodeId: this.o.nodeId, feedId: feedIdFor(this.o.nodeUuid, category), category, page, pageSize: size, firstPosition: first,
+      newestPage, asRecent, baseUrl, updated: updated ?? this.o.emptyUpdated, events,
+    };
+    const body = renderFeedPage(model);
+    if (complete) {
+      const etag = `"${createHash('sha256').update(body).digest('base64url').slice(0, 32)}"`;
+      res.set('Cache-Control', ARCHIVE_CACHE_CONTROL);
+      res.set('ETag', etag);
+      if (notModified(req, etag)) return void res.status(304).end();
+    }
+    res.send(body);
+  }
+
+  private async catchmentId(category: string): Promise<number> {
+    const known = this.ids.get(category);
+    if (known !== undefined) return known;
+    try {
+      const c = await ensureCatchment(this.o.pool, locationsOf(category));
+      this.ids.set(category, c.id);
+      return c.id;
+    } catch (err) {
+      if (err instanceof UnknownLocationError) throw notFound(err.message);
+      throw err;
+    }
+  }
+
+  /** Routes the catchment up to the newest event (one run at a time; a request during one waits for it). */
+  private routeNow(id: number): Promise<void> {
+    let run = this.routing.get(id);
+    if (!run) {
+      run = this.routerOfEvents.route(id).then(() => undefined).finally(() => this.routing.delete(id));
+      this.routing.set(id, run);
+    }
+    return run;
+  }
+
+  private async count(id: number): Promise<number> {
+    const [row] = await queryRows<{ n: number }>(this.o.pool, 'SELECT positions AS n FROM atomsync_catchment WHERE id = ?', [id]);
+    return Number(row?.n ?? 0);
+  }
+
+  private async range(id: number, first: number, last: number): Promise<FeedEvent[]> {
+    const rows = await queryRows<Row>(
+      this.o.pool,
+      `SELECT ce.position, e.seq, e.event_uuid, e.resource, e.uuid, e.action, e.origin, e.changed_at, e.published_at
+       FROM atomsync_catchment_event ce JOIN atomsync_event e ON e.seq = ce.seq
+       WHERE ce.catchment_id = ? AND ce.position BETWEEN ? AND ? ORDER BY ce.position`,
+      [id, first, last],
+    );
+    return rows.map((r) => ({
+      seq: Number(r.seq),
+      position: Number(r.position),
+      eventUuid: r.event_uuid,
+      resource: r.resource,
+      uuid: r.uuid,
+      action: r.action,
+      origin: r.origin,
+      changedAt: dbToIso(r.changed_at),
+      publishedAt: dbToIso(r.published_at),
+    }));
+  }
+}

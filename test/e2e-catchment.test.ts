@@ -1,0 +1,112 @@
+// End to end, real processes (issue 18): a district node publishes, and a dispensary's node
+// subscribes with `--catchment <the dispensary's location>`. The child must end with every
+// piece of metadata and exactly the patients seen at the dispensary, each with their whole
+// record; a patient whose first visit there comes later arrives with all of their record.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { randomUUID } from 'node:crypto';
+import { queryRows } from '../shared/db.ts';
+import { migrate } from '../shared/schema/migrate.ts';
+import { seedNode } from '../tools/seed/index.ts';
+import { freshDatabase } from './helpers/db.ts';
+import type { TestDb } from './helpers/db.ts';
+import { basic, get } from './helpers/http.ts';
+import { eventually, killAll, run, startPublisher } from './helpers/processes.ts';
+
+type Pub = Awaited<ReturnType<typeof startPublisher>>;
+
+describe('a child node reads only its catchment of its parent', { timeout: 300_000 }, () => {
+  let district: TestDb, child: TestDb;
+  let pub: Pub;
+  let dispensary: { id: number; uuid: string };
+  const feed = () => `http://field-b:b-secret@127.0.0.1:${pub.port}/openmrs/ws/atomfeed/all/recent`;
+  const subscribe = () => run(['subscribe', '--once', '--db', child.url, '--node-id', 'dispensary', '--feed', feed(), '--catchment', dispensary.uuid], 180_000);
+  const uuids = async (db: TestDb, sql: string, params: unknown[] = []) => new Set((await queryRows<{ u: string }>(db.pool, sql, params)).map((r) => r.u.toLowerCase()));
+  const patientsSql = 'SELECT pe.uuid AS u FROM patient p JOIN person pe ON pe.person_id = p.patient_id';
+  const seenAt = (locationId: number) =>
+    uuids(
+      district,
+      `SELECT pe.uuid AS u FROM person pe WHERE pe.person_id IN (
+         SELECT patient_id FROM patient_identifier WHERE location_id = ? UNION SELECT patient_id FROM visit WHERE location_id = ?
+         UNION SELECT patient_id FROM encounter WHERE location_id = ?)`,
+      [locationId, locationId, locationId],
+    );
+
+  before(async () => {
+    [district, child] = await Promise.all([freshDatabase('catch_district'), freshDatabase('catch_child')]);
+    await migrate(district.pool, 'district');
+    await migrate(child.pool, 'dispensary');
+    await seedNode(district.pool, { patients: 30, seed: 'catchment-e2e' });
+    pub = await startPublisher(district.url);
+    // The seeded history numbered first: a `--once` catch-up reads what is published when it runs.
+    await eventually(async () => Number((await queryRows<{ n: number }>(district.pool, 'SELECT COUNT(*) AS n FROM atomsync_outbox'))[0].n) === 0, 60_000, 'the relay');
+    const [d] = await queryRows<{ id: number; uuid: string }>(district.pool, `SELECT location_id AS id, uuid FROM location WHERE name LIKE '% Dispensary'`);
+    dispensary = { id: Number(d.id), uuid: d.uuid };
+  });
+  after(async () => {
+    killAll();
+    await Promise.all([district, child].map((d) => d?.drop()));
+  });
+
+  test('the child holds every metadata row and exactly the patients seen at its location, with their records', async () => {
+    const r = await subscribe();
+    assert.equal(r.code, 0, r.out);
+    assert.match(r.out, /0 dead letters/);
+    const expected = await seenAt(dispensary.id);
+    const all = await uuids(district, patientsSql);
+    assert.ok(expected.size > 0 && expected.size < all.size, `some patients but not all (${expected.size} of ${all.size})`);
+    assert.deepEqual(await uuids(child, patientsSql), expected, 'exactly the dispensary\'s patients');
+    for (const table of ['location', 'concept', 'encounter_type', 'visit_type', 'provider']) {
+      assert.deepEqual(await uuids(child, `SELECT uuid AS u FROM ${table}`), await uuids(district, `SELECT uuid AS u FROM ${table}`), `every ${table}`);
+    }
+    // Their whole records: every visit, encounter and obs of those patients, and nothing else.
+    for (const [table, column] of [['visit', 'patient_id'], ['encounter', 'patient_id'], ['obs', 'person_id']]) {
+      const theirs = await uuids(
+        district,
+        `SELECT x.uuid AS u FROM ${table} x JOIN person pe ON pe.person_id = x.${column} WHERE pe.uuid IN (?)`,
+        [[...expected]],
+      );
+      assert.ok(theirs.size > 0, table);
+      assert.deepEqual(await uuids(child, `SELECT uuid AS u FROM ${table}`), theirs, `the ${table} rows of the dispensary's patients, and no other`);
+    }
+  });
+
+  test('a patient whose first visit at the dispensary comes later arrives with their whole record', async () => {
+    const before = await seenAt(dispensary.id);
+    const [newcomer] = await queryRows<{ id: number; u: string }>(
+      district.pool,
+      `SELECT p.patient_id AS id, pe.uuid AS u FROM patient p JOIN person pe ON pe.person_id = p.patient_id WHERE pe.uuid NOT IN (?) ORDER BY p.patient_id LIMIT 1`,
+      [[...before]],
+    );
+    const [vt] = await queryRows<{ id: number }>(district.pool, 'SELECT visit_type_id AS id FROM visit_type LIMIT 1');
+    await district.pool.query(
+      'INSERT INTO visit (patient_id, visit_type_id, date_started, location_id, creator, date_created, uuid) VALUES (?, ?, NOW(), ?, 1, NOW(), ?)',
+      [newcomer.id, vt.id, dispensary.id, randomUUID()],
+    );
+    await eventually(async () => Number((await queryRows<{ n: number }>(district.pool, 'SELECT COUNT(*) AS n FROM atomsync_outbox'))[0].n) === 0, 60_000, 'the relay');
+    const r = await subscribe();
+    assert.equal(r.code, 0, `${r.out}\n--- publisher:\n${pub.output().slice(-3000)}`);
+    assert.ok((await uuids(child, patientsSql)).has(newcomer.u.toLowerCase()), 'the newcomer is at the child');
+    for (const [table, column] of [['visit', 'patient_id'], ['encounter', 'patient_id'], ['obs', 'person_id']]) {
+      const atDistrict = await uuids(district, `SELECT uuid AS u FROM ${table} WHERE ${column} = ?`, [newcomer.id]);
+      const atChild = await uuids(child, `SELECT x.uuid AS u FROM ${table} x JOIN person pe ON pe.person_id = x.${column} WHERE pe.uuid = ?`, [newcomer.u]);
+      assert.deepEqual(atChild, atDistrict, `the newcomer's ${table} rows, also those from before (at other locations)`);
+    }
+  });
+
+  test('a catchment of a location the parent does not have, a reader without the right, a malformed catchment: each a clear error', async () => {
+    const ghost = randomUUID();
+    const base = `http://127.0.0.1:${pub.port}/openmrs/ws/atomfeed`;
+    const unknown = await get(`${base}/catchment~${ghost}/recent`, { authorization: basic('field-b', 'b-secret') });
+    assert.equal(unknown.status, 404, unknown.body);
+    assert.match(unknown.body, new RegExp(`no location with uuid ${ghost}`));
+    const bad = await get(`${base}/catchment~not_a_uuid!/recent`, { authorization: basic('field-b', 'b-secret') });
+    assert.equal(bad.status, 400, bad.body);
+    const r = await run(['subscribe', '--once', '--db', child.url, '--feed', feed(), '--catchment', 'a,b c']);
+    assert.equal(r.code, 2, r.out);
+    assert.match(r.out, /--catchment: location uuids separated by commas/);
+    const notAll = await run(['subscribe', '--once', '--db', child.url, '--feed', feed().replace('/all/', '/patient/'), '--catchment', dispensary.uuid]);
+    assert.equal(notAll.code, 2, notAll.out);
+    assert.match(notAll.out, /--catchment reads a parent's all feed/);
+  });
+});
