@@ -24,7 +24,7 @@ export const publishCommand: Command = {
     { name: 'users', type: 'string', env: 'ATOMSYNC_USERS', required: true, arg: 'NAME:PASS,...', help: 'subscribers allowed to read (HTTP Basic)' },
     {
       name: 'user-rights', type: 'string', multiple: true, env: 'ATOMSYNC_USER_RIGHTS', arg: 'NAME=RIGHT,...',
-      help: `what a user may read: resource names, ${RIGHT_WORDS.all} (every resource and the all feed), ${RIGHT_WORDS.admin} (root page, /metrics); a user not named may read everything`,
+      help: `what a user may read: resource names, ${RIGHT_WORDS.all} (every resource and the all feed), ${RIGHT_WORDS.admin} (root page, /metrics), or catchment~{location uuid}~... alone (a child node: that catchment's feed and resources only); a user not named may read everything`,
     },
     {
       name: 'page-size', type: 'string', env: 'ATOMSYNC_PAGE_SIZE', arg: 'N',
@@ -65,7 +65,8 @@ export const publishCommand: Command = {
     'Passwords are compared in constant time and never logged. Prefer ATOMSYNC_USERS to --users,\n' +
     'so they do not show in the process list. Stop with Ctrl-C (SIGINT) or SIGTERM.\n' +
     'Rights: --user-rights erp=patient,encounter,obs --user-rights prometheus=admin. The all feed needs\n' +
-    'every resource. Wrong passwords are answered later and later; a right one always at once.\n' +
+    'every resource. A child node: --user-rights district-a=catchment~{location uuid}~{location uuid}.\n' +
+    'Wrong passwords are answered later and later; a right one always at once.\n' +
     'The page size is recorded at the first start: archive pages never change, so another size is\n' +
     'refused unless asked for with --repage (stop the running publisher first; see SPEC.md, "Paging").',
   async run(args, io) {

@@ -19,6 +19,7 @@ import { HTML_MEDIA_TYPE, NEGOTIATED_VARY, wantsHtml } from '../shared/web/negot
 import { loadRepresentations } from '../shared/representation.ts';
 import { forbidden, mayReadResource, rightsIn } from './rights.ts';
 import type { RepresentationForm } from '../shared/representation.ts';
+import { uuidsInCatchments } from './catchments/router.ts';
 import { RepresentationSpecError, UnknownPropertyError, loadOpenmrsRepresentations, servesOpenmrs } from './openmrs-rest-serve.ts';
 
 /**
@@ -107,6 +108,13 @@ async function representationsFor(
   uuids: string[],
 ): Promise<Map<string, Record<string, unknown>>> {
   const { registry } = o;
+  // A reader confined to catchments gets only what their logs name; anything else is as unknown.
+  const confined = rightsIn(res).catchments;
+  if (confined) {
+    const inside = await uuidsInCatchments(o.pool, confined, resource, uuids);
+    uuids = uuids.filter((u) => inside.has(u.toLowerCase()));
+    if (uuids.length === 0) return new Map();
+  }
   const baseUrl = baseUrlOf(req, o.publicUrl);
   const f = formOf(req);
   if ('form' in f) return loadRepresentations(o.pool, registry.def(resource), uuids, baseUrl, f.form);

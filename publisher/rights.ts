@@ -3,6 +3,7 @@
 // --user-rights NAME=RIGHT,...; a user not named there has every right, as before rights existed.
 import type { Response } from 'express';
 import { ALL_CATEGORY } from '../shared/constants.ts';
+import { CATCHMENT_PREFIX, catchmentCategory } from '../shared/protocol.ts';
 import { RESOURCE_NAMES, isResourceName } from '../shared/resources.ts';
 import type { ResourceName } from '../shared/resources.ts';
 import { HttpError } from './http-errors.ts';
@@ -12,6 +13,11 @@ export interface Rights {
   readonly resources: ReadonlySet<ResourceName>;
   /** The root page with every feed and subscriber, `{FEED_PATH}`, and `/metrics`. */
   readonly admin: boolean;
+  /**
+   * A reader confined to catchments (a child node): the feeds of these catchments (their
+   * categories, catchmentCategory) and the resources in them, nothing else.
+   */
+  readonly catchments?: ReadonlySet<string>;
 }
 
 /** user name -> rights; a user not in it has EVERY_RIGHT. */
@@ -28,7 +34,8 @@ export const RIGHT_WORDS = {
 
 /**
  * Parses `--user-rights` entries, each `name=right,right,...`: a resource name, `all` (every
- * resource, and so the `all` feed) or `admin`. Every name must be one of `users`, and named once.
+ * resource, and so the `all` feed), `admin`, or a catchment (`catchment~{location uuid}~...`,
+ * alone: a reader of catchments reads nothing else). Every name must be one of `users`, and named once.
  */
 export function parseUserRights(entries: readonly string[], users: Iterable<string>): Map<string, Rights> {
   const known = new Set(users);
@@ -41,6 +48,14 @@ export function parseUserRights(entries: readonly string[], users: Iterable<stri
     if (table.has(name)) throw new Error(`--user-rights names "${name.slice(0, 64)}" twice; give all its rights in one entry`);
     const words = entry.slice(eq + 1).split(',').map((w) => w.trim()).filter(Boolean);
     if (words.length === 0) throw new Error(`--user-rights gives "${name.slice(0, 64)}" no rights; leave it out of --users instead`);
+    const catchments = words.filter((w) => w.startsWith(CATCHMENT_PREFIX));
+    if (catchments.length > 0) {
+      if (catchments.length !== words.length) {
+        throw new Error(`--user-rights gives "${name.slice(0, 64)}" a catchment and other rights; a catchment's reader reads only its catchments`);
+      }
+      table.set(name, { resources: new Set(RESOURCE_NAMES), admin: false, catchments: new Set(catchments.map(catchmentRight)) });
+      continue;
+    }
     const resources = new Set<ResourceName>();
     let admin = false;
     for (const w of words) {
@@ -62,8 +77,24 @@ export function hasEveryRight(r: Rights): boolean {
   return r.admin && RESOURCE_NAMES.every((n) => r.resources.has(n));
 }
 
-/** `all` holds every resource's events, so only a reader of every resource may read it. */
+/** A catchment right's category, checked and in its one canonical form. */
+function catchmentRight(word: string): string {
+  const uuids = word.slice(CATCHMENT_PREFIX.length).split('~').filter(Boolean);
+  if (uuids.length === 0 || uuids.some((u) => !/^[A-Za-z0-9-]{1,38}$/.test(u))) {
+    throw new Error(`--user-rights: "${word.slice(0, 80)}" is not a catchment; write ${CATCHMENT_PREFIX}{location uuid}~{location uuid}...`);
+  }
+  return catchmentCategory(uuids);
+}
+
+/** A catchment's feed: for a reader confined to it, or for a reader of everything. */
+export function mayReadCatchment(r: Rights, category: string): boolean {
+  if (r.catchments) return r.catchments.has(category);
+  return mayReadFeed(r, ALL_CATEGORY);
+}
+
+/** `all` holds every resource's events, so only a reader of every resource may read it. A catchment's reader reads no other feed. */
 export function mayReadFeed(r: Rights, category: string): boolean {
+  if (r.catchments) return false;
   if (category === ALL_CATEGORY) return RESOURCE_NAMES.every((n) => r.resources.has(n));
   return isResourceName(category) && r.resources.has(category);
 }

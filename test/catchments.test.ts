@@ -21,6 +21,23 @@ import { freshDatabase } from './helpers/db.ts';
 import type { TestDb } from './helpers/db.ts';
 import { drainOutbox } from './helpers/relay.ts';
 
+test('--user-rights confines a reader to catchments: in their one canonical form, alone, no other feed', async () => {
+  const { mayReadCatchment, mayReadFeed, parseUserRights } = await import('../publisher/rights.ts');
+  const a = 'AAAA1111-0000-4000-8000-000000000001';
+  const b = 'bbbb2222-0000-4000-8000-000000000002';
+  const t = parseUserRights([`disp=catchment~${a}~${b}`], ['disp', 'hq']);
+  const r = t.get('disp')!;
+  assert.deepEqual([...r.catchments!], [`catchment~${a.toLowerCase()}~${b}`]);
+  assert.equal(mayReadCatchment(r, `catchment~${a.toLowerCase()}~${b}`), true);
+  assert.equal(mayReadCatchment(r, `catchment~${b}`), false, 'another catchment');
+  assert.equal(mayReadFeed(r, 'all'), false);
+  assert.equal(mayReadFeed(r, 'patient'), false);
+  assert.equal(r.admin, false);
+  assert.throws(() => parseUserRights([`disp=catchment~${a},patient`], ['disp']), /a catchment and other rights/);
+  assert.throws(() => parseUserRights(['disp=catchment~'], ['disp']), /is not a catchment/);
+  assert.throws(() => parseUserRights(['disp=catchment~a_b'], ['disp']), /is not a catchment/);
+});
+
 describe('catchments: routing a node\'s events into a child\'s log', { timeout: 300_000 }, () => {
   let clinic: TestDb;
   let registry: Registry;
@@ -105,6 +122,14 @@ describe('catchments: routing a node\'s events into a child\'s log', { timeout: 
       for (const r of record) {
         const newest = await newestOf(r.resource, r.uuid);
         if (!newest) continue; // a patient's person is published as the patient (person yields to patient)
+        if (r.resource === 'relationship') {
+          // Only with a patient who is here too: the child could not apply it without the other person.
+          const owners = (await ownersOf(clinic.pool, registry, 'relationship', [r.uuid])).get(r.uuid.toLowerCase());
+          if (Array.isArray(owners) && owners.some((o) => !members.has(o))) {
+            assert.ok(!inLog.has(newest), `patient ${p}: relationship ${r.uuid} with a patient not in the catchment is not in the log`);
+            continue;
+          }
+        }
         assert.ok(inLog.has(newest), `patient ${p}: ${r.resource} ${r.uuid} is in the log`);
         checked++;
       }

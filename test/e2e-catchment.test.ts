@@ -19,7 +19,7 @@ describe('a child node reads only its catchment of its parent', { timeout: 300_0
   let district: TestDb, child: TestDb;
   let pub: Pub;
   let dispensary: { id: number; uuid: string };
-  const feed = () => `http://field-b:b-secret@127.0.0.1:${pub.port}/openmrs/ws/atomfeed/all/recent`;
+  const feed = () => `http://disp:disp-secret@127.0.0.1:${pub.port}/openmrs/ws/atomfeed/all/recent`;
   const subscribe = () => run(['subscribe', '--once', '--db', child.url, '--node-id', 'dispensary', '--feed', feed(), '--catchment', dispensary.uuid], 180_000);
   const uuids = async (db: TestDb, sql: string, params: unknown[] = []) => new Set((await queryRows<{ u: string }>(db.pool, sql, params)).map((r) => r.u.toLowerCase()));
   const patientsSql = 'SELECT pe.uuid AS u FROM patient p JOIN person pe ON pe.person_id = p.patient_id';
@@ -37,11 +37,12 @@ describe('a child node reads only its catchment of its parent', { timeout: 300_0
     await migrate(district.pool, 'district');
     await migrate(child.pool, 'dispensary');
     await seedNode(district.pool, { patients: 30, seed: 'catchment-e2e' });
-    pub = await startPublisher(district.url);
-    // The seeded history numbered first: a `--once` catch-up reads what is published when it runs.
-    await eventually(async () => Number((await queryRows<{ n: number }>(district.pool, 'SELECT COUNT(*) AS n FROM atomsync_outbox'))[0].n) === 0, 60_000, 'the relay');
     const [d] = await queryRows<{ id: number; uuid: string }>(district.pool, `SELECT location_id AS id, uuid FROM location WHERE name LIKE '% Dispensary'`);
     dispensary = { id: Number(d.id), uuid: d.uuid };
+    // The dispensary's node signs in as a reader confined to its catchment.
+    pub = await startPublisher(district.url, { users: 'hq:hq-secret,disp:disp-secret', extra: ['--user-rights', `disp=catchment~${d.uuid.toUpperCase()}`] });
+    // The seeded history numbered first: a `--once` catch-up reads what is published when it runs.
+    await eventually(async () => Number((await queryRows<{ n: number }>(district.pool, 'SELECT COUNT(*) AS n FROM atomsync_outbox'))[0].n) === 0, 60_000, 'the relay');
   });
   after(async () => {
     killAll();
@@ -94,13 +95,36 @@ describe('a child node reads only its catchment of its parent', { timeout: 300_0
     }
   });
 
+  test('a reader confined to the catchment reads its feed and its resources, and nothing else', async () => {
+    const base = `http://127.0.0.1:${pub.port}/openmrs`;
+    const disp = { authorization: basic('disp', 'disp-secret') };
+    const own = await get(`${base}/ws/atomfeed/catchment~${dispensary.uuid}/recent`, disp);
+    assert.equal(own.status, 200, own.body);
+    for (const other of ['all', 'patient', `catchment~${randomUUID()}`]) {
+      const r = await get(`${base}/ws/atomfeed/${other}/recent`, disp);
+      assert.equal(r.status, 403, `${other}: ${r.body}`);
+    }
+    const members = await seenAt(dispensary.id);
+    const [outsider] = [...(await uuids(district, patientsSql))].filter((u) => !members.has(u));
+    const [member] = [...members];
+    assert.equal((await get(`${base}/ws/rest/v1/patient/${member}?v=full`, disp)).status, 200, 'a patient of the catchment');
+    const away = await get(`${base}/ws/rest/v1/patient/${outsider}?v=full`, disp);
+    assert.equal(away.status, 404, `a patient of no concern to the catchment is as unknown: ${away.body}`);
+    const list = await get(`${base}/ws/rest/v1/patient?v=full&uuids=${member},${outsider}`, disp);
+    assert.deepEqual(JSON.parse(list.body).results.map((r: { uuid: string }) => r.uuid.toLowerCase()), [member], 'a list holds only the catchment\'s');
+    const [concept] = await uuids(district, 'SELECT uuid AS u FROM concept LIMIT 1');
+    assert.equal((await get(`${base}/ws/rest/v1/concept/${concept}?v=full`, disp)).status, 200, 'metadata is everyone\'s');
+    // The reader of everything still reads any catchment.
+    assert.equal((await get(`${base}/ws/atomfeed/catchment~${dispensary.uuid}/recent`, { authorization: basic('hq', 'hq-secret') })).status, 200);
+  });
+
   test('a catchment of a location the parent does not have, a reader without the right, a malformed catchment: each a clear error', async () => {
     const ghost = randomUUID();
     const base = `http://127.0.0.1:${pub.port}/openmrs/ws/atomfeed`;
-    const unknown = await get(`${base}/catchment~${ghost}/recent`, { authorization: basic('field-b', 'b-secret') });
+    const unknown = await get(`${base}/catchment~${ghost}/recent`, { authorization: basic('hq', 'hq-secret') });
     assert.equal(unknown.status, 404, unknown.body);
     assert.match(unknown.body, new RegExp(`no location with uuid ${ghost}`));
-    const bad = await get(`${base}/catchment~not_a_uuid!/recent`, { authorization: basic('field-b', 'b-secret') });
+    const bad = await get(`${base}/catchment~not_a_uuid!/recent`, { authorization: basic('hq', 'hq-secret') });
     assert.equal(bad.status, 400, bad.body);
     const r = await run(['subscribe', '--once', '--db', child.url, '--feed', feed(), '--catchment', 'a,b c']);
     assert.equal(r.code, 2, r.out);

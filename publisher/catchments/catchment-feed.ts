@@ -6,27 +6,27 @@
 // entry. A catchment is routed up to the node's newest event before its working page (or a page
 // beyond it) is served, so a child sees everything published that concerns it.
 //
-// Not yet: long polling (a held poll is answered at once, so the child polls at its interval),
-// HTML for browsers, re-paging, and readers restricted to one catchment (only a reader with the
-// right to every resource, the `all` feed's readers, may read a catchment's feed).
+// Who may read it: a reader confined to this catchment (--user-rights NAME=catchment~...), or a
+// reader of everything. Not yet: long polling (a held poll is answered at once, so the child
+// polls at its interval), HTML for browsers, re-paging.
 import { createHash } from 'node:crypto';
 import { Router } from 'express';
 import type { Request, Response } from 'express';
 import { renderFeedPage } from '../../shared/atom/render.ts';
-import { ALL_CATEGORY, ARCHIVE_CACHE_CONTROL, FEED_PATH, RECENT, RECENT_CACHE_CONTROL } from '../../shared/constants.ts';
+import { ARCHIVE_CACHE_CONTROL, FEED_PATH, RECENT, RECENT_CACHE_CONTROL } from '../../shared/constants.ts';
 import { queryRows } from '../../shared/db.ts';
 import type { Pool } from '../../shared/db.ts';
 import type { Action } from '../../shared/constants.ts';
 import type { FeedEvent, FeedPageModel } from '../../shared/feed-types.ts';
 import type { Logger } from '../../shared/logger.ts';
 import type { Registry } from '../../shared/registry.ts';
-import { CATCHMENT_PREFIX } from '../../shared/protocol.ts';
+import { CATCHMENT_PREFIX, catchmentCategory } from '../../shared/protocol.ts';
 import { dbToIso } from '../../shared/time.ts';
 import { notModified } from '../archive-page.ts';
 import { baseUrlOf } from '../feed-routes.ts';
 import { feedIdFor, setFeedHeaders } from '../feed-pages.ts';
 import { badRequest, notFound } from '../http-errors.ts';
-import { forbidden, mayReadFeed, rightsIn } from '../rights.ts';
+import { forbidden, mayReadCatchment, rightsIn } from '../rights.ts';
 import { CatchmentRouter, UnknownLocationError, ensureCatchment } from './router.ts';
 
 const UUID = /^[A-Za-z0-9-]{1,38}$/;
@@ -90,7 +90,8 @@ export class CatchmentFeeds {
   private async serve(req: Request, res: Response): Promise<void> {
     const category = String(req.params.category);
     const pageParam = String(req.params.page);
-    if (!mayReadFeed(rightsIn(res), ALL_CATEGORY)) throw forbidden(`user "${res.locals.user}" may not read catchment feeds (they need the right to every resource)`);
+    const canonical = catchmentCategory(locationsOf(category));
+    if (!mayReadCatchment(rightsIn(res), canonical)) throw forbidden(`user "${res.locals.user}" may not read the feed of this catchment`);
     if (pageParam !== RECENT && !PAGE_PATTERN.test(pageParam)) throw badRequest(`page must be "recent" or a number from 1 (got "${pageParam.slice(0, 32)}")`);
     const id = await this.catchmentId(category);
     const asRecent = pageParam === RECENT;

@@ -77,6 +77,24 @@ export async function locationIdsUnder(db: Queryable, locationUuids: string[]): 
   return new Set(rows.map((r) => Number(r.id)));
 }
 
+/**
+ * Which of these uuids of one resource a catchment's log names (in lower case): what a reader
+ * confined to these catchments may fetch. `categories` are catchment feed categories.
+ */
+export async function uuidsInCatchments(db: Queryable, categories: Iterable<string>, resource: ResourceName, uuids: string[]): Promise<Set<string>> {
+  const keys = [...categories].map((c) => catchmentKey(c.slice(c.indexOf('~') + 1).split('~')));
+  if (keys.length === 0 || uuids.length === 0) return new Set();
+  const rows = await queryRows<{ u: string }>(
+    db,
+    `SELECT DISTINCT e.uuid AS u FROM atomsync_catchment c
+       JOIN atomsync_catchment_event ce ON ce.catchment_id = c.id
+       JOIN atomsync_event e ON e.seq = ce.seq
+     WHERE c.locations_key IN (?) AND e.resource = ? AND e.uuid IN (?)`,
+    [keys, resource, uuids],
+  );
+  return new Set(rows.map((r) => r.u.toLowerCase()));
+}
+
 interface EventRow {
   seq: number;
   resource: string;
@@ -142,15 +160,19 @@ export class CatchmentRouter {
         append(Number(e.seq));
         continue;
       }
-      let concerned = false;
+      // A relationship needs both of its patients here (the child could not apply it without the
+      // other person); anything else, one of its patients.
+      const everyOwner = e.resource === 'relationship';
+      let concerned = everyOwner;
       for (const patientId of own) {
-        if (members.has(patientId)) concerned = true;
-        else if (await this.entersAt(conn, patientId, locations)) {
+        let member = members.has(patientId);
+        if (!member && (await this.entersAt(conn, patientId, locations))) {
           members.add(patientId);
           await conn.query('INSERT IGNORE INTO atomsync_catchment_patient (catchment_id, patient_id, entered_seq) VALUES (?, ?, ?)', [catchmentId, patientId, e.seq]);
-          for (const seq of await this.recordEvents(conn, catchmentId, patientId, Number(e.seq))) append(seq);
-          concerned = true;
+          for (const seq of await this.recordEvents(conn, catchmentId, patientId, Number(e.seq), members)) append(seq);
+          member = true;
         }
+        concerned = everyOwner ? concerned && member : concerned || member;
       }
       if (concerned) append(Number(e.seq));
     }
@@ -199,9 +221,22 @@ export class CatchmentRouter {
     return Number(hit.n) === 1;
   }
 
-  /** The newest event, up to `uptoSeq`, of each resource of the patient's record that the log does not name yet, oldest first. */
-  private async recordEvents(conn: Queryable, catchmentId: number, patientId: number, uptoSeq: number): Promise<number[]> {
-    const record = await recordOf(conn, this.registry, patientId);
+  /**
+   * The newest event, up to `uptoSeq`, of each resource of the patient's record that the log does
+   * not name yet, oldest first. `members` includes the patient.
+   */
+  private async recordEvents(conn: Queryable, catchmentId: number, patientId: number, uptoSeq: number, members: ReadonlySet<number>): Promise<number[]> {
+    let record = await recordOf(conn, this.registry, patientId);
+    // Relationships only with patients who are here too (or with people who are no patients).
+    const rels = record.filter((r) => r.resource === 'relationship').map((r) => r.uuid);
+    if (rels.length > 0) {
+      const owners = await ownersOf(conn, this.registry, 'relationship', rels);
+      const away = new Set(rels.filter((u) => {
+        const o = owners.get(u.toLowerCase());
+        return o !== undefined && o !== 'everyone' && o.some((p) => !members.has(p));
+      }));
+      record = record.filter((r) => r.resource !== 'relationship' || !away.has(r.uuid));
+    }
     if (record.length === 0) return [];
     const seqs: number[] = [];
     const byResource = new Map<ResourceName, string[]>();
