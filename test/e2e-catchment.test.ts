@@ -118,6 +118,43 @@ describe('a child node reads only its catchment of its parent', { timeout: 300_0
     assert.equal((await get(`${base}/ws/atomfeed/catchment~${dispensary.uuid}/recent`, { authorization: basic('hq', 'hq-secret') })).status, 200);
   });
 
+  test("a long poll of the catchment's recent is held through others' changes and answered by one of its own", async () => {
+    const url = `http://127.0.0.1:${pub.port}/openmrs/ws/atomfeed/catchment~${dispensary.uuid}/recent`;
+    const disp = { authorization: basic('disp', 'disp-secret') };
+    const now = await get(url, disp);
+    assert.equal(now.status, 200);
+    const started = Date.now();
+    const held = get(url, { ...disp, 'if-none-match': now.headers.etag, 'x-atomsync-wait': '20' });
+    let answered = false;
+    void held.then(() => (answered = true));
+    // A change of no concern to the catchment: a patient never seen at the dispensary gets a new name.
+    const members = await seenAt(dispensary.id);
+    const [outsider] = await queryRows<{ id: number }>(
+      district.pool,
+      'SELECT p.patient_id AS id FROM patient p JOIN person pe ON pe.person_id = p.patient_id WHERE pe.uuid NOT IN (?) LIMIT 1',
+      [[...members]],
+    );
+    await district.pool.query(`UPDATE person_name SET given_name = CONCAT(given_name, 'x'), date_changed = NOW(), changed_by = 1 WHERE person_id = ?`, [outsider.id]);
+    await new Promise((r) => setTimeout(r, 1500));
+    assert.equal(answered, false, 'still held after a change elsewhere');
+    // One of its own: a member's new visit.
+    const [member] = await queryRows<{ id: number }>(
+      district.pool, 'SELECT p.patient_id AS id FROM patient p JOIN person pe ON pe.person_id = p.patient_id WHERE pe.uuid IN (?) LIMIT 1', [[...members]],
+    );
+    const [vt] = await queryRows<{ id: number }>(district.pool, 'SELECT visit_type_id AS id FROM visit_type LIMIT 1');
+    const visit = randomUUID();
+    const changedAt = Date.now();
+    await district.pool.query(
+      'INSERT INTO visit (patient_id, visit_type_id, date_started, location_id, creator, date_created, uuid) VALUES (?, ?, NOW(), ?, 1, NOW(), ?)',
+      [member.id, vt.id, dispensary.id, visit],
+    );
+    const r = await held;
+    assert.equal(r.status, 200, r.body);
+    assert.equal(r.headers['x-atomsync-wait'], '20', 'the publisher held it');
+    assert.ok(r.body.includes(visit), 'the answer has the new visit');
+    assert.ok(Date.now() - changedAt < 5_000, `answered ${Date.now() - changedAt} ms after the visit (held ${Date.now() - started} ms in all)`);
+  });
+
   test('a catchment of a location the parent does not have, a reader without the right, a malformed catchment: each a clear error', async () => {
     const ghost = randomUUID();
     const base = `http://127.0.0.1:${pub.port}/openmrs/ws/atomfeed`;

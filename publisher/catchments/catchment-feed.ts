@@ -7,13 +7,13 @@
 // beyond it) is served, so a child sees everything published that concerns it.
 //
 // Who may read it: a reader confined to this catchment (--user-rights NAME=catchment~...), or a
-// reader of everything. Not yet: long polling (a held poll is answered at once, so the child
-// polls at its interval), HTML for browsers, re-paging.
+// reader of everything. A long poll of `recent` is held until the catchment has a new entry, as
+// for the other feeds. Not yet: HTML for browsers, re-paging.
 import { createHash } from 'node:crypto';
 import { Router } from 'express';
 import type { Request, Response } from 'express';
 import { renderFeedPage } from '../../shared/atom/render.ts';
-import { ARCHIVE_CACHE_CONTROL, FEED_PATH, RECENT, RECENT_CACHE_CONTROL } from '../../shared/constants.ts';
+import { ALL_CATEGORY, ARCHIVE_CACHE_CONTROL, FEED_PATH, RECENT, RECENT_CACHE_CONTROL } from '../../shared/constants.ts';
 import { queryRows } from '../../shared/db.ts';
 import type { Pool } from '../../shared/db.ts';
 import type { Action } from '../../shared/constants.ts';
@@ -23,6 +23,8 @@ import type { Registry } from '../../shared/registry.ts';
 import { CATCHMENT_PREFIX, catchmentCategory } from '../../shared/protocol.ts';
 import { dbToIso } from '../../shared/time.ts';
 import { notModified } from '../archive-page.ts';
+import { holdWhileUnchanged } from '../long-poll.ts';
+import type { NewEvents } from '../new-events.ts';
 import { baseUrlOf } from '../feed-routes.ts';
 import { feedIdFor, setFeedHeaders } from '../feed-pages.ts';
 import { badRequest, notFound } from '../http-errors.ts';
@@ -53,6 +55,8 @@ export interface CatchmentFeedOptions {
   emptyUpdated: string;
   pageSize: number;
   publicUrl?: string;
+  /** Where long-polled `recent` requests wait for the node's next event (new-events.ts). */
+  newEvents?: NewEvents;
 }
 
 interface Row {
@@ -96,6 +100,16 @@ export class CatchmentFeeds {
     const id = await this.catchmentId(category);
     const asRecent = pageParam === RECENT;
     const size = this.o.pageSize;
+    const baseUrl = baseUrlOf(req, this.o.publicUrl);
+    // A long poll of `recent` is held while the catchment, routed up to each new event, has no new entry.
+    if (asRecent) {
+      const unchanged = async () => {
+        await this.routeNow(id);
+        const n = await this.count(id);
+        return notModified(req, this.workingEtag({ baseUrl, category, page: Math.floor(n / size) + 1, asRecent, count: n }));
+      };
+      if (!(await holdWhileUnchanged(req, res, { newEvents: this.o.newEvents, feed: ALL_CATEGORY, unchanged }))) return;
+    }
     let count = await this.count(id);
     // The working page (or one beyond it) may grow with what is published: routed up to now first.
     if (asRecent || Number(pageParam) >= Math.floor(count / size) + 1) {
@@ -107,10 +121,9 @@ export class CatchmentFeeds {
     if (page > newestPage) throw notFound(`page ${page} of "${category.slice(0, 200)}" does not exist yet; the newest is ${newestPage}`);
     const complete = page < newestPage;
     const first = (page - 1) * size + 1;
-    const baseUrl = baseUrlOf(req, this.o.publicUrl);
     setFeedHeaders(res, false);
     if (!complete) {
-      const etag = `"${createHash('sha256').update(`catchment|${baseUrl}|${category}|${page}|${asRecent}|${size}|${count}`).digest('base64url').slice(0, 32)}"`;
+      const etag = this.workingEtag({ baseUrl, category, page, asRecent, count });
       res.set('Cache-Control', RECENT_CACHE_CONTROL);
       res.set('ETag', etag);
       if (notModified(req, etag)) return void res.status(304).end();
@@ -129,6 +142,12 @@ export class CatchmentFeeds {
       if (notModified(req, etag)) return void res.status(304).end();
     }
     res.send(body);
+  }
+
+  /** The working page's ETag: what it holds follows from the catchment's entry count alone. */
+  private workingEtag(p: { baseUrl: string; category: string; page: number; asRecent: boolean; count: number }): string {
+    const text = `catchment|${p.baseUrl}|${p.category}|${p.page}|${p.asRecent}|${this.o.pageSize}|${p.count}`;
+    return `"${createHash('sha256').update(text).digest('base64url').slice(0, 32)}"`;
   }
 
   private async catchmentId(category: string): Promise<number> {
