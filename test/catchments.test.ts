@@ -20,6 +20,7 @@ import { seedNode } from '../tools/seed/index.ts';
 import { freshDatabase } from './helpers/db.ts';
 import type { TestDb } from './helpers/db.ts';
 import { drainOutbox } from './helpers/relay.ts';
+import { fixtureSkipReason, loadFixture } from '../tools/bench/openmrs-fixture.ts';
 
 test('--user-rights confines a reader to catchments: in their one canonical form, alone, no other feed', async () => {
   const { mayReadCatchment, mayReadFeed, parseUserRights } = await import('../publisher/rights.ts');
@@ -193,5 +194,46 @@ describe('catchments: routing a node\'s events into a child\'s log', { timeout: 
     // Routing again with nothing new appends nothing.
     assert.equal(await router.routeAll(), 0);
     assert.ok(Object.keys(RESOURCES).length > 0);
+  });
+});
+
+describe('catchments on a real OpenMRS database (the Reference Application schema)', { skip: fixtureSkipReason(), timeout: 300_000 }, () => {
+  let site: TestDb;
+  before(async () => {
+    site = await freshDatabase('catchments_real');
+    await loadFixture(site.url);
+    await migrate(site.pool, 'real-site', { snapshot: false });
+    await seedNode(site.pool, { patients: 15, seed: 'catchments-real' });
+    await drainOutbox(site.pool, 'real-site');
+  });
+  after(async () => site?.drop());
+
+  test("a catchment of one of the site's own locations and one of the seeded clinic's: the right patients, and its metadata", async () => {
+    const registry = await loadRegistry(site.pool);
+    const router = new CatchmentRouter(site.pool, registry, silentLogger);
+    const rows = <T>(sql: string, p: unknown[] = []) => queryRows<T>(site.pool, sql, p);
+    const [disp] = await rows<{ id: number; uuid: string }>(`SELECT location_id AS id, uuid FROM location WHERE name LIKE '% Dispensary'`);
+    // A location of the Reference Application itself (its demo data is not loaded: no patients there).
+    const [refapp] = await rows<{ id: number; uuid: string }>(`SELECT location_id AS id, uuid FROM location WHERE name NOT LIKE '% Dispensary' AND name NOT LIKE '% HC - %' AND name NOT LIKE '% Health Centre' AND name NOT LIKE '% District' ORDER BY location_id LIMIT 1`);
+    assert.ok(disp && refapp, 'both kinds of location');
+    const c = await ensureCatchment(site.pool, [disp.uuid, refapp.uuid]);
+    assert.ok((await router.route(c.id)) > 0);
+    const members = new Set((await rows<{ p: number }>('SELECT patient_id AS p FROM atomsync_catchment_patient WHERE catchment_id = ?', [c.id])).map((r) => Number(r.p)));
+    const ids = [disp.id, refapp.id];
+    const expected = new Set(
+      (await rows<{ p: number }>(
+        `SELECT patient_id AS p FROM patient_identifier WHERE location_id IN (?) UNION SELECT patient_id FROM visit WHERE location_id IN (?)
+         UNION SELECT patient_id FROM encounter WHERE location_id IN (?)`, [ids, ids, ids],
+      )).map((r) => Number(r.p)),
+    );
+    assert.ok(expected.size > 0);
+    assert.deepEqual(members, expected);
+    // Every concept event (CIEL uuids, 32 or 36 characters) is in the log: metadata is everyone's.
+    const [{ n: concepts }] = await rows<{ n: number }>(`SELECT COUNT(*) AS n FROM atomsync_event WHERE resource = 'concept'`);
+    const [{ n: logged }] = await rows<{ n: number }>(
+      `SELECT COUNT(*) AS n FROM atomsync_catchment_event ce JOIN atomsync_event e ON e.seq = ce.seq WHERE ce.catchment_id = ? AND e.resource = 'concept'`, [c.id],
+    );
+    assert.ok(Number(concepts) > 0);
+    assert.equal(Number(logged), Number(concepts));
   });
 });
