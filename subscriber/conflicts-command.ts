@@ -1,10 +1,16 @@
-// `atomsync conflicts list|show`: the conflicts a node recorded, for review. A conflict is a
-// resource changed here and at another node since they last agreed; one version was kept by the
-// rule every node applies (conflict-rule.ts) and the other is kept in atomsync_conflict. `show`
-// puts the two side by side, field by field, the fields that differ marked.
-import { UsageError, dbUrlArg } from '../shared/cli/args.ts';
-import type { Args, Command } from '../shared/cli/args.ts';
+// `atomsync conflicts list|show|resolve`: the conflicts a node recorded, for review. A conflict
+// is a resource changed here and at another node since they last agreed; one version was kept by
+// the rule every node applies (conflict-rule.ts) and the other is kept in atomsync_conflict.
+// `show` puts the two side by side, field by field, the fields that differ marked. `resolve`
+// settles one: keeping the version kept changes nothing; keeping the other writes it here as this
+// node's own change, dated now, which the node publishes and which wins wherever it arrives.
+import { UsageError, dbUrlArg, intArg } from '../shared/cli/args.ts';
+import type { Args, Command, Io } from '../shared/cli/args.ts';
+import type { Pool } from '../shared/db.ts';
 import { openPool, queryRows } from '../shared/db.ts';
+import { silentLogger } from '../shared/logger.ts';
+import { isResourceName } from '../shared/resources.ts';
+import { MysqlSink } from './mysql/mysql-sink.ts';
 import { explainDbError } from '../shared/start-errors.ts';
 
 interface ConflictRow {
@@ -16,6 +22,8 @@ interface ConflictRow {
   local_version: string;
   remote_version: string;
   detected_at: string | Date;
+  resolved_at: string | Date | null;
+  resolution: string | null;
 }
 
 /** Fields of a representation flattened to dotted paths (display labels and links left out). */
@@ -56,27 +64,33 @@ const when = (d: string | Date) => (d instanceof Date ? d.toISOString() : String
 
 export const conflictsCommand: Command = {
   name: 'conflicts',
-  summary: 'list the conflicts this node recorded, or show one with both versions side by side',
-  usage: 'atomsync conflicts list --db URL     atomsync conflicts show <id> --db URL',
+  summary: 'list the conflicts this node recorded, show one with both versions side by side, or settle one',
+  usage: 'atomsync conflicts list --db URL     atomsync conflicts show <id> --db URL     atomsync conflicts resolve <id> --keep kept|other --db URL',
   positionals: true,
   options: [
     { name: 'db', type: 'string', env: 'ATOMSYNC_DB', required: true, arg: 'URL', help: "the node's database" },
     { name: 'json', type: 'boolean', env: 'ATOMSYNC_CONFLICTS_JSON', help: 'one JSON object per conflict (with both versions)' },
+    { name: 'keep', type: 'string', env: 'ATOMSYNC_CONFLICTS_KEEP', arg: 'kept|other', help: 'with resolve: the version kept by the rule, or the other one' },
+    { name: 'audit-user-id', type: 'string', env: 'ATOMSYNC_AUDIT_USER_ID', default: '1', arg: 'N', help: 'with resolve: the local users.user_id recorded as the changer' },
   ],
   notes:
     'A conflict is a resource changed here and at another node since they last agreed. Every node keeps the same\n' +
     'version (the newer audit date; at the same date, the greater content hash) and records the other here.',
   async run(args: Args, io) {
     const [verb, id] = args._ as string[];
-    if (verb !== 'list' && verb !== 'show') throw new UsageError(`expected "list" or "show" (got ${verb ? `"${verb}"` : 'nothing'})`);
-    if (verb === 'show' && !/^[0-9]+$/.test(id ?? '')) throw new UsageError('say which: atomsync conflicts show <id>, an id from `atomsync conflicts list`');
+    if (verb !== 'list' && verb !== 'show' && verb !== 'resolve') throw new UsageError(`expected "list", "show" or "resolve" (got ${verb ? `"${verb}"` : 'nothing'})`);
+    if (verb !== 'list' && !/^[0-9]+$/.test(id ?? '')) throw new UsageError(`say which: atomsync conflicts ${verb} <id>, an id from \`atomsync conflicts list\``);
+    const keep = args.keep as string | undefined;
+    if (verb === 'resolve' && keep !== 'kept' && keep !== 'other') throw new UsageError('say which version to keep: --keep kept (the one kept now) or --keep other');
+    if (verb !== 'resolve' && keep !== undefined) throw new UsageError('--keep goes with resolve');
     const url = dbUrlArg(args);
-    const pool = openPool(url, { connectionLimit: 1 });
+    const pool = openPool(url, { connectionLimit: 2 });
     try {
       const rows = await queryRows<ConflictRow>(
         pool,
-        `SELECT id, resource, uuid, feed_url, winner, local_version, remote_version, detected_at FROM atomsync_conflict ${verb === 'show' ? 'WHERE id = ?' : ''} ORDER BY id`,
-        verb === 'show' ? [Number(id)] : [],
+        `SELECT id, resource, uuid, feed_url, winner, local_version, remote_version, detected_at, resolved_at, resolution
+         FROM atomsync_conflict ${verb === 'list' ? '' : 'WHERE id = ?'} ORDER BY id`,
+        verb === 'list' ? [] : [Number(id)],
       );
       if (args.json) {
         for (const r of rows) io.out(JSON.stringify({ ...r, local_version: JSON.parse(r.local_version), remote_version: JSON.parse(r.remote_version) }));
@@ -87,7 +101,8 @@ export const conflictsCommand: Command = {
         else io.out(`${rows.length} conflict${rows.length === 1 ? '' : 's'}:`);
         for (const r of rows) {
           const changed = [...flatten(JSON.parse(r.local_version))].filter(([f, v]) => flatten(JSON.parse(r.remote_version)).get(f) !== v).length;
-          io.out(`#${r.id}  ${r.resource} ${r.uuid}  ${when(r.detected_at)}  kept ${r.winner === 'local' ? 'this node\'s' : 'the incoming'} version  (${changed} field${changed === 1 ? '' : 's'} differ)`);
+          const state = r.resolved_at ? `resolved ${when(r.resolved_at)}, ${r.resolution === 'other' ? 'the other version' : 'the version kept'} chosen` : 'to review';
+          io.out(`#${r.id}  ${r.resource} ${r.uuid}  ${when(r.detected_at)}  kept ${r.winner === 'local' ? 'this node\'s' : 'the incoming'} version  (${changed} field${changed === 1 ? '' : 's'} differ)  ${state}`);
         }
         return 0;
       }
@@ -96,6 +111,7 @@ export const conflictsCommand: Command = {
         io.err(`no conflict #${id}: see atomsync conflicts list`);
         return 1;
       }
+      if (verb === 'resolve') return await resolve(pool, r, keep as 'kept' | 'other', intArg(args, 'audit-user-id', 1, 2_147_483_647), io);
       const local = JSON.parse(r.local_version);
       const remote = JSON.parse(r.remote_version);
       const [kept, other] = r.winner === 'local' ? [local, remote] : [remote, local];
@@ -110,3 +126,24 @@ export const conflictsCommand: Command = {
     }
   },
 };
+
+/** Settles a conflict: the version kept stays, or the other is written here as this node's newest change. */
+async function resolve(pool: Pool, r: ConflictRow, keep: 'kept' | 'other', userId: number, io: Io): Promise<number> {
+  if (r.resolved_at) {
+    io.out(`#${r.id} was resolved already (${when(r.resolved_at)}, ${r.resolution}); nothing done`);
+    return 0;
+  }
+  if (keep === 'other') {
+    if (!isResourceName(r.resource)) throw new Error(`#${r.id} names ${r.resource}, which this version of atomsync does not know`);
+    const other = JSON.parse(r.winner === 'local' ? r.remote_version : r.local_version) as Record<string, unknown>;
+    const sink = await MysqlSink.create(pool, silentLogger, { fallbackUserId: userId });
+    await sink.writeLocalChange(r.resource, r.uuid, other, userId);
+  }
+  await pool.query('UPDATE atomsync_conflict SET resolved_at = UTC_TIMESTAMP(3), resolution = ? WHERE id = ? AND resolved_at IS NULL', [keep, r.id]);
+  io.out(
+    keep === 'other'
+      ? `#${r.id} resolved: the other version is now this node's, as a change of its own; it is published and wins wherever it arrives`
+      : `#${r.id} resolved: the version kept stays (every node kept it already)`,
+  );
+  return 0;
+}

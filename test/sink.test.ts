@@ -235,9 +235,34 @@ describe('MySQL sink', () => {
     const missing = await run(['conflicts', 'show', '999999', '--db', hq.url]);
     assert.equal(missing.code, 1);
     assert.match(missing.out, /no conflict #999999/);
-    const bad = await run(['conflicts', 'resolve', '--db', hq.url]);
+    const bad = await run(['conflicts', 'settle', '--db', hq.url]);
     assert.equal(bad.code, 2);
-    assert.match(bad.out, /expected "list" or "show"/);
+    assert.match(bad.out, /expected "list", "show" or "resolve"/);
+    const noKeep = await run(['conflicts', 'resolve', String(c.id), '--db', hq.url]);
+    assert.equal(noKeep.code, 2);
+    assert.match(noKeep.out, /--keep kept .* or --keep other/);
+  });
+
+  test('atomsync conflicts resolve --keep other: the other version becomes this node\'s newest change, published as its own', async () => {
+    const [c] = await queryRows<{ id: number; uuid: string; winner: string; local_version: string; remote_version: string }>(
+      hq.pool, `SELECT id, uuid, winner, local_version, remote_version FROM atomsync_conflict WHERE local_version LIKE '%Tie edited%'`,
+    );
+    const other = JSON.parse(c.winner === 'local' ? c.remote_version : c.local_version).name as string;
+    const before = await count(`SELECT COUNT(*) AS n FROM atomsync_outbox WHERE uuid = ? AND origin IS NULL`, [c.uuid]);
+    const r = await run(['conflicts', 'resolve', String(c.id), '--keep', 'other', '--db', hq.url]);
+    assert.equal(r.code, 0, r.out);
+    assert.match(r.out, /resolved: the other version is now this node's/);
+    const [row] = await queryRows<{ name: string; fresh: number }>(
+      hq.pool, 'SELECT name, date_changed > UTC_TIMESTAMP() - INTERVAL 1 MINUTE AS fresh FROM provider WHERE uuid = ?', [c.uuid],
+    );
+    assert.equal(row.name, other, 'the other version is the state here');
+    assert.equal(Number(row.fresh), 1, 'dated now, so it is the newest wherever it goes');
+    assert.ok((await count(`SELECT COUNT(*) AS n FROM atomsync_outbox WHERE uuid = ? AND origin IS NULL`, [c.uuid])) > before, 'published as this node\'s own change');
+    const list = await run(['conflicts', 'list', '--db', hq.url]);
+    assert.match(list.out, new RegExp(`#${c.id} .* resolved .*the other version chosen`));
+    const again = await run(['conflicts', 'resolve', String(c.id), '--keep', 'kept', '--db', hq.url]);
+    assert.equal(again.code, 0);
+    assert.match(again.out, /resolved already/);
   });
 
   test('a patient aggregate: names, addresses and identifiers in one transaction; voids propagate', async () => {

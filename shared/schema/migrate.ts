@@ -66,6 +66,7 @@ export async function migrate(pool: Pool, nodeId: string, o: MigrateOptions = {}
   const openmrsMade = before.has(OPENMRS_CHANGELOG_TABLE);
   await createMissingTables(pool, [...(openmrsMade ? [] : OPENMRS_TABLES), ...SYNC_TABLES], before, changes);
   await addMissingIndexes(pool, changes);
+  await addMissingColumns(pool, changes);
   // The circular users/person keys are only ours to add when we created those tables.
   if (!before.has('users') || !before.has('person')) await addLateKeys(pool, changes);
   await bootstrapAdmin(pool, changes);
@@ -85,6 +86,7 @@ export async function migrateSyncTables(pool: Pool, nodeId: string): Promise<Mig
   assertNodeId(nodeId);
   const changes: string[] = [];
   await createMissingTables(pool, SYNC_TABLES, await existingTables(pool), changes);
+  await addMissingColumns(pool, changes);
   await ensureNodeId(pool, nodeId, changes);
   return { changes, nodeId };
 }
@@ -105,6 +107,27 @@ const LATE_INDEXES = [
   // A resource's events by uuid: a patient's record when the patient enters a catchment (publisher/catchments/router.ts).
   { table: 'atomsync_event', name: 'atomsync_event_resource_uuid', ddl: 'ALTER TABLE atomsync_event ADD KEY atomsync_event_resource_uuid (resource, uuid, seq)' },
 ];
+
+/** Columns added to atomsync's tables after they were first created, the same way. */
+const LATE_COLUMNS = [
+  // A conflict reviewed and settled (`atomsync conflicts resolve`): when, and which version was kept.
+  { table: 'atomsync_conflict', column: 'resolved_at', ddl: 'ALTER TABLE atomsync_conflict ADD COLUMN resolved_at DATETIME(3) NULL' },
+  { table: 'atomsync_conflict', column: 'resolution', ddl: 'ALTER TABLE atomsync_conflict ADD COLUMN resolution VARCHAR(16) NULL' },
+];
+
+async function addMissingColumns(pool: Pool, changes: string[]): Promise<void> {
+  const have = await queryRows<{ t: string; c: string }>(
+    pool,
+    'SELECT TABLE_NAME AS t, COLUMN_NAME AS c FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME LIKE ?',
+    ['atomsync%'],
+  );
+  const names = new Set(have.map((r) => `${r.t}.${r.c}`));
+  for (const c of LATE_COLUMNS) {
+    if (names.has(`${c.table}.${c.column}`)) continue;
+    await pool.query(c.ddl);
+    changes.push(`added column ${c.table}.${c.column}`);
+  }
+}
 
 async function addMissingIndexes(pool: Pool, changes: string[]): Promise<void> {
   const have = await queryRows<{ t: string; n: string }>(

@@ -7,7 +7,7 @@ import { queryRows, retryingTransaction } from '../../shared/db.ts';
 import type { Pool, PoolConnection } from '../../shared/db.ts';
 import type { Logger } from '../../shared/logger.ts';
 import { loadRepresentations } from '../../shared/representation.ts';
-import { loadRegistry } from '../../shared/registry.ts';
+import { hasColumn, loadRegistry } from '../../shared/registry.ts';
 import type { Registry } from '../../shared/registry.ts';
 import type { ResourceName } from '../../shared/resources.ts';
 import { LIFECYCLE_COLUMNS } from '../../shared/rest-format.ts';
@@ -299,6 +299,22 @@ export class MysqlSink implements Sink {
    * cleared after: a pooled connection must not carry it into someone else's writes, and one that
    * cannot be cleared is not pooled again.
    */
+  /**
+   * Writes a version of a resource as this node's own change, dated now (`atomsync conflicts
+   * resolve`): its triggers publish it with this node as origin, and being the newest it wins
+   * at every node it reaches.
+   */
+  async writeLocalChange(resource: ResourceName, uuid: string, rep: Record<string, unknown>, userId: number): Promise<void> {
+    const def = this.registry.def(resource);
+    const tree = toRowTree(def, rep, uuid);
+    await this.transaction(async (conn) => {
+      const key = await this.writer.write(conn, def, tree);
+      if (def.root.changeAudit && hasColumn(def.root, 'date_changed')) {
+        await conn.query(`UPDATE ${def.root.table} SET date_changed = UTC_TIMESTAMP(3), changed_by = ? WHERE ${def.root.key} = ?`, [userId, key]);
+      }
+    });
+  }
+
   transaction<T>(work: (conn: PoolConnection) => Promise<T>, origin?: string): Promise<T> {
     return retryingTransaction(this.pool, work, {
       attempts: this.o.deadlockRetries ?? 5,
