@@ -237,3 +237,19 @@ describe('catchments on a real OpenMRS database (the Reference Application schem
     assert.equal(Number(logged), Number(concepts));
   });
 });
+
+test('migrate gives a node made by an older atomsync the index and columns added since', async () => {
+  const db = await freshDatabase('late_schema');
+  try {
+    await migrate(db.pool, 'old-node');
+    // As an older atomsync left them.
+    await db.pool.query('ALTER TABLE atomsync_event DROP KEY atomsync_event_resource_uuid');
+    await db.pool.query('ALTER TABLE atomsync_conflict DROP COLUMN resolved_at, DROP COLUMN resolution');
+    const r = await migrate(db.pool, 'old-node');
+    assert.ok(r.changes.includes('added index atomsync_event_resource_uuid'), r.changes.join('; '));
+    assert.ok(r.changes.includes('added column atomsync_conflict.resolved_at') && r.changes.includes('added column atomsync_conflict.resolution'), r.changes.join('; '));
+    assert.deepEqual((await migrate(db.pool, 'old-node')).changes, [], 'and nothing the next time');
+  } finally {
+    await db.drop();
+  }
+});

@@ -101,7 +101,8 @@ async function createMissingTables(pool: Pool, tables: Array<{ table: string; dd
 
 /**
  * Indexes added to atomsync's tables after they were first created (a CREATE TABLE IF NOT EXISTS
- * does not change a table that exists): added where missing, so old and new nodes end alike.
+ * does not change a table that exists; sync-tables.ts has them for new ones): added where missing,
+ * so old and new nodes end alike.
  */
 const LATE_INDEXES = [
   // A resource's events by uuid: a patient's record when the patient enters a catchment (publisher/catchments/router.ts).

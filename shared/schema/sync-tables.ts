@@ -40,7 +40,8 @@ export const SYNC_TABLES: Array<{ table: string; ddl: string }> = [
   changed_at DATETIME(3) NOT NULL,
   published_at DATETIME(3) NOT NULL,
   UNIQUE KEY atomsync_event_uuid (event_uuid),
-  UNIQUE KEY atomsync_event_position (resource, position)
+  UNIQUE KEY atomsync_event_position (resource, position),
+  KEY atomsync_event_resource_uuid (resource, uuid, seq)
 ) ${CHARSET}`,
   },
   {
@@ -113,6 +114,8 @@ export const SYNC_TABLES: Array<{ table: string; ddl: string }> = [
   local_version LONGTEXT NOT NULL,
   remote_version LONGTEXT NOT NULL,
   detected_at DATETIME(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3),
+  resolved_at DATETIME(3) NULL,
+  resolution VARCHAR(16) NULL,
   KEY atomsync_conflict_resource (resource, uuid)
 ) ${CHARSET}`,
   },
