@@ -6,7 +6,8 @@
 import { Router } from 'express';
 import type { Request, Response } from 'express';
 import { REST_PATH, SUBSCRIBER_HEADER, UUID_PATTERN } from '../shared/constants.ts';
-import { MAX_LIST_UUIDS } from '../shared/protocol.ts';
+import { MAX_LIST_UUIDS, ORIGIN_FIELD } from '../shared/protocol.ts';
+import { queryRows } from '../shared/db.ts';
 import type { Pool } from '../shared/db.ts';
 import { DECLARED_REGISTRY } from '../shared/registry.ts';
 import type { Registry } from '../shared/registry.ts';
@@ -117,7 +118,16 @@ async function representationsFor(
   }
   const baseUrl = baseUrlOf(req, o.publicUrl);
   const f = formOf(req);
-  if ('form' in f) return loadRepresentations(o.pool, registry.def(resource), uuids, baseUrl, f.form);
+  if ('form' in f) {
+    const reps = await loadRepresentations(o.pool, registry.def(resource), uuids, baseUrl, f.form);
+    // atomsync's forms say where each state was made (SPEC.md, "Origin of a state"): the node
+    // whose change is the latest this node has of it, as a subscriber in a tree must know.
+    for (const [u, origin] of await statesOrigins(o.pool, resource, [...reps.keys()], o.nodeId)) {
+      const rep = reps.get(u);
+      if (rep) rep[ORIGIN_FIELD] = origin;
+    }
+    return reps;
+  }
   if (!servesOpenmrs({ pool: o.pool, registry }, resource)) {
     // A resource the registry gained before its OpenMRS table (shared/openmrs-rest/tables.ts).
     if (!LABELLED_FALLBACK.has(f.openmrs)) throw badRequest(`${resource} is served as v=full or v=sync only`);
@@ -131,4 +141,27 @@ async function representationsFor(
     if (err instanceof RepresentationSpecError || err instanceof UnknownPropertyError) throw badRequest(err.message);
     throw err;
   }
+}
+
+/**
+ * The origin of each resource's current state: that of its latest change here, a row still in the
+ * outbox (this node's own when it has none) or else its newest event. Keys in lower case.
+ */
+async function statesOrigins(pool: Pool, resource: ResourceName, uuids: string[], nodeId: string): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  if (uuids.length === 0) return out;
+  const events = await queryRows<{ u: string; o: string }>(
+    pool,
+    `SELECT e.uuid AS u, e.origin AS o FROM atomsync_event e
+       JOIN (SELECT uuid, MAX(seq) AS s FROM atomsync_event WHERE resource = ? AND uuid IN (?) GROUP BY uuid) m ON m.s = e.seq`,
+    [resource, uuids],
+  );
+  for (const r of events) out.set(r.u.toLowerCase(), r.o);
+  const pending = await queryRows<{ u: string; o: string | null }>(
+    pool,
+    'SELECT uuid AS u, origin AS o FROM atomsync_outbox WHERE resource = ? AND uuid IN (?) ORDER BY id',
+    [resource, uuids],
+  );
+  for (const r of pending) out.set(r.u.toLowerCase(), r.o ?? nodeId);
+  return out;
 }

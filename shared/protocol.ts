@@ -32,3 +32,9 @@ export const CATCHMENT_PREFIX = 'catchment~';
 export function catchmentCategory(locationUuids: readonly string[]): string {
   return CATCHMENT_PREFIX + [...new Set(locationUuids.map((u) => u.trim().toLowerCase()).filter(Boolean))].sort().join('~');
 }
+
+// Origin of a state (SPEC.md): atomsync's representations (`v=sync`, and the labelled `full` an
+// atomsync subscriber gets) carry the node where the state served was made. An entry names the
+// node whose change it announces, but a subscriber fetches the state as it is now, which a node
+// in the middle of a tree may have from another node since: that state's lineage is this field's.
+export const ORIGIN_FIELD = 'atomsyncOrigin';

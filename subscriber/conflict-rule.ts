@@ -6,6 +6,11 @@
 // tie) are told apart by their content hashes: the greater hash wins. Every node compares the
 // same two (version, hash) pairs, whichever of them it holds and whichever arrives, so every node
 // keeps the same one. The loser is kept too, in atomsync_conflict.
+//
+// Which two versions are concurrent: the incoming one and a local one changed here, or one last
+// received from another origin (a node in the middle of a tree sees both edits arrive, neither
+// made by it). Two versions from the same origin follow each other: the later one applies even
+// at the same audit time, so two edits within a second at one clinic reach HQ as the clinic has them.
 
 export interface Versioned {
   /** The latest audit date, as versionOf gives it; null when the resource has none. */

@@ -10,6 +10,8 @@ import type { ResourceName } from '../shared/resources.ts';
 import type { FeedAddress } from './feed-address.ts';
 import type { ResourceFetcher } from './resource-fetcher.ts';
 import { keyOf, referencesOf, toRowTree } from './row-tree.ts';
+import { NODE_ID_PATTERN } from '../shared/constants.ts';
+import { ORIGIN_FIELD } from '../shared/protocol.ts';
 import type { RefValue } from './row-tree.ts';
 import type { Sink, SinkEvent, SinkItem } from './sink.ts';
 
@@ -48,6 +50,10 @@ export class DependencyResolver {
 
   /** A node for a fetched representation, read with the sink's own registry (a column its database lacks is not written). Throws InvalidResourceError. */
   node(ev: SinkEvent, rep: Record<string, unknown>, own: boolean): Node {
+    // The state's own origin, where the publisher says it (a node in the middle of a tree may hold
+    // another node's state than the entry announced): it is what this node writes and remembers.
+    const origin = rep[ORIGIN_FIELD];
+    if (typeof origin === 'string' && NODE_ID_PATTERN.test(origin) && origin !== ev.origin) ev = { ...ev, origin };
     const tree = toRowTree((this.sink.registry ?? DECLARED_REGISTRY).def(ev.resource), rep, ev.uuid);
     const node: Node = { ev, tree, rep, own, refs: referencesOf(tree, ev) };
     this.sink.prepareItem?.(node);

@@ -8,6 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import { Publisher } from '../publisher/publisher.ts';
 import { REST_PATH, SUBSCRIBER_HEADER } from '../shared/constants.ts';
 import { silentLogger } from '../shared/logger.ts';
+import { queryRows } from '../shared/db.ts';
 import type { Pool } from '../shared/db.ts';
 import { loadRegistry } from '../shared/registry.ts';
 import { loadRepresentation } from '../shared/representation.ts';
@@ -232,13 +233,21 @@ describe('OpenMRS representations over HTTP', () => {
     assert.equal((await get(`${base}${REST_PATH}/obs/${U(902)}`, NURSE)).status, 403);
   });
 
-  test('v=sync, and full for an atomsync subscriber, are the registry forms byte for byte as before', async () => {
+  test('v=sync, and full for an atomsync subscriber, are the registry forms byte for byte as before, then the origin of the state', async () => {
     const registry = await loadRegistry(db.pool);
+    // The origin of the state: that of the resource's latest change here (SPEC.md, "Origin of a state").
+    const originOf = async (resource: string, uuid: string) => {
+      const [e] = await queryRows<{ o: string }>(db.pool, 'SELECT origin AS o FROM atomsync_event WHERE resource = ? AND uuid = ? ORDER BY seq DESC LIMIT 1', [resource, uuid]);
+      const [p] = await queryRows<{ o: string | null }>(db.pool, 'SELECT origin AS o FROM atomsync_outbox WHERE resource = ? AND uuid = ? ORDER BY id DESC LIMIT 1', [resource, uuid]);
+      const origin = p ? (p.o ?? 'field-a') : e?.o;
+      return origin === undefined ? {} : { atomsyncOrigin: origin };
+    };
     for (const [resource, uuid] of [['obs', U(902)], ['patient', U(610)], ['encounter', U(803)]] as const) {
+      const origin = await originOf(resource, uuid);
       const lean = await get(`${base}${REST_PATH}/${resource}/${uuid}?v=sync`, HQ);
-      assert.equal(lean.body, JSON.stringify(await loadRepresentation(db.pool, registry.def(resource), uuid, base, 'sync')));
+      assert.equal(lean.body, JSON.stringify({ ...(await loadRepresentation(db.pool, registry.def(resource), uuid, base, 'sync')), ...origin }));
       const sub = await get(`${base}${REST_PATH}/${resource}/${uuid}?v=full`, { ...HQ, [SUBSCRIBER_HEADER]: 'hq' });
-      assert.equal(sub.body, JSON.stringify(await loadRepresentation(db.pool, registry.def(resource), uuid, base, 'full')));
+      assert.equal(sub.body, JSON.stringify({ ...(await loadRepresentation(db.pool, registry.def(resource), uuid, base, 'full')), ...origin }));
       assert.match(sub.headers.vary, /x-atomsync-subscriber/);
     }
   });

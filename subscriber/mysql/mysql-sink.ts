@@ -41,6 +41,8 @@ interface LocalState {
   hash: string | null;
   /** Hash of the state last applied from a feed (atomsync_sync_state), or null. */
   synced: string | null;
+  /** The node that state was first made at (its origin), or null. */
+  syncedOrigin: string | null;
 }
 
 /** The item's content hash and version, worked out once (by prepareItem, or here) and kept on it. */
@@ -193,12 +195,12 @@ export class MysqlSink implements Sink {
     for (const r of refs) appendTo(byResource, r.resource, r.uuid);
     const present = new Map<ResourceName, Set<string>>();
     for (const [resource, uuids] of byResource) present.set(resource, await this.keys.lockKeys(conn, resource, uuids));
-    const stateRows = await queryRows<{ resource: string; uuid: string; hash: string }>(
+    const stateRows = await queryRows<{ resource: string; uuid: string; hash: string; origin: string | null }>(
       conn,
-      'SELECT resource, uuid, hash FROM atomsync_sync_state WHERE (resource, uuid) IN (?) FOR UPDATE',
+      'SELECT resource, uuid, hash, origin FROM atomsync_sync_state WHERE (resource, uuid) IN (?) FOR UPDATE',
       [refs.map((r) => [r.resource, r.uuid])],
     );
-    const synced = new Map(stateRows.map((r) => [keyOf(r), r.hash]));
+    const synced = new Map(stateRows.map((r) => [keyOf(r), r]));
     for (const [resource, uuids] of present) {
       const def = this.registry.def(resource);
       const reps = await loadRepresentations(conn, def, [...uuids]);
@@ -212,7 +214,8 @@ export class MysqlSink implements Sink {
           if (unreadable === 'throw') throw err;
           continue;
         }
-        out.set(key, { rep, tree, hash: tree ? contentHash(tree) : null, synced: synced.get(key) ?? null });
+        const state = synced.get(key);
+        out.set(key, { rep, tree, hash: tree ? contentHash(tree) : null, synced: state?.hash ?? null, syncedOrigin: state?.origin ?? null });
       }
     }
     return out;
@@ -240,16 +243,20 @@ export class MysqlSink implements Sink {
       const localVersion = localTree ? versionOf(localTree) : null;
       const localChanged = synced === null || synced !== localHash;
       const remoteChanged = synced !== incomingHash;
+      // Two versions made at two nodes at the same audit time (changed here, or last received from
+      // another node than this one comes from): every node keeps the same one of the two. Two
+      // versions from one node follow each other, and the later simply applies.
+      const otherLineage = localChanged || (local.syncedOrigin !== null && local.syncedOrigin !== ev.origin);
+      const tied = remoteChanged && otherLineage && incomingVersion === localVersion;
       const localWins =
         (incomingVersion !== null && localVersion !== null && incomingVersion < localVersion) ||
-        // Changed here and there at the same audit time: every node keeps the same one of the two.
-        (localChanged && remoteChanged && sameTimeKeepsLocal({ version: incomingVersion, hash: incomingHash }, { version: localVersion, hash: localHash }));
+        (tied && sameTimeKeepsLocal({ version: incomingVersion, hash: incomingHash }, { version: localVersion, hash: localHash }));
       if (localWins) {
         await recordSuperseded(conn, ev, incomingVersion, localVersion);
-        if (localChanged && remoteChanged) await this.saveConflict(conn, ev, 'local', localRep, rep);
+        if ((localChanged && remoteChanged) || tied) await this.saveConflict(conn, ev, 'local', localRep, rep);
         return 'superseded';
       }
-      if (localChanged && remoteChanged) {
+      if ((localChanged && remoteChanged) || tied) {
         await this.saveConflict(conn, ev, 'remote', localRep, rep);
         outcome = 'conflict-remote-won';
       }
