@@ -9,7 +9,7 @@
 // Everything it creates (databases, processes, the queue's keys) goes at the end, on error and on Ctrl-C.
 import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
-import { dropDatabase, ensureDatabase, openPool } from '../../../shared/db.ts';
+import { dropDatabase, ensureDatabase, openPool, queryRows } from '../../../shared/db.ts';
 import type { Pool } from '../../../shared/db.ts';
 import { migrate } from '../../../shared/schema/migrate.ts';
 import { seedNode } from '../../seed/index.ts';
@@ -77,6 +77,14 @@ export async function runManyClinics(o: BenchOptions, cleanup: Cleanup, children
   r.monitor.watch('redis-server', findPid(['redis-server']));
   r.monitor.watch('bench', process.pid);
   r.monitor.start();
+  // N publishers and HQ on one server: each publisher's pool takes up to a dozen connections. With
+  // MariaDB's default max_connections (151) 30 clinics ran out of them: publishers answered 500 and
+  // HQ advanced on no feed for minutes (2026-12-03).
+  const [{ max }] = await queryRows<{ max: number }>(r.hq, 'SELECT @@max_connections AS max');
+  const needed = r.clinics.length * 12 + 60;
+  if (Number(max) < needed) {
+    say(`WARNING: MariaDB allows ${max} connections; ${r.clinics.length} publishers and HQ may need ${needed}. Raise it first: SET GLOBAL max_connections = ${needed};`);
+  }
   const background = await atRest(r.monitor);
   if (!background.quiet) say(`WARNING: the machine is not at rest before the run (${background.machinePct}% busy, mariadbd ${background.mariadbdPct}%); figures will be disturbed`);
   const relayMs = await publishAll(r);
