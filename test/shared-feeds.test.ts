@@ -117,6 +117,7 @@ describe('HQ on three processes sharing the feeds through BullMQ, two of them ki
     const writers = clinics.map((c, i) => startLiveWrites(c.pool, ctxs[i], 300));
     const procs: Array<{ p: Proc; diedAt: number | null }> = [0, 1, 2].map(() => ({ p: subscriber(), diedAt: null }));
     const takeovers: number[] = [];
+    const rebalances: number[] = [];
     try {
       // Three feeds, three processes: each takes its share, one feed.
       await eventually(async () => {
@@ -141,6 +142,14 @@ describe('HQ on three processes sharing the feeds through BullMQ, two of them ki
         );
         takeovers.push(Date.now() - procs[victim].diedAt!);
         procs.push({ p: subscriber(), diedAt: null }); // started again, as an operator would
+        // The newcomer gets its share: the survivor holding two hands one over.
+        const restarted = Date.now();
+        await eventually(
+          async () => procs.filter((x) => x.diedAt === null).every(({ p }) => feedsTaken(p).size === 1),
+          60_000,
+          'the feeds to spread over the three processes again',
+        );
+        rebalances.push(Date.now() - restarted);
       }
       await sleep(3_000);
     } finally {
@@ -193,6 +202,7 @@ describe('HQ on three processes sharing the feeds through BullMQ, two of them ki
     }
     assert.ok(takeovers.every((ms) => ms < 30_000), `takeovers ${takeovers.join(', ')} ms`);
     t.diagnostic(`killed processes' feeds taken over after ${takeovers.map((ms) => (ms / 1000).toFixed(1)).join(' and ')} s; ` +
-      `a stopped process's after ${(gracefulMs / 1000).toFixed(1)} s; ${holds.length} holds, none overlapping`);
+      `a stopped process's after ${(gracefulMs / 1000).toFixed(1)} s; a restarted process had its share after ` +
+      `${rebalances.map((ms) => (ms / 1000).toFixed(1)).join(' and ')} s; ${holds.length} holds, none overlapping`);
   });
 });
