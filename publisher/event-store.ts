@@ -7,6 +7,8 @@ import { queryRows } from '../shared/db.ts';
 import type { Pool } from '../shared/db.ts';
 import type { FeedEvent } from '../shared/feed-types.ts';
 import { dbToIso } from '../shared/time.ts';
+import { catchmentLocations } from '../shared/protocol.ts';
+import { catchmentKey } from './catchments/router.ts';
 import { PAGE_LAYOUT_META } from './feed-layouts.ts';
 
 interface EventRow {
@@ -61,6 +63,8 @@ export class EventStore {
 
   /** Events with positions first..last of a feed, oldest first. */
   async range(category: string, first: number, last: number): Promise<FeedEvent[]> {
+    const locations = catchmentLocations(category);
+    if (locations) return this.catchmentRange(locations, first, last);
     const cols = 'seq, position, event_uuid, resource, uuid, action, origin, changed_at, published_at';
     const rows =
       category === ALL_CATEGORY
@@ -73,16 +77,32 @@ export class EventStore {
             `SELECT ${cols} FROM atomsync_event WHERE resource = ? AND position BETWEEN ? AND ? ORDER BY position`,
             [category, first, last],
           );
-    return rows.map((r) => ({
-      seq: Number(r.seq),
-      position: category === ALL_CATEGORY ? Number(r.seq) : Number(r.position),
-      eventUuid: r.event_uuid,
-      resource: r.resource,
-      uuid: r.uuid,
-      action: r.action,
-      origin: r.origin,
-      changedAt: dbToIso(r.changed_at),
-      publishedAt: dbToIso(r.published_at),
-    }));
+    return rows.map((r) => feedEventOf(r, category === ALL_CATEGORY ? Number(r.seq) : Number(r.position)));
   }
+
+  /** A catchment's entries first..last (publisher/catchments/router.ts): its own positions, each naming an event. */
+  private async catchmentRange(locations: string[], first: number, last: number): Promise<FeedEvent[]> {
+    const rows = await queryRows<EventRow>(
+      this.pool,
+      `SELECT ce.position, e.seq, e.event_uuid, e.resource, e.uuid, e.action, e.origin, e.changed_at, e.published_at
+       FROM atomsync_catchment c JOIN atomsync_catchment_event ce ON ce.catchment_id = c.id JOIN atomsync_event e ON e.seq = ce.seq
+       WHERE c.locations_key = ? AND ce.position BETWEEN ? AND ? ORDER BY ce.position`,
+      [catchmentKey(locations), first, last],
+    );
+    return rows.map((r) => feedEventOf(r, Number(r.position)));
+  }
+}
+
+function feedEventOf(r: EventRow, position: number): FeedEvent {
+  return {
+    seq: Number(r.seq),
+    position,
+    eventUuid: r.event_uuid,
+    resource: r.resource,
+    uuid: r.uuid,
+    action: r.action,
+    origin: r.origin,
+    changedAt: dbToIso(r.changed_at),
+    publishedAt: dbToIso(r.published_at),
+  };
 }

@@ -44,7 +44,8 @@ export interface FeedRouteOptions extends FeedPageSource {
   log?: Logger;
 }
 
-const PAGE_PATTERN = /^[1-9][0-9]{0,14}$/;
+/** A page number in a feed's path. */
+export const PAGE_PATTERN = /^[1-9][0-9]{0,14}$/;
 
 /** The origin of links: --public-url, or the Host as the host rule admitted it (never an arbitrary one). */
 export function baseUrlOf(req: Request, publicUrl?: string): string {

@@ -3,7 +3,7 @@
 // --user-rights NAME=RIGHT,...; a user not named there has every right, as before rights existed.
 import type { Response } from 'express';
 import { ALL_CATEGORY } from '../shared/constants.ts';
-import { CATCHMENT_PREFIX, catchmentCategory } from '../shared/protocol.ts';
+import { CATCHMENT_PREFIX, catchmentCategory, catchmentLocations } from '../shared/protocol.ts';
 import { RESOURCE_NAMES, isResourceName } from '../shared/resources.ts';
 import type { ResourceName } from '../shared/resources.ts';
 import { HttpError } from './http-errors.ts';
@@ -79,8 +79,8 @@ export function hasEveryRight(r: Rights): boolean {
 
 /** A catchment right's category, checked and in its one canonical form. */
 function catchmentRight(word: string): string {
-  const uuids = word.slice(CATCHMENT_PREFIX.length).split('~').filter(Boolean);
-  if (uuids.length === 0 || uuids.some((u) => !/^[A-Za-z0-9-]{1,38}$/.test(u))) {
+  const uuids = catchmentLocations(word);
+  if (!uuids) {
     throw new Error(`--user-rights: "${word.slice(0, 80)}" is not a catchment; write ${CATCHMENT_PREFIX}{location uuid}~{location uuid}...`);
   }
   return catchmentCategory(uuids);

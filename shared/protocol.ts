@@ -2,7 +2,7 @@
 // answers the current state of several resources of one kind as `{"results": [...]}`
 // (SPEC.md, "REST"). The publisher refuses a longer list than MAX_LIST_UUIDS; the subscriber
 // builds its requests with listPath.
-import { REST_PATH } from './constants.ts';
+import { REST_PATH, UUID_PATTERN } from './constants.ts';
 
 /** Most resources (distinct uuids) one list request may name; the publisher answers more with 400. */
 export const MAX_LIST_UUIDS = 200;
@@ -27,10 +27,20 @@ export const LONG_POLL_DEFAULT_S = 20;
 // location uuids, `~`-separated (characters a path segment keeps as they are). A child names
 // its locations; the parent serves what concerns them, on pages of positions of their own.
 export const CATCHMENT_PREFIX = 'catchment~';
+/** Locations one catchment may name (a district names its facilities; the URL stays short). */
+export const MAX_CATCHMENT_LOCATIONS = 50;
 
 /** The feed category of a set of locations: the same whatever their order or case. */
 export function catchmentCategory(locationUuids: readonly string[]): string {
   return CATCHMENT_PREFIX + [...new Set(locationUuids.map((u) => u.trim().toLowerCase()).filter(Boolean))].sort().join('~');
+}
+
+/** The location uuids a catchment category names; null when it is not one (no uuid, too many, or one that is no uuid). */
+export function catchmentLocations(category: string): string[] | null {
+  if (!category.startsWith(CATCHMENT_PREFIX)) return null;
+  const uuids = category.slice(CATCHMENT_PREFIX.length).split('~').filter(Boolean);
+  const ok = uuids.length > 0 && uuids.length <= MAX_CATCHMENT_LOCATIONS && uuids.every((u) => UUID_PATTERN.test(u));
+  return ok ? uuids : null;
 }
 
 // Origin of a state (SPEC.md): atomsync's representations (`v=sync`, and the labelled `full` an

@@ -4,7 +4,7 @@ import { openPool } from '../shared/db.ts';
 import { createLogger } from '../shared/logger.ts';
 import type { Level, Logger } from '../shared/logger.ts';
 import { LONG_POLL_MAX_S, catchmentCategory } from '../shared/protocol.ts';
-import { ALL_CATEGORY, RECENT } from '../shared/constants.ts';
+import { ALL_CATEGORY, RECENT, UUID_PATTERN } from '../shared/constants.ts';
 import { RETRY_DEFAULTS } from './backoff.ts';
 import { Inbox } from './inbox.ts';
 import { RetryQueue, retryQueueName } from './retry-queue.ts';
@@ -149,7 +149,7 @@ export async function runSubscriber(sub: Subscriber, once: boolean, io: Io, log:
 export function withCatchment<T extends { feeds: string[] }>(o: T, catchment: string | undefined): T {
   if (catchment === undefined) return o;
   const uuids = catchment.split(',').map((u) => u.trim()).filter(Boolean);
-  if (uuids.length === 0 || uuids.some((u) => !/^[A-Za-z0-9-]{1,38}$/.test(u))) {
+  if (uuids.length === 0 || uuids.some((u) => !UUID_PATTERN.test(u))) {
     throw new UsageError(`--catchment: location uuids separated by commas (got "${catchment.slice(0, 80)}")`);
   }
   const category = catchmentCategory(uuids);

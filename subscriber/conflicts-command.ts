@@ -100,7 +100,8 @@ export const conflictsCommand: Command = {
         if (rows.length === 0) io.out('no conflicts');
         else io.out(`${rows.length} conflict${rows.length === 1 ? '' : 's'}:`);
         for (const r of rows) {
-          const changed = [...flatten(JSON.parse(r.local_version))].filter(([f, v]) => flatten(JSON.parse(r.remote_version)).get(f) !== v).length;
+          const remote = flatten(JSON.parse(r.remote_version));
+          const changed = [...flatten(JSON.parse(r.local_version))].filter(([f, v]) => remote.get(f) !== v).length;
           const state = r.resolved_at ? `resolved ${when(r.resolved_at)}, ${r.resolution === 'other' ? 'the other version' : 'the version kept'} chosen` : 'to review';
           io.out(`#${r.id}  ${r.resource} ${r.uuid}  ${when(r.detected_at)}  kept ${r.winner === 'local' ? 'this node\'s' : 'the incoming'} version  (${changed} field${changed === 1 ? '' : 's'} differ)  ${state}`);
         }

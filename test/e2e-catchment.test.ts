@@ -114,6 +114,15 @@ describe('a child node reads only its catchment of its parent', { timeout: 300_0
     assert.deepEqual(JSON.parse(list.body).results.map((r: { uuid: string }) => r.uuid.toLowerCase()), [member], 'a list holds only the catchment\'s');
     const [concept] = await uuids(district, 'SELECT uuid AS u FROM concept LIMIT 1');
     assert.equal((await get(`${base}/ws/rest/v1/concept/${concept}?v=full`, disp)).status, 200, 'metadata is everyone\'s');
+    // A complete page is sent as the other feeds' are: immutable, a strong ETag of its own per coding.
+    const page1 = `${base}/ws/atomfeed/catchment~${dispensary.uuid}/1`;
+    const plain = await get(page1, disp);
+    const gz = await get(page1, { ...disp, 'accept-encoding': 'gzip' });
+    assert.equal(plain.status, 200);
+    assert.match(plain.headers['cache-control'], /immutable/);
+    assert.equal(gz.headers['content-encoding'], 'gzip');
+    assert.notEqual(gz.headers.etag, plain.headers.etag, 'each coding has its own ETag');
+    assert.equal((await get(page1, { ...disp, 'if-none-match': plain.headers.etag })).status, 304);
     // The reader of everything still reads any catchment.
     assert.equal((await get(`${base}/ws/atomfeed/catchment~${dispensary.uuid}/recent`, { authorization: basic('hq', 'hq-secret') })).status, 200);
   });

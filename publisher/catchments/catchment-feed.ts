@@ -9,66 +9,45 @@
 // Who may read it: a reader confined to this catchment (--user-rights NAME=catchment~...), or a
 // reader of everything. A long poll of `recent` is held until the catchment has a new entry, as
 // for the other feeds. Not yet: HTML for browsers, re-paging.
-import { createHash } from 'node:crypto';
 import { Router } from 'express';
 import type { Request, Response } from 'express';
 import { renderFeedPage } from '../../shared/atom/render.ts';
-import { ALL_CATEGORY, ARCHIVE_CACHE_CONTROL, FEED_PATH, RECENT, RECENT_CACHE_CONTROL } from '../../shared/constants.ts';
+import { ALL_CATEGORY, FEED_PATH, RECENT, RECENT_CACHE_CONTROL, UUID_PATTERN } from '../../shared/constants.ts';
 import { queryRows } from '../../shared/db.ts';
 import type { Pool } from '../../shared/db.ts';
-import type { Action } from '../../shared/constants.ts';
-import type { FeedEvent, FeedPageModel } from '../../shared/feed-types.ts';
 import type { Logger } from '../../shared/logger.ts';
 import type { Registry } from '../../shared/registry.ts';
-import { CATCHMENT_PREFIX, catchmentCategory } from '../../shared/protocol.ts';
-import { dbToIso } from '../../shared/time.ts';
-import { notModified } from '../archive-page.ts';
+import { CATCHMENT_PREFIX, MAX_CATCHMENT_LOCATIONS, catchmentCategory } from '../../shared/protocol.ts';
+import { notModified, prefersGzip, sendArchivePage } from '../archive-page.ts';
 import { holdWhileUnchanged } from '../long-poll.ts';
 import type { NewEvents } from '../new-events.ts';
-import { baseUrlOf } from '../feed-routes.ts';
-import { feedIdFor, setFeedHeaders } from '../feed-pages.ts';
+import { PAGE_PATTERN, baseUrlOf } from '../feed-routes.ts';
+import { archivePage, loadModel, setFeedHeaders, workingEtag } from '../feed-pages.ts';
+import type { FeedPageSource } from '../feed-pages.ts';
+import type { PageRange } from '../paging.ts';
 import { badRequest, notFound } from '../http-errors.ts';
 import { forbidden, mayReadCatchment, rightsIn } from '../rights.ts';
 import { CatchmentRouter, UnknownLocationError, ensureCatchment } from './router.ts';
 
-const UUID = /^[A-Za-z0-9-]{1,38}$/;
-const PAGE_PATTERN = /^[1-9][0-9]{0,14}$/;
-/** Locations one catchment may name (a district names its facilities; the URL stays short). */
-export const MAX_CATCHMENT_LOCATIONS = 50;
 
 /** The location uuids a catchment category names; throws a 400 for a malformed one. */
 export function locationsOf(category: string): string[] {
   const uuids = category.slice(CATCHMENT_PREFIX.length).split('~').filter(Boolean);
   if (uuids.length === 0) throw badRequest(`a catchment feed names its locations: ${FEED_PATH}/${CATCHMENT_PREFIX}{location uuid}~{location uuid}.../recent`);
   if (uuids.length > MAX_CATCHMENT_LOCATIONS) throw badRequest(`a catchment names at most ${MAX_CATCHMENT_LOCATIONS} locations (got ${uuids.length})`);
-  const bad = uuids.find((u) => !UUID.test(u));
+  const bad = uuids.find((u) => !UUID_PATTERN.test(u));
   if (bad) throw badRequest(`"${bad.slice(0, 64)}" is not a location uuid (1 to 38 letters, digits and -)`);
   return uuids;
 }
 
-export interface CatchmentFeedOptions {
+export interface CatchmentFeedOptions extends FeedPageSource {
   pool: Pool;
   registry: Registry;
   log: Logger;
-  nodeId: string;
-  nodeUuid: string;
-  emptyUpdated: string;
   pageSize: number;
   publicUrl?: string;
   /** Where long-polled `recent` requests wait for the node's next event (new-events.ts). */
   newEvents?: NewEvents;
-}
-
-interface Row {
-  position: number;
-  seq: number;
-  event_uuid: string;
-  resource: string;
-  uuid: string;
-  action: Action;
-  origin: string;
-  changed_at: string;
-  published_at: string;
 }
 
 export class CatchmentFeeds {
@@ -106,7 +85,8 @@ export class CatchmentFeeds {
       const unchanged = async () => {
         await this.routeNow(id);
         const n = await this.count(id);
-        return notModified(req, this.workingEtag({ baseUrl, category, page: Math.floor(n / size) + 1, asRecent, count: n }));
+        const newest = Math.floor(n / size) + 1;
+        return notModified(req, workingEtag({ baseUrl, category, page: newest, asRecent, range: this.rangeOf(newest), count: n, asHtml: false }));
       };
       if (!(await holdWhileUnchanged(req, res, { newEvents: this.o.newEvents, feed: ALL_CATEGORY, unchanged }))) return;
     }
@@ -120,34 +100,24 @@ export class CatchmentFeeds {
     const page = asRecent ? newestPage : Number(pageParam);
     if (page > newestPage) throw notFound(`page ${page} of "${category.slice(0, 200)}" does not exist yet; the newest is ${newestPage}`);
     const complete = page < newestPage;
-    const first = (page - 1) * size + 1;
+    const range = this.rangeOf(page);
     setFeedHeaders(res, false);
     if (!complete) {
-      const etag = this.workingEtag({ baseUrl, category, page, asRecent, count });
+      const etag = workingEtag({ baseUrl, category, page, asRecent, range, count, asHtml: false });
       res.set('Cache-Control', RECENT_CACHE_CONTROL);
       res.set('ETag', etag);
       if (notModified(req, etag)) return void res.status(304).end();
     }
-    const events = await this.range(id, first, first + size - 1);
-    const updated = events.reduce<string | null>((max, e) => (max && max > e.publishedAt ? max : e.publishedAt), null);
-    const model: FeedPageModel = {
-      nodeId: this.o.nodeId, feedId: feedIdFor(this.o.nodeUuid, category), category, page, pageSize: size, firstPosition: first,
-      newestPage, asRecent, baseUrl, updated: updated ?? this.o.emptyUpdated, events,
-    };
-    const body = renderFeedPage(model);
-    if (complete) {
-      const etag = `"${createHash('sha256').update(body).digest('base64url').slice(0, 32)}"`;
-      res.set('Cache-Control', ARCHIVE_CACHE_CONTROL);
-      res.set('ETag', etag);
-      if (notModified(req, etag)) return void res.status(304).end();
-    }
-    res.send(body);
+    const model = await loadModel(this.o, { category, page, range, newestPage, asRecent, baseUrl, updated: null });
+    if (!complete) return void res.send(renderFeedPage(model));
+    // A complete page as the other feeds' are sent: a strong ETag of its own per coding.
+    sendArchivePage(req, res, await archivePage(renderFeedPage(model), false, prefersGzip(req.headers['accept-encoding'])));
   }
 
-  /** The working page's ETag: what it holds follows from the catchment's entry count alone. */
-  private workingEtag(p: { baseUrl: string; category: string; page: number; asRecent: boolean; count: number }): string {
-    const text = `catchment|${p.baseUrl}|${p.category}|${p.page}|${p.asRecent}|${this.o.pageSize}|${p.count}`;
-    return `"${createHash('sha256').update(text).digest('base64url').slice(0, 32)}"`;
+  /** The positions of page n: the node's page size, never re-paged. */
+  private rangeOf(page: number): PageRange {
+    const size = this.o.pageSize;
+    return { first: (page - 1) * size + 1, last: page * size, size };
   }
 
   private async catchmentId(category: string): Promise<number> {
@@ -178,24 +148,4 @@ export class CatchmentFeeds {
     return Number(row?.n ?? 0);
   }
 
-  private async range(id: number, first: number, last: number): Promise<FeedEvent[]> {
-    const rows = await queryRows<Row>(
-      this.o.pool,
-      `SELECT ce.position, e.seq, e.event_uuid, e.resource, e.uuid, e.action, e.origin, e.changed_at, e.published_at
-       FROM atomsync_catchment_event ce JOIN atomsync_event e ON e.seq = ce.seq
-       WHERE ce.catchment_id = ? AND ce.position BETWEEN ? AND ? ORDER BY ce.position`,
-      [id, first, last],
-    );
-    return rows.map((r) => ({
-      seq: Number(r.seq),
-      position: Number(r.position),
-      eventUuid: r.event_uuid,
-      resource: r.resource,
-      uuid: r.uuid,
-      action: r.action,
-      origin: r.origin,
-      changedAt: dbToIso(r.changed_at),
-      publishedAt: dbToIso(r.published_at),
-    }));
-  }
 }

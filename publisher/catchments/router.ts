@@ -20,6 +20,7 @@ import type { Logger } from '../../shared/logger.ts';
 import type { Registry } from '../../shared/registry.ts';
 import { isResourceName } from '../../shared/resources.ts';
 import type { ResourceName } from '../../shared/resources.ts';
+import { catchmentCategory, catchmentLocations } from '../../shared/protocol.ts';
 import { ownersOf, recordOf } from './owners.ts';
 import type { Owners } from './owners.ts';
 
@@ -39,10 +40,9 @@ export class UnknownLocationError extends Error {
   }
 }
 
-/** The key of a set of locations: the same whatever their order or case. */
+/** The key of a set of locations: a hash of its feed category, the same whatever their order or case. */
 export function catchmentKey(locationUuids: string[]): string {
-  const sorted = [...new Set(locationUuids.map((u) => u.trim().toLowerCase()))].sort();
-  return createHash('sha256').update(sorted.join(',')).digest('hex');
+  return createHash('sha256').update(catchmentCategory(locationUuids)).digest('hex');
 }
 
 /** The catchment of these locations, made (empty, to be routed from seq 1) if it is new. Every uuid must be a location here. */
@@ -82,7 +82,7 @@ export async function locationIdsUnder(db: Queryable, locationUuids: string[]): 
  * confined to these catchments may fetch. `categories` are catchment feed categories.
  */
 export async function uuidsInCatchments(db: Queryable, categories: Iterable<string>, resource: ResourceName, uuids: string[]): Promise<Set<string>> {
-  const keys = [...categories].map((c) => catchmentKey(c.slice(c.indexOf('~') + 1).split('~')));
+  const keys = [...categories].map((c) => catchmentKey(catchmentLocations(c) ?? []));
   if (keys.length === 0 || uuids.length === 0) return new Set();
   const rows = await queryRows<{ u: string }>(
     db,
@@ -240,7 +240,11 @@ export class CatchmentRouter {
     if (record.length === 0) return [];
     const seqs: number[] = [];
     const byResource = new Map<ResourceName, string[]>();
-    for (const r of record) byResource.set(r.resource, [...(byResource.get(r.resource) ?? []), r.uuid]);
+    for (const r of record) {
+      const list = byResource.get(r.resource);
+      if (list) list.push(r.uuid);
+      else byResource.set(r.resource, [r.uuid]);
+    }
     for (const [resource, uuids] of byResource) {
       const rows = await queryRows<{ s: number }>(
         conn,

@@ -23,6 +23,7 @@ import { Children } from './sync/children.ts';
 import type { Child } from './sync/children.ts';
 import { eventCount } from './sync/db-figures.ts';
 import { untilFeedsCaughtUp } from './sync/feeds-caught-up.ts';
+import { inParallel } from './sync/many-clinics.ts';
 import { atRest, machineInfo } from './sync/machine-figures.ts';
 import { findPid, ProcMonitor } from './sync/proc-stats.ts';
 import { Progress } from './sync/progress.ts';
@@ -169,16 +170,11 @@ async function seedClinics(o: Options, cleanup: Cleanup, name: string, url: (db:
     clinics.push({ name: c, url: url(db), pool, feedUrl: '', feedKey: '', events: 0 });
   }
   const started = Date.now();
-  let next = 0;
-  const seedOne = async () => {
-    while (next < clinics.length) {
-      const c = clinics[next++];
-      await migrate(c.pool, c.name);
-      await seedNode(c.pool, { patients: o.patients, seed: `procs-${c.name}` });
-      say(`seeded ${c.name}`);
-    }
-  };
-  await Promise.all([seedOne(), seedOne(), seedOne()]);
+  await inParallel(clinics, 3, async (c) => {
+    await migrate(c.pool, c.name);
+    await seedNode(c.pool, { patients: o.patients, seed: `procs-${c.name}` });
+    say(`seeded ${c.name}`);
+  });
   say(`${clinics.length} clinics seeded with ${o.patients} patients each in ${round((Date.now() - started) / 1000, 1)} s`);
   return clinics;
 }

@@ -139,7 +139,7 @@ async function openManyRun(o: BenchOptions, cleanup: Cleanup, children: Children
 }
 
 /** Runs `fn` on every item, at most `limit` at once, keeping the order of the results; after a failure it starts no more. */
-async function inParallel<T, R>(items: T[], limit: number, fn: (item: T, i: number) => Promise<R>): Promise<R[]> {
+export async function inParallel<T, R>(items: T[], limit: number, fn: (item: T, i: number) => Promise<R>): Promise<R[]> {
   const out: R[] = new Array(items.length);
   let next = 0;
   let failed = false;
