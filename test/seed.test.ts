@@ -23,6 +23,8 @@ import {
   voidEncounter,
 } from '../tools/seed/index.ts';
 import { fixtureSkipReason, loadFixture } from '../tools/bench/openmrs-fixture.ts';
+import { planPatient } from '../tools/seed/plan-patient.ts';
+import { uuidSequence } from '../tools/seed/uuid.ts';
 import { freshDatabase } from './helpers/db.ts';
 import type { TestDb } from './helpers/db.ts';
 
@@ -393,4 +395,27 @@ test('on a real OpenMRS 2.1 database the seed writes what its schema holds and s
   // Seeding again adds nothing.
   const again = await seedNode(db.pool, { patients: 30, seed: 'real-21', nodeId: 'site-21' });
   assert.equal(again.rows, 0);
+});
+
+test("a live registration is an active patient, also when the history's plan would void it as a duplicate", async (t) => {
+  const dbs: TestDb[] = [];
+  t.after(() => dropAll(dbs));
+  const { pool } = await migrated('clinic-live-dup', dbs);
+  await seedNode(pool, { patients: 1, seed: 'live' });
+  const now = new Date('2026-11-20T10:00:00Z');
+  const probe = await openLiveContext(pool, { seed: 'live', stream: 'probe', now: () => now });
+  // A stream whose first registration the history's plan voids as a duplicate (1 in 200), drawn as createPatient draws it.
+  let stream = '';
+  for (let s = 0; s < 20_000 && !stream; s++) {
+    const draw = { rng: Rng.from(probe.seed, probe.nodeId, 'live', `dup-${s}`), uuid: uuidSequence(probe.seed, probe.nodeId, 'live', `dup-${s}`) };
+    const registeredAt = new Date(now.getTime() - draw.rng.int(1, 15) * 60_000);
+    if (planPatient({ meta: probe.meta, site: probe.site, endAt: now }, draw, registeredAt).audit.voided) stream = `dup-${s}`;
+  }
+  assert.ok(stream, 'a stream whose plan voids the patient');
+  const ctx = await openLiveContext(pool, { seed: 'live', stream, now: () => now });
+  const { patientId } = await createPatient(pool, ctx);
+  assert.equal(await count(pool, 'SELECT COUNT(*) AS n FROM person WHERE person_id = ? AND voided = 0', [patientId]), 1, 'the person is not voided');
+  assert.ok((await count(pool, 'SELECT COUNT(*) AS n FROM person_name WHERE person_id = ? AND voided = 0', [patientId])) >= 1, 'nor all of its names');
+  await createVisitWithEncounter(pool, ctx, patientId); // threw "does not exist or is voided" before
+  assert.equal(await editPatientName(pool, ctx, patientId), true);
 });

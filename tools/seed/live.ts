@@ -67,10 +67,18 @@ function envNow(ctx: LiveContext): PlanEnv & { now: Date } {
   return { meta: ctx.meta, site: ctx.site, endAt: now, now };
 }
 
-/** Registers a new patient (person, name, address, OpenMRS ID). */
+/** Registers a new patient (person, name, address, OpenMRS ID): an active one, whom a caller can give a visit or a new name. */
 export async function createPatient(pool: Pool, ctx: LiveContext): Promise<{ patientId: number; uuid: string }> {
   const env = envNow(ctx);
   const plan = planPatient(env, ctx, addMinutes(env.now, -ctx.rng.int(1, 15)));
+  // The history's plan voids 1 patient in 200 as a duplicate, which here would happen within
+  // minutes of registering: callers got a voided patient ("patient 20 does not exist or is voided",
+  // a name edit that found no name) in about one test run in ten. The draws stay as they are; only
+  // that void is left out.
+  const dup = plan.audit.voided;
+  if (dup) {
+    for (const r of [plan, ...plan.names, ...plan.addresses, ...plan.identifiers]) if (r.audit.voided === dup) delete r.audit.voided;
+  }
   const [patientId] = await inTransaction(pool, (conn) => writePatients(new BulkWriter(conn, ctx.bulk), [plan], { idPrefix: ctx.idPrefix }));
   return { patientId, uuid: plan.uuid };
 }
