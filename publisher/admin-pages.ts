@@ -1,9 +1,8 @@
 // Feed pages, resources and errors as HTML, for a person with a browser. Pure functions
 // of their model: a complete feed page renders to the same bytes every time, so its
 // HTML is cached as immutably as its Atom. Every value goes through the `html` escaper.
-import { FEED_PATH, REST_PATH, RECENT, Rel } from '../shared/constants.ts';
-import { checkFeedPageModel, feedLinks, firstPositionOf } from '../shared/atom/render.ts';
-import { feedPageUrl, restPath, trimSlashes } from '../shared/atom/urls.ts';
+import { FEED_PATH, feedPageUrl, RECENT, Rel, REST_PATH, restPath, trimSlashes } from '../shared/protocol.ts';
+import { checkFeedPageModel, feedLinks, firstPositionOf } from './atom/render.ts';
 import type { FeedEvent, FeedPageModel } from '../shared/feed-types.ts';
 import { isResourceName } from '../shared/resources.ts';
 import { escapeHtml, html, raw } from '../shared/web/html.ts';

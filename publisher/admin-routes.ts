@@ -4,7 +4,7 @@
 // page shows anyone else just the feeds it may read and its own positions (rights.ts).
 import { Router } from 'express';
 import type { Request, Response } from 'express';
-import { ALL_CATEGORY, FEED_PATH } from '../shared/constants.ts';
+import { ALL_CATEGORY, FEED_PATH } from '../shared/protocol.ts';
 import { queryRows } from '../shared/db.ts';
 import type { Pool } from '../shared/db.ts';
 import { DECLARED_REGISTRY } from '../shared/registry.ts';

@@ -11,7 +11,7 @@
 // a refused Host, HTML, HEAD, a query string) goes to Express, which answers as it always has.
 // Fair share is not asked: a hit is answered within this call, so it neither waits nor holds room.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { ALL_CATEGORY, FEED_PATH } from '../shared/constants.ts';
+import { ALL_CATEGORY, FEED_PATH } from '../shared/protocol.ts';
 import { isResourceName } from '../shared/resources.ts';
 import type { Auth } from './auth.ts';
 import type { FeedRoutes } from './feed-routes.ts';

@@ -13,7 +13,7 @@
 import { promisify } from 'node:util';
 import { brotliCompress, constants as zlibConstants, gzip } from 'node:zlib';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { ARCHIVE_CACHE_CONTROL } from '../shared/constants.ts';
+import { ARCHIVE_CACHE_CONTROL } from '../shared/protocol.ts';
 
 export type Coding = 'br' | 'gzip' | 'identity';
 

@@ -1,6 +1,6 @@
 import { LOG_LEVEL_OPT, UsageError, asUsage, dbUrlArg, intArg, urlArg } from '../shared/cli/args.ts';
 import type { Command } from '../shared/cli/args.ts';
-import { MAX_PAGE_SIZE } from '../shared/constants.ts';
+import { MAX_PAGE_SIZE } from '../shared/protocol.ts';
 import { createLogger } from '../shared/logger.ts';
 import type { Level } from '../shared/logger.ts';
 import { explainListenError } from '../shared/start-errors.ts';

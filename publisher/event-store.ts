@@ -1,13 +1,12 @@
 // Reads the published log for the feed. Every page is an indexed range query on
 // (resource, position) or on seq; nothing is counted or offset, so a page's
 // content depends only on the positions its number stands for (paging.ts).
-import { ALL_CATEGORY } from '../shared/constants.ts';
-import type { Action } from '../shared/constants.ts';
+import { ALL_CATEGORY, catchmentLocations } from '../shared/protocol.ts';
+import type { Action } from '../shared/protocol.ts';
 import { queryRows } from '../shared/db.ts';
 import type { Pool } from '../shared/db.ts';
 import type { FeedEvent } from '../shared/feed-types.ts';
 import { dbToIso } from '../shared/time.ts';
-import { catchmentLocations } from '../shared/protocol.ts';
 import { catchmentKey } from './catchments/router.ts';
 import { PAGE_LAYOUT_META } from './feed-layouts.ts';
 

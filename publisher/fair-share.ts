@@ -14,7 +14,7 @@
 // pool, HTTP_DEFAULTS.connectionsPerOrigin) whatever its --fetch-concurrency, and its lists of 100
 // cost 2, so its 16 requests fit maxInFlight and at worst wait briefly for cost, never for a full queue.
 import type { NextFunction, Request, Response } from 'express';
-import { ATOM_MEDIA_TYPE, REST_PATH } from '../shared/constants.ts';
+import { ATOM_MEDIA_TYPE, REST_PATH } from '../shared/protocol.ts';
 import { HttpError } from './http-errors.ts';
 import { wantsHtml } from '../shared/web/negotiate.ts';
 

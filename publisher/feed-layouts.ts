@@ -12,7 +12,7 @@
 // Publishers that are already running (a --no-relay replica, a relay waiting for the lock) learn
 // of a re-page from the layout version, which every feed head is read with in the same statement
 // (EventStore.head): a count published after a re-page never meets the layout from before it.
-import { ALL_CATEGORY, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../shared/constants.ts';
+import { ALL_CATEGORY, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../shared/protocol.ts';
 import { queryRows } from '../shared/db.ts';
 import type { Pool, PoolConnection, Queryable } from '../shared/db.ts';
 import type { Logger } from '../shared/logger.ts';

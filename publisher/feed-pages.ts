@@ -3,7 +3,7 @@
 // its bytes for the cache.
 import { createHash } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
-import { ATOM_MEDIA_TYPE } from '../shared/constants.ts';
+import { ATOM_MEDIA_TYPE } from '../shared/protocol.ts';
 import type { FeedPageModel } from '../shared/feed-types.ts';
 import { HTML_MEDIA_TYPE, NEGOTIATED_VARY } from '../shared/web/negotiate.ts';
 import { encodeArchive } from './archive-page.ts';

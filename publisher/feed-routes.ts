@@ -6,8 +6,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Router } from 'express';
 import type { Request, Response } from 'express';
-import { ALL_CATEGORY, ATOM_MEDIA_TYPE, FEED_PATH, RECENT, RECENT_CACHE_CONTROL, SUBSCRIBER_HEADER } from '../shared/constants.ts';
-import { renderFeedPage } from '../shared/atom/render.ts';
+import { ALL_CATEGORY, ATOM_MEDIA_TYPE, FEED_PATH, RECENT, RECENT_CACHE_CONTROL, SUBSCRIBER_HEADER } from '../shared/protocol.ts';
+import { renderFeedPage } from './atom/render.ts';
 import { isResourceName } from '../shared/resources.ts';
 import { renderFeedHtml } from './admin-pages.ts';
 import { FeedLayouts } from './feed-layouts.ts';

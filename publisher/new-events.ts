@@ -6,7 +6,7 @@
 // Only a relay in this process can say when a feed grows. While none leads here (a --no-relay
 // replica, a relay waiting for another process's lock, a lost relay connection) the notifier is
 // not live: wait() declines, and the request is answered at once, as plain polling would be.
-import { ALL_CATEGORY } from '../shared/constants.ts';
+import { ALL_CATEGORY } from '../shared/protocol.ts';
 
 /** Why a wait ended: a feed it waits on grew (or may have), its time ran out, its client left, or the server is stopping. */
 export type WaitEnd = 'event' | 'timeout' | 'gone' | 'closed';

@@ -14,12 +14,14 @@
 // key on seq is a second line of defence.
 import { Pause } from './pause.ts';
 import { createHash, randomUUID } from 'node:crypto';
-import { RELAY_LOCK } from '../shared/constants.ts';
-import type { Action } from '../shared/constants.ts';
+import type { Action } from '../shared/protocol.ts';
 import { queryRows } from '../shared/db.ts';
 import { RESOURCES, ownRowsSql } from '../shared/resources.ts';
 import type { Pool, PoolConnection } from '../shared/db.ts';
 import type { Logger } from '../shared/logger.ts';
+
+/** Named lock that makes the relay a singleton per database. */
+const RELAY_LOCK = 'atomsync_relay';
 
 export interface RelayOptions {
   nodeId: string;

@@ -1,5 +1,5 @@
 // Archive pages rendered into the page cache ahead of a reader that catches up.
-import { renderFeedPage } from '../shared/atom/render.ts';
+import { renderFeedPage } from './atom/render.ts';
 import type { Logger } from '../shared/logger.ts';
 import { archivePage, cacheKeyOf, feedHead, loadModel } from './feed-pages.ts';
 import type { FeedPageSource } from './feed-pages.ts';

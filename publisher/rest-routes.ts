@@ -1,12 +1,11 @@
 // GET {REST_PATH}/{resource}/{uuid}?v=...: a resource in OpenMRS's JSON representation
-// (`ref`, `default`, `full`, `custom:(...)`, shared/openmrs-rest/), or, for a browser, an
+// (`ref`, `default`, `full`, `custom:(...)`, openmrs-rest/), or, for a browser, an
 // HTML page showing that JSON pretty-printed. `v=sync` is atomsync's lean form, and an
 // atomsync subscriber (it sends x-atomsync-subscriber) asking for `full` or `default` gets
 // the registry's labelled form it has always been served (shared/representation.ts).
 import { Router } from 'express';
 import type { Request, Response } from 'express';
-import { REST_PATH, SUBSCRIBER_HEADER, UUID_PATTERN } from '../shared/constants.ts';
-import { MAX_LIST_UUIDS, ORIGIN_FIELD } from '../shared/protocol.ts';
+import { MAX_LIST_UUIDS, ORIGIN_FIELD, REST_PATH, SUBSCRIBER_HEADER, UUID_PATTERN } from '../shared/protocol.ts';
 import { queryRows } from '../shared/db.ts';
 import type { Pool } from '../shared/db.ts';
 import { DECLARED_REGISTRY } from '../shared/registry.ts';
@@ -21,7 +20,7 @@ import { loadRepresentations } from '../shared/representation.ts';
 import { forbidden, mayReadResource, rightsIn } from './rights.ts';
 import type { RepresentationForm } from '../shared/representation.ts';
 import { uuidsInCatchments } from './catchments/router.ts';
-import { RepresentationSpecError, UnknownPropertyError, loadOpenmrsRepresentations, servesOpenmrs } from './openmrs-rest-serve.ts';
+import { RepresentationSpecError, UnknownPropertyError, loadOpenmrsRepresentations, servesOpenmrs } from './openmrs-rest/serve.ts';
 
 /**
  * Which form answers a request: atomsync's `sync`; the registry's labelled form (`full` of
@@ -129,7 +128,7 @@ async function representationsFor(
     return reps;
   }
   if (!servesOpenmrs({ pool: o.pool, registry }, resource)) {
-    // A resource the registry gained before its OpenMRS table (shared/openmrs-rest/tables.ts).
+    // A resource the registry gained before its OpenMRS table (openmrs-rest/tables.ts).
     if (!LABELLED_FALLBACK.has(f.openmrs)) throw badRequest(`${resource} is served as v=full or v=sync only`);
     return loadRepresentations(o.pool, registry.def(resource), uuids, baseUrl, 'full');
   }

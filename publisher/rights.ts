@@ -2,8 +2,7 @@
 // may see the admin pages (the root page and /metrics). Configured per user with
 // --user-rights NAME=RIGHT,...; a user not named there has every right, as before rights existed.
 import type { Response } from 'express';
-import { ALL_CATEGORY } from '../shared/constants.ts';
-import { CATCHMENT_PREFIX, catchmentCategory, catchmentLocations } from '../shared/protocol.ts';
+import { ALL_CATEGORY, CATCHMENT_PREFIX, catchmentCategory, catchmentLocations } from '../shared/protocol.ts';
 import { RESOURCE_NAMES, isResourceName } from '../shared/resources.ts';
 import type { ResourceName } from '../shared/resources.ts';
 import { HttpError } from './http-errors.ts';

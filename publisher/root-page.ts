@@ -1,7 +1,6 @@
 // The publisher's front page: its feeds and how far each subscriber has read them.
 // The model is built once and shown either as HTML or as JSON.
-import { ALL_CATEGORY, RECENT } from '../shared/constants.ts';
-import { feedPageUrl, trimSlashes } from '../shared/atom/urls.ts';
+import { ALL_CATEGORY, feedPageUrl, RECENT, trimSlashes } from '../shared/protocol.ts';
 import type { FeedHead } from './event-store.ts';
 import { html } from '../shared/web/html.ts';
 import type { Html } from '../shared/web/html.ts';

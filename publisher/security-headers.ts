@@ -5,7 +5,7 @@
 // the policy allows exactly that; no page may be framed, post a form, or tell another site
 // which page (and so which patient's uuid) it was opened from.
 import type { NextFunction, Request, Response } from 'express';
-import { NO_STORE_CACHE_CONTROL } from '../shared/constants.ts';
+import { NO_STORE_CACHE_CONTROL } from '../shared/protocol.ts';
 import { STYLE_CSP_SOURCE } from './page-layout.ts';
 
 export const CONTENT_SECURITY_POLICY =

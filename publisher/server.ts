@@ -3,7 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import express from 'express';
 import type { NextFunction, Request, Response } from 'express';
 import compression from 'compression';
-import { NO_STORE_CACHE_CONTROL } from '../shared/constants.ts';
+import { NO_STORE_CACHE_CONTROL } from '../shared/protocol.ts';
 import type { Pool } from '../shared/db.ts';
 import type { Logger } from '../shared/logger.ts';
 import type { Registry } from '../shared/registry.ts';

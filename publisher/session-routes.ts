@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import { Router } from 'express';
 import type { Request, Response } from 'express';
-import { REST_PATH } from '../shared/constants.ts';
+import { REST_PATH } from '../shared/protocol.ts';
 import type { Logger } from '../shared/logger.ts';
 import type { Auth } from './auth.ts';
 import { clearedSessionCookie, sessionCookie, sessionIdsIn } from './session-cookie.ts';

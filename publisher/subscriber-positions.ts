@@ -7,7 +7,7 @@
 //
 // Writes are cheap: a poll only touches memory; dirty rows are written together by
 // one multi-row upsert at most once per `writeEveryMs`, so each row at most once a second.
-import { NODE_ID_PATTERN } from '../shared/constants.ts';
+import { NODE_ID_PATTERN } from '../shared/protocol.ts';
 import { queryRows } from '../shared/db.ts';
 import type { Pool } from '../shared/db.ts';
 import type { Logger } from '../shared/logger.ts';

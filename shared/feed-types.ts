@@ -1,5 +1,5 @@
 // The two seams of the feed: what the publisher renders and what the subscriber parses.
-import type { Action } from './constants.ts';
+import type { Action } from './protocol.ts';
 
 /** One published event, as stored in atomsync_event. */
 export interface FeedEvent {

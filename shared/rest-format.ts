@@ -1,7 +1,7 @@
 // OpenMRS REST conventions, as pure functions both ways: the publisher renders
 // database values into representations, the subscriber maps them back. Keeping
 // the two directions side by side is what stops them drifting apart.
-import { REST_PATH } from './constants.ts';
+import { REST_PATH } from './protocol.ts';
 import type { FieldType } from './resources.ts';
 
 /** What OpenMRS 1.8+ puts in `resourceVersion`. */

@@ -10,8 +10,7 @@ import type { ResourceName } from '../shared/resources.ts';
 import type { FeedAddress } from './feed-address.ts';
 import type { ResourceFetcher } from './resource-fetcher.ts';
 import { keyOf, referencesOf, toRowTree } from './row-tree.ts';
-import { NODE_ID_PATTERN } from '../shared/constants.ts';
-import { ORIGIN_FIELD } from '../shared/protocol.ts';
+import { NODE_ID_PATTERN, ORIGIN_FIELD } from '../shared/protocol.ts';
 import type { RefValue } from './row-tree.ts';
 import type { Sink, SinkEvent, SinkItem } from './sink.ts';
 

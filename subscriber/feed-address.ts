@@ -1,6 +1,6 @@
 // The address of one feed a subscriber reads: where it is, how to authenticate, and which
 // origins its links may point to. A feed must not make us call other hosts.
-import { FEED_PATH, RECENT } from '../shared/constants.ts';
+import { FEED_PATH, RECENT } from '../shared/protocol.ts';
 import { ForbiddenLinkError } from './errors.ts';
 
 export interface FeedAddressOptions {

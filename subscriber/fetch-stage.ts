@@ -5,8 +5,8 @@
 // its row, and the rest is fetched with one list request per kind and completed
 // by the dependency resolver. It writes nothing but inbox rows, so it runs while
 // the previous batch is committed.
-import { Actions, NODE_ID_PATTERN } from '../shared/constants.ts';
-import type { Action } from '../shared/constants.ts';
+import { Actions, NODE_ID_PATTERN } from '../shared/protocol.ts';
+import type { Action } from '../shared/protocol.ts';
 import type { ParsedEntry } from '../shared/feed-types.ts';
 import type { Logger } from '../shared/logger.ts';
 import { isResourceName } from '../shared/resources.ts';

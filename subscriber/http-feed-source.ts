@@ -3,9 +3,9 @@
 // end: unchanged, there is nothing to read; the same page, it is read from
 // there. Otherwise pages are read from the marker's page (or page 1) on
 // through next-archive links, fetched ahead of the reader (PagesAhead).
-import { FeedParseError, parseFeedPage } from '../shared/atom/parse.ts';
-import type { ParseFeedOptions } from '../shared/atom/parse.ts';
-import { ATOM_MEDIA_TYPE, MAX_FEED_BYTES, Rel } from '../shared/constants.ts';
+import { FeedParseError, parseFeedPage } from './atom/parse.ts';
+import type { ParseFeedOptions } from './atom/parse.ts';
+import { ATOM_MEDIA_TYPE, MAX_FEED_BYTES, Rel } from '../shared/protocol.ts';
 import type { ParsedPage } from '../shared/feed-types.ts';
 import type { EntrySource, PagesOptions, SourcePage } from './entry-source.ts';
 import { HttpStatusError } from './errors.ts';

@@ -4,7 +4,7 @@
 // so it can never overtake the older one.
 import { queryRows } from '../shared/db.ts';
 import type { Pool, Queryable } from '../shared/db.ts';
-import type { Action } from '../shared/constants.ts';
+import type { Action } from '../shared/protocol.ts';
 
 export type InboxStatus = 'pending' | 'dead';
 

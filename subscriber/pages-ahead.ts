@@ -1,7 +1,7 @@
 // Archive pages fetched ahead of the reader: each page is asked for as soon as
 // the one before it has arrived, on the next-archive link read from its raw text,
 // while that page is still being parsed. The parse confirms the guess.
-import { Rel } from '../shared/constants.ts';
+import { Rel } from '../shared/protocol.ts';
 import type { ParsedPage } from '../shared/feed-types.ts';
 
 /** A next-archive link leads back to a page already read in this pass. */

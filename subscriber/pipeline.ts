@@ -1,7 +1,7 @@
 // Wires the subscriber's stages: one fetch stage, one commit stage, one
 // dependency resolver and one careful path shared by every feed, and per feed a
 // source (the Atom feed over HTTP) and a reader that runs them (feed-reader.ts).
-import type { ParseFeedOptions } from '../shared/atom/parse.ts';
+import type { ParseFeedOptions } from './atom/parse.ts';
 import type { ParsedPage } from '../shared/feed-types.ts';
 import type { Logger } from '../shared/logger.ts';
 import type { RetryPolicy } from './backoff.ts';

@@ -1,7 +1,5 @@
 // Fetches one resource's representation from the feed's own origin.
-import { restPath } from '../shared/atom/urls.ts';
-import { REST_PATH, UUID_PATTERN } from '../shared/constants.ts';
-import { MAX_LIST_UUIDS, listPath } from '../shared/protocol.ts';
+import { listPath, MAX_LIST_UUIDS, REST_PATH, restPath, UUID_PATTERN } from '../shared/protocol.ts';
 import type { ResourceName } from '../shared/resources.ts';
 import { HttpStatusError, InvalidResourceError } from './errors.ts';
 import type { FeedAddress } from './feed-address.ts';

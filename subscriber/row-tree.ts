@@ -2,7 +2,7 @@
 // registry: fields converted to column values, references kept as uuids (the
 // upsert translates them to local keys), audit users kept as uuids. Everything
 // a feed sends is checked here, so the upsert only ever sees well-formed rows.
-import { UUID_PATTERN } from '../shared/constants.ts';
+import { UUID_PATTERN } from '../shared/protocol.ts';
 import { isResourceName } from '../shared/resources.ts';
 import type { ResourceDef, ResourceName, TableSpec } from '../shared/resources.ts';
 import { AUDIT_COLUMNS, LIFECYCLE_COLUMNS, RestFormatError, fromRestDatetime, fromRestValue, refUuid } from '../shared/rest-format.ts';

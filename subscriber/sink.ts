@@ -1,7 +1,7 @@
 // The seam an integration plugs into. Markers, fetching, dependency resolution,
 // retries and dead letters belong to the subscriber; a sink only decides what
 // it consumes and what it does with each resource. HQ's MySQL upsert is one sink.
-import type { Action } from '../shared/constants.ts';
+import type { Action } from '../shared/protocol.ts';
 import type { PoolConnection } from '../shared/db.ts';
 import type { Registry } from '../shared/registry.ts';
 import type { ResourceName } from '../shared/resources.ts';

@@ -2,10 +2,10 @@
 // queue, the status page. run() until stop(); once() catches up, retries what it can and returns.
 export { SUBSCRIBER_DEFAULTS, nextPassInMs } from './subscriber-options.ts';
 export type { SubscriberOptions } from './subscriber-options.ts';
-import { FeedParserThread } from './parse-thread.ts';
+import { FeedParserThread } from './atom/parse-thread.ts';
 import { SUBSCRIBER_DEFAULTS, nextPassInMs } from './subscriber-options.ts';
 import type { SubscriberOptions } from './subscriber-options.ts';
-import { SUBSCRIBER_HEADER } from '../shared/constants.ts';
+import { SUBSCRIBER_HEADER } from '../shared/protocol.ts';
 import { openPool, queryRows } from '../shared/db.ts';
 import type { Pool } from '../shared/db.ts';
 import type { Logger } from '../shared/logger.ts';

@@ -2,19 +2,11 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
-import { FeedParseError, parseFeedPage } from '../shared/atom/parse.ts';
-import { FeedRenderError, attribute, cdataSection, renderFeedPage, textElement } from '../shared/atom/render.ts';
-import { readXml } from '../shared/atom/xml-read.ts';
-import type { XmlElement } from '../shared/atom/xml-read.ts';
-import {
-  ALL_CATEGORY,
-  ATOM_NS,
-  ATOMFEED_CONTENT_TYPE,
-  Actions,
-  FH_NS,
-  MAX_FEED_BYTES,
-  SYNC_NS,
-} from '../shared/constants.ts';
+import { FeedParseError, parseFeedPage } from '../subscriber/atom/parse.ts';
+import { FeedRenderError, attribute, cdataSection, renderFeedPage, textElement } from '../publisher/atom/render.ts';
+import { readXml } from '../subscriber/atom/xml-read.ts';
+import type { XmlElement } from '../subscriber/atom/xml-read.ts';
+import { Actions, ALL_CATEGORY, ATOM_NS, ATOMFEED_CONTENT_TYPE, FH_NS, MAX_FEED_BYTES, SYNC_NS } from '../shared/protocol.ts';
 import type { FeedEvent, FeedPageModel } from '../shared/feed-types.ts';
 import { RESOURCE_NAMES } from '../shared/resources.ts';
 import { elementWithBuilder, renderFeedPageWithBuilder } from './helpers/render-reference.ts';

@@ -8,7 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import { chromium } from 'playwright-core';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { Publisher } from '../publisher/publisher.ts';
-import { FEED_PATH, REST_PATH, SUBSCRIBER_HEADER } from '../shared/constants.ts';
+import { FEED_PATH, REST_PATH, SUBSCRIBER_HEADER } from '../shared/protocol.ts';
 import { queryRows } from '../shared/db.ts';
 import { silentLogger } from '../shared/logger.ts';
 import { migrate } from '../shared/schema/migrate.ts';

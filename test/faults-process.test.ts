@@ -9,7 +9,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { Redis } from 'ioredis';
-import { DEFAULT_PAGE_SIZE } from '../shared/constants.ts';
+import { DEFAULT_PAGE_SIZE } from '../shared/protocol.ts';
 import { openPool, queryRows } from '../shared/db.ts';
 import type { Pool } from '../shared/db.ts';
 import { RESOURCE_NAMES, RESOURCES, tablesOf } from '../shared/resources.ts';

@@ -2,7 +2,7 @@
 // applies nothing): its lag, and how it polls once caught up. No network, no database.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { renderFeedPage } from '../shared/atom/render.ts';
+import { renderFeedPage } from '../publisher/atom/render.ts';
 import { silentLogger } from '../shared/logger.ts';
 import { RETRY_DEFAULTS } from '../subscriber/backoff.ts';
 import { CommitStage } from '../subscriber/commit-stage.ts';

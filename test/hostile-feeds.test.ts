@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { Redis } from 'ioredis';
-import { ATOM_MEDIA_TYPE, FEED_PATH, MAX_FEED_BYTES } from '../shared/constants.ts';
+import { ATOM_MEDIA_TYPE, FEED_PATH, MAX_FEED_BYTES } from '../shared/protocol.ts';
 import { queryRows } from '../shared/db.ts';
 import { silentLogger } from '../shared/logger.ts';
 import { migrate } from '../shared/schema/migrate.ts';

@@ -12,7 +12,7 @@ import { EventStore } from '../publisher/event-store.ts';
 import { createPublisherApp } from '../publisher/server.ts';
 import type { AuthOptions } from '../publisher/auth.ts';
 import { LoginBrake } from '../shared/web/login-brake.ts';
-import { FEED_PATH, REST_PATH } from '../shared/constants.ts';
+import { FEED_PATH, REST_PATH } from '../shared/protocol.ts';
 import { silentLogger } from '../shared/logger.ts';
 import { migrate, readMeta } from '../shared/schema/migrate.ts';
 import { dbToIso } from '../shared/time.ts';

@@ -6,7 +6,7 @@
 // careful path a plain atomfeed server gets).
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { REST_PATH } from '../shared/constants.ts';
+import { REST_PATH } from '../shared/protocol.ts';
 import { queryRows } from '../shared/db.ts';
 import { migrate } from '../shared/schema/migrate.ts';
 import type { InboxRow } from '../subscriber/inbox.ts';

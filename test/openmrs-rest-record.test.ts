@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { Publisher } from '../publisher/publisher.ts';
-import { REST_PATH, SUBSCRIBER_HEADER } from '../shared/constants.ts';
+import { REST_PATH, SUBSCRIBER_HEADER } from '../shared/protocol.ts';
 import { silentLogger } from '../shared/logger.ts';
 import type { Pool } from '../shared/db.ts';
 import { migrate } from '../shared/schema/migrate.ts';

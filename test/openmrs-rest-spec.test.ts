@@ -2,8 +2,8 @@
 // formatting of display strings. Nothing running needed.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { RepresentationSpecError, parseRep } from '../shared/openmrs-rest/custom-spec.ts';
-import { ageOn, ddMMyyyy, ddMMyyyyHHmm, javaDecimal, yyyyMMdd } from '../shared/openmrs-rest/java-format.ts';
+import { RepresentationSpecError, parseRep } from '../publisher/openmrs-rest/custom-spec.ts';
+import { ageOn, ddMMyyyy, ddMMyyyyHHmm, javaDecimal, yyyyMMdd } from '../publisher/openmrs-rest/java-format.ts';
 
 test('levels: no v is default, names are case-insensitive', () => {
   assert.equal(parseRep(undefined), 'default');

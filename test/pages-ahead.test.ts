@@ -2,7 +2,7 @@
 // guessed from each document's text, every guess checked against the parsed page.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { Rel } from '../shared/constants.ts';
+import { Rel } from '../shared/protocol.ts';
 import type { ParsedPage } from '../shared/feed-types.ts';
 import { FeedLoopError, PagesAhead, guessNextArchive } from '../subscriber/pages-ahead.ts';
 import { FeedAddress } from '../subscriber/feed-address.ts';

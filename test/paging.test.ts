@@ -4,8 +4,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { LayoutError, checkLayout, isUniform, newestPage, pageOf, pageRange, repage, sameLayout, uniformLayout } from '../publisher/paging.ts';
 import type { Layout } from '../publisher/paging.ts';
-import { parseFeedPage } from '../shared/atom/parse.ts';
-import { renderFeedPage } from '../shared/atom/render.ts';
+import { parseFeedPage } from '../subscriber/atom/parse.ts';
+import { renderFeedPage } from '../publisher/atom/render.ts';
 import type { FeedEvent, FeedPageModel } from '../shared/feed-types.ts';
 
 const range = (layout: Layout, page: number) => {

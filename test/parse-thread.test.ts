@@ -5,8 +5,8 @@ import assert from 'node:assert/strict';
 import { readFileSync, statSync } from 'node:fs';
 import { after, test } from 'node:test';
 import { Worker } from 'node:worker_threads';
-import { FeedParseError, parseFeedPage } from '../shared/atom/parse.ts';
-import { FeedParserThread } from '../subscriber/parse-thread.ts';
+import { FeedParseError, parseFeedPage } from '../subscriber/atom/parse.ts';
+import { FeedParserThread } from '../subscriber/atom/parse-thread.ts';
 
 const fixture = (name: string) => readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8');
 const URL_A = 'http://127.0.0.1:1/openmrs/ws/atomfeed/patient/2';

@@ -9,11 +9,10 @@ import { addBrotli, encodeArchive, negotiateCoding, prefersGzip } from '../publi
 import { PageCache } from '../publisher/page-cache.ts';
 import { NewEvents } from '../publisher/new-events.ts';
 import { Publisher } from '../publisher/publisher.ts';
-import { parseFeedPage } from '../shared/atom/parse.ts';
-import { ARCHIVE_CACHE_CONTROL, FEED_PATH } from '../shared/constants.ts';
+import { parseFeedPage } from '../subscriber/atom/parse.ts';
+import { ARCHIVE_CACHE_CONTROL, FEED_PATH, LONG_POLL_HEADER, LONG_POLL_MAX_S } from '../shared/protocol.ts';
 import { queryRows } from '../shared/db.ts';
 import { silentLogger } from '../shared/logger.ts';
-import { LONG_POLL_HEADER, LONG_POLL_MAX_S } from '../shared/protocol.ts';
 import { migrate } from '../shared/schema/migrate.ts';
 import { freshDatabase } from './helpers/db.ts';
 import type { TestDb } from './helpers/db.ts';

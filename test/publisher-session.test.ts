@@ -20,7 +20,7 @@ import type { PublisherAppOptions } from '../publisher/server.ts';
 import { sessionIdsIn } from '../publisher/session-cookie.ts';
 import { SESSION_PATH, userUuid } from '../publisher/session-routes.ts';
 import { SESSION_DEFAULTS, SessionStore } from '../publisher/session-store.ts';
-import { FEED_PATH, REST_PATH } from '../shared/constants.ts';
+import { FEED_PATH, REST_PATH } from '../shared/protocol.ts';
 import { queryRows } from '../shared/db.ts';
 import { createLogger, silentLogger } from '../shared/logger.ts';
 import { migrate, readMeta } from '../shared/schema/migrate.ts';

@@ -6,7 +6,7 @@ import { loadRepresentation, loadRepresentations } from '../shared/representatio
 import { contentHash } from '../subscriber/content-hash.ts';
 import { toRowTree } from '../subscriber/row-tree.ts';
 import { compileRepresentation } from '../shared/representation-sql.ts';
-import { REST_PATH } from '../shared/constants.ts';
+import { REST_PATH } from '../shared/protocol.ts';
 import type { Pool } from '../shared/db.ts';
 import { RESOURCE_NAMES, RESOURCES } from '../shared/resources.ts';
 import type { ResourceName } from '../shared/resources.ts';

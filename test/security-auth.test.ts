@@ -17,7 +17,7 @@ import type { BrakeOptions } from '../shared/web/login-brake.ts';
 import { EventStore } from '../publisher/event-store.ts';
 import { createPublisherApp } from '../publisher/server.ts';
 import { SESSION_PATH } from '../publisher/session-routes.ts';
-import { FEED_PATH, REST_PATH, SUBSCRIBER_HEADER } from '../shared/constants.ts';
+import { FEED_PATH, REST_PATH, SUBSCRIBER_HEADER } from '../shared/protocol.ts';
 import { queryRows } from '../shared/db.ts';
 import { silentLogger } from '../shared/logger.ts';
 import { migrate, readMeta } from '../shared/schema/migrate.ts';

@@ -21,7 +21,7 @@ import { isLoopback } from '../publisher/host-rule.ts';
 import { LoginBrake } from '../shared/web/login-brake.ts';
 import { createPublisherApp } from '../publisher/server.ts';
 import type { PublisherAppOptions } from '../publisher/server.ts';
-import { ARCHIVE_CACHE_CONTROL, FEED_PATH, REST_PATH, RECENT_CACHE_CONTROL } from '../shared/constants.ts';
+import { ARCHIVE_CACHE_CONTROL, FEED_PATH, RECENT_CACHE_CONTROL, REST_PATH } from '../shared/protocol.ts';
 import { queryRows } from '../shared/db.ts';
 import { silentLogger } from '../shared/logger.ts';
 import { migrate, readMeta } from '../shared/schema/migrate.ts';

@@ -17,7 +17,7 @@ import { KeyedMutex } from '../subscriber/keyed-mutex.ts';
 import { Semaphore } from '../subscriber/semaphore.ts';
 import { parseResourcePath } from '../subscriber/resource-fetcher.ts';
 import { retryQueueName } from '../subscriber/retry-queue.ts';
-import { MAX_LIST_UUIDS, listPath } from '../shared/protocol.ts';
+import { listPath, MAX_LIST_UUIDS } from '../shared/protocol.ts';
 import { createHash } from 'node:crypto';
 import { canonicalJson, contentHash, versionOf } from '../subscriber/content-hash.ts';
 import { referencesOf, toRowTree } from '../subscriber/row-tree.ts';

@@ -11,13 +11,12 @@
 // for the other feeds. Not yet: HTML for browsers, re-paging.
 import { Router } from 'express';
 import type { Request, Response } from 'express';
-import { renderFeedPage } from '../../shared/atom/render.ts';
-import { ALL_CATEGORY, FEED_PATH, RECENT, RECENT_CACHE_CONTROL, UUID_PATTERN } from '../../shared/constants.ts';
+import { renderFeedPage } from '../atom/render.ts';
+import { ALL_CATEGORY, CATCHMENT_PREFIX, catchmentCategory, FEED_PATH, MAX_CATCHMENT_LOCATIONS, RECENT, RECENT_CACHE_CONTROL, UUID_PATTERN } from '../../shared/protocol.ts';
 import { queryRows } from '../../shared/db.ts';
 import type { Pool } from '../../shared/db.ts';
 import type { Logger } from '../../shared/logger.ts';
 import type { Registry } from '../../shared/registry.ts';
-import { CATCHMENT_PREFIX, MAX_CATCHMENT_LOCATIONS, catchmentCategory } from '../../shared/protocol.ts';
 import { notModified, prefersGzip, sendArchivePage } from '../archive-page.ts';
 import { holdWhileUnchanged } from '../long-poll.ts';
 import type { NewEvents } from '../new-events.ts';

@@ -3,7 +3,7 @@
 // run reports nothing to do, and on an existing OpenMRS database only the sync
 // parts are added.
 import { randomUUID } from 'node:crypto';
-import { NODE_ID_PATTERN } from '../constants.ts';
+import { NODE_ID_PATTERN } from '../protocol.ts';
 import { queryRows } from '../db.ts';
 import type { Pool } from '../db.ts';
 import { loadRegistry } from '../registry.ts';

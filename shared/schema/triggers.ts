@@ -2,11 +2,13 @@
 // AFTER INSERT/UPDATE/DELETE trigger that writes one outbox row naming the
 // resource whose aggregate the table belongs to. The row is written inside the
 // writer's transaction, so a rollback leaves no event.
-import { ORIGIN_SESSION_VAR } from '../constants.ts';
 import { DECLARED_REGISTRY } from '../registry.ts';
 import type { Registry } from '../registry.ts';
 import { tablesOf, uuidSql } from '../resources.ts';
 import type { Part, ResourceDef, TableSpec } from '../resources.ts';
+
+/** MariaDB session variable a writer sets to name the node a change came from; the triggers record it. */
+export const ORIGIN_SESSION_VAR = '@atomsync_origin';
 
 export interface TriggerDef {
   name: string;

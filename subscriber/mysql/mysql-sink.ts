@@ -1,7 +1,7 @@
 // HQ's sink: mirrors resources into a local OpenMRS database by uuid, keeping
 // the newest version, recording conflicts and superseded events, and tagging
 // every write with its origin so HQ's own feed republishes it without echo.
-import { ORIGIN_SESSION_VAR } from '../../shared/constants.ts';
+import { ORIGIN_SESSION_VAR } from '../../shared/schema/triggers.ts';
 import { appendTo } from '../collections.ts';
 import { queryRows, retryingTransaction } from '../../shared/db.ts';
 import type { Pool, PoolConnection } from '../../shared/db.ts';

@@ -9,10 +9,9 @@ import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createGzip } from 'node:zlib';
-import { renderFeedPage } from '../../shared/atom/render.ts';
-import { restPath } from '../../shared/atom/urls.ts';
-import { FEED_PATH, REST_PATH } from '../../shared/constants.ts';
-import type { Action } from '../../shared/constants.ts';
+import { renderFeedPage } from '../../publisher/atom/render.ts';
+import { FEED_PATH, REST_PATH, restPath } from '../../shared/protocol.ts';
+import type { Action } from '../../shared/protocol.ts';
 import type { FeedEvent } from '../../shared/feed-types.ts';
 import { basic } from './http.ts';
 

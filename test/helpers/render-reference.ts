@@ -1,4 +1,4 @@
-// The feed renderer as it was before shared/atom/render.ts wrote the document
+// The feed renderer as it was before publisher/atom/render.ts wrote the document
 // by hand: an element tree serialized by fast-xml-parser's XMLBuilder. Kept
 // for tests only, as the reference the hand-written renderer must match byte
 // for byte (complete pages are cached forever under an ETag of their bytes),
@@ -7,21 +7,9 @@
 // The model checks and the link table are shared with render.ts: what is
 // compared here is the serialization, not the paging rules.
 import { XMLBuilder } from 'fast-xml-parser';
-import {
-  ATOM_MEDIA_TYPE,
-  ATOM_NS,
-  ATOMFEED_CONTENT_TYPE,
-  FEED_GENERATOR,
-  FH_NS,
-  FH_PREFIX,
-  Rel,
-  SYNC_NS,
-  SYNC_PREFIX,
-  SyncElement,
-} from '../../shared/constants.ts';
+import { ATOM_MEDIA_TYPE, ATOM_NS, ATOMFEED_CONTENT_TYPE, entryId, FEED_GENERATOR, FH_NS, FH_PREFIX, Rel, restPath, SYNC_NS, SYNC_PREFIX, SyncElement, trimSlashes } from '../../shared/protocol.ts';
 import type { FeedEvent, FeedPageModel } from '../../shared/feed-types.ts';
-import { checkFeedPageModel, feedLinks } from '../../shared/atom/render.ts';
-import { entryId, restPath, trimSlashes } from '../../shared/atom/urls.ts';
+import { checkFeedPageModel, feedLinks } from '../../publisher/atom/render.ts';
 
 /** A node of the document before serialization. */
 export interface El {

@@ -3,7 +3,7 @@
 // one `BENCH_JSON {...}` line with every figure. See --help for the options.
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
-import { ALL_CATEGORY } from '../../shared/constants.ts';
+import { ALL_CATEGORY } from '../../shared/protocol.ts';
 import { dropDatabase, ensureDatabase, openPool, queryRows } from '../../shared/db.ts';
 import type { Pool } from '../../shared/db.ts';
 import { createLogger } from '../../shared/logger.ts';

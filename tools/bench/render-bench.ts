@@ -5,8 +5,8 @@
 //
 //   node --import tsx tools/bench/render-bench.ts [--pages N]
 import { parseArgs } from 'node:util';
-import { renderFeedPage } from '../../shared/atom/render.ts';
-import { Actions, DEFAULT_PAGE_SIZE } from '../../shared/constants.ts';
+import { renderFeedPage } from '../../publisher/atom/render.ts';
+import { Actions, DEFAULT_PAGE_SIZE } from '../../shared/protocol.ts';
 import type { FeedEvent, FeedPageModel } from '../../shared/feed-types.ts';
 import { renderFeedPageWithBuilder } from '../../test/helpers/render-reference.ts';
 

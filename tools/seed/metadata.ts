@@ -107,20 +107,17 @@ export const IDENTIFIER_TYPES = {
     uniquenessBehavior: 'NON_UNIQUE',
   },
 } as const satisfies Record<string, IdentifierTypeItem>;
-export type IdentifierTypeKey = keyof typeof IDENTIFIER_TYPES;
 
 export const VISIT_TYPES = {
   facility: { uuid: '7b0f5697-27e3-40c4-8bae-f4049abfb4ed', name: 'Facility Visit', description: 'Patient visits the clinic/hospital (as opposed to a home visit, or telephone contact)' },
   outreach: { uuid: metadataUuid('visit_type', 'OUTREACH'), name: 'Outreach Visit', description: 'Seen by a mobile team in the community' },
 } as const satisfies Record<string, MetadataItem>;
-export type VisitTypeKey = keyof typeof VISIT_TYPES;
 
 export const ENCOUNTER_TYPES = {
   vitals: { uuid: '67a71486-1a54-468f-ac3e-7091a9a79584', name: 'Vitals', description: 'For capturing vital signs' },
   visitNote: { uuid: 'd7151f82-c1f3-4152-a605-2f9ea7414a79', name: 'Visit Note', description: 'Encounter where a full or abbreviated examination is done, usually leading to a presumptive or confirmed diagnosis, recorded by the principal clinician' },
   labResults: { uuid: '3596fafb-6f6f-4396-8c87-6e63a0f1bd71', name: 'Lab Results', description: 'Encounter where lab results are entered' },
 } as const satisfies Record<string, MetadataItem>;
-export type EncounterTypeKey = keyof typeof ENCOUNTER_TYPES;
 
 export const ENCOUNTER_ROLES = {
   unknown: { uuid: 'a0b03050-c99b-11e0-9572-0800200c9a66', name: 'Unknown', description: 'Unknown encounter role for legacy providers with no encounter role set' },

@@ -12,7 +12,6 @@ export const ORDER_TYPES = {
   drug: { uuid: '131168f4-15f5-102d-96e4-000c29c2a5d7', name: 'Drug Order', description: 'An order for a medication to be given to the patient', javaClassName: 'org.openmrs.DrugOrder' },
   test: { uuid: '52a447d3-a64a-11e3-9aeb-50e549534c5e', name: 'Test Order', description: 'Order type for test orders', javaClassName: 'org.openmrs.TestOrder' },
 } as const;
-export type OrderTypeKey = keyof typeof ORDER_TYPES;
 
 /** OpenMRS core's care settings. */
 export const CARE_SETTINGS = {
@@ -204,4 +203,3 @@ export const LOCATION_TAGS = {
   admission: { uuid: '1c783dca-fd54-4ea8-a0fc-2875374e9cb6', name: 'Admission Location', description: 'Patients may only be admitted to inpatient care in a location with this tag' },
   transfer: { uuid: '8d4626ca-7abd-42ad-be48-56767bbcf272', name: 'Transfer Location', description: 'Patients may only be transferred (within the hospital) to a location with this tag' },
 } as const;
-export type LocationTagKey = keyof typeof LOCATION_TAGS;

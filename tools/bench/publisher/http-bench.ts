@@ -2,7 +2,7 @@
 // through one undici Pool, timed per request.
 import { PAGE_CACHE_BYTES } from '../../../publisher/page-cache.ts';
 import { Pool as HttpPool } from 'undici';
-import { ALL_CATEGORY, FEED_PATH, RECENT, REST_PATH } from '../../../shared/constants.ts';
+import { ALL_CATEGORY, FEED_PATH, RECENT, REST_PATH } from '../../../shared/protocol.ts';
 import type { BenchServer } from './server.ts';
 import { usageBetween } from './server.ts';
 import { cpuMs, perSecond, round, Samples, summarize } from '../stats.ts';

@@ -1,6 +1,6 @@
 // The publisher bench's options: its --help, and the flags parsed and checked.
 import { parseArgs } from 'node:util';
-import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../../../shared/constants.ts';
+import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../../../shared/protocol.ts';
 
 export interface BenchOptions {
   dbServer: string;

@@ -1,8 +1,8 @@
 // What the renderers pass to one another: the request's context and the node being
 // rendered (a row with its table, its OpenMRS address and the resource it came from),
 // how a node is loaded, and the small reading helpers every part of the rendering uses.
-import { restUri } from '../rest-format.ts';
-import type { ResourceName } from '../resources.ts';
+import { restUri } from '../../shared/rest-format.ts';
+import type { ResourceName } from '../../shared/resources.ts';
 import type { RepLoader } from './loader.ts';
 import type { Table } from './table-types.ts';
 import { TABLES } from './tables.ts';

@@ -4,7 +4,7 @@
 // 13.8 CPU-seconds in a 60,044-event catch-up (issue 17). What it accepts is XML 1.0 without a
 // DOCTYPE (readXml refuses those before this runs): elements, attributes in single or double
 // quotes, character data, CDATA sections, comments and processing instructions.
-import { FeedParseError } from './errors.ts';
+import { FeedParseError } from './parse-error.ts';
 import type { XmlElement } from './xml-read.ts';
 
 const XML_NS = 'http://www.w3.org/XML/1998/namespace';

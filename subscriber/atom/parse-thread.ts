@@ -7,10 +7,10 @@
 // parsed then fails (the feed backs off and reads it again), nothing else does.
 // A thread that cannot start at all sends parsing back to the main thread.
 import { Worker } from 'node:worker_threads';
-import type { ParsedPage } from '../shared/feed-types.ts';
-import { FeedParseError } from '../shared/atom/errors.ts';
-import { parseFeedPage } from '../shared/atom/parse.ts';
-import type { ParseFeedOptions } from '../shared/atom/parse.ts';
+import type { ParsedPage } from '../../shared/feed-types.ts';
+import { FeedParseError } from './parse-error.ts';
+import { parseFeedPage } from './parse.ts';
+import type { ParseFeedOptions } from './parse.ts';
 
 export interface ParseRequest {
   id: number;

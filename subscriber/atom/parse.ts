@@ -2,24 +2,15 @@
 // (Bahmni, the OpenMRS atomfeed module) alike; the sync:* elements are
 // optional. Whether the Atom namespace is the default one or prefixed makes no
 // difference: elements are matched by namespace URI, never by prefix.
-import {
-  ATOM_NS,
-  Actions,
-  FH_NS,
-  MAX_FEED_BYTES,
-  Rel,
-  SYNC_NS,
-  SyncElement,
-} from '../constants.ts';
-import type { ParsedEntry, ParsedPage } from '../feed-types.ts';
-import { FeedParseError } from './errors.ts';
-import { eventUuidOf } from './urls.ts';
+import { Actions, ATOM_NS, eventUuidOf, FH_NS, MAX_FEED_BYTES, Rel, SYNC_NS, SyncElement } from '../../shared/protocol.ts';
+import type { ParsedEntry, ParsedPage } from '../../shared/feed-types.ts';
+import { FeedParseError } from './parse-error.ts';
 import { readXml } from './xml-read.ts';
 import type { XmlElement } from './xml-read.ts';
 
-export { FeedParseError } from './errors.ts';
+export { FeedParseError } from './parse-error.ts';
 export type { XmlElement } from './xml-read.ts';
-export type { ParsedEntry, ParsedPage } from '../feed-types.ts';
+export type { ParsedEntry, ParsedPage } from '../../shared/feed-types.ts';
 
 export interface ParseFeedOptions {
   /** Largest document accepted, in bytes of UTF-8. Default MAX_FEED_BYTES (5 MB). */

@@ -5,7 +5,7 @@
 // external entities, no billion laughs), a well-formedness check, and only
 // XML's five predefined entities plus character references are decoded
 // (the reading itself is xml-scan.ts).
-import { FeedParseError } from './errors.ts';
+import { FeedParseError } from './parse-error.ts';
 import { scanXml } from './xml-scan.ts';
 
 export { decodeReferences } from './xml-scan.ts';

@@ -1,7 +1,7 @@
 // The value of one property of a node, by where the table says it comes from
 // (Source in table-types.ts): a field, a reference, a part's rows, another resource's
 // rows that point at this one, or a computed value; and the auditInfo every resource shares.
-import { restUri } from '../rest-format.ts';
+import { restUri } from '../../shared/rest-format.ts';
 import { isLevel } from './custom-spec.ts';
 import type { Rep } from './custom-spec.ts';
 import { COMPUTED } from './computed.ts';

@@ -14,26 +14,11 @@
 // Deterministic: the output depends on the model alone (no clock, no random
 // ids, attributes in a fixed order), because complete pages are served with a
 // strong ETag computed from these bytes.
-import { CATCHMENT_PREFIX } from '../protocol.ts';
-import {
-  ATOM_MEDIA_TYPE,
-  ATOM_NS,
-  ATOMFEED_CONTENT_TYPE,
-  Actions,
-  FEED_GENERATOR,
-  FH_NS,
-  FH_PREFIX,
-  RECENT,
-  Rel,
-  SYNC_NS,
-  SYNC_PREFIX,
-  SyncElement,
-} from '../constants.ts';
-import type { FeedEvent, FeedPageModel } from '../feed-types.ts';
-import { FeedRenderError } from './errors.ts';
-import { entryId, feedPageUrl, restPath, trimSlashes } from './urls.ts';
+import { Actions, ATOM_MEDIA_TYPE, ATOM_NS, ATOMFEED_CONTENT_TYPE, CATCHMENT_PREFIX, entryId, FEED_GENERATOR, feedPageUrl, FH_NS, FH_PREFIX, RECENT, Rel, restPath, SYNC_NS, SYNC_PREFIX, SyncElement, trimSlashes } from '../../shared/protocol.ts';
+import type { FeedEvent, FeedPageModel } from '../../shared/feed-types.ts';
+import { FeedRenderError } from './render-error.ts';
 
-export { FeedRenderError } from './errors.ts';
+export { FeedRenderError } from './render-error.ts';
 
 // ---- escaping --------------------------------------------------------------
 // The only place model values are turned into markup. The rules are the ones

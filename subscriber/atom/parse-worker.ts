@@ -1,7 +1,7 @@
 // The body of the feed-parsing thread (see parse-thread.ts): documents in, pages
 // or FeedParseError details out. Nothing else runs here.
 import { parentPort } from 'node:worker_threads';
-import { parseFeedPage } from '../shared/atom/parse.ts';
+import { parseFeedPage } from './parse.ts';
 import type { ParseRequest, ParseReply } from './parse-thread.ts';
 
 const port = parentPort;

@@ -7,7 +7,7 @@
 // discriminator OpenMRS writes after the links of such a resource. Each property's
 // value is in property-value.ts, display strings in display.ts, an obs's polymorphic
 // `value` in obs-value.ts, the other computed values in computed.ts.
-import { restUri } from '../rest-format.ts';
+import { restUri } from '../../shared/rest-format.ts';
 import { isLevel } from './custom-spec.ts';
 import type { Level, Rep } from './custom-spec.ts';
 import { display } from './display.ts';

@@ -1,5 +1,5 @@
-// Errors of the feed codec. Both are permanent for the document at hand: the
-// same bytes (or the same model) fail the same way every time.
+// The feed parser's error. Permanent for the document at hand: the same bytes
+// fail the same way every time.
 
 export interface FeedParseErrorDetails {
   /** URL the document came from, when the caller said. */
@@ -22,14 +22,4 @@ export class FeedParseError extends Error {
     this.entryIndex = details.entryIndex;
     this.entryId = details.entryId;
   }
-}
-
-/**
- * A FeedPageModel that would render a wrong document (a page past the newest,
- * a complete page that is not full, a date that is not RFC 3339, ...).
- * Always a bug in the caller: rendering it would publish, and for complete
- * pages cache forever, a page that breaks the paging rules.
- */
-export class FeedRenderError extends Error {
-  override name = 'FeedRenderError' as const;
 }

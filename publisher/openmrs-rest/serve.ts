@@ -1,15 +1,15 @@
 // Entry point of the OpenMRS representation layer: parse `v`, check it against the
 // resource's table, load in batches and render. The publisher's REST routes call this
 // for every `v` but `sync` (and the labelled form its own subscribers are served).
-import type { Pool } from '../shared/db.ts';
-import type { Registry } from '../shared/registry.ts';
-import { parseRep } from '../shared/openmrs-rest/custom-spec.ts';
-import type { Rep } from '../shared/openmrs-rest/custom-spec.ts';
-import { RepLoader } from '../shared/openmrs-rest/loader.ts';
-import { checkRep, offeredTable, renderResource } from '../shared/openmrs-rest/render.ts';
+import type { Pool } from '../../shared/db.ts';
+import type { Registry } from '../../shared/registry.ts';
+import { parseRep } from './custom-spec.ts';
+import type { Rep } from './custom-spec.ts';
+import { RepLoader } from './loader.ts';
+import { checkRep, offeredTable, renderResource } from './render.ts';
 
-export { RepresentationSpecError } from '../shared/openmrs-rest/custom-spec.ts';
-export { UnknownPropertyError } from '../shared/openmrs-rest/render.ts';
+export { RepresentationSpecError } from './custom-spec.ts';
+export { UnknownPropertyError } from './render.ts';
 
 export interface OpenmrsRequest {
   pool: Pool;

@@ -4,14 +4,14 @@
 // obs). Requests made while one rendering step runs are collected and sent together
 // on the next turn of the event loop, so a representation costs one batch of
 // queries per level of nesting, not one per object.
-import type { Pool, RowDataPacket } from '../db.ts';
-import { hasColumn } from '../registry.ts';
-import type { Registry } from '../registry.ts';
-import { loadRepresentations } from '../representation.ts';
-import type { Representation } from '../representation.ts';
-import { isResourceName, tablesOf, uuidSql } from '../resources.ts';
-import type { ResourceName } from '../resources.ts';
-import { LIFECYCLE_COLUMNS } from '../rest-format.ts';
+import type { Pool, RowDataPacket } from '../../shared/db.ts';
+import { hasColumn } from '../../shared/registry.ts';
+import type { Registry } from '../../shared/registry.ts';
+import { loadRepresentations } from '../../shared/representation.ts';
+import type { Representation } from '../../shared/representation.ts';
+import { isResourceName, tablesOf, uuidSql } from '../../shared/resources.ts';
+import type { ResourceName } from '../../shared/resources.ts';
+import { LIFECYCLE_COLUMNS } from '../../shared/rest-format.ts';
 
 /** Rows of `resource` whose reference `via` points at a parent (see Source `children` in table-types.ts). */
 export interface ChildrenQuery {
