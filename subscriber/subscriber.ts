@@ -3,7 +3,7 @@
 export { SUBSCRIBER_DEFAULTS, nextPassInMs } from './subscriber-options.ts';
 export type { SubscriberOptions } from './subscriber-options.ts';
 import { FeedParserThread } from './atom/parse-thread.ts';
-import { SUBSCRIBER_DEFAULTS, nextPassInMs } from './subscriber-options.ts';
+import { SUBSCRIBER_DEFAULTS } from './subscriber-options.ts';
 import type { SubscriberOptions } from './subscriber-options.ts';
 import { SUBSCRIBER_HEADER } from '../shared/protocol.ts';
 import { openPool, queryRows } from '../shared/db.ts';
@@ -11,12 +11,11 @@ import type { Pool } from '../shared/db.ts';
 import type { Logger } from '../shared/logger.ts';
 import { readMeta } from '../shared/schema/migrate.ts';
 import { explainDbError, explainListenError } from '../shared/start-errors.ts';
-import { RETRY_DEFAULTS, backoffMs } from './backoff.ts';
+import { RETRY_DEFAULTS } from './backoff.ts';
 import { FeedAddress } from './feed-address.ts';
 import { FeedJobs, feedQueueName } from './feed-jobs.ts';
-import type { Hold } from './feed-jobs.ts';
 import type { FeedLag } from './feed-lag.ts';
-import type { FeedReader } from './feed-reader.ts';
+import { FeedLoop, Naps } from './feed-loop.ts';
 import { HttpClient } from './http-client.ts';
 import { Inbox } from './inbox.ts';
 import type { InboxRetry } from './inbox-retry.ts';
@@ -29,13 +28,13 @@ import { RetryQueue, retryQueueName } from './retry-queue.ts';
 import { Semaphore } from './semaphore.ts';
 import type { Sink } from './sink.ts';
 import { collectStatus } from './status.ts';
-import type { FeedHealth, StatusReport } from './status.ts';
+import type { StatusReport } from './status.ts';
 import { StatusServer } from './status-server.ts';
 
 export class Subscriber {
   private pool!: Pool;
   private http!: HttpClient;
-  private readers: FeedReader[] = [];
+  private loops: FeedLoop[] = [];
   private inbox!: Inbox;
   private retrier!: InboxRetry;
   /** What the pipeline did since start. */
@@ -44,10 +43,9 @@ export class Subscriber {
   /** With shareFeeds: which feeds this process runs is decided by their jobs in Redis. */
   private sharing: FeedJobs | null = null;
   private stopping = false;
-  private wakers = new Set<() => void>();
+  private readonly naps = new Naps();
   /** Aborts the long polls held open when stop() is called. */
   private readonly stopSignal = new AbortController();
-  private readonly status = new Map<string, FeedHealth>();
   private statusServer: StatusServer | null = null;
   private readonly startedAt = Date.now();
   private readonly parser = new FeedParserThread(undefined, (why) => this.log.warn(why));
@@ -105,11 +103,14 @@ export class Subscriber {
       parse: (xml, opts) => this.parser.parse(xml, opts), log: this.log, signal: this.stopSignal.signal,
       onParked: queue ? (id, delayMs) => void queue.schedule(id, delayMs) : () => undefined,
     });
-    this.readers = pipeline.readers;
     this.retrier = pipeline.retrier;
-    for (const r of this.readers) {
-      this.status.set(r.source.key, { feed: r.source.key, caughtUp: false, consecutiveErrors: 0, errorsTotal: 0, lastError: null });
-    }
+    const loopOptions = {
+      pollMs: this.o.pollMs ?? SUBSCRIBER_DEFAULTS.pollMs,
+      longPollS: this.o.longPollS ?? SUBSCRIBER_DEFAULTS.longPollS,
+      maxFeedBackoffMs: this.o.maxFeedBackoffMs ?? SUBSCRIBER_DEFAULTS.maxFeedBackoffMs,
+    };
+    const markers = new MarkerStore(this.pool);
+    this.loops = pipeline.readers.map((r) => new FeedLoop(r, loopOptions, markers, this.naps, this.log));
     // The status page first: a port that is taken fails the start before the retry worker takes jobs.
     await this.startStatusPage();
     await this.queue?.start();
@@ -148,11 +149,11 @@ export class Subscriber {
   private async startSharing(): Promise<void> {
     if (!this.o.shareFeeds) return;
     if (!this.o.redisUrl) throw new Error('sharing feeds between processes needs Redis (--redis)');
-    const byKey = new Map(this.readers.map((r) => [r.source.key, r]));
+    const byKey = new Map(this.loops.map((l) => [l.health.feed, l]));
     this.sharing = new FeedJobs(
       { ...this.o.shareFeeds, redisUrl: this.o.redisUrl, queueName: this.o.shareFeeds.queueName ?? feedQueueName(this.nodeId) },
       new Set(byKey.keys()),
-      (feed, hold) => this.loop(byKey.get(feed)!, hold),
+      (feed, hold) => byKey.get(feed)!.run(() => this.stopping, hold),
       this.log.child({ part: 'feed-jobs' }),
     );
     await this.sharing.start();
@@ -176,34 +177,7 @@ export class Subscriber {
       await this.sharing.stop(); // ends the holds and hands their feeds back
       return;
     }
-    await Promise.all(this.readers.map((r) => this.loop(r)));
-  }
-
-  /** Passes over one feed until stop(), or when the feed is shared, until this process's hold on it ends. */
-  private async loop(reader: FeedReader, hold?: Hold): Promise<void> {
-    const st = this.status.get(reader.source.key)!;
-    const pollMs = this.o.pollMs ?? SUBSCRIBER_DEFAULTS.pollMs;
-    const waitS = this.o.longPollS ?? SUBSCRIBER_DEFAULTS.longPollS;
-    const over = () => this.stopping || hold?.signal.aborted === true;
-    while (!over()) {
-      let waitMs = pollMs;
-      try {
-        const r = await reader.pass(() => this.stopping || hold?.signal.aborted === true, { waitS });
-        st.caughtUp = r.caughtUp;
-        st.consecutiveErrors = 0;
-        st.lastError = null;
-        waitMs = nextPassInMs(r, reader.source, pollMs, waitS);
-      } catch (err) {
-        if (this.stopping) break; // a held poll aborted by stop(): not a feed error
-        st.consecutiveErrors++;
-        st.errorsTotal++;
-        st.lastError = `${(err as Error).name}: ${(err as Error).message}`;
-        waitMs = pollMs + backoffMs(st.consecutiveErrors, pollMs, this.o.maxFeedBackoffMs ?? SUBSCRIBER_DEFAULTS.maxFeedBackoffMs);
-        this.log.warn('reading the feed failed; backing off', { feed: reader.source.key, waitMs, error: st.lastError });
-        await new MarkerStore(this.pool).recordPoll(reader.source.key, st.lastError).catch(() => undefined);
-      }
-      if (waitMs > 0) await this.sleep(waitMs, hold?.signal);
-    }
+    await Promise.all(this.loops.map((l) => l.run(() => this.stopping)));
   }
 
   /**
@@ -211,29 +185,7 @@ export class Subscriber {
    * Events that still cannot be applied stay in the inbox (pending or dead). Returns counts.
    */
   async once(): Promise<{ applied: number; pending: number; dead: number }> {
-    const errors: string[] = [];
-    await Promise.all(
-      this.readers.map(async (r) => {
-        for (let attempt = 0; ; ) {
-          try {
-            if ((await r.pass()).caughtUp) {
-              this.status.get(r.source.key)!.caughtUp = true;
-              return;
-            }
-          } catch (err) {
-            if (++attempt >= 3) {
-              errors.push(`${r.source.key}: ${(err as Error).message}`);
-              this.log.error('feed could not be read', { feed: r.source.key, error: err as Error });
-              // In the marker, as run() records it, so the status page and a later run show it.
-              const lastError = `${(err as Error).name}: ${(err as Error).message}`;
-              await new MarkerStore(this.pool).recordPoll(r.source.key, lastError).catch(() => undefined);
-              return;
-            }
-            await new Promise((res) => setTimeout(res, 200 * attempt));
-          }
-        }
-      }),
-    );
+    const errors = (await Promise.all(this.loops.map((l) => l.catchUp()))).filter((e): e is string => e !== null);
     for (let pass = 0; pass < 20; pass++) {
       const rows = await this.inbox.list('pending', 100_000);
       if (rows.length === 0) break;
@@ -249,16 +201,16 @@ export class Subscriber {
   private async retryRow(id: number): Promise<'applied' | 'pending' | 'dead' | 'gone'> {
     const row = await this.inbox.get(id);
     if (!row || row.status !== 'pending') return 'gone';
-    const reader = this.readers.find((r) => r.source.key === row.feedUrl);
-    return this.retrier.retry(row, reader?.source.address);
+    const loop = this.loops.find((l) => l.health.feed === row.feedUrl);
+    return this.retrier.retry(row, loop?.reader.source.address);
   }
 
   /** Where each feed read here stands, for progress lines: its lag as far as the pages fetched tell, and whether a pass reached its end. */
   progress(now: number): Array<{ feed: string; lag: FeedLag; caughtUp: boolean }> {
     const held = new Set(this.feedsHeld());
-    return this.readers
-      .filter((r) => held.has(r.source.key))
-      .map((r) => ({ feed: r.source.key, lag: r.lag(now), caughtUp: this.status.get(r.source.key)?.caughtUp ?? false }));
+    return this.loops
+      .filter((l) => held.has(l.health.feed))
+      .map((l) => ({ feed: l.health.feed, lag: l.reader.lag(now), caughtUp: l.health.caughtUp }));
   }
 
   /** Everything the status page shows. */
@@ -266,9 +218,9 @@ export class Subscriber {
     return collectStatus({
       nodeId: this.nodeId,
       startedAt: this.startedAt,
-      feeds: this.readers.map((r) => ({
-        health: { ...this.status.get(r.source.key)!, readElsewhere: this.sharing ? !this.sharing.held().includes(r.source.key) : undefined },
-        lag: (now: number) => r.lag(now),
+      feeds: this.loops.map((l) => ({
+        health: { ...l.health, readElsewhere: this.sharing ? !this.sharing.held().includes(l.health.feed) : undefined },
+        lag: (now: number) => l.reader.lag(now),
       })),
       markers: new MarkerStore(this.pool),
       inbox: this.inbox,
@@ -288,13 +240,13 @@ export class Subscriber {
 
   /** The feeds this process reads now: all of them, or when sharing, those whose jobs it holds. */
   feedsHeld(): string[] {
-    return this.sharing ? this.sharing.held() : this.readers.map((r) => r.source.key);
+    return this.sharing ? this.sharing.held() : this.loops.map((l) => l.health.feed);
   }
 
   async stop(): Promise<void> {
     this.stopping = true;
     this.stopSignal.abort();
-    for (const w of this.wakers) w();
+    this.naps.wakeAll();
     await this.sharing?.stop();
     await this.statusServer?.stop();
     await this.queue?.stop();
@@ -305,20 +257,5 @@ export class Subscriber {
     await this.parser.close().catch(() => undefined);
     await this.http?.close().catch(() => undefined);
     await this.pool?.end().catch(() => undefined);
-  }
-
-  /** Sleeps ms, or until stop() or the signal. */
-  private sleep(ms: number, signal?: AbortSignal): Promise<void> {
-    return new Promise((resolve) => {
-      const wake = () => {
-        clearTimeout(t);
-        this.wakers.delete(wake);
-        signal?.removeEventListener('abort', wake);
-        resolve();
-      };
-      const t = setTimeout(wake, ms);
-      this.wakers.add(wake);
-      signal?.addEventListener('abort', wake, { once: true });
-    });
   }
 }
