@@ -22,93 +22,132 @@ interface Open {
 
 /** Parses a document and returns its root element. Throws FeedParseError ("not XML: ..."). */
 export function scanXml(xml: string): XmlElement {
-  const stack: Open[] = [];
-  let root: XmlElement | undefined;
-  let roots = 0;
-  let pos = 0;
-  const n = xml.length;
-  const fail = (msg: string, at: number): never => {
-    throw new FeedParseError(`not XML: ${msg} (line ${lineOf(xml, at)})`);
-  };
-  const truncated = (): never => {
-    const open = stack.map((o) => `<${o.el.qname}>`).join(' ');
-    throw new FeedParseError(`not XML: ${open ? `the document ends inside ${open}` : 'the document ends inside a tag'} (truncated?)`);
-  };
-  /** Index just past `end` searched from `from`, or a truncation. */
-  const past = (end: string, from: number) => {
-    const i = xml.indexOf(end, from);
-    return i === -1 ? truncated() : i + end.length;
-  };
+  return new Scanner(xml).document();
+}
 
-  while (pos < n) {
-    const lt = xml.indexOf('<', pos);
-    const textEnd = lt === -1 ? n : lt;
-    if (textEnd > pos) {
-      const raw = xml.slice(pos, textEnd).trim();
-      if (raw !== '') {
-        const top = stack[stack.length - 1];
-        if (!top) fail('text outside the root element', pos);
-        top!.el.text += decodeReferences(raw);
-      }
-    }
-    if (lt === -1) break;
-    const c = xml.charCodeAt(lt + 1);
-    if (c === 0x2f /* </ */) {
-      const end = past('>', lt);
-      const name = xml.slice(lt + 2, end - 1).trimEnd();
-      const open = stack.pop();
-      if (!open) fail(`closing tag </${name}> without an opening one`, lt);
-      if (open!.el.qname !== name) fail(`closing tag </${name}> does not match <${open!.el.qname}>`, lt);
-      pos = end;
-    } else if (c === 0x21 /* <! */) {
-      if (xml.startsWith('<!--', lt)) {
-        pos = past('-->', lt + 4);
-      } else if (xml.startsWith('<![CDATA[', lt)) {
-        const end = past(']]>', lt + 9);
-        const top = stack[stack.length - 1];
-        if (!top) fail('CDATA outside the root element', lt);
-        top!.el.text += xml.slice(lt + 9, end - 3);
-        pos = end;
-      } else {
-        if (lt + 2 >= n) truncated();
-        fail('markup declarations are not allowed', lt);
-      }
-    } else if (c === 0x3f /* <? */) {
-      const end = past('?>', lt + 2);
-      if (/^xml(\s|\?)/i.test(xml.slice(lt + 2, lt + 6)) && lt !== 0) fail('an XML declaration that is not at the start', lt);
-      pos = end;
-    } else {
-      pos = openTag(lt);
-    }
+/** One document's pass: the open elements, the root, and where the scan is. */
+class Scanner {
+  private readonly stack: Open[] = [];
+  private root: XmlElement | undefined;
+  private roots = 0;
+  private readonly n: number;
+
+  constructor(private readonly xml: string) {
+    this.n = xml.length;
   }
-  if (stack.length > 0) truncated();
-  if (roots !== 1) throw new FeedParseError(`not XML: expected one root element, found ${roots}`);
-  return root!;
+
+  document(): XmlElement {
+    const { xml, n } = this;
+    let pos = 0;
+    while (pos < n) {
+      const lt = xml.indexOf('<', pos);
+      this.text(pos, lt === -1 ? n : lt);
+      if (lt === -1) break;
+      const c = xml.charCodeAt(lt + 1);
+      if (c === 0x2f /* </ */) pos = this.closeTag(lt);
+      else if (c === 0x21 /* <! */) pos = this.markup(lt);
+      else if (c === 0x3f /* <? */) pos = this.instruction(lt);
+      else pos = this.openTag(lt);
+    }
+    if (this.stack.length > 0) this.truncated();
+    if (this.roots !== 1) throw new FeedParseError(`not XML: expected one root element, found ${this.roots}`);
+    return this.root!;
+  }
+
+  private fail(msg: string, at: number): never {
+    throw new FeedParseError(`not XML: ${msg} (line ${lineOf(this.xml, at)})`);
+  }
+
+  private truncated(): never {
+    const open = this.stack.map((o) => `<${o.el.qname}>`).join(' ');
+    throw new FeedParseError(`not XML: ${open ? `the document ends inside ${open}` : 'the document ends inside a tag'} (truncated?)`);
+  }
+
+  /** Index just past `end` searched from `from`, or a truncation. */
+  private past(end: string, from: number): number {
+    const i = this.xml.indexOf(end, from);
+    return i === -1 ? this.truncated() : i + end.length;
+  }
+
+  private top(what: string, at: number): XmlElement {
+    const top = this.stack[this.stack.length - 1];
+    return top ? top.el : this.fail(`${what} outside the root element`, at);
+  }
+
+  /** Character data between `from` and `to`, trimmed, added to the open element. */
+  private text(from: number, to: number): void {
+    if (to <= from) return;
+    const raw = this.xml.slice(from, to).trim();
+    if (raw !== '') this.top('text', from).text += decodeReferences(raw);
+  }
+
+  private closeTag(lt: number): number {
+    const end = this.past('>', lt);
+    const name = this.xml.slice(lt + 2, end - 1).trimEnd();
+    const open = this.stack.pop();
+    if (!open) this.fail(`closing tag </${name}> without an opening one`, lt);
+    if (open.el.qname !== name) this.fail(`closing tag </${name}> does not match <${open.el.qname}>`, lt);
+    return end;
+  }
+
+  /** A comment or a CDATA section; any other `<!` (a declaration) is refused. */
+  private markup(lt: number): number {
+    const { xml } = this;
+    if (xml.startsWith('<!--', lt)) return this.past('-->', lt + 4);
+    if (xml.startsWith('<![CDATA[', lt)) {
+      const end = this.past(']]>', lt + 9);
+      this.top('CDATA', lt).text += xml.slice(lt + 9, end - 3);
+      return end;
+    }
+    if (lt + 2 >= this.n) this.truncated();
+    return this.fail('markup declarations are not allowed', lt);
+  }
+
+  /** A processing instruction; the XML declaration only at the very start. */
+  private instruction(lt: number): number {
+    const end = this.past('?>', lt + 2);
+    if (/^xml(\s|\?)/i.test(this.xml.slice(lt + 2, lt + 6)) && lt !== 0) this.fail('an XML declaration that is not at the start', lt);
+    return end;
+  }
 
   /** Reads the start tag at `lt` (`<name attr="v" ...>` or `.../>`); returns the index after it. */
-  function openTag(lt: number): number {
+  private openTag(lt: number): number {
     TAG_NAME.lastIndex = lt + 1;
-    const m = TAG_NAME.exec(xml);
-    if (!m) return lt + 1 >= n ? truncated() : fail('"<" that does not start a tag', lt);
+    const m = TAG_NAME.exec(this.xml);
+    if (!m) return lt + 1 >= this.n ? this.truncated() : this.fail('"<" that does not start a tag', lt);
     const qname = m[0];
-    if (!NAME.test(qname)) fail(`<${qname}> is not a valid element name`, lt);
-    const parent = stack[stack.length - 1];
-    if (!parent) roots++;
+    if (!NAME.test(qname)) this.fail(`<${qname}> is not a valid element name`, lt);
+    const parent = this.stack[this.stack.length - 1];
+    if (!parent) this.roots++;
     const parentScope = parent ? parent.scope : new Map([['xml', XML_NS]]);
+    const tag = this.attributes(lt, qname, TAG_NAME.lastIndex, parentScope);
+    const { at, selfClosing } = this.tagEnd(lt, qname, tag);
+    const colon = qname.indexOf(':');
+    const prefix = colon === -1 ? '' : qname.slice(0, colon);
+    // An undeclared prefix gets a namespace no reader looks for, so the element is ignored, not misread.
+    const ns = tag.scope.get(prefix) ?? (prefix ? `urn:undeclared-prefix:${prefix}` : '');
+    const el: XmlElement = { ns, local: qname.slice(colon + 1), qname, attrs: tag.attrs, children: [], text: '' };
+    if (parent) parent.el.children.push(el);
+    else this.root ??= el;
+    if (!selfClosing) this.stack.push({ el, scope: tag.scope });
+    return at;
+  }
+
+  /** The attributes from `at` on; namespace declarations go into the element's scope, not its attributes. */
+  private attributes(lt: number, qname: string, at: number, parentScope: Map<string, string>): Tag {
     let scope = parentScope;
     const attrs: Record<string, string> = Object.create(null);
     const seen = new Set<string>();
-    let at = TAG_NAME.lastIndex;
     for (;;) {
       ATTRIBUTE.lastIndex = at;
-      const a = ATTRIBUTE.exec(xml);
+      const a = ATTRIBUTE.exec(this.xml);
       if (!a) break;
       at = ATTRIBUTE.lastIndex;
       const name = a[1]!;
       // Trimmed, as text is (and as fast-xml-parser did before): no Atom attribute needs edge spaces.
       const raw = (a[2] ?? a[3] ?? '').trim();
-      if (!NAME.test(name)) fail(`${name} is not a valid attribute name in <${qname}>`, lt);
-      if (seen.has(name)) fail(`attribute ${name} repeated in <${qname}>`, lt);
+      if (!NAME.test(name)) this.fail(`${name} is not a valid attribute name in <${qname}>`, lt);
+      if (seen.has(name)) this.fail(`attribute ${name} repeated in <${qname}>`, lt);
       seen.add(name);
       if (raw.includes('<')) throw new FeedParseError(`not XML: "<" in the value of attribute ${name} of <${qname}>`);
       const value = decodeReferences(raw);
@@ -119,33 +158,29 @@ export function scanXml(xml: string): XmlElement {
         attrs[name] = value;
       }
     }
-    SPACES.lastIndex = at;
-    SPACES.exec(xml);
-    at = SPACES.lastIndex;
-    let selfClosing = false;
-    if (xml.startsWith('/>', at)) {
-      selfClosing = true;
-      at += 2;
-    } else if (xml.charCodeAt(at) === 0x3e /* > */) {
-      at += 1;
-    } else {
-      // The end of the text inside a tag is a truncation; anything else there is a malformed tag.
-      if (xml.indexOf('>', at) === -1) {
-        stack.push({ el: { ns: '', local: qname, qname, attrs, children: [], text: '' }, scope });
-        truncated();
-      }
-      fail(`malformed attribute or tag end in <${qname}>`, lt);
-    }
-    const colon = qname.indexOf(':');
-    const prefix = colon === -1 ? '' : qname.slice(0, colon);
-    // An undeclared prefix gets a namespace no reader looks for, so the element is ignored, not misread.
-    const ns = scope.get(prefix) ?? (prefix ? `urn:undeclared-prefix:${prefix}` : '');
-    const el: XmlElement = { ns, local: qname.slice(colon + 1), qname, attrs, children: [], text: '' };
-    if (parent) parent.el.children.push(el);
-    else root ??= el;
-    if (!selfClosing) stack.push({ el, scope });
-    return at;
+    return { attrs, scope, at };
   }
+
+  /** `>` or `/>` after the attributes; the end of the text inside a tag is a truncation, anything else a malformed tag. */
+  private tagEnd(lt: number, qname: string, tag: Tag): { at: number; selfClosing: boolean } {
+    SPACES.lastIndex = tag.at;
+    SPACES.exec(this.xml);
+    const at = SPACES.lastIndex;
+    if (this.xml.startsWith('/>', at)) return { at: at + 2, selfClosing: true };
+    if (this.xml.charCodeAt(at) === 0x3e /* > */) return { at: at + 1, selfClosing: false };
+    if (this.xml.indexOf('>', at) === -1) {
+      this.stack.push({ el: { ns: '', local: qname, qname, attrs: tag.attrs, children: [], text: '' }, scope: tag.scope });
+      this.truncated();
+    }
+    return this.fail(`malformed attribute or tag end in <${qname}>`, lt);
+  }
+}
+
+interface Tag {
+  attrs: Record<string, string>;
+  scope: Map<string, string>;
+  /** Index just past the last attribute. */
+  at: number;
 }
 
 function lineOf(text: string, at: number): number {
