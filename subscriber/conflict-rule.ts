@@ -28,3 +28,37 @@ export function sameTimeKeepsLocal(incoming: Versioned, local: Versioned): boole
   if (incoming.version !== local.version || incoming.hash === null || local.hash === null) return false;
   return local.hash > incoming.hash;
 }
+
+/** What this node holds of a resource, as the rule needs it. */
+export interface LocalVersion extends Versioned {
+  /** Hash of the state last applied from a feed (atomsync_sync_state), or null. */
+  synced: string | null;
+  /** The node that state was first made at, or null. */
+  syncedOrigin: string | null;
+}
+
+/** An incoming state and the node it was made at. */
+export interface IncomingVersion extends Versioned {
+  origin: string;
+}
+
+/**
+ * What to do with an incoming state, given the local one: `unchanged` (the same content),
+ * `keep-local` (the local one is newer, or wins the tie) or `apply`; `conflict` when the two were
+ * changed concurrently (both since the last agreed state, or a tie between two lineages), so both
+ * versions are recorded.
+ */
+export function judge(local: LocalVersion, incoming: IncomingVersion): { verdict: 'unchanged' | 'keep-local' | 'apply'; conflict: boolean } {
+  if (local.hash === incoming.hash) return { verdict: 'unchanged', conflict: false };
+  const localChanged = local.synced === null || local.synced !== local.hash;
+  const remoteChanged = local.synced !== incoming.hash;
+  // Two versions made at two nodes at the same audit time (changed here, or last received from
+  // another node than this one comes from): every node keeps the same one of the two. Two
+  // versions from one node follow each other, and the later simply applies.
+  const otherLineage = localChanged || (local.syncedOrigin !== null && local.syncedOrigin !== incoming.origin);
+  const tied = remoteChanged && otherLineage && incoming.version === local.version;
+  const conflict = (localChanged && remoteChanged) || tied;
+  const localNewer = incoming.version !== null && local.version !== null && incoming.version < local.version;
+  const keepLocal = localNewer || (tied && sameTimeKeepsLocal(incoming, local));
+  return { verdict: keepLocal ? 'keep-local' : 'apply', conflict };
+}

@@ -22,6 +22,7 @@ import { createHash } from 'node:crypto';
 import { canonicalJson, contentHash, versionOf } from '../subscriber/content-hash.ts';
 import { referencesOf, toRowTree } from '../subscriber/row-tree.ts';
 import type { RowNode } from '../subscriber/row-tree.ts';
+import { judge } from '../subscriber/conflict-rule.ts';
 
 test('a feed URL gives its marker key, page 1 and credentials, and keeps links on its own origin', () => {
   const s = new FeedAddress('http://hq:s%3Acret@clinic-a:8081/openmrs/ws/atomfeed/patient/recent');
@@ -316,4 +317,22 @@ test('progress lines say what a catch-up does from the first second, then how fa
   assert.equal(progressLine({ feed, lag: lag(0, 0), caughtUp: false }), `${feed}: fetching the first pages`);
   assert.equal(progressLine({ feed, lag: lag(0, 800), caughtUp: false }), `${feed}: at event 0 of 800 seen so far (0%)`);
   assert.equal(progressLine({ feed, lag: lag(3000, 12000), caughtUp: false }, { position: 1000, seconds: 5 }), `${feed}: at event 3,000 of 12,000 seen so far (25%), 400 events/s`);
+});
+
+test('the conflict rule: the newer state wins, a tie between two lineages goes to the greater hash, one lineage follows itself', () => {
+  const at = (version: string, hash: string) => ({ version, hash });
+  // Local state as last received, unchanged since: the incoming one simply applies, even at the same time.
+  assert.deepEqual(judge({ ...at('t1', 'a'), synced: 'a', syncedOrigin: 'clinic' }, { ...at('t1', 'b'), origin: 'clinic' }), { verdict: 'apply', conflict: false });
+  // The same content: nothing to do.
+  assert.deepEqual(judge({ ...at('t1', 'a'), synced: null, syncedOrigin: null }, { ...at('t2', 'a'), origin: 'clinic' }), { verdict: 'unchanged', conflict: false });
+  // Changed here and there since they agreed: the newer wins, both kept.
+  assert.deepEqual(judge({ ...at('t2', 'b'), synced: 'a', syncedOrigin: 'clinic' }, { ...at('t1', 'c'), origin: 'clinic' }), { verdict: 'keep-local', conflict: true });
+  assert.deepEqual(judge({ ...at('t1', 'b'), synced: 'a', syncedOrigin: 'clinic' }, { ...at('t2', 'c'), origin: 'clinic' }), { verdict: 'apply', conflict: true });
+  // Same second at two nodes: the greater hash wins wherever it is decided.
+  assert.deepEqual(judge({ ...at('t1', 'b'), synced: 'a', syncedOrigin: 'clinic' }, { ...at('t1', 'c'), origin: 'clinic' }), { verdict: 'apply', conflict: true });
+  assert.deepEqual(judge({ ...at('t1', 'c'), synced: 'a', syncedOrigin: 'clinic' }, { ...at('t1', 'b'), origin: 'clinic' }), { verdict: 'keep-local', conflict: true });
+  // A node in the middle: local state received from national, a clinic's state of the same second arrives.
+  assert.deepEqual(judge({ ...at('t1', 'c'), synced: 'c', syncedOrigin: 'national' }, { ...at('t1', 'b'), origin: 'clinic' }), { verdict: 'keep-local', conflict: true });
+  // An older state from the same lineage never overwrites a newer one, and is not a conflict.
+  assert.deepEqual(judge({ ...at('t2', 'c'), synced: 'c', syncedOrigin: 'clinic' }, { ...at('t1', 'b'), origin: 'clinic' }), { verdict: 'keep-local', conflict: false });
 });

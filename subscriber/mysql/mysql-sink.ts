@@ -3,20 +3,21 @@
 // every write with its origin so HQ's own feed republishes it without echo.
 import { ORIGIN_SESSION_VAR } from '../../shared/schema/triggers.ts';
 import { appendTo } from '../collections.ts';
-import { queryRows, retryingTransaction } from '../../shared/db.ts';
+import { retryingTransaction } from '../../shared/db.ts';
 import type { Pool, PoolConnection } from '../../shared/db.ts';
 import type { Logger } from '../../shared/logger.ts';
-import { loadRepresentations } from '../../shared/representation.ts';
 import { hasColumn, loadRegistry } from '../../shared/registry.ts';
 import type { Registry } from '../../shared/registry.ts';
 import type { ResourceName } from '../../shared/resources.ts';
 import { LIFECYCLE_COLUMNS } from '../../shared/rest-format.ts';
 import { contentHash, versionOf } from '../content-hash.ts';
-import { sameTimeKeepsLocal } from '../conflict-rule.ts';
+import { judge } from '../conflict-rule.ts';
 import { keyOf, referencesOf, toRowTree } from '../row-tree.ts';
 import type { RefValue, RowNode } from '../row-tree.ts';
 import type { ApplyOutcome, Sink, SinkEvent, SinkItem } from '../sink.ts';
 import { loadColumnInfo } from './column-info.ts';
+import { readLocalStates } from './local-state.ts';
+import type { LocalState } from './local-state.ts';
 import { KeyResolver, UserMapper } from './key-resolver.ts';
 import { NewRun } from './new-run.ts';
 import { recordConflict, recordSuperseded, saveStates } from './sync-records.ts';
@@ -32,18 +33,6 @@ export interface MysqlSinkOptions {
 }
 
 const FK_IN_USE = 1451;
-
-
-/** A resource as it stands here, what the careful path compares an incoming state with. */
-interface LocalState {
-  rep: Record<string, unknown> | null;
-  tree: RowNode | null;
-  hash: string | null;
-  /** Hash of the state last applied from a feed (atomsync_sync_state), or null. */
-  synced: string | null;
-  /** The node that state was first made at (its origin), or null. */
-  syncedOrigin: string | null;
-}
 
 /** The item's content hash and version, worked out once (by prepareItem, or here) and kept on it. */
 function digestOf(it: SinkItem): { hash: string; version: string | null } {
@@ -121,7 +110,7 @@ export class MysqlSink implements Sink {
     if (items.length === 0) return [];
     const refsOf = items.map((it) => it.refs ?? referencesOf(it.tree, it.ev));
     const { existing, referenced } = await this.survey(conn, items, refsOf);
-    const locals = await this.readLocals(conn, items.filter((it) => existing.has(keyOf(it.ev))).map((it) => it.ev), 'skip');
+    const locals = await readLocalStates(conn, this.registry, this.keys, items.filter((it) => existing.has(keyOf(it.ev))).map((it) => it.ev), 'skip');
     let origin: string | null = null;
     const outcomes: ApplyOutcome[] = [];
     const states: unknown[][] = [];
@@ -178,92 +167,31 @@ export class MysqlSink implements Sink {
     return { existing, referenced };
   }
 
-  /**
-   * What the careful path compares an incoming resource with: the local state of these
-   * resources, their rows and sync states locked (so two applies of one resource queue up; rows
-   * first, then sync states, always in that order so two transactions never deadlock on them),
-   * their local representations loaded and hashed, one query per table and kind. A resource
-   * with no row here is absent from the map (its sync state alone does not count); one the row
-   * tree refuses is left out with 'skip' (the careful path then reads it alone and says why)
-   * and throws with 'throw'. In a catch-up most resources that exist already are edits that the
-   * batch creating them applied in their newest state: found unchanged without a query of their own.
-   */
-  private async readLocals(conn: PoolConnection, refs: RefValue[], unreadable: 'skip' | 'throw'): Promise<Map<string, LocalState>> {
-    const out = new Map<string, LocalState>();
-    if (refs.length === 0) return out;
-    const byResource = new Map<ResourceName, string[]>();
-    for (const r of refs) appendTo(byResource, r.resource, r.uuid);
-    const present = new Map<ResourceName, Set<string>>();
-    for (const [resource, uuids] of byResource) present.set(resource, await this.keys.lockKeys(conn, resource, uuids));
-    const stateRows = await queryRows<{ resource: string; uuid: string; hash: string; origin: string | null }>(
-      conn,
-      'SELECT resource, uuid, hash, origin FROM atomsync_sync_state WHERE (resource, uuid) IN (?) FOR UPDATE',
-      [refs.map((r) => [r.resource, r.uuid])],
-    );
-    const synced = new Map(stateRows.map((r) => [keyOf(r), r]));
-    for (const [resource, uuids] of present) {
-      const def = this.registry.def(resource);
-      const reps = await loadRepresentations(conn, def, [...uuids]);
-      for (const uuid of uuids) {
-        const key = `${resource}/${uuid}`;
-        const rep = reps.get(uuid) ?? null;
-        let tree: RowNode | null = null;
-        try {
-          tree = rep ? toRowTree(def, rep, uuid) : null;
-        } catch (err) {
-          if (unreadable === 'throw') throw err;
-          continue;
-        }
-        const state = synced.get(key);
-        out.set(key, { rep, tree, hash: tree ? contentHash(tree) : null, synced: state?.hash ?? null, syncedOrigin: state?.origin ?? null });
-      }
-    }
-    return out;
-  }
-
   /** Hash and version need only the tree: worked out while the batch is prepared, not while it is written. */
   prepareItem(it: SinkItem): void {
     digestOf(it);
   }
 
-  /** The careful path: compares with the local state, keeps the newer, records conflicts. `known`: that state, read for the batch already. */
+  /** The careful path: compares with the local state, keeps the newer, records conflicts (conflict-rule.ts). `known`: that state, read for the batch already. */
   private async applyInTx(conn: PoolConnection, it: SinkItem, known?: LocalState): Promise<ApplyOutcome> {
     const { ev, tree, rep } = it;
-    const def = this.registry.def(ev.resource);
-    const { hash: incomingHash, version: incomingVersion } = digestOf(it);
-    const local = known !== undefined ? known : ((await this.readLocals(conn, [ev], 'throw')).get(keyOf(ev)) ?? null);
-    const synced = local?.synced ?? null;
-    let outcome: ApplyOutcome = 'applied';
-    if (local) {
-      const { rep: localRep, tree: localTree, hash: localHash } = local;
-      if (localHash === incomingHash) {
-        if (synced !== incomingHash) await saveStates(conn, [[ev.resource, ev.uuid, incomingHash, incomingVersion, ev.origin]]);
-        return 'unchanged';
-      }
-      const localVersion = localTree ? versionOf(localTree) : null;
-      const localChanged = synced === null || synced !== localHash;
-      const remoteChanged = synced !== incomingHash;
-      // Two versions made at two nodes at the same audit time (changed here, or last received from
-      // another node than this one comes from): every node keeps the same one of the two. Two
-      // versions from one node follow each other, and the later simply applies.
-      const otherLineage = localChanged || (local.syncedOrigin !== null && local.syncedOrigin !== ev.origin);
-      const tied = remoteChanged && otherLineage && incomingVersion === localVersion;
-      const localWins =
-        (incomingVersion !== null && localVersion !== null && incomingVersion < localVersion) ||
-        (tied && sameTimeKeepsLocal({ version: incomingVersion, hash: incomingHash }, { version: localVersion, hash: localHash }));
-      if (localWins) {
-        await recordSuperseded(conn, ev, incomingVersion, localVersion);
-        if ((localChanged && remoteChanged) || tied) await this.saveConflict(conn, ev, 'local', localRep, rep);
-        return 'superseded';
-      }
-      if ((localChanged && remoteChanged) || tied) {
-        await this.saveConflict(conn, ev, 'remote', localRep, rep);
-        outcome = 'conflict-remote-won';
-      }
+    const { hash, version } = digestOf(it);
+    const local = known !== undefined ? known : ((await readLocalStates(conn, this.registry, this.keys, [ev], 'throw')).get(keyOf(ev)) ?? null);
+    const state = [ev.resource, ev.uuid, hash, version, ev.origin];
+    const { verdict, conflict } = local ? judge(local, { hash, version, origin: ev.origin }) : { verdict: 'apply' as const, conflict: false };
+    if (verdict === 'unchanged') {
+      if (local!.synced !== hash) await saveStates(conn, [state]);
+      return 'unchanged';
     }
-    await this.writer.write(conn, def, tree);
-    await saveStates(conn, [[ev.resource, ev.uuid, incomingHash, incomingVersion, ev.origin]]);
-    return outcome;
+    if (verdict === 'keep-local') {
+      await recordSuperseded(conn, ev, version, local!.version);
+      if (conflict) await this.saveConflict(conn, ev, 'local', local!.rep, rep);
+      return 'superseded';
+    }
+    if (conflict) await this.saveConflict(conn, ev, 'remote', local!.rep, rep);
+    await this.writer.write(conn, this.registry.def(ev.resource), tree);
+    await saveStates(conn, [state]);
+    return conflict ? 'conflict-remote-won' : 'applied';
   }
 
   async remove(ev: SinkEvent): Promise<ApplyOutcome> {
@@ -300,13 +228,6 @@ export class MysqlSink implements Sink {
   }
 
   /**
-   * One transaction on this database (the subscriber's own tables included: see Sink.transaction),
-   * run again on deadlock or lost connection (shared/db.ts retryingTransaction). Writes in it
-   * carry their origin for the triggers (applyBatch sets it per item); the origin is always
-   * cleared after: a pooled connection must not carry it into someone else's writes, and one that
-   * cannot be cleared is not pooled again.
-   */
-  /**
    * Writes a version of a resource as this node's own change, dated now (`atomsync conflicts
    * resolve`): its triggers publish it with this node as origin, and being the newest it wins
    * at every node it reaches.
@@ -322,6 +243,13 @@ export class MysqlSink implements Sink {
     });
   }
 
+  /**
+   * One transaction on this database (the subscriber's own tables included: see Sink.transaction),
+   * run again on deadlock or lost connection (shared/db.ts retryingTransaction). Writes in it
+   * carry their origin for the triggers (applyBatch sets it per item); the origin is always
+   * cleared after: a pooled connection must not carry it into someone else's writes, and one that
+   * cannot be cleared is not pooled again.
+   */
   transaction<T>(work: (conn: PoolConnection) => Promise<T>, origin?: string): Promise<T> {
     return retryingTransaction(this.pool, work, {
       attempts: this.o.deadlockRetries ?? 5,
