@@ -22,6 +22,8 @@ import { KeyResolver, UserMapper } from './key-resolver.ts';
 import { NewRun } from './new-run.ts';
 import { recordConflict, recordSuperseded, saveStates } from './sync-records.ts';
 import { TreeWriter } from './tree-writer.ts';
+import { BulkWriter } from './bulk-writer.ts';
+import { RowColumns } from './row-columns.ts';
 
 export interface MysqlSinkOptions {
   /** Local user that stands in for audit users this database does not have. */
@@ -46,6 +48,7 @@ function digestOf(it: SinkItem): { hash: string; version: string | null } {
 export class MysqlSink implements Sink {
   private readonly keys = new KeyResolver();
   private writer!: TreeWriter;
+  private bulk!: BulkWriter;
   private readonly accepted: Set<string>;
 
   private constructor(
@@ -71,7 +74,9 @@ export class MysqlSink implements Sink {
       });
     }
     const sink = new MysqlSink(pool, log, o, registry);
-    sink.writer = new TreeWriter(await loadColumnInfo(pool), sink.keys, new UserMapper(o.fallbackUserId ?? 1));
+    const rows = new RowColumns(await loadColumnInfo(pool), sink.keys, new UserMapper(o.fallbackUserId ?? 1));
+    sink.writer = new TreeWriter(rows, sink.keys);
+    sink.bulk = new BulkWriter(rows, sink.keys);
     return sink;
   }
 
@@ -116,7 +121,7 @@ export class MysqlSink implements Sink {
     const states: unknown[][] = [];
     // New resources of one kind queue up and go in one INSERT per table, until something
     // needs them written first (a reference to one of them, another kind, another origin).
-    const run = new NewRun(this.writer, this.registry, referenced);
+    const run = new NewRun(this.bulk, this.registry, referenced);
     for (const [i, it] of items.entries()) {
       const key = keyOf(it.ev);
       const isNew = !existing.has(key);

@@ -6,14 +6,14 @@ import type { Registry } from '../../shared/registry.ts';
 import { keyOf } from '../row-tree.ts';
 import type { RefValue } from '../row-tree.ts';
 import type { SinkItem } from '../sink.ts';
-import type { TreeWriter } from './tree-writer.ts';
+import type { BulkWriter } from './bulk-writer.ts';
 
 export class NewRun {
   private items: SinkItem[] = [];
   private readonly keys = new Set<string>();
 
   constructor(
-    private readonly writer: TreeWriter,
+    private readonly writer: BulkWriter,
     private readonly registry: Registry,
     /** Keys ("resource/uuid") the batch points at: the inserted rows whose keys are asked back. */
     private readonly referenced: ReadonlySet<string>,
