@@ -11,9 +11,10 @@ import { failedCommand, subscribeCommand } from '../subscriber/cli.ts';
 import { erpCommand } from '../subscriber/erp/erp-command.ts';
 import { conflictsCommand } from '../subscriber/conflicts-command.ts';
 import { verifyCommand } from '../tools/verify-command.ts';
+import { catchmentsCommand } from '../publisher/catchments/catchments-command.ts';
 
 /** Every command, in the order `atomsync --help` lists them. */
-export const COMMANDS: Command[] = [demoCommand, migrateCommand, seedCommand, publishCommand, snapshotCommand, subscribeCommand, erpCommand, failedCommand, conflictsCommand, verifyCommand];
+export const COMMANDS: Command[] = [demoCommand, migrateCommand, seedCommand, publishCommand, snapshotCommand, subscribeCommand, erpCommand, failedCommand, conflictsCommand, catchmentsCommand, verifyCommand];
 
 const SIGNALS = ['SIGINT', 'SIGTERM'] as const;
 

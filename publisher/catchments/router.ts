@@ -7,12 +7,15 @@
 //   - an event of everyone's resource (metadata, locations, providers) goes to every catchment;
 //   - an event of a patient's resource goes to the catchments the patient is in. A patient is in
 //     a catchment from the first event at which they have an identifier, a visit or an encounter
-//     at one of its locations. At that event the patient's whole record enters the log first
-//     (the newest event of each of its resources, up to that seq), so the child receives the
-//     record, not only what changes from then on. A patient who leaves stays in.
+//     at one of its locations, or an address the operator maps to one of them (address-rules.ts).
+//     At that event the patient's whole record enters the log first (the newest event of each of
+//     its resources, up to that seq), so the child receives the record, not only what changes
+//     from then on. A patient who leaves stays in.
 //   - an event whose row is gone (a deletion) goes to every catchment: a child that never had the
 //     row has nothing to delete, and the entry carries no patient data.
 // A catchment made later is routed from seq 1, so it too starts with everything it concerns.
+// After the events, the patients who match an address rule added since the last pass enter, at
+// routed_seq, with their whole record (address-sweep.ts).
 import { createHash } from 'node:crypto';
 import { queryRows, retryingTransaction } from '../../shared/db.ts';
 import type { Pool, PoolConnection, Queryable } from '../../shared/db.ts';
@@ -23,8 +26,11 @@ import type { ResourceName } from '../../shared/resources.ts';
 import { catchmentCategory, catchmentLocations } from '../../shared/protocol.ts';
 import { ownersOf, recordOf } from './owners.ts';
 import type { Owners } from './owners.ts';
+import { addressFieldsOf, patientsMatching, rulesUnder } from './address-rules.ts';
+import { sweepAddressRules } from './address-sweep.ts';
 
-export const ROUTER_DEFAULTS = { chunkEvents: 1000 } as const;
+/** chunkEvents: events routed per transaction; sweepPatients: patients a new address rule brings in per transaction. */
+export const ROUTER_DEFAULTS = { chunkEvents: 1000, sweepPatients: 50 } as const;
 
 export interface Catchment {
   id: number;
@@ -34,8 +40,11 @@ export interface Catchment {
 }
 
 export class UnknownLocationError extends Error {
-  constructor(readonly uuids: string[]) {
-    super(`no location with uuid ${uuids.join(', ')} on this node: a catchment is a set of this node's locations`);
+  constructor(
+    readonly uuids: string[],
+    why = "a catchment is a set of this node's locations",
+  ) {
+    super(`no location with uuid ${uuids.join(', ')} on this node: ${why}`);
     this.name = 'UnknownLocationError';
   }
 }
@@ -102,13 +111,15 @@ interface EventRow {
 }
 
 export class CatchmentRouter {
-  private readonly o: { chunkEvents: number };
+  private readonly o: { chunkEvents: number; sweepPatients: number };
+  /** The person_address fields address rules may name here, read once. */
+  private fields: Promise<string[]> | null = null;
 
   constructor(
     private readonly pool: Pool,
     private readonly registry: Registry,
     private readonly log: Logger,
-    opts: { chunkEvents?: number } = {},
+    opts: { chunkEvents?: number; sweepPatients?: number } = {},
   ) {
     this.o = { ...ROUTER_DEFAULTS, ...opts };
   }
@@ -121,14 +132,27 @@ export class CatchmentRouter {
     return appended;
   }
 
-  /** Routes one catchment up to the newest event, a chunk per transaction; returns the entries appended. */
+  /**
+   * Routes one catchment up to the newest event, a chunk per transaction, then brings in the
+   * patients of address rules added since; returns the entries appended.
+   */
   async route(catchmentId: number): Promise<number> {
     let appended = 0;
     for (;;) {
       const r = await retryingTransaction(this.pool, (conn) => this.chunk(conn, catchmentId));
       appended += r.appended;
-      if (r.events < this.o.chunkEvents) return appended;
+      if (r.events < this.o.chunkEvents) break;
     }
+    return appended + (await sweepAddressRules(this.pool, catchmentId, this, this.log, this.o.sweepPatients));
+  }
+
+  /** The person_address fields address rules may name in this database. */
+  addressFields(): Promise<string[]> {
+    this.fields ??= addressFieldsOf(this.pool).catch((err) => {
+      this.fields = null;
+      throw err;
+    });
+    return this.fields;
   }
 
   private async chunk(conn: PoolConnection, catchmentId: number): Promise<{ events: number; appended: number }> {
@@ -147,6 +171,7 @@ export class CatchmentRouter {
     const locations = await locationIdsUnder(conn, JSON.parse(c.locations));
     const owners = await this.ownersOfEvents(conn, events);
     const members = await this.memberSet(conn, catchmentId);
+    const addressed = await this.addressedAmong(conn, owners, members, locations);
     const entries: number[] = [];
     const inLog = new Set<number>();
     const append = (seq: number) => {
@@ -166,7 +191,7 @@ export class CatchmentRouter {
       let concerned = everyOwner;
       for (const patientId of own) {
         let member = members.has(patientId);
-        if (!member && (await this.entersAt(conn, patientId, locations))) {
+        if (!member && (addressed.has(patientId) || (await this.entersAt(conn, patientId, locations)))) {
           members.add(patientId);
           await conn.query('INSERT IGNORE INTO atomsync_catchment_patient (catchment_id, patient_id, entered_seq) VALUES (?, ?, ?)', [catchmentId, patientId, e.seq]);
           for (const seq of await this.recordEvents(conn, catchmentId, patientId, Number(e.seq), members)) append(seq);
@@ -202,7 +227,16 @@ export class CatchmentRouter {
     return out;
   }
 
-  private async memberSet(conn: Queryable, catchmentId: number): Promise<Set<number>> {
+  /** Which owners of the chunk's events, not yet in the catchment, have an address mapped to one of its locations. */
+  private async addressedAmong(conn: Queryable, owners: Map<string, Owners>, members: ReadonlySet<number>, locations: Set<number>): Promise<Set<number>> {
+    const rules = await rulesUnder(conn, locations, await this.addressFields());
+    if (rules.length === 0) return new Set();
+    const candidates = new Set<number>();
+    for (const o of owners.values()) if (o !== 'everyone') for (const p of o) if (!members.has(p)) candidates.add(p);
+    return patientsMatching(conn, [...candidates], rules);
+  }
+
+  async memberSet(conn: Queryable, catchmentId: number): Promise<Set<number>> {
     const rows = await queryRows<{ p: number }>(conn, 'SELECT patient_id AS p FROM atomsync_catchment_patient WHERE catchment_id = ?', [catchmentId]);
     return new Set(rows.map((r) => Number(r.p)));
   }
@@ -225,7 +259,7 @@ export class CatchmentRouter {
    * The newest event, up to `uptoSeq`, of each resource of the patient's record that the log does
    * not name yet, oldest first. `members` includes the patient.
    */
-  private async recordEvents(conn: Queryable, catchmentId: number, patientId: number, uptoSeq: number, members: ReadonlySet<number>): Promise<number[]> {
+  async recordEvents(conn: Queryable, catchmentId: number, patientId: number, uptoSeq: number, members: ReadonlySet<number>): Promise<number[]> {
     let record = await recordOf(conn, this.registry, patientId);
     // Relationships only with patients who are here too (or with people who are no patients).
     const rels = record.filter((r) => r.resource === 'relationship').map((r) => r.uuid);

@@ -219,4 +219,30 @@ export const SYNC_TABLES: Array<{ table: string; ddl: string }> = [
   KEY atomsync_catchment_event_seq (catchment_id, seq)
 ) ${CHARSET}`,
   },
+  {
+    // The operator's address rules (`atomsync catchments address add`): a patient with a
+    // non-voided address whose `field` equals `value` (trimmed, any case) is in every catchment
+    // that covers the location (publisher/catchments/address-rules.ts). One rule per triple; the
+    // collation makes "Kisumu" and "KISUMU" the same rule.
+    table: 'atomsync_catchment_address',
+    ddl: `CREATE TABLE IF NOT EXISTS atomsync_catchment_address (
+  id INT NOT NULL AUTO_INCREMENT PRIMARY KEY,
+  location_uuid CHAR(38) NOT NULL,
+  field VARCHAR(32) NOT NULL,
+  value VARCHAR(255) NOT NULL,
+  created_at DATETIME(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3),
+  UNIQUE KEY atomsync_catchment_address_rule (location_uuid, field, value)
+) ${CHARSET}`,
+  },
+  {
+    // Which address rules have been swept for which catchment: the existing patients who match a
+    // rule enter the catchment once, at the router's first pass after the rule covers it.
+    table: 'atomsync_catchment_address_swept',
+    ddl: `CREATE TABLE IF NOT EXISTS atomsync_catchment_address_swept (
+  catchment_id INT NOT NULL,
+  rule_id INT NOT NULL,
+  swept_seq BIGINT NOT NULL,
+  PRIMARY KEY (catchment_id, rule_id)
+) ${CHARSET}`,
+  },
 ];
