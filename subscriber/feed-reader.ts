@@ -14,6 +14,10 @@ import type { FeedLag, LagTracker } from './feed-lag.ts';
 import type { FetchedBatch, FetchStage } from './fetch-stage.ts';
 import type { Marker, MarkerPoint, MarkerStore } from './marker-store.ts';
 import type { Semaphore } from './semaphore.ts';
+import { FetchError } from './errors.ts';
+
+/** Batches in a row whose resources fail with a fetch error before the careful path takes one (FeedReader.fetch). */
+const BATCH_FETCH_FAILURES_MAX = 5;
 
 export interface FeedReaderOptions {
   /** Entries gathered into one batch (whole pages: a batch may hold a few more). */
@@ -49,6 +53,8 @@ export class FeedReader {
   /** Set when another process moved the marker under this pass: the pass stops and the next starts from there. */
   private markerTaken = false;
   private warnedTaken = false;
+  /** Batches in a row whose resources could not be fetched together (see fetch()). */
+  private batchFetchFailures = 0;
 
   constructor(
     readonly source: EntrySource,
@@ -164,9 +170,29 @@ export class FeedReader {
    */
   private async fetch(entries: ParsedEntry[], pending: ReadonlySet<string>): Promise<FetchedBatch> {
     const fetched = await this.stages.fetch.fetch(entries, this.source.address, pending);
-    if (!fetched.failed) return fetched;
+    if (!fetched.failed) return this.fetchedWhole(fetched);
     await this.source.check(); // throws when the source does not answer
-    return this.stages.fetch.fetch(entries, this.source.address, pending);
+    const again = await this.stages.fetch.fetch(entries, this.source.address, pending);
+    if (!again.failed) return this.fetchedWhole(again);
+    // The feed answers but its resources fail again (a publisher out of database connections
+    // answers 500 to every REST request, its feed pages coming from its cache): a feed error, so
+    // it is logged, on the marker and the status page, and the feed backs off. Found by the
+    // many-clinics bench at MariaDB's default max_connections: HQ advanced on no feed for
+    // minutes, each batch's events waiting out their retries one by one, saying nothing above
+    // debug. After BATCH_FETCH_FAILURES_MAX such batches in a row the careful path takes the
+    // batch after all, one event at a time, so that one resource the publisher cannot serve
+    // never holds up the feed: it is parked, the rest applied.
+    if (again.failure instanceof FetchError && ++this.batchFetchFailures < BATCH_FETCH_FAILURES_MAX) throw again.failure;
+    this.log.warn('the resources of a batch could not be fetched together; applying them one by one', {
+      feed: this.source.key, events: again.ready.length, error: again.failure as Error,
+    });
+    this.batchFetchFailures = 0;
+    return again;
+  }
+
+  private fetchedWhole(b: FetchedBatch): FetchedBatch {
+    this.batchFetchFailures = 0;
+    return b;
   }
 
   /** Which entries of these pages are new, and where the marker will stand after them. */

@@ -40,6 +40,8 @@ export interface FetchedBatch {
   errors: Map<number, unknown>;
   /** Fetching failed as a whole: every event takes the careful path (once the feed answers again). */
   failed: boolean;
+  /** Why, when it failed. */
+  failure?: unknown;
 }
 
 export interface FetchStageDeps {
@@ -100,6 +102,7 @@ export class FetchStage {
       // The publisher went away mid-batch, say: the careful path, each event failing on its own.
       this.d.log.debug('fetching a batch failed; applying one by one', { events: ready.length, error: err as Error });
       b.failed = true;
+      b.failure = err;
     }
     return b;
   }

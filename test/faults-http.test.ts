@@ -348,5 +348,38 @@ describe('HTTP faults between a clinic and HQ', { timeout: 300_000, concurrency:
         await proxy.close();
       }
     });
+
+    test('its feed answers but every resource request fails with 500 (a publisher out of database connections)', { timeout: 120_000 }, async (t) => {
+      const proxy = await startProxy(clinic.pub.url);
+      const hq = await Hq.start('rest500', proxy.origin, ['--http-port', '0', '--admin-users', `${ADMIN.username}:${ADMIN.password}`]);
+      const statusUrl = await waitForOutput(hq.sub, /^status page at (http:\/\/127\.0\.0\.1:[0-9]+\/)$/m, 30_000);
+      const writes = keepWriting(clinic);
+      try {
+        await eventually(async () => (await marker(hq)).position > 300, 30_000, 'catch-up to be under way');
+        const logFrom = hq.sub.output().length;
+        // Feed pages pass (a publisher serves them from its page cache); REST requests fail.
+        proxy.setMode('status-500', { only: /\/ws\/rest\// });
+        await eventually(async () => (proxy.stats.faulted['status-500'] ?? 0) > 0, 10_000, 'the failures to begin');
+        const downAt = Date.now();
+        // Before: no error anywhere for minutes, each batch's events waiting out their retries one by one.
+        await eventually(async () => /answered 500/.test((await marker(hq)).lastError ?? ''), 30_000, 'the marker to record the 500');
+        const errorAfter = Date.now() - downAt;
+        const feed = (await statusJson(statusUrl)).feeds[0];
+        assert.match(feed.lastError ?? '', /answered 500/, 'the status page shows the error');
+        assert.match(hq.sub.output().slice(logFrom), /reading the feed failed; backing off.*answered 500/, 'the log says so above debug');
+        await sleep(10_000);
+        proxy.setMode('pass');
+        const upAt = Date.now();
+        const actions = await writes.stop();
+        await waitConverged(clinic, hq, 90_000);
+        await eventually(async () => (await marker(hq)).lastError === null, 10_000, 'the marker to clear its error');
+        note(t, `error recorded ${secs(errorAfter)} after the 500s began; converged ${secs(Date.now() - upAt)} after they ended; ${actions} live actions`);
+        await assertClean(clinic, hq);
+      } finally {
+        await writes.stop().catch(() => undefined);
+        await hq.close();
+        await proxy.close();
+      }
+    });
   });
 });

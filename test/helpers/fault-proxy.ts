@@ -28,6 +28,8 @@ export interface FaultOptions {
   trickleBytes?: number;
   /** The mode takes effect from the first request whose path matches (those before it pass). */
   startAt?: RegExp;
+  /** Only requests whose path matches are faulted (the others pass). */
+  only?: RegExp;
 }
 
 export interface FaultProxy {
@@ -58,8 +60,9 @@ export async function startFaultProxy(target: string, o: { latencyMs?: number } 
   const sockets = new Set<Socket>();
   const timers = new Set<NodeJS.Timeout>();
   let current: FaultMode = 'pass';
-  let opts: Required<Omit<FaultOptions, 'startAt'>> = { every: 1, trickleBytes: 64 };
+  let opts: Required<Omit<FaultOptions, 'startAt' | 'only'>> = { every: 1, trickleBytes: 64 };
   let startAt: RegExp | undefined;
+  let only: RegExp | undefined;
   let n = 0;
   const stats: FaultProxy['stats'] = { requests: 0, faulted: {} };
 
@@ -92,7 +95,7 @@ export async function startFaultProxy(target: string, o: { latencyMs?: number } 
   const server = http.createServer(async (req, res) => {
     stats.requests++;
     if (startAt?.test(req.url ?? '')) startAt = undefined;
-    const faulty = current !== 'pass' && !startAt && ++n % opts.every === 0;
+    const faulty = current !== 'pass' && !startAt && (!only || only.test(req.url ?? '')) && ++n % opts.every === 0;
     const mode = faulty ? current : 'pass';
     if (faulty) stats.faulted[mode] = (stats.faulted[mode] ?? 0) + 1;
     const socket = req.socket;
@@ -155,6 +158,7 @@ export async function startFaultProxy(target: string, o: { latencyMs?: number } 
       current = mode;
       opts = { every: o.every ?? 1, trickleBytes: o.trickleBytes ?? 64 };
       startAt = o.startAt;
+      only = o.only;
       n = 0;
     },
     stats,
