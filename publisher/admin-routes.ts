@@ -22,9 +22,12 @@ import { HTML_MEDIA_TYPE, NEGOTIATED_VARY } from '../shared/web/negotiate.ts';
 import { buildRootModel, renderRootHtml, rootJson } from './root-page.ts';
 import { forbidden, mayReadFeed, rightsIn } from './rights.ts';
 import { lagOf } from './subscriber-positions.ts';
-import type { SubscriberPositions } from './subscriber-positions.ts';
+import type { SubscriberPosition, SubscriberPositions } from './subscriber-positions.ts';
 import type { NewEvents } from './new-events.ts';
 import type { PageCache } from './page-cache.ts';
+import { buildTree } from '../shared/web/tree-model.ts';
+import type { TreeModel } from '../shared/web/tree-model.ts';
+import { readMarkerRows } from '../shared/web/tree-rows.ts';
 
 export interface AdminRouteOptions {
   pool: Pool;
@@ -60,6 +63,25 @@ function snapshotStates(o: AdminRouteOptions): Promise<SnapshotState[]> {
   });
 }
 
+/** This node's parents and children: the feeds its subscribers read (this database's markers) and the readers of its feeds. */
+async function nodeTree(o: AdminRouteOptions, positions: SubscriberPosition[], heads: Array<{ category: string; head: FeedHead }>, transport: string, at: number): Promise<TreeModel> {
+  const counts = new Map(heads.map((h) => [h.category, h.head.count]));
+  return buildTree({
+    nodeId: o.nodeId,
+    markers: await readMarkerRows(o.pool),
+    readers: positions.map((p) => ({
+      user: p.subscriber,
+      node: p.node ?? null,
+      feed: p.feed,
+      position: p.position,
+      feedCount: counts.get(p.feed) ?? null,
+      seenAt: new Date(p.seenAt).toISOString(),
+      transport,
+    })),
+    now: at,
+  });
+}
+
 export function adminRoutes(o: AdminRouteOptions): Router {
   const router = Router();
   const now = o.now ?? Date.now;
@@ -81,6 +103,8 @@ export function adminRoutes(o: AdminRouteOptions): Router {
       heads,
       positions,
       snapshot,
+      // The tree names the other nodes: admins only.
+      tree: rights.admin ? await nodeTree(o, positions, heads, req.secure ? 'HTTPS' : 'HTTP', now()) : undefined,
       now: now(),
     });
     res.set('Cache-Control', 'private, no-cache');

@@ -10,6 +10,8 @@ import type { Layout } from './paging.ts';
 import type { SnapshotState } from '../shared/schema/snapshot-state.ts';
 import { lagOf } from './subscriber-positions.ts';
 import type { SubscriberPosition } from './subscriber-positions.ts';
+import type { TreeModel } from '../shared/web/tree-model.ts';
+import { treeFigure } from '../shared/web/tree-svg.ts';
 
 export interface FeedSummary {
   category: string;
@@ -45,6 +47,8 @@ export interface RootModel {
   subscribers: SubscriberSummary[];
   /** The snapshot's progress per resource (the rows that predate atomsync); empty when none was asked for. */
   snapshot: SnapshotState[];
+  /** This node's parents and children (for admins; shared/web/tree-model.ts). */
+  tree?: TreeModel;
   /** ms since the epoch, for "seen 5 s ago". */
   now: number;
 }
@@ -59,6 +63,7 @@ export function buildRootModel(o: {
   heads: Array<{ category: string; head: FeedHead }>;
   positions: SubscriberPosition[];
   snapshot?: SnapshotState[];
+  tree?: TreeModel;
   now: number;
 }): RootModel {
   const baseUrl = trimSlashes(o.baseUrl);
@@ -70,6 +75,7 @@ export function buildRootModel(o: {
     pageSize: o.pageSize,
     now: o.now,
     snapshot: o.snapshot ?? [],
+    ...(o.tree ? { tree: o.tree } : {}),
     feeds: o.heads.map(({ category, head }) => ({
       category,
       events: head.count,
@@ -92,7 +98,7 @@ export function buildRootModel(o: {
 
 /** The JSON answer: the model without the clock. */
 export function rootJson(m: RootModel): object {
-  return { nodeId: m.nodeId, pageSize: m.pageSize, feeds: m.feeds, subscribers: m.subscribers, snapshot: m.snapshot };
+  return { nodeId: m.nodeId, pageSize: m.pageSize, feeds: m.feeds, subscribers: m.subscribers, snapshot: m.snapshot, ...(m.tree ? { tree: m.tree } : {}) };
 }
 
 export function renderRootHtml(m: RootModel): string {
@@ -107,6 +113,7 @@ export function renderRootHtml(m: RootModel): string {
   );
   const body = html`<h1>${m.nodeId}</h1>
 <p class="sub">atomsync publisher · ${total ? html`${total.events.toLocaleString('en-US')} events · ` : ''}pages of ${m.pageSize} · times in UTC</p>
+${m.tree ? html`<h2>In the tree</h2>\n${treeFigure(m.tree)}` : ''}
 <h2>Feeds</h2>
 ${table(html`<tr><th>feed</th><th class="num">events</th><th class="num">pages</th><th>newest event</th></tr>`, feedRows)}
 <h2>Subscribers</h2>

@@ -87,6 +87,33 @@ svg.spark{display:block;width:100%;height:48px;overflow:visible}
 .spark .line{fill:none;stroke:var(--accent);stroke-width:1.5;stroke-linejoin:round;vector-effect:non-scaling-stroke}
 .spark .dot{fill:none;stroke:var(--accent);stroke-width:5;stroke-linecap:round;vector-effect:non-scaling-stroke}
 figure.trend .axis{display:flex;justify-content:space-between;gap:8px;font-size:11px;color:var(--muted)}
+/* a node's place in the tree: inline SVG drawn on the server (shared/web/tree-svg.ts) */
+figure.tree{margin:0 0 1rem;padding:10px 12px}
+figure.tree figcaption{display:flex;flex-wrap:wrap;align-items:center;gap:6px;margin-top:6px}
+svg.tree-svg{display:block;width:100%;max-width:960px;height:auto;margin:0 auto}
+.tree-svg text{fill:var(--fg);font-size:12px}
+.tree-svg .self rect{fill:var(--accent-bg);stroke:var(--accent);stroke-width:1.5}
+.tree-svg .self-name{font-size:16px;font-weight:700;fill:var(--accent)}
+.tree-svg .self-sub,.tree-svg .none{fill:var(--muted)}
+.tree-svg .peer{fill:var(--card);stroke-width:2}
+.tree-svg .peer-name{font-weight:600;font-size:13px}
+.tree-svg .peer-lag{font-size:11px;fill:var(--muted)}
+.tree-svg .arrow{stroke-width:2.5}
+.tree-svg .label{font-size:11px;paint-order:stroke;stroke:var(--card);stroke-width:4px;stroke-linejoin:round}
+.tree-svg .t-ok .peer,.tree-svg .t-ok .arrow{stroke:var(--ok)}.tree-svg .head-ok path{fill:var(--ok)}
+.tree-svg .t-behind .peer,.tree-svg .t-behind .arrow{stroke:var(--warn)}.tree-svg .head-behind path{fill:var(--warn)}
+.tree-svg .t-failing .peer,.tree-svg .t-failing .arrow{stroke:var(--bad)}.tree-svg .head-failing path{fill:var(--bad)}
+.tree-svg .t-failing .peer-lag{fill:var(--bad)}
+.tree-svg .t-never .peer,.tree-svg .t-never .arrow{stroke:var(--muted);stroke-dasharray:5 4}.tree-svg .head-never path{fill:var(--muted)}
+/* conflicts: two versions side by side (subscriber/conflicts-pages.ts) */
+table.versions td{white-space:normal;overflow-wrap:anywhere;vertical-align:top;font-family:var(--mono);font-size:12.5px}
+table.versions td.field{font-weight:600;white-space:nowrap}
+table.versions tr.differs td{background:var(--warn-bg)}
+table.versions tr.differs td.field::before{content:"≠ ";color:var(--warn)}
+table.versions th.won{color:var(--ok)}
+.choices{display:flex;flex-wrap:wrap;gap:10px;margin:12px 0}
+h3{font-size:15px;margin:1.2rem 0 .5rem}
+details.agree{margin:1rem 0}details.agree summary{cursor:pointer;color:var(--accent);margin-bottom:.5rem}
 @media (max-width:560px){main,footer{padding-left:.75rem;padding-right:.75rem}main{padding-top:1rem}.top{padding:.6rem .75rem}h1{font-size:1.25rem}th,td{padding:.45rem .6rem}pre{font-size:12px;padding:.75rem}}
 @media (max-width:600px){
 header>div{padding:0 .75rem}.cards .value{font-size:22px}
