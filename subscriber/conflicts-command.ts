@@ -7,60 +7,25 @@
 import { UsageError, dbUrlArg, intArg } from '../shared/cli/args.ts';
 import type { Args, Command, Io } from '../shared/cli/args.ts';
 import type { Pool } from '../shared/db.ts';
-import { openPool, queryRows } from '../shared/db.ts';
-import { silentLogger } from '../shared/logger.ts';
-import { isResourceName } from '../shared/resources.ts';
-import { MysqlSink } from './mysql/mysql-sink.ts';
+import { openPool } from '../shared/db.ts';
 import { explainDbError } from '../shared/start-errors.ts';
-
-interface ConflictRow {
-  id: number;
-  resource: string;
-  uuid: string;
-  feed_url: string;
-  winner: string;
-  local_version: string;
-  remote_version: string;
-  detected_at: string | Date;
-  resolved_at: string | Date | null;
-  resolution: string | null;
-}
-
-/** Fields of a representation flattened to dotted paths (display labels and links left out). */
-export function flatten(value: unknown, prefix = '', out = new Map<string, string>()): Map<string, string> {
-  if (value === null || typeof value !== 'object') {
-    out.set(prefix || '(value)', value === undefined ? '' : JSON.stringify(value));
-    return out;
-  }
-  if (Array.isArray(value)) {
-    if (value.length === 0) out.set(prefix, '[]');
-    value.forEach((v, i) => flatten(v, `${prefix}[${i}]`, out));
-    return out;
-  }
-  for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
-    if (k === 'links' || k === 'display' || k === 'resourceVersion') continue;
-    flatten(v, prefix ? `${prefix}.${k}` : k, out);
-  }
-  return out;
-}
+import { compareVersions, differingFields } from './conflicts-compare.ts';
+import { listConflicts, readConflict, resolveConflict } from './conflicts-store.ts';
+import type { Conflict, Keep } from './conflicts-store.ts';
 
 /** The two versions side by side: one line per field, `*` where they differ. */
 export function sideBySide(kept: unknown, other: unknown): string[] {
-  const a = flatten(kept);
-  const b = flatten(other);
-  const fields = [...new Set([...a.keys(), ...b.keys()])];
-  const width = Math.min(48, Math.max(8, ...fields.map((f) => f.length)));
-  const col = Math.min(40, Math.max(12, ...[...a.values()].map((v) => v.length)));
+  const pairs = compareVersions(kept, other);
+  const width = Math.min(48, Math.max(8, ...pairs.map((p) => p.field.length)));
+  const col = Math.min(40, Math.max(12, ...pairs.map((p) => (p.kept ?? '').length)));
   const cut = (s: string, n: number) => (s.length > n ? `${s.slice(0, n - 1)}…` : s.padEnd(n));
   const lines = [`  ${cut('field', width)}  ${cut('kept', col)}  other`];
-  for (const f of fields) {
-    const [x, y] = [a.get(f) ?? '(none)', b.get(f) ?? '(none)'];
-    lines.push(`${x === y ? ' ' : '*'} ${cut(f, width)}  ${cut(x, col)}  ${y}`);
-  }
+  for (const p of pairs) lines.push(`${p.differs ? '*' : ' '} ${cut(p.field, width)}  ${cut(p.kept ?? '(none)', col)}  ${p.other ?? '(none)'}`);
   return lines;
 }
 
-const when = (d: string | Date) => (d instanceof Date ? d.toISOString() : String(d)).replace('T', ' ').replace(/\.\d+Z?$/, '');
+/** ISO 8601 as the CLI prints times: '2026-01-02 03:04:05' (UTC). */
+const when = (iso: string) => iso.replace('T', ' ').replace(/\.\d+Z?$|Z$/, '');
 
 export const conflictsCommand: Command = {
   name: 'conflicts',
@@ -86,39 +51,21 @@ export const conflictsCommand: Command = {
     const url = dbUrlArg(args);
     const pool = openPool(url, { connectionLimit: 2 });
     try {
-      const rows = await queryRows<ConflictRow>(
-        pool,
-        `SELECT id, resource, uuid, feed_url, winner, local_version, remote_version, detected_at, resolved_at, resolution
-         FROM atomsync_conflict ${verb === 'list' ? '' : 'WHERE id = ?'} ORDER BY id`,
-        verb === 'list' ? [] : [Number(id)],
-      );
-      if (args.json) {
-        for (const r of rows) io.out(JSON.stringify({ ...r, local_version: JSON.parse(r.local_version), remote_version: JSON.parse(r.remote_version) }));
-        return verb === 'show' && rows.length === 0 ? 1 : 0;
-      }
-      if (verb === 'list') {
-        if (rows.length === 0) io.out('no conflicts');
-        else io.out(`${rows.length} conflict${rows.length === 1 ? '' : 's'}:`);
-        for (const r of rows) {
-          const remote = flatten(JSON.parse(r.remote_version));
-          const changed = [...flatten(JSON.parse(r.local_version))].filter(([f, v]) => remote.get(f) !== v).length;
-          const state = r.resolved_at ? `resolved ${when(r.resolved_at)}, ${r.resolution === 'other' ? 'the other version' : 'the version kept'} chosen` : 'to review';
-          io.out(`#${r.id}  ${r.resource} ${r.uuid}  ${when(r.detected_at)}  kept ${r.winner === 'local' ? 'this node\'s' : 'the incoming'} version  (${changed} field${changed === 1 ? '' : 's'} differ)  ${state}`);
-        }
-        return 0;
-      }
-      const [r] = rows;
-      if (!r) {
+      if (verb === 'list') return list(await listConflicts(pool, { order: 'oldest-first' }), Boolean(args.json), io);
+      const c = await readConflict(pool, Number(id));
+      if (!c) {
+        if (args.json) return 1;
         io.err(`no conflict #${id}: see atomsync conflicts list`);
         return 1;
       }
-      if (verb === 'resolve') return await resolve(pool, r, keep as 'kept' | 'other', intArg(args, 'audit-user-id', 1, 2_147_483_647), io);
-      const local = JSON.parse(r.local_version);
-      const remote = JSON.parse(r.remote_version);
-      const [kept, other] = r.winner === 'local' ? [local, remote] : [remote, local];
-      io.out(`#${r.id}  ${r.resource} ${r.uuid}, detected ${when(r.detected_at)} reading ${r.feed_url}`);
-      io.out(`kept: ${r.winner === 'local' ? "this node's version" : 'the incoming version'}; the other is below`);
-      for (const line of sideBySide(kept, other)) io.out(line);
+      if (verb === 'resolve') return await resolve(pool, c, keep as Keep, intArg(args, 'audit-user-id', 1, 2_147_483_647), io);
+      if (args.json) {
+        io.out(JSON.stringify(asJson(c)));
+        return 0;
+      }
+      io.out(`#${c.id}  ${c.resource} ${c.uuid}, detected ${when(c.detectedAt)} reading ${c.feedUrl}`);
+      io.out(`kept: ${c.winner === 'local' ? "this node's version" : 'the incoming version'}; the other is below`);
+      for (const line of sideBySide(c.kept, c.other)) io.out(line);
       return 0;
     } catch (err) {
       throw explainDbError(err, url);
@@ -128,23 +75,40 @@ export const conflictsCommand: Command = {
   },
 };
 
-/** Settles a conflict: the version kept stays, or the other is written here as this node's newest change. */
-async function resolve(pool: Pool, r: ConflictRow, keep: 'kept' | 'other', userId: number, io: Io): Promise<number> {
-  if (r.resolved_at) {
-    io.out(`#${r.id} was resolved already (${when(r.resolved_at)}, ${r.resolution}); nothing done`);
+/** The row as `--json` has always printed it: the table's columns, both versions parsed. */
+function asJson(c: Conflict): object {
+  const [local, remote] = c.winner === 'local' ? [c.kept, c.other] : [c.other, c.kept];
+  return {
+    id: c.id, resource: c.resource, uuid: c.uuid, feed_url: c.feedUrl, winner: c.winner, local_version: local, remote_version: remote,
+    detected_at: c.detectedAt, resolved_at: c.resolvedAt, resolution: c.resolution,
+  };
+}
+
+function list(conflicts: Conflict[], json: boolean, io: Io): number {
+  if (json) {
+    for (const c of conflicts) io.out(JSON.stringify(asJson(c)));
     return 0;
   }
-  if (keep === 'other') {
-    if (!isResourceName(r.resource)) throw new Error(`#${r.id} names ${r.resource}, which this version of atomsync does not know`);
-    const other = JSON.parse(r.winner === 'local' ? r.remote_version : r.local_version) as Record<string, unknown>;
-    const sink = await MysqlSink.create(pool, silentLogger, { fallbackUserId: userId });
-    await sink.writeLocalChange(r.resource, r.uuid, other, userId);
+  io.out(conflicts.length === 0 ? 'no conflicts' : `${conflicts.length} conflict${conflicts.length === 1 ? '' : 's'}:`);
+  for (const c of conflicts) {
+    const changed = differingFields(c);
+    const state = c.resolvedAt ? `resolved ${when(c.resolvedAt)}, ${c.resolution === 'other' ? 'the other version' : 'the version kept'} chosen` : 'to review';
+    io.out(`#${c.id}  ${c.resource} ${c.uuid}  ${when(c.detectedAt)}  kept ${c.winner === 'local' ? 'this node\'s' : 'the incoming'} version  (${changed} field${changed === 1 ? '' : 's'} differ)  ${state}`);
   }
-  await pool.query('UPDATE atomsync_conflict SET resolved_at = UTC_TIMESTAMP(3), resolution = ? WHERE id = ? AND resolved_at IS NULL', [keep, r.id]);
+  return 0;
+}
+
+/** Settles a conflict: the version kept stays, or the other is written here as this node's newest change (conflicts-store.ts). */
+async function resolve(pool: Pool, c: Conflict, keep: Keep, userId: number, io: Io): Promise<number> {
+  if ((await resolveConflict(pool, c, keep, userId)) === 'already') {
+    const now = await readConflict(pool, c.id);
+    io.out(`#${c.id} was resolved already (${when(now?.resolvedAt ?? c.resolvedAt ?? '')}, ${now?.resolution ?? c.resolution}); nothing done`);
+    return 0;
+  }
   io.out(
     keep === 'other'
-      ? `#${r.id} resolved: the other version is now this node's, as a change of its own; it is published and wins wherever it arrives`
-      : `#${r.id} resolved: the version kept stays (every node kept it already)`,
+      ? `#${c.id} resolved: the other version is now this node's, as a change of its own; it is published and wins wherever it arrives`
+      : `#${c.id} resolved: the version kept stays (every node kept it already)`,
   );
   return 0;
 }

@@ -1,9 +1,13 @@
 // The status page, rendered on the server from a StatusReport: plain HTML with the admin
 // pages' stylesheet inline (../shared/web/style.ts), no script, no external asset. Every
 // value goes through the `html` template, which escapes it.
-import { html, raw } from '../shared/web/html.ts';
+import { html } from '../shared/web/html.ts';
 import type { Html } from '../shared/web/html.ts';
-import { STYLESHEET } from '../shared/web/style.ts';
+import type { TreeModel } from '../shared/web/tree-model.ts';
+import { treeFigure } from '../shared/web/tree-svg.ts';
+import { conflictsCard, conflictsSection } from './conflicts-pages.ts';
+import type { ConflictsOverview } from './conflicts-pages.ts';
+import { statusDocument } from './status-frame.ts';
 import type { DeadLetter, FeedReport, StatusReport } from './status.ts';
 import { DEAD_LETTERS_SHOWN, QUEUE_STATES } from './status.ts';
 import { duration, lagText, num, shortFeed } from './status-format.ts';
@@ -19,6 +23,10 @@ export interface PageContext {
   retried?: number;
   /** The last hour's samples, for the charts; without it the page has no "Last hour" section. */
   history?: HistoryView;
+  /** The conflicts to review (count and the newest open ones); without it the page has no Conflicts section. */
+  conflicts?: ConflictsOverview;
+  /** This node's parents and children; without it the page has no picture of the tree. */
+  tree?: TreeModel;
 }
 
 
@@ -26,38 +34,30 @@ export function renderStatusPage(r: StatusReport, ctx: PageContext): string {
   const now = Date.parse(r.generatedAt);
   const caughtUp = r.feeds.filter((f) => f.caughtUp && f.consecutiveErrors === 0).length;
   const failing = r.feeds.filter((f) => f.consecutiveErrors > 0).length;
-  const page = html`<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>atomsync · ${r.nodeId} status</title>
-<style nonce="${ctx.styleNonce}">${raw(STYLESHEET)}</style>
-</head>
-<body>
-<header><div>
-<h1>atomsync subscriber <span class="node">${r.nodeId}</span></h1>
-<p>As of ${clock(r.generatedAt)} UTC · up ${duration((now - Date.parse(r.startedAt)) / 1000)} · <a href="/">Reload</a> · <a href="/metrics">Metrics</a></p>
-</div></header>
-<main>
-${flash(ctx.retried)}
+  const body = html`${flash(ctx.retried)}
 <section class="cards" aria-label="Summary">
 ${card('Feeds caught up', `${caughtUp} / ${r.feeds.length}`, failing > 0, failing > 0 ? `${failing} failing` : 'polling for new entries')}
 ${card('Applied', num(r.stats.applied), false, `since start · ${num(r.stats.dependencies)} dependencies`)}
 ${card('Waiting for retry', num(r.inbox.pending), false, 'in the inbox')}
 ${card('Dead letters', num(r.inbox.dead), r.inbox.dead > 0, r.inbox.dead > 0 ? 'need a person' : 'none')}
+${ctx.conflicts ? conflictsCard(ctx.conflicts.counts) : ''}
 </section>
+${ctx.tree ? html`<h2 id="tree-heading">In the tree</h2>\n${treeFigure(ctx.tree)}` : ''}
 <h2>Feeds</h2>
 ${feedsTable(r.feeds, now)}
 ${trendsSection(r, ctx.history)}
+${ctx.conflicts ? conflictsSection(ctx.conflicts, now) : ''}
 <h2>Retry queue</h2>
 ${queue(r)}
 <h2 class="bar" id="dead-letters">Dead letters <span class="count">${num(r.inbox.dead)}</span>${r.deadLetters.length > 0 ? retryAllForm(ctx.csrfToken, r.inbox.dead) : ''}</h2>
-${deadLetters(r, now, ctx.csrfToken)}
-</main>
-</body>
-</html>
-`;
+${deadLetters(r, now, ctx.csrfToken)}`;
+  const page = statusDocument({
+    title: 'status',
+    nodeId: r.nodeId,
+    styleNonce: ctx.styleNonce,
+    sub: html`As of ${clock(r.generatedAt)} UTC · up ${duration((now - Date.parse(r.startedAt)) / 1000)} · <a href="/">Reload</a> · <a href="/conflicts">Conflicts</a> · <a href="/metrics">Metrics</a>`,
+    body,
+  });
   return page.text;
 }
 

@@ -23,12 +23,28 @@ import { renderMetrics } from './status-metrics.ts';
 import { renderStatusPage } from './status-pages.ts';
 import { STATUS_HISTORY_DEFAULTS, StatusHistory, StatusSampler } from './status-history.ts';
 import type { StatusJson } from './status-history.ts';
+import type { Pool } from '../shared/db.ts';
+import { buildTree } from '../shared/web/tree-model.ts';
+import type { TreeModel } from '../shared/web/tree-model.ts';
+import { readMarkerRows, readReaderRows } from '../shared/web/tree-rows.ts';
+import { conflictRoutes } from './conflicts-routes.ts';
+import { countConflicts, listConflicts } from './conflicts-store.ts';
+import { OPEN_SHOWN } from './conflicts-pages.ts';
+import type { ConflictsOverview } from './conflicts-pages.ts';
 
 /** What the server needs of the subscriber. */
 export interface StatusBackend {
   status(): Promise<StatusReport>;
   /** Does what `atomsync failed retry` does; returns the ids put back in line. */
   retryDead(ids: number[] | 'all'): Promise<number[]>;
+  /** The node's database: the tree picture (its markers and readers) and its conflicts. Without it, neither is shown. */
+  db?: Pool;
+  nodeId?: string;
+  /**
+   * The users.user_id recorded as the changer when a conflict is settled from the page; without it
+   * (a sink other than atomsync's own MySQL one) the page has no Conflicts section.
+   */
+  conflictsUserId?: number;
 }
 
 export interface StatusServerOptions {
@@ -68,7 +84,7 @@ export function formToken(secret: Buffer, user: string, nonce: string): string {
   return createHmac('sha256', secret).update(`${user.length}:${user}:${nonce}`).digest('base64url');
 }
 
-type StatusAppOptions = { users: Map<string, string>; csrfSecret: Buffer; backend: StatusBackend; log: Logger; history?: StatusHistory };
+export type StatusAppOptions = { users: Map<string, string>; csrfSecret: Buffer; backend: StatusBackend; log: Logger; history?: StatusHistory };
 
 export function createStatusApp(o: StatusAppOptions): express.Express {
   const app = express();
@@ -82,6 +98,9 @@ export function createStatusApp(o: StatusAppOptions): express.Express {
     res.type(METRICS_CONTENT_TYPE).send(renderMetrics(await o.backend.status()));
   });
   retryRoutes(app, o);
+  if (o.backend.db && o.backend.conflictsUserId !== undefined) {
+    conflictRoutes(app, { db: o.backend.db, userId: o.backend.conflictsUserId, nodeId: o.backend.nodeId ?? '', log: o.log, guard: sameOriginWithToken(o.csrfSecret, o.log), token: (req, res) => pageToken(o.csrfSecret, req, res) });
+  }
   app.use((_req: Request, res: Response) => {
     res.status(404).type('text').send('not found\n');
   });
@@ -115,18 +134,44 @@ function securityHeaders(_req: Request, res: Response, next: NextFunction): void
 async function statusPage(o: StatusAppOptions, req: Request, res: Response): Promise<void> {
   const report = await o.backend.status();
   const history = o.history?.view();
+  const [conflicts, tree] = await Promise.all([conflictsOverview(o.backend), nodeTree(o.backend, report)]);
   if (req.accepts(['html', 'json']) === 'json') {
-    res.json(history ? ({ ...report, history } satisfies StatusJson) : report);
+    const extra = { ...(conflicts ? { conflicts: conflicts.counts } : {}), ...(tree ? { tree } : {}) };
+    res.json(history ? ({ ...report, history, ...extra } satisfies StatusJson) : { ...report, ...extra });
     return;
   }
   const retried = typeof req.query.retried === 'string' && /^[0-9]{1,7}$/.test(req.query.retried) ? Number(req.query.retried) : undefined;
+  const csrfToken = pageToken(o.csrfSecret, req, res);
+  res.type('html').send(renderStatusPage(report, { csrfToken, styleNonce: res.locals.styleNonce as string, retried, history, conflicts, tree }));
+}
+
+/** The form token of this admin in this browser session, setting the session's cookie when it has none. */
+function pageToken(secret: Buffer, req: Request, res: Response): string {
   let nonce = formNonceIn(req.get('cookie'));
   if (!nonce) {
     nonce = randomBytes(16).toString('base64url');
     res.append('Set-Cookie', `${FORM_COOKIE}=${nonce}; Path=/; HttpOnly; SameSite=Strict`);
   }
-  const csrfToken = formToken(o.csrfSecret, res.locals.user as string, nonce);
-  res.type('html').send(renderStatusPage(report, { csrfToken, styleNonce: res.locals.styleNonce as string, retried, history }));
+  return formToken(secret, res.locals.user as string, nonce);
+}
+
+async function conflictsOverview(b: StatusBackend): Promise<ConflictsOverview | undefined> {
+  if (!b.db || b.conflictsUserId === undefined) return undefined;
+  const [counts, newest] = await Promise.all([countConflicts(b.db), listConflicts(b.db, { order: 'open-first', limit: OPEN_SHOWN })]);
+  return { counts, open: newest.filter((c) => !c.resolvedAt) };
+}
+
+/** This node's parents and children, from its database; the lag of the feeds this process reads from its readers. */
+async function nodeTree(b: StatusBackend, report: StatusReport): Promise<TreeModel | undefined> {
+  if (!b.db) return undefined;
+  const [markers, readers] = await Promise.all([readMarkerRows(b.db), readReaderRows(b.db)]);
+  const behind = new Map(report.feeds.filter((f) => f.readSinceStart).map((f) => [f.feed, f.lag.events]));
+  return buildTree({
+    nodeId: report.nodeId,
+    markers: markers.map((m) => ({ ...m, eventsBehind: behind.get(m.feedUrl) })),
+    readers,
+    now: Date.parse(report.generatedAt),
+  });
 }
 
 /** The page's Retry buttons: dead letters back in line, behind the same-origin and form-token checks. */
@@ -156,7 +201,7 @@ function retryRoutes(app: express.Express, o: StatusAppOptions): void {
  * this admin and this browser session. Basic credentials are sent by the browser
  * automatically, so they prove nothing here.
  */
-function sameOriginWithToken(secret: Buffer, log: Logger) {
+export function sameOriginWithToken(secret: Buffer, log: Logger) {
   return (req: Request, res: Response, next: NextFunction) => {
     const origin = req.get('origin');
     const own = req.get('host') ? `${req.protocol}://${req.get('host')}` : null;

@@ -137,7 +137,11 @@ export class Subscriber {
     if (!this.o.adminUsers?.size) throw new Error('the status page needs admin users (--admin-users name:password)');
     this.statusServer = new StatusServer(
       { port: this.o.httpPort, host: this.o.httpHost, users: this.o.adminUsers },
-      { status: () => this.statusReport(), retryDead: (ids) => this.retryDead(ids) },
+      {
+        status: () => this.statusReport(), retryDead: (ids) => this.retryDead(ids), db: this.pool, nodeId: this.nodeId,
+        // Conflicts are recorded, and settled, by atomsync's own MySQL sink only.
+        conflictsUserId: this.o.sink ? undefined : (this.o.auditUserId ?? 1),
+      },
       this.log.child({ part: 'status-page' }),
     );
     this.statusUrl = await this.statusServer.start().catch((err) => {
