@@ -263,13 +263,24 @@ export class ResponseTimeoutError extends FetchError {
 }
 
 /** A URL without its credentials, for logs and error messages. */
+/**
+ * A URL as messages and logs show it: without credentials, and a list request's uuids cut to the
+ * first few (a list of 100 is 3,700 characters, which pushed the status in "... answered 500" past
+ * the 2,000 characters a marker keeps of an error).
+ */
 export function redact(url: string): string {
   try {
     const u = new URL(url);
     u.username = '';
     u.password = '';
-    return u.toString();
+    return u.toString().replace(/([?&]uuids=)([^&#]*)/, (_, key: string, list: string) => {
+      const uuids = list.split(',');
+      return uuids.length <= SHOWN_UUIDS ? key + list : `${key}${uuids.slice(0, SHOWN_UUIDS).join(',')},...(${uuids.length - SHOWN_UUIDS} more)`;
+    });
   } catch {
     return '(unparseable URL)';
   }
 }
+
+/** uuids of a list request that messages show. */
+const SHOWN_UUIDS = 2;

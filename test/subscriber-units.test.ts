@@ -45,6 +45,10 @@ test('a feed URL gives its marker key, page 1 and credentials, and keeps links o
 test('credentials never appear in redacted URLs', () => {
   assert.equal(redact('http://hq:secret@a:1/p?q=1'), 'http://a:1/p?q=1');
   assert.equal(redact('::'), '(unparseable URL)');
+  // A list request's uuids are cut to the first two, so the status after the URL stays in sight.
+  const list = `http://u:p@a:1/openmrs/ws/rest/v1/obs?v=sync&uuids=${Array.from({ length: 100 }, (_, i) => `u${i}`).join(',')}`;
+  assert.equal(redact(list), 'http://a:1/openmrs/ws/rest/v1/obs?v=sync&uuids=u0,u1,...(98 more)');
+  assert.equal(redact('http://a:1/x?uuids=u0,u1'), 'http://a:1/x?uuids=u0,u1');
 });
 
 test('entry content paths name a resource and a uuid, or nothing', () => {
