@@ -7,6 +7,7 @@
 //
 // Writes are cheap: a poll only touches memory; dirty rows are written together by
 // one multi-row upsert at most once per `writeEveryMs`, so each row at most once a second.
+import { createHash } from 'node:crypto';
 import { NODE_ID_PATTERN } from '../shared/protocol.ts';
 import { queryRows } from '../shared/db.ts';
 import type { Pool } from '../shared/db.ts';
@@ -24,7 +25,7 @@ export interface SubscriberPosition {
   position: number;
   /** Last request, ms since the epoch. */
   seenAt: number;
-  /** The node id the last request named in the header; a label only, known since this process started. */
+  /** The node id the last request named in the header; a label only (kept with the row, shown in the tree). */
   node?: string;
 }
 
@@ -63,9 +64,9 @@ export class SubscriberPositions {
 
   /** Reads what earlier runs recorded. */
   async load(): Promise<void> {
-    let rows: Array<{ subscriber: string; feed: string; position: number; page: number; seen_at: string }>;
+    let rows: Array<{ subscriber: string; feed: string; node: string | null; position: number; page: number; seen_at: string }>;
     try {
-      rows = await queryRows(this.pool, 'SELECT subscriber, feed, position, page, seen_at FROM atomsync_subscriber_position');
+      rows = await queryRows(this.pool, 'SELECT subscriber, feed, node, position, page, seen_at FROM atomsync_subscriber_position');
     } catch (err) {
       if ((err as { code?: string }).code !== 'ER_NO_SUCH_TABLE') throw err;
       this.persist = false;
@@ -73,7 +74,9 @@ export class SubscriberPositions {
       return;
     }
     for (const r of rows.slice(0, this.maxRows)) {
-      const p = { subscriber: r.subscriber, feed: r.feed, page: Number(r.page), position: Number(r.position), seenAt: Date.parse(dbToIso(r.seen_at)) };
+      const p: SubscriberPosition = {
+        subscriber: r.subscriber, feed: r.feed, page: Number(r.page), position: Number(r.position), seenAt: Date.parse(dbToIso(r.seen_at)), node: r.node ?? undefined,
+      };
       this.rows.set(keyOf(p.subscriber, p.feed), p);
     }
   }
@@ -126,12 +129,14 @@ export class SubscriberPositions {
   private async upsert(batch: SubscriberPosition[]): Promise<void> {
     // GREATEST makes the write idempotent and order-free: a late or repeated flush, or a
     // second publisher process on the same database, can never move a subscriber backwards.
-    const values = batch.flatMap((p) => [p.subscriber, p.feed, p.position, p.page, isoToDb(new Date(p.seenAt).toISOString())]);
+    const values = batch.flatMap((p) => [
+      p.subscriber, feedKey(p.feed), p.feed, p.node ?? null, p.position, p.page, isoToDb(new Date(p.seenAt).toISOString()),
+    ]);
     try {
       await this.pool.query(
-        `INSERT INTO atomsync_subscriber_position (subscriber, feed, position, page, seen_at) VALUES ${batch.map(() => '(?, ?, ?, ?, ?)').join(',')}
+        `INSERT INTO atomsync_subscriber_position (subscriber, feed_key, feed, node, position, page, seen_at) VALUES ${batch.map(() => '(?, ?, ?, ?, ?, ?, ?)').join(',')}
          ON DUPLICATE KEY UPDATE position = GREATEST(position, VALUES(position)), page = GREATEST(page, VALUES(page)),
-         seen_at = GREATEST(seen_at, VALUES(seen_at))`,
+         seen_at = GREATEST(seen_at, VALUES(seen_at)), node = COALESCE(VALUES(node), node)`,
         values,
       );
     } catch (err) {
@@ -147,3 +152,6 @@ export function lagOf(p: SubscriberPosition, feedCount: number): number {
 }
 
 const keyOf = (subscriber: string, feed: string) => `${subscriber}\u0000${feed}`;
+
+/** The table's key of a feed: its category's SHA-1 (a catchment's category may be 1,900 characters). */
+const feedKey = (feed: string) => createHash('sha1').update(feed).digest('hex');

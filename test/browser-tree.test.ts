@@ -89,18 +89,18 @@ describe('the tree and conflicts on both admin UIs, in a browser', { timeout: 30
     const catchmentFeed = `catchment~${root.toLowerCase()}`;
     const status = await pageAs(ADMIN);
 
-    // The clinic's status page: the district above twice, read as a catchment (down) and reading the clinic's all (up).
+    // The clinic's status page: the district above twice, read as a catchment (down) and reading the clinic's all (up), named by the node id it sends.
     await eventually(async () => {
       await status.goto(statusUrl);
       const downward = edge(status, 'parent', 'down', `127.0.0.1:${pubParent.port}`);
-      return (await downward.count()) === 1 && (await downward.getAttribute('data-state')) === 'ok' && (await edge(status, 'parent', 'up', 'user up').count()) === 1;
+      return (await downward.count()) === 1 && (await downward.getAttribute('data-state')) === 'ok' && (await edge(status, 'parent', 'up', 'district').count()) === 1;
     }, 60_000, "the clinic's status page to show both edges to the district").catch(async (err) => {
       throw new Error(`${(err as Error).message}\n${await status.locator('svg.tree-svg').innerHTML().catch(() => 'no picture')}`);
     });
     const downEdge = edge(status, 'parent', 'down', `127.0.0.1:${pubParent.port}`);
     assert.equal(await downEdge.getAttribute('data-feed'), catchmentFeed);
     assert.match(await downEdge.textContent() ?? '', /catchment [0-9a-f]{8}[\s\S]*↓ down · HTTP/);
-    assert.match(await edge(status, 'parent', 'up', 'user up').textContent() ?? '', /all[\s\S]*↑ up · HTTP/);
+    assert.match(await edge(status, 'parent', 'up', 'district').textContent() ?? '', /all[\s\S]*↑ up · HTTP/);
     assert.equal(await status.locator('svg.tree-svg g.edge[data-side="child"]').count(), 0, 'the clinic has no child');
     assert.match(await status.locator('svg.tree-svg .self-name').textContent() ?? '', /clinic-1/);
     await status.screenshot({ path: `${SHOTS}status-tree.png`, fullPage: true });
@@ -111,6 +111,10 @@ describe('the tree and conflicts on both admin UIs, in a browser', { timeout: 30
     const childEdge = edge(pub, 'child', 'up', `127.0.0.1:${pubChild.port}`);
     assert.equal(await childEdge.count(), 1, "the district's root page: the clinic below, its all feed read up");
     assert.equal(await childEdge.getAttribute('data-feed'), 'all');
+    // And the clinic reading its catchment, named by the node id it sends (its position is recorded at the district).
+    const readsCatchment = edge(pub, 'child', 'down', 'clinic-1');
+    assert.equal(await readsCatchment.count(), 1, "the district's root page: the clinic below, reading its catchment down");
+    assert.equal(await readsCatchment.getAttribute('data-feed'), catchmentFeed);
     assert.match(await pub.locator('svg.tree-svg .self-name').textContent() ?? '', /district/);
     await pub.screenshot({ path: `${SHOTS}district-root.png`, fullPage: true });
     await pub.goto(`${pubChild.url}/`);

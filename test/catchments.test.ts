@@ -6,7 +6,7 @@
 // positions; a patient who enters later brings their whole record; the log only ever grows.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { queryRows } from '../shared/db.ts';
 import { silentLogger } from '../shared/logger.ts';
 import { loadRegistry } from '../shared/registry.ts';
@@ -245,7 +245,17 @@ test('migrate gives a node made by an older atomsync the index and columns added
     // As an older atomsync left them.
     await db.pool.query('ALTER TABLE atomsync_event DROP KEY atomsync_event_resource_uuid');
     await db.pool.query('ALTER TABLE atomsync_conflict DROP COLUMN resolved_at, DROP COLUMN resolution');
+    await db.pool.query('DROP TABLE atomsync_subscriber_position');
+    await db.pool.query(`CREATE TABLE atomsync_subscriber_position (subscriber VARCHAR(64) NOT NULL, feed VARCHAR(64) NOT NULL, position BIGINT NOT NULL,
+      page INT NOT NULL, seen_at DATETIME(3) NOT NULL, PRIMARY KEY (subscriber, feed)) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4`);
+    await db.pool.query("INSERT INTO atomsync_subscriber_position VALUES ('hq', 'all', 120, 3, '2026-12-01 10:00:00.000')");
     const r = await migrate(db.pool, 'old-node');
+    // Positions keep what they held, and take a catchment's long category now.
+    const [kept] = await queryRows<{ feed_key: string; feed: string; position: number }>(db.pool, 'SELECT feed_key, feed, position FROM atomsync_subscriber_position');
+    assert.deepEqual({ ...kept, position: Number(kept.position) }, { feed_key: createHash('sha1').update('all').digest('hex'), feed: 'all', position: 120 });
+    assert.ok(r.changes.includes('added column atomsync_subscriber_position.feed_key'), r.changes.join('; '));
+    const long = `catchment~${Array.from({ length: 50 }, (_, i) => `${String(i).padStart(8, '0')}-0000-4000-8000-000000000000`).join('~')}`;
+    await db.pool.query("INSERT INTO atomsync_subscriber_position (subscriber, feed_key, feed, position, page, seen_at) VALUES ('district', SHA1(?), ?, 1, 1, UTC_TIMESTAMP(3))", [long, long]);
     assert.ok(r.changes.includes('added index atomsync_event_resource_uuid'), r.changes.join('; '));
     assert.ok(r.changes.includes('added column atomsync_conflict.resolved_at') && r.changes.includes('added column atomsync_conflict.resolution'), r.changes.join('; '));
     assert.deepEqual((await migrate(db.pool, 'old-node')).changes, [], 'and nothing the next time');

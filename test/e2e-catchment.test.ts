@@ -70,6 +70,11 @@ describe('a child node reads only its catchment of its parent', { timeout: 300_0
       assert.ok(theirs.size > 0, table);
       assert.deepEqual(await uuids(child, `SELECT uuid AS u FROM ${table}`), theirs, `the ${table} rows of the dispensary's patients, and no other`);
     }
+    // The parent knows how far the child has read its catchment (the root page's tree draws it).
+    await eventually(async () => {
+      const rows = await queryRows<{ subscriber: string; feed: string; node: string; position: number }>(district.pool, 'SELECT subscriber, feed, node, position FROM atomsync_subscriber_position');
+      return rows.some((r) => r.subscriber === 'disp' && r.node === 'dispensary' && r.feed === `catchment~${dispensary.uuid.toLowerCase()}` && Number(r.position) > 0);
+    }, 10_000, "the child's position in its catchment to be recorded at the parent");
   });
 
   test('a patient whose first visit at the dispensary comes later arrives with their whole record', async () => {

@@ -242,7 +242,7 @@ describe('publisher pages for people', () => {
     assert.equal(location.subscriber, 'hq');
     assert.equal(location.page, 2);
     assert.equal(location.position, 100);
-    assert.equal(location.node, null, 'the node id is a label, not stored, only seen');
+    assert.equal(location.node, 'hq', 'the node id the reader named, kept as a label (the user is the key)');
   });
 
   test('positions are written at most once a second per row, and never go backwards', async () => {

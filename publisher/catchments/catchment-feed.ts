@@ -12,7 +12,7 @@
 import { Router } from 'express';
 import type { Request, Response } from 'express';
 import { renderFeedPage } from '../atom/render.ts';
-import { ALL_CATEGORY, CATCHMENT_PREFIX, catchmentCategory, FEED_PATH, MAX_CATCHMENT_LOCATIONS, RECENT, RECENT_CACHE_CONTROL, UUID_PATTERN } from '../../shared/protocol.ts';
+import { ALL_CATEGORY, CATCHMENT_PREFIX, catchmentCategory, FEED_PATH, MAX_CATCHMENT_LOCATIONS, RECENT, RECENT_CACHE_CONTROL, SUBSCRIBER_HEADER, UUID_PATTERN } from '../../shared/protocol.ts';
 import { queryRows } from '../../shared/db.ts';
 import type { Pool } from '../../shared/db.ts';
 import type { Logger } from '../../shared/logger.ts';
@@ -26,6 +26,7 @@ import type { FeedPageSource } from '../feed-pages.ts';
 import type { PageRange } from '../paging.ts';
 import { badRequest, notFound } from '../http-errors.ts';
 import { forbidden, mayReadCatchment, rightsIn } from '../rights.ts';
+import type { SubscriberPositions } from '../subscriber-positions.ts';
 import { CatchmentRouter, UnknownLocationError, ensureCatchment } from './router.ts';
 
 
@@ -47,6 +48,8 @@ export interface CatchmentFeedOptions extends FeedPageSource {
   publicUrl?: string;
   /** Where long-polled `recent` requests wait for the node's next event (new-events.ts). */
   newEvents?: NewEvents;
+  /** Where readers' positions are noted, when they name themselves (the root page's tree). */
+  positions?: SubscriberPositions;
 }
 
 export class CatchmentFeeds {
@@ -100,6 +103,8 @@ export class CatchmentFeeds {
     if (page > newestPage) throw notFound(`page ${page} of "${category.slice(0, 200)}" does not exist yet; the newest is ${newestPage}`);
     const complete = page < newestPage;
     const range = this.rangeOf(page);
+    const asked = req.headers[SUBSCRIBER_HEADER];
+    this.o.positions?.record(String(res.locals.user), typeof asked === 'string' ? asked : undefined, canonical, page, complete ? range.last : count);
     setFeedHeaders(res, false);
     if (!complete) {
       const etag = workingEtag({ baseUrl, category, page, asRecent, range, count, asHtml: false });

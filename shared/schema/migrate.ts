@@ -110,10 +110,28 @@ const LATE_INDEXES = [
 ];
 
 /** Columns added to atomsync's tables after they were first created, the same way. */
-const LATE_COLUMNS = [
+const LATE_COLUMNS: Array<{ table: string; column: string; ddl: string | string[] }> = [
   // A conflict reviewed and settled (`atomsync conflicts resolve`): when, and which version was kept.
   { table: 'atomsync_conflict', column: 'resolved_at', ddl: 'ALTER TABLE atomsync_conflict ADD COLUMN resolved_at DATETIME(3) NULL' },
   { table: 'atomsync_conflict', column: 'resolution', ddl: 'ALTER TABLE atomsync_conflict ADD COLUMN resolution VARCHAR(16) NULL' },
+  // Readers of catchment feeds (categories longer than the 64 characters the feed column had),
+  // keyed by the category's SHA-1, and the node id each reader names.
+  {
+    table: 'atomsync_subscriber_position',
+    column: 'feed_key',
+    // A new table filled from the old and swapped in by one RENAME (the old primary key, on feed,
+    // cannot take a longer feed column); a run cut short starts again from the first statement.
+    ddl: [
+      'DROP TABLE IF EXISTS atomsync_subscriber_position_new',
+      `CREATE TABLE atomsync_subscriber_position_new (subscriber VARCHAR(64) NOT NULL, feed_key CHAR(40) NOT NULL, feed VARCHAR(2048) NOT NULL,
+        node VARCHAR(64) NULL, position BIGINT NOT NULL, page INT NOT NULL, seen_at DATETIME(3) NOT NULL, PRIMARY KEY (subscriber, feed_key))
+        ENGINE=InnoDB DEFAULT CHARSET=utf8mb4`,
+      `INSERT INTO atomsync_subscriber_position_new (subscriber, feed_key, feed, position, page, seen_at)
+        SELECT subscriber, SHA1(feed), feed, position, page, seen_at FROM atomsync_subscriber_position`,
+      'RENAME TABLE atomsync_subscriber_position TO atomsync_subscriber_position_old, atomsync_subscriber_position_new TO atomsync_subscriber_position',
+      'DROP TABLE atomsync_subscriber_position_old',
+    ],
+  },
 ];
 
 async function addMissingColumns(pool: Pool, changes: string[]): Promise<void> {
@@ -125,7 +143,7 @@ async function addMissingColumns(pool: Pool, changes: string[]): Promise<void> {
   const names = new Set(have.map((r) => `${r.t}.${r.c}`));
   for (const c of LATE_COLUMNS) {
     if (names.has(`${c.table}.${c.column}`)) continue;
-    await pool.query(c.ddl);
+    for (const ddl of typeof c.ddl === 'string' ? [c.ddl] : c.ddl) await pool.query(ddl);
     changes.push(`added column ${c.table}.${c.column}`);
   }
 }

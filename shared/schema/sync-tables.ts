@@ -137,14 +137,18 @@ export const SYNC_TABLES: Array<{ table: string; ddl: string }> = [
   {
     // Publisher side: how far each subscriber has read each feed, from the pages it asks for
     // (header x-atomsync-subscriber). Written at most once a second per row; shown on the root page.
+    // A feed is a category (a catchment's names up to 50 locations), keyed by its SHA-1 (feed_key);
+    // node is the node id the reader last named, a label.
     table: 'atomsync_subscriber_position',
     ddl: `CREATE TABLE IF NOT EXISTS atomsync_subscriber_position (
   subscriber VARCHAR(64) NOT NULL,
-  feed VARCHAR(64) NOT NULL,
+  feed_key CHAR(40) NOT NULL,
+  feed VARCHAR(2048) NOT NULL,
+  node VARCHAR(64) NULL,
   position BIGINT NOT NULL,
   page INT NOT NULL,
   seen_at DATETIME(3) NOT NULL,
-  PRIMARY KEY (subscriber, feed)
+  PRIMARY KEY (subscriber, feed_key)
 ) ${CHARSET}`,
   },
   {

@@ -42,21 +42,21 @@ export async function readMarkerRows(pool: Pool): Promise<MarkerRow[]> {
 }
 
 /**
- * The readers of this node's feeds as its publisher recorded them (the table has no node id:
- * readers are labelled by the user they sign in as). Behind is known for `all` and resource
- * feeds; a catchment's newest position is the publisher's to know.
+ * The readers of this node's feeds as its publisher recorded them, with the node id each named
+ * (a label; older rows have none). Behind is known for `all` and resource feeds; a catchment's
+ * newest position is the publisher's to know.
  */
 export async function readReaderRows(pool: Pool): Promise<ReaderRow[]> {
   const rows = await orEmpty(
-    queryRows<{ subscriber: string; feed: string; position: number; seen_at: string }>(
+    queryRows<{ subscriber: string; feed: string; node: string | null; position: number; seen_at: string }>(
       pool,
-      `SELECT subscriber, feed, position, seen_at FROM atomsync_subscriber_position ORDER BY subscriber, feed LIMIT ${TREE_ROWS_MAX}`,
+      `SELECT subscriber, feed, node, position, seen_at FROM atomsync_subscriber_position ORDER BY subscriber, feed LIMIT ${TREE_ROWS_MAX}`,
     ),
   );
   const counts = await feedCounts(pool, [...new Set(rows.map((r) => r.feed).filter((f) => !isCatchmentFeed(f)))]);
   return rows.map((r) => ({
     user: r.subscriber,
-    node: null,
+    node: r.node ?? null,
     feed: r.feed,
     position: Number(r.position),
     feedCount: counts.get(r.feed) ?? null,
