@@ -99,7 +99,16 @@ export function createPublisherApp(o: PublisherAppOptions): express.Express {
   app.use((req: Request) => {
     throw new HttpError(404, 'not_found', `nothing at ${req.path.slice(0, 200)}`);
   });
-  app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
+  app.use(errorAnswers(o));
+  serveCachedArchivesFirst(app, archiveFastPath({ origin: hostCheck(hosts), auth, feeds, publicUrl: o.publicUrl, counters }));
+  return app;
+}
+
+/** Every error as an answer: an HttpError as itself, a database out of connections as 503, anything else as 500 (logged). */
+function errorAnswers(o: PublisherAppOptions) {
+  let busyWarnedAt = 0;
+  let busySince = 0;
+  return (err: unknown, req: Request, res: Response, _next: NextFunction) => {
     const send = (status: number, code: string, message: string) => {
       res.status(status);
       res.set('Cache-Control', NO_STORE_CACHE_CONTROL); // whatever the route had chosen for its answer
@@ -119,11 +128,38 @@ export function createPublisherApp(o: PublisherAppOptions): express.Express {
       // Express's own client errors (a malformed URI, say): say so without internals.
       return send(status, 'bad_request', 'malformed request');
     }
+    if (isDatabaseBusy(err)) {
+      // MariaDB refused a connection (max_connections reached): a passing overload, not a fault
+      // of the request. 503 with Retry-After, so a subscriber waits and asks again.
+      // Once every BUSY_LOG_EVERY_MS, with how many were refused since: an overload is many requests at once.
+      busySince++;
+      if (Date.now() - busyWarnedAt >= BUSY_LOG_EVERY_MS) {
+        o.log.warn('the database refused connections; answering 503', { refused: busySince, path: req.path, error: (err as Error).message });
+        busyWarnedAt = Date.now();
+        busySince = 0;
+      }
+      res.set('Retry-After', String(DATABASE_BUSY_RETRY_AFTER_S));
+      return send(503, 'database_busy', 'the database has no connection free; try again shortly');
+    }
     o.log.error('request failed', { path: req.path, error: err as Error });
     send(500, 'internal', 'internal error; see the publisher log');
-  });
-  serveCachedArchivesFirst(app, archiveFastPath({ origin: hostCheck(hosts), auth, feeds, publicUrl: o.publicUrl, counters }));
-  return app;
+  };
+}
+
+/** Least time between two warnings of a database out of connections. */
+const BUSY_LOG_EVERY_MS = 10_000;
+/** Retry-After of a 503 for a database out of connections. */
+const DATABASE_BUSY_RETRY_AFTER_S = 2;
+
+/**
+ * MariaDB refusing a connection: too many on the server (ER_CON_COUNT_ERROR), for every user
+ * (ER_TOO_MANY_USER_CONNECTIONS, max_user_connections) or for this account (ER_USER_LIMIT_REACHED,
+ * its MAX_USER_CONNECTIONS).
+ */
+const BUSY_ERRNOS = new Set([1040, 1203, 1226]);
+
+function isDatabaseBusy(err: unknown): boolean {
+  return BUSY_ERRNOS.has((err as { errno?: number } | null)?.errno ?? 0);
 }
 
 type Handle = (req: IncomingMessage, res: ServerResponse, next?: (err?: unknown) => void) => void;

@@ -7,7 +7,7 @@ import { parseFeedPage } from '../subscriber/atom/parse.ts';
 import type { ParsedPage } from '../subscriber/atom/parse.ts';
 import { ARCHIVE_CACHE_CONTROL, FEED_PATH, REST_PATH } from '../shared/protocol.ts';
 import { silentLogger } from '../shared/logger.ts';
-import { queryRows } from '../shared/db.ts';
+import { parseDbUrl, queryRows } from '../shared/db.ts';
 import { migrate } from '../shared/schema/migrate.ts';
 import { freshDatabase } from './helpers/db.ts';
 import type { TestDb } from './helpers/db.ts';
@@ -262,5 +262,61 @@ describe('publisher over HTTP', () => {
     const right = await timed(AUTH.authorization);
     assert.equal(right.status, 200);
     assert.ok(right.ms < 250, `the right password from that address in ${Math.round(right.ms)} ms`);
+  });
+});
+
+describe('a database out of connections', () => {
+  // A per-user connection limit stands in for max_connections on a shared server: MariaDB refuses
+  // the publisher's next connection the same way (errno 1203 here, 1040 server-wide).
+  const user = `as_busy_${process.pid}`;
+  const hosts = ['%', 'localhost', '127.0.0.1'];
+  let db: TestDb;
+  let publisher: Publisher;
+  const held: Array<{ end(): Promise<void> }> = [];
+
+  before(async () => {
+    db = await freshDatabase('busy');
+    await migrate(db.pool, 'field-busy');
+    const name = db.url.slice(db.url.lastIndexOf('/') + 1);
+    for (const h of hosts) {
+      await db.pool.query(`CREATE OR REPLACE USER '${user}'@'${h}' IDENTIFIED BY 'pw'`);
+      await db.pool.query(`GRANT ALL ON \`${name}\`.* TO '${user}'@'${h}'`);
+    }
+    publisher = new Publisher(
+      { dbUrl: db.url.replace('://root@', `://${user}:pw@`), port: 0, users: new Map([['hq', 's3cret']]), pageSize: 50, noRelay: true },
+      silentLogger,
+    );
+  });
+  after(async () => {
+    await Promise.all(held.map((c) => c.end().catch(() => undefined)));
+    await publisher.stop().catch(() => undefined);
+    for (const h of hosts) await db.pool.query(`DROP USER IF EXISTS '${user}'@'${h}'`);
+    await db.drop();
+  });
+
+  test('a request the database cannot take is answered 503 with Retry-After, not 500, and served once it can', async () => {
+    const base = await publisher.start();
+    await db.pool.query(insertLocationSql, ['busy-0']);
+    const [loc] = await queryRows<{ uuid: string }>(db.pool, 'SELECT uuid FROM location ORDER BY location_id DESC LIMIT 1');
+    const url = `${base}${REST_PATH}/location/${loc.uuid}?v=full`;
+    assert.equal((await get(url, AUTH)).status, 200, 'served while connections are free');
+    // From now on the user gets one connection, which someone else holds; the publisher's own are closed.
+    for (const h of hosts) await db.pool.query(`ALTER USER '${user}'@'${h}' WITH MAX_USER_CONNECTIONS 1`);
+    const mysql = await import('mysql2/promise');
+    const { host, port, database } = parseDbUrl(db.url);
+    held.push(await mysql.createConnection({ host, port, database, user, password: 'pw' }));
+    const theirs = await queryRows<{ id: number }>(db.pool, 'SELECT ID AS id FROM information_schema.PROCESSLIST WHERE USER = ? AND ID <> ?', [
+      user, Number((await queryRows<{ id: number }>(held[0] as never, 'SELECT CONNECTION_ID() AS id'))[0].id),
+    ]);
+    for (const c of theirs) await db.pool.query(`KILL ${Number(c.id)}`);
+    await new Promise((r) => setTimeout(r, 300)); // the pool drops the connections the server closed
+    const busy = await get(url, AUTH);
+    assert.equal(busy.status, 503, busy.body);
+    assert.equal(busy.headers['retry-after'], '2');
+    assert.equal(busy.headers['cache-control'], 'no-store');
+    assert.equal(JSON.parse(busy.body).error.code, 'database_busy');
+    await held.pop()!.end();
+    for (const h of hosts) await db.pool.query(`ALTER USER '${user}'@'${h}' WITH MAX_USER_CONNECTIONS 0`);
+    assert.equal((await get(url, AUTH)).status, 200, 'served again once a connection is free');
   });
 });
