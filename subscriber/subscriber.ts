@@ -78,7 +78,7 @@ export class Subscriber {
     this.http = new HttpClient({ userAgent: `atomsync-subscriber/${this.nodeId}`, ...this.o.http }, this.log.child({ part: 'http' }));
     const sink = await (this.o.sink
       ? this.o.sink(this.pool, this.log)
-      : this.auditUser().then((fallbackUserId) => MysqlSink.create(this.pool, this.log.child({ part: 'sink' }), { fallbackUserId }))
+      : this.auditUser().then((fallbackUserId) => MysqlSink.create(this.pool, this.log.child({ part: 'sink' }), { fallbackUserId, nodeId: this.nodeId }))
     ).catch((err) => {
       throw explainDbError(err, this.o.dbUrl);
     });

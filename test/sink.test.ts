@@ -219,6 +219,28 @@ describe('MySQL sink', () => {
     }
   });
 
+  test("this node's own older state, come back from a parent under another entry, is not taken again: no false conflict", async () => {
+    const [, , { uuid }] = await queryRows<{ uuid: string }>(a.pool, `SELECT uuid FROM provider ORDER BY provider_id LIMIT 3`);
+    // A holds a provider it received from HQ, then edits it twice; HQ meanwhile has A's first edit
+    // and serves it back to A as its current state, on an entry that announced someone else's change.
+    await applyFromA('provider', uuid);
+    const sinkAtA = await MysqlSink.create(a.pool, silentLogger, { nodeId: 'field-a' });
+    await a.pool.query(`UPDATE provider SET name = 'First edit at A', changed_by = 1, date_changed = '2036-01-01 00:00:00' WHERE uuid = ?`, [uuid]);
+    const firstEdit = await rep('provider', uuid);
+    await a.pool.query(`UPDATE provider SET name = 'Second edit at A', changed_by = 1, date_changed = '2036-01-02 00:00:00' WHERE uuid = ?`, [uuid]);
+    const before = await count('SELECT COUNT(*) AS n FROM atomsync_conflict');
+    const countAtA = async (sql: string) => Number((await queryRows<{ n: number }>(a.pool, sql, [uuid]))[0].n);
+    const outcome = await sinkAtA.apply({ ...ev('provider', uuid), origin: 'field-a' }, toRowTree(RESOURCES.provider, firstEdit, uuid), firstEdit);
+    assert.equal(outcome, 'unchanged');
+    assert.equal((await queryRows<{ name: string }>(a.pool, 'SELECT name FROM provider WHERE uuid = ?', [uuid]))[0].name, 'Second edit at A');
+    assert.equal(await countAtA('SELECT COUNT(*) AS n FROM atomsync_conflict WHERE uuid = ?'), 0, 'no conflict with its own edit');
+    assert.equal(await countAtA('SELECT COUNT(*) AS n FROM atomsync_superseded WHERE uuid = ?'), 0, 'nothing superseded');
+    assert.equal(await count('SELECT COUNT(*) AS n FROM atomsync_conflict'), before);
+    // Another node's state still meets the usual rule there.
+    const other = { ...firstEdit, name: 'Edited at HQ' };
+    assert.equal(await sinkAtA.apply({ ...ev('provider', uuid), origin: 'hq' }, toRowTree(RESOURCES.provider, other, uuid), other), 'superseded');
+  });
+
   test('atomsync conflicts list and show: each conflict, and its two versions side by side with the differing fields marked', async () => {
     const [c] = await queryRows<{ id: number; uuid: string; winner: string }>(hq.pool, `SELECT id, uuid, winner FROM atomsync_conflict WHERE local_version LIKE '%Tie edited%'`);
     assert.ok(c, 'the tie above left a conflict');

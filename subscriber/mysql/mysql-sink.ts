@@ -32,6 +32,8 @@ export interface MysqlSinkOptions {
   resources?: ResourceName[];
   /** Attempts of one transaction that hits a deadlock or lock wait timeout. */
   deadlockRetries?: number;
+  /** This node's id: a state made here that comes back is not applied again (see applyInTx). */
+  nodeId?: string;
 }
 
 const FK_IN_USE = 1451;
@@ -182,6 +184,11 @@ export class MysqlSink implements Sink {
     const { ev, tree, rep } = it;
     const { hash, version } = digestOf(it);
     const local = known !== undefined ? known : ((await readLocalStates(conn, this.registry, this.keys, [ev], 'throw')).get(keyOf(ev)) ?? null);
+    // A state this node made, come back from a parent (which serves its current state, whatever
+    // entry announced it): this node has had it, and has since kept it or moved on, by its own edit
+    // or by another node's state winning over it. Taking it again would record a false conflict
+    // with its own later edit.
+    if (local && this.o.nodeId !== undefined && ev.origin === this.o.nodeId) return 'unchanged';
     const state = [ev.resource, ev.uuid, hash, version, ev.origin];
     const { verdict, conflict } = local ? judge(local, { hash, version, origin: ev.origin }) : { verdict: 'apply' as const, conflict: false };
     if (verdict === 'unchanged') {
