@@ -63,6 +63,8 @@ export interface PublisherOptions {
 }
 
 export const PUBLISHER_DEFAULTS = { host: '127.0.0.1', port: 8081, pageSize: DEFAULT_PAGE_SIZE, maxConnections: 10 } as const;
+/** Idle database connections a publisher keeps, and for how long. */
+const PUBLISHER_POOL = { maxIdle: 2, idleTimeoutMs: 10_000 } as const;
 
 export class Publisher {
   private pool: Pool | null = null;
@@ -102,7 +104,15 @@ export class Publisher {
     if (asked !== undefined && (!Number.isInteger(asked) || asked < 1 || asked > MAX_PAGE_SIZE)) {
       throw new Error(`page size must be a whole number from 1 to ${MAX_PAGE_SIZE}`);
     }
-    const pool = (this.pool = openPool(this.o.dbUrl, { connectionLimit: this.o.maxConnections ?? PUBLISHER_DEFAULTS.maxConnections }));
+    // Connections a burst of requests opened are given back to the server once it has passed: a
+    // database server shared by many publishers (a district's, or the many-clinics bench) would
+    // otherwise have them held idle by whoever came first, and the others refused (Too many
+    // connections) for as long as they run.
+    const pool = (this.pool = openPool(this.o.dbUrl, {
+      connectionLimit: this.o.maxConnections ?? PUBLISHER_DEFAULTS.maxConnections,
+      maxIdle: PUBLISHER_POOL.maxIdle,
+      idleTimeoutMs: PUBLISHER_POOL.idleTimeoutMs,
+    }));
     const meta = await this.readNodeMeta(pool);
     const nodeId = meta.node_id;
     const { layouts } = await FeedLayouts.open(pool, this.log.child({ part: 'paging' }), { pageSize: asked, repage: this.o.repage });

@@ -11,6 +11,10 @@ export type Queryable = Pool | PoolConnection;
 export interface PoolOptions {
   /** Connections kept open at most. */
   connectionLimit?: number;
+  /** Idle connections kept at most; more are closed within a second (default: connectionLimit). */
+  maxIdle?: number;
+  /** An idle connection is closed after this long (with maxIdle below connectionLimit; default 60 s). */
+  idleTimeoutMs?: number;
 }
 
 export const DEFAULT_CONNECTION_LIMIT = 10;
@@ -44,6 +48,8 @@ export function openPool(url: string, opts: PoolOptions = {}): Pool {
   return mysql.createPool({
     ...c,
     connectionLimit: opts.connectionLimit ?? DEFAULT_CONNECTION_LIMIT,
+    ...(opts.maxIdle !== undefined ? { maxIdle: opts.maxIdle } : {}),
+    ...(opts.idleTimeoutMs !== undefined ? { idleTimeout: opts.idleTimeoutMs } : {}),
     dateStrings: true,
     timezone: 'Z',
     supportBigNumbers: true,
