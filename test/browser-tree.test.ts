@@ -10,7 +10,6 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { chromium } from 'playwright-core';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { Redis } from 'ioredis';
 import { queryRows } from '../shared/db.ts';
 import { migrate } from '../shared/schema/migrate.ts';
 import { seedNode } from '../tools/seed/index.ts';
@@ -18,6 +17,7 @@ import { freshDatabase } from './helpers/db.ts';
 import type { TestDb } from './helpers/db.ts';
 import { atomsync, eventually, killAll, startPublisher, waitForOutput } from './helpers/processes.ts';
 import type { Proc } from './helpers/processes.ts';
+import { dropQueues } from './helpers/queues.ts';
 
 const CHROMIUM = process.env.ATOMSYNC_TEST_CHROMIUM ?? '/usr/bin/chromium';
 const REDIS = process.env.ATOMSYNC_TEST_REDIS ?? 'redis://127.0.0.1:6379';
@@ -68,12 +68,7 @@ describe('the tree and conflicts on both admin UIs, in a browser', { timeout: 30
     for (const c of contexts) await c.close().catch(() => undefined);
     await browser?.close();
     killAll();
-    const redis = new Redis(REDIS);
-    for (const q of queues) {
-      const keys = await redis.keys(`bull:${q}:*`);
-      if (keys.length) await redis.del(...keys);
-    }
-    redis.disconnect();
+    await dropQueues(queues, REDIS);
     await Promise.all([parent, child].map((d) => d?.drop()));
   });
 

@@ -8,7 +8,6 @@
 // (verify, each against the other two), and once the writers stop, publishing stops everywhere.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { Redis } from 'ioredis';
 import { queryRows } from '../shared/db.ts';
 import { migrate } from '../shared/schema/migrate.ts';
 import { openLiveContext, seedNode } from '../tools/seed/index.ts';
@@ -17,6 +16,7 @@ import type { TestDb } from './helpers/db.ts';
 import { startLiveWrites } from './helpers/live-writes.ts';
 import { atomsync, eventually, killAll, run, startPublisher } from './helpers/processes.ts';
 import type { Proc } from './helpers/processes.ts';
+import { dropQueues } from './helpers/queues.ts';
 
 const REDIS = process.env.ATOMSYNC_TEST_REDIS ?? 'redis://127.0.0.1:6379';
 type Pub = Awaited<ReturnType<typeof startPublisher>>;
@@ -46,12 +46,7 @@ describe('three nodes each reading both others (two parents, cycles)', { timeout
 
   after(async () => {
     killAll();
-    const redis = new Redis(REDIS);
-    for (const q of queues) {
-      const keys = await redis.keys(`bull:${q}:*`);
-      if (keys.length) await redis.del(...keys);
-    }
-    redis.disconnect();
+    await dropQueues(queues, REDIS);
     await Promise.all(nodes.map((d) => d.drop()));
   });
 

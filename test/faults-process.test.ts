@@ -26,6 +26,7 @@ import { PrivateRedis } from './helpers/private-redis.ts';
 import { atomsync, eventually, killAll, run, startPublisher } from './helpers/processes.ts';
 import type { Proc } from './helpers/processes.ts';
 import { announceMissingLocation, createLocationSilently } from './helpers/status-scenario.ts';
+import { dropQueues } from './helpers/queues.ts';
 
 const REDIS = process.env.ATOMSYNC_TEST_REDIS ?? 'redis://127.0.0.1:6379';
 const PATIENTS = 60; // about 3,900 events of backlog
@@ -88,12 +89,7 @@ describe('faults survived: process faults during catch-up and live writes', { ti
     for (const stop of watchers) stop();
     killAll();
     await privateRedis?.kill();
-    const redis = new Redis(REDIS);
-    for (const q of sharedQueues) {
-      const keys = await redis.keys(`bull:${q}:*`);
-      if (keys.length) await redis.del(...keys);
-    }
-    redis.disconnect();
+    await dropQueues(sharedQueues, REDIS);
     await probe?.end().catch(() => undefined);
     await Promise.all([clinic, ...hqs].map((d) => d?.drop()));
   });

@@ -18,6 +18,7 @@ import type { TestDb } from './helpers/db.ts';
 import { startLiveWrites } from './helpers/live-writes.ts';
 import { atomsync, eventually, killAll, run, startPublisher } from './helpers/processes.ts';
 import type { Proc } from './helpers/processes.ts';
+import { dropQueues } from './helpers/queues.ts';
 
 const REDIS = process.env.ATOMSYNC_TEST_REDIS ?? 'redis://127.0.0.1:6379';
 const CLINICS = 3;
@@ -80,12 +81,7 @@ describe('HQ on three processes sharing the feeds through BullMQ, two of them ki
 
   after(async () => {
     killAll();
-    const redis = new Redis(REDIS);
-    for (const q of [retryQueue, feedsQueue]) {
-      const keys = await redis.keys(`bull:${q}:*`);
-      if (keys.length) await redis.del(...keys);
-    }
-    redis.disconnect();
+    await dropQueues([retryQueue, feedsQueue], REDIS);
     await probe?.end().catch(() => undefined);
     await Promise.all([hq, ...clinics].map((d) => d?.drop()));
   });
