@@ -8,18 +8,23 @@
 // district) has their whole record there; nothing echoes back (every event is published once by
 // the node that made it, and each node's outbox holds no row it received from itself); and an
 // edit of one patient made at a clinic and at national in the same second ends with the same
-// version at every node, with the conflict recorded for review.
+// version at every node, with the conflict recorded for review. Last, `verify --catchment` proves
+// each child holds exactly its catchment of its parent: every metadata row, every row of its
+// patients alike, no patient of another catchment (the district's own patients excepted at the
+// district, which registered them).
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { queryRows } from '../shared/db.ts';
 import { migrate } from '../shared/schema/migrate.ts';
-import { openLiveContext, seedNode } from '../tools/seed/index.ts';
+import { createPatient, openLiveContext, seedNode } from '../tools/seed/index.ts';
+import type { LiveContext } from '../tools/seed/index.ts';
 import { freshDatabase } from './helpers/db.ts';
 import type { TestDb } from './helpers/db.ts';
 import { startLiveWrites } from './helpers/live-writes.ts';
-import { atomsync, eventually, killAll, startPublisher } from './helpers/processes.ts';
+import { atomsync, eventually, killAll, run, startPublisher } from './helpers/processes.ts';
+import { diverges, formatReport, verify } from '../tools/verify.ts';
 import type { Proc } from './helpers/processes.ts';
 
 const REDIS = process.env.ATOMSYNC_TEST_REDIS ?? 'redis://127.0.0.1:6379';
@@ -32,7 +37,9 @@ describe('a three-level tree running both ways', { timeout: 600_000 }, () => {
   const pubs: Pub[] = [];
   const subs: Proc[] = [];
   const queues: string[] = [];
-  const roots: string[] = [];
+  /** Each clinic's root locations: the seeded site's and the live writers' (its catchment). */
+  const roots: string[][] = [];
+  const contexts: LiveContext[] = [];
   const tag = `${process.pid}-${Date.now()}`;
 
   const rows = <T>(db: TestDb, sql: string, p: unknown[] = []) => queryRows<T>(db.pool, sql, p);
@@ -53,11 +60,13 @@ describe('a three-level tree running both ways', { timeout: 600_000 }, () => {
     for (const [i, c] of clinics.entries()) {
       await migrate(c.pool, `clinic-${i}`);
       await seedNode(c.pool, { patients: 8, seed: `tree-${i}` });
-      const [root] = await rows<{ u: string }>(c, 'SELECT uuid AS u FROM location WHERE parent_location IS NULL ORDER BY location_id LIMIT 1');
-      roots.push(root.u);
+      // The live writers register patients at a site of their own, a second root: both are the clinic's.
+      contexts.push(await openLiveContext(c.pool, { seed: `tree-live-${i}`, stream: `live-${tag}` }));
+      roots.push((await rows<{ u: string }>(c, 'SELECT uuid AS u FROM location WHERE parent_location IS NULL ORDER BY location_id')).map((r) => r.u));
     }
     await migrate(district.pool, 'district');
     await migrate(national.pool, 'national');
+    for (const [i, db] of [district, national].entries()) contexts.push(await openLiveContext(db.pool, { seed: `tree-live-${i + 3}`, stream: `live-${tag}` }));
     for (const db of [...clinics, district, national]) pubs.push(await startPublisher(db.url, { users: USERS }));
   });
 
@@ -77,16 +86,18 @@ describe('a three-level tree running both ways', { timeout: 600_000 }, () => {
     // Up.
     subscribe(district, 'district', pubs.slice(0, 3).map((p) => feedOf(p, 'up')));
     subscribe(national, 'national', [feedOf(pubDistrict, 'up')]);
-    // Down: each level reads the one above as its catchment.
-    subscribe(district, 'district', [feedOf(pubNational, 'down')], ['--catchment', roots.join(',')]);
-    for (const [i, c] of clinics.entries()) subscribe(c, `clinic-${i}`, [feedOf(pubDistrict, 'down')], ['--catchment', roots[i]]);
+    // Down: each level reads the one above as its catchment, once the one above has its locations
+    // (a catchment of locations the parent does not have yet is a 404, retried with backoff).
+    const hasLocations = async (db: TestDb, uuids: string[]) =>
+      Number((await rows<{ n: number }>(db, 'SELECT COUNT(*) AS n FROM location WHERE uuid IN (?)', [uuids]))[0].n) === uuids.length;
+    await eventually(async () => (await hasLocations(district, roots.flat())) && hasLocations(national, roots.flat()), 60_000, "the clinics' locations to reach the district and national");
+    subscribe(district, 'district', [feedOf(pubNational, 'down')], ['--catchment', roots.flat().join(',')]);
+    for (const [i, c] of clinics.entries()) subscribe(c, `clinic-${i}`, [feedOf(pubDistrict, 'down')], ['--catchment', roots[i].join(',')]);
 
-    // Writers at every node.
-    const writers = [];
-    for (const [i, db] of [...clinics, district, national].entries()) {
-      const ctx = await openLiveContext(db.pool, { seed: `tree-live-${i}`, stream: `live-${tag}` });
-      writers.push(startLiveWrites(db.pool, ctx, 700));
-    }
+    // Writers at every node; the district registers one patient at its own site at least (in none
+    // of the clinics' catchments: verify must let it keep them).
+    await createPatient(district.pool, contexts[3]);
+    const writers = [...clinics, district, national].map((db, i) => startLiveWrites(db.pool, contexts[i], 700));
     const clinicPatients = async () => new Set([...(await Promise.all(clinics.map(patientUuids)))].flatMap((s) => [...s]));
     try {
       // Everything of the clinics reaches national through the district.
@@ -104,7 +115,7 @@ describe('a three-level tree running both ways', { timeout: 600_000 }, () => {
       clinics[0], 'SELECT p.patient_id AS id, pe.uuid AS u FROM patient p JOIN person pe ON pe.person_id = p.patient_id ORDER BY p.patient_id LIMIT 1',
     );
     const [atDistrict] = await rows<{ id: number }>(district, 'SELECT person_id AS id FROM person WHERE uuid = ?', [moving.u]);
-    const [c1] = await rows<{ id: number }>(district, 'SELECT location_id AS id FROM location WHERE uuid = ?', [roots[1]]);
+    const [c1] = await rows<{ id: number }>(district, 'SELECT location_id AS id FROM location WHERE uuid = ?', [roots[1][0]]);
     const [vt] = await rows<{ id: number }>(district, 'SELECT visit_type_id AS id FROM visit_type LIMIT 1');
     await district.pool.query(
       'INSERT INTO visit (patient_id, visit_type_id, date_started, location_id, creator, date_created, uuid) VALUES (?, ?, NOW(), ?, 1, NOW(), ?)',
@@ -152,7 +163,7 @@ describe('a three-level tree running both ways', { timeout: 600_000 }, () => {
 
     // Each clinic: its own patients and the one transferred to it, no other clinic's.
     const own = await Promise.all(clinics.map(async (c, i) => {
-      const [{ id }] = await rows<{ id: number }>(c, 'SELECT location_id AS id FROM location WHERE uuid = ?', [roots[i]]);
+      const [{ id }] = await rows<{ id: number }>(c, 'SELECT location_id AS id FROM location WHERE uuid = ?', [roots[i][0]]);
       return id;
     }));
     for (const [i, c] of clinics.entries()) {
@@ -191,5 +202,22 @@ describe('a three-level tree running both ways', { timeout: 600_000 }, () => {
       return still;
     }, 60_000, 'every node to stop publishing once the writers stopped');
     for (const s of subs) assert.equal(s.child.exitCode, null, `a subscriber died:\n${s.output().slice(-2000)}`);
+
+    // Each child against its parent, scoped to its catchment.
+    for (const [i, c] of clinics.entries()) {
+      const reports = await verify([district.url], c.url, { catchment: roots[i] });
+      assert.equal(diverges(reports), false, `clinic ${i} holds exactly its catchment of the district:\n${formatReport(reports)}`);
+      const patients = reports.find((r) => r.resource === 'patient' && r.table === 'patient')!;
+      assert.equal(patients.sourceRows, (await patientUuids(c)).size, `clinic ${i}: every patient it holds was checked`);
+    }
+    const districtOwn = await rows<{ n: number }>(district, `SELECT COUNT(*) AS n FROM patient p JOIN person pe ON pe.person_id = p.patient_id
+      WHERE NOT EXISTS (SELECT 1 FROM atomsync_sync_state s WHERE s.resource = 'patient' AND s.uuid = pe.uuid)`);
+    const upper = await verify([national.url], district.url, { catchment: roots.flat() });
+    assert.equal(diverges(upper), false, `the district holds exactly its catchment of national:\n${formatReport(upper)}`);
+    const kept = upper.find((r) => r.resource === 'patient' && r.table === 'patient')!;
+    assert.ok(Number(districtOwn[0].n) > 0, 'the district registered patients of its own');
+    assert.equal(kept.allowed, Number(districtOwn[0].n), "the district's own patients, outside its catchment, are its own to keep");
+    const cli = await run(['verify', '--source', district.url, '--target', clinics[1].url, '--catchment', roots[1].join(',')]);
+    assert.equal(cli.code, 0, cli.out);
   });
 });

@@ -30,8 +30,8 @@ function refJoin(target: ResourceDef, column: string, alias: string): { join: st
 const ownerExists = (def: ResourceDef, path: Part[]) =>
   ` AND EXISTS (SELECT 1 FROM ${def.root.table} own_root WHERE own_root.${def.root.key} = ${rootKeySql(path, 't')})`;
 
-const pageOf = (uuidExpr: string, hash: string, spec: TableSpec, joins: string[], filter: string) =>
-  `SELECT ${uuidExpr} AS u, ${hash} AS h FROM ${spec.table} t ${joins.join(' ')}
+const pageOf = (uuidExpr: string, hash: string, spec: TableSpec, joins: string[], filter: string, owners?: string) =>
+  `SELECT ${uuidExpr} AS u, ${hash} AS h${owners ? `, ${owners} AS o` : ''} FROM ${spec.table} t ${joins.join(' ')}
     WHERE ${uuidExpr} > ?${filter} ORDER BY ${uuidExpr} LIMIT ?`;
 
 /**
@@ -39,8 +39,9 @@ const pageOf = (uuidExpr: string, hash: string, spec: TableSpec, joins: string[]
  * table as this database holds it (shared/registry.ts): a column it lacks hashes as NULL, which
  * is what a database that has the column holds when the value could not come from this one.
  * Uuids of references hash in lower case: uuid columns compare without regard to case.
+ * `owners`, when given, is SQL over the row `t` read as a third column, o (verify-catchment.ts).
  */
-export function tableQuery(def: ResourceDef, spec: TableSpec, path: Part[]): string {
+export function tableQuery(def: ResourceDef, spec: TableSpec, path: Part[], owners?: string): string {
   if (path[path.length - 1]?.shape === 'refs') return linkRowQuery(def, spec, path);
   const q: HashQuery = { joins: [], parts: [] };
   let uuidExpr: string;
@@ -60,7 +61,7 @@ export function tableQuery(def: ResourceDef, spec: TableSpec, path: Part[]): str
   let filter = path.length > 0 ? ownerExists(def, path) : '';
   // Rows each node keeps for itself (the persons behind its own user accounts) are not compared.
   if (def.localRows) filter += ` AND NOT ${def.localRows(path.length > 0 ? rootKeySql(path, 't') : `t.${def.root.key}`)}`;
-  return pageOf(uuidExpr, `MD5(CONCAT_WS('|', ${q.parts.join(', ')}))`, spec, q.joins, filter);
+  return pageOf(uuidExpr, `MD5(CONCAT_WS('|', ${q.parts.join(', ')}))`, spec, q.joins, filter, owners);
 }
 
 /** A link row (a location's tag) has no uuid: it is named by its owner's and its target's. */
