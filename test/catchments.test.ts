@@ -181,6 +181,46 @@ describe('catchments: routing a node\'s events into a child\'s log', { timeout: 
     assert.deepEqual(seqs, [...seqs].sort((a, b) => a - b));
   });
 
+  test('a relative registered before the relationship is sent to no child, then comes with it; a provider goes to all', async () => {
+    const c = await ensureCatchment(clinic.pool, [loc.dispensary.uuid]);
+    await router.route(c.id);
+    const logged = async () => new Set((await logOf(c.id)).map((e) => `${e.resource}/${e.uuid.toLowerCase()}`));
+    // A relative, as OpenMRS writes a person who is no patient; and a provider's person.
+    const person = async (family: string) => {
+      const u = randomUUID();
+      const [res] = await clinic.pool.query("INSERT INTO person (gender, creator, date_created, uuid) VALUES ('F', 1, NOW(), ?)", [u]);
+      const id = (res as { insertId: number }).insertId;
+      await clinic.pool.query(
+        "INSERT INTO person_name (person_id, preferred, given_name, family_name, creator, date_created, uuid) VALUES (?, 1, 'Test', ?, 1, NOW(), ?)",
+        [id, family, randomUUID()],
+      );
+      return { id, uuid: u };
+    };
+    const relative = await person('Relative');
+    const staff = await person('Staff');
+    await clinic.pool.query('INSERT INTO provider (person_id, identifier, creator, date_created, uuid) VALUES (?, ?, 1, NOW(), ?)', [staff.id, `P-${staff.id}`, randomUUID()]);
+    await relay();
+    await router.route(c.id);
+    assert.ok(!(await logged()).has(`person/${relative.uuid}`), 'a person tied to no patient goes to no child');
+    assert.ok((await logged()).has(`person/${staff.uuid}`), "a provider's person goes to every child");
+    // Now the relationship to a member of the catchment: the relative comes with it, before it.
+    const [member] = [...(await patientsAt([loc.dispensary.id]))];
+    const [type] = await rows<{ id: number }>('SELECT relationship_type_id AS id FROM relationship_type LIMIT 1');
+    const rel = randomUUID();
+    await clinic.pool.query('INSERT INTO relationship (person_a, relationship, person_b, creator, date_created, uuid) VALUES (?, ?, ?, 1, NOW(), ?)', [relative.id, type.id, member, rel]);
+    await relay();
+    await router.route(c.id);
+    const log = await logOf(c.id);
+    const at = (resource: string, uuid: string) => log.findIndex((e) => e.resource === resource && e.uuid.toLowerCase() === uuid);
+    assert.ok(at('person', relative.uuid) >= 0, 'the relative comes with the relationship');
+    assert.ok(at('person', relative.uuid) < at('relationship', rel), 'before it');
+    // And to no other catchment, where the patient is not.
+    const other = await ensureCatchment(clinic.pool, [loc.opd.uuid]);
+    await router.route(other.id);
+    const members = await patientsAt([loc.opd.id]);
+    if (!members.has(member)) assert.ok(!(await logOf(other.id)).some((e) => e.uuid.toLowerCase() === relative.uuid), 'not to a catchment the patient is not in');
+  });
+
   test('a catchment made later, of a parent location, is routed from the start and covers the locations below it', async () => {
     const hc = await ensureCatchment(clinic.pool, [loc.healthCentre.uuid]);
     const opd = await ensureCatchment(clinic.pool, [loc.opd.uuid]);

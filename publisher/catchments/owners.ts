@@ -3,8 +3,10 @@
 // A resource is either everyone's (metadata, locations, providers: every child receives it) or
 // hangs off patients: a visit, an encounter, an obs, an order... belongs to its patient; a person
 // to the patient they are, or else to the patients they are related to; a relationship to both of
-// its people. A person who is nobody's patient and has no patient relation (a provider, a user) is
-// everyone's.
+// its people. A person who is no patient and related to none is everyone's when a provider (every
+// child needs its providers), and nobody's otherwise: a relative registered before the
+// relationship that ties them to a patient is held back until it comes (router.ts sends the
+// person with it), rather than sent to every child.
 import { queryRows } from '../../shared/db.ts';
 import type { Queryable } from '../../shared/db.ts';
 import type { Registry } from '../../shared/registry.ts';
@@ -65,7 +67,7 @@ export async function ownersOf(db: Queryable, registry: Registry, resource: Reso
   return out;
 }
 
-/** A person who is no patient belongs to the patients they are related to; else to everyone. */
+/** A person who is no patient belongs to the patients they are related to; else to everyone when a provider, to nobody yet otherwise. */
 async function relatedOwners(db: Queryable, personId: number): Promise<Owners> {
   const related = await queryRows<{ id: number }>(
     db,
@@ -73,7 +75,29 @@ async function relatedOwners(db: Queryable, personId: number): Promise<Owners> {
      UNION SELECT r.person_a FROM relationship r JOIN patient p ON p.patient_id = r.person_a WHERE r.person_b = ?`,
     [personId, personId],
   );
-  return related.length > 0 ? related.map((r) => Number(r.id)) : 'everyone';
+  if (related.length > 0) return related.map((r) => Number(r.id));
+  const [provider] = await queryRows<{ n: number }>(db, 'SELECT EXISTS (SELECT 1 FROM provider WHERE person_id = ?) AS n', [personId]);
+  return Number(provider.n) === 1 ? 'everyone' : [];
+}
+
+/**
+ * The people of these relationships who are no patients (a caregiver, a relative), by relationship
+ * uuid: what a child needs with the relationship, and did not get before it (they were nobody's).
+ */
+export async function strangersOf(db: Queryable, relationshipUuids: string[]): Promise<Map<string, string[]>> {
+  const out = new Map<string, string[]>();
+  if (relationshipUuids.length === 0) return out;
+  const rows = await queryRows<{ r: string; u: string }>(
+    db,
+    `SELECT r.uuid AS r, pe.uuid AS u FROM relationship r JOIN person pe ON pe.person_id IN (r.person_a, r.person_b)
+     WHERE r.uuid IN (?) AND NOT EXISTS (SELECT 1 FROM patient p WHERE p.patient_id = pe.person_id)`,
+    [relationshipUuids],
+  );
+  for (const row of rows) {
+    const key = row.r.toLowerCase();
+    out.set(key, [...(out.get(key) ?? []), row.u]);
+  }
+  return out;
 }
 
 async function patientsAmong(db: Queryable, personIds: number[]): Promise<number[]> {

@@ -24,7 +24,8 @@ import type { Registry } from '../../shared/registry.ts';
 import { isResourceName } from '../../shared/resources.ts';
 import type { ResourceName } from '../../shared/resources.ts';
 import { catchmentCategory, catchmentLocations } from '../../shared/protocol.ts';
-import { ownersOf, recordOf } from './owners.ts';
+import { ownersOf } from './owners.ts';
+import { recordEvents, strangerEvents } from './record-events.ts';
 import type { Owners } from './owners.ts';
 import { addressFieldsOf, patientsMatching, rulesUnder } from './address-rules.ts';
 import { sweepAddressRules } from './address-sweep.ts';
@@ -199,6 +200,8 @@ export class CatchmentRouter {
         }
         concerned = everyOwner ? concerned && member : concerned || member;
       }
+      // The people a relationship ties to a patient here, held back until now (owners.ts).
+      if (concerned && e.resource === 'relationship') for (const seq of await strangerEvents(conn, catchmentId, e.uuid, Number(e.seq))) append(seq);
       if (concerned) append(Number(e.seq));
     }
     const from = Number(c.positions);
@@ -255,42 +258,9 @@ export class CatchmentRouter {
     return Number(hit.n) === 1;
   }
 
-  /**
-   * The newest event, up to `uptoSeq`, of each resource of the patient's record that the log does
-   * not name yet, oldest first. `members` includes the patient.
-   */
-  async recordEvents(conn: Queryable, catchmentId: number, patientId: number, uptoSeq: number, members: ReadonlySet<number>): Promise<number[]> {
-    let record = await recordOf(conn, this.registry, patientId);
-    // Relationships only with patients who are here too (or with people who are no patients).
-    const rels = record.filter((r) => r.resource === 'relationship').map((r) => r.uuid);
-    if (rels.length > 0) {
-      const owners = await ownersOf(conn, this.registry, 'relationship', rels);
-      const away = new Set(rels.filter((u) => {
-        const o = owners.get(u.toLowerCase());
-        return o !== undefined && o !== 'everyone' && o.some((p) => !members.has(p));
-      }));
-      record = record.filter((r) => r.resource !== 'relationship' || !away.has(r.uuid));
-    }
-    if (record.length === 0) return [];
-    const seqs: number[] = [];
-    const byResource = new Map<ResourceName, string[]>();
-    for (const r of record) {
-      const list = byResource.get(r.resource);
-      if (list) list.push(r.uuid);
-      else byResource.set(r.resource, [r.uuid]);
-    }
-    for (const [resource, uuids] of byResource) {
-      const rows = await queryRows<{ s: number }>(
-        conn,
-        `SELECT MAX(e.seq) AS s FROM atomsync_event e WHERE e.resource = ? AND e.uuid IN (?) AND e.seq <= ? GROUP BY e.uuid`,
-        [resource, uuids, uptoSeq],
-      );
-      seqs.push(...rows.map((r) => Number(r.s)));
-    }
-    if (seqs.length === 0) return [];
-    const named = await queryRows<{ s: number }>(conn, 'SELECT seq AS s FROM atomsync_catchment_event WHERE catchment_id = ? AND seq IN (?)', [catchmentId, seqs]);
-    const already = new Set(named.map((r) => Number(r.s)));
-    return seqs.filter((s) => !already.has(s)).sort((a, b) => a - b);
+  /** See record-events.ts. */
+  recordEvents(conn: Queryable, catchmentId: number, patientId: number, uptoSeq: number, members: ReadonlySet<number>): Promise<number[]> {
+    return recordEvents(conn, this.registry, catchmentId, patientId, uptoSeq, members);
   }
 }
 
