@@ -11,6 +11,7 @@ import { randomUUID } from 'node:crypto';
 import { queryRows } from '../shared/db.ts';
 import { RESOURCE_NAMES } from '../shared/resources.ts';
 import { migrate } from '../shared/schema/migrate.ts';
+import { addAddressRule } from '../publisher/catchments/address-rules.ts';
 import { isPatientOwned } from '../publisher/catchments/owners.ts';
 import { seedNode } from '../tools/seed/index.ts';
 import { fixtureSkipReason, loadFixture } from '../tools/bench/openmrs-fixture.ts';
@@ -200,6 +201,25 @@ describe('verify --catchment: a child node against its parent', { timeout: 300_0
     const ghost = await run(['verify', '--source', district.url, '--target', child.url, '--catchment', randomUUID()]);
     assert.equal(ghost.code, 2, ghost.out);
     assert.match(ghost.out, /no source has a location with uuid/);
+  });
+
+  test('a patient in by an address the operator maps to the catchment: wanted by verify, then received, then clean', async () => {
+    const members = await catchmentPatientIds(district.pool, [disp.uuid]);
+    const [outsider] = await rows<{ p: number; v: string }>(
+      district,
+      `SELECT pa.person_id AS p, pa.city_village AS v FROM person_address pa JOIN patient pt ON pt.patient_id = pa.person_id
+       WHERE pa.voided = 0 AND pa.city_village IS NOT NULL AND pa.person_id NOT IN (?) ORDER BY pa.person_id LIMIT 1`,
+      [[...members]],
+    );
+    assert.ok(outsider, 'a patient outside the catchment with a village');
+    await addAddressRule(district.pool, disp.uuid, 'city_village', ` ${outsider.v.toUpperCase()} `);
+    const widened = await catchmentPatientIds(district.pool, [disp.uuid]);
+    assert.ok(widened.has(Number(outsider.p)) && widened.size > members.size, 'verify counts the patients the rule brings in');
+    const before = await check(child);
+    assert.equal(table(before, 'patient', 'patient').missing, widened.size - members.size, formatReport(before));
+    await catchUp(pub, child, 'dispensary', 'disp', [disp.uuid]);
+    const after = await check(child);
+    assert.equal(diverges(after), false, formatReport(after));
   });
 });
 

@@ -3,15 +3,16 @@
 // Worked out from the source's own OpenMRS tables, never from the router's bookkeeping
 // (publisher/catchments/), so the check does not trust the code it checks:
 //   - a patient is in the catchment when they have an identifier, a visit or an encounter at one of
-//     its locations or any location below them (location.parent_location), voided rows included;
+//     its locations or any location below them (location.parent_location), voided rows included,
+//     or a non-voided address equal (trimmed, any case) to one the operator mapped to one of those
+//     locations (atomsync_catchment_address, the operator's rules; read, not worked out);
 //   - a row of a patient's record (the person and patient with their names, addresses, attributes
 //     and identifiers; visits, encounters, obs, orders, diagnoses, conditions, allergies,
 //     enrolments) is in when its patient is;
-//   - a person who is no patient is in when related to a patient who is in, and is everyone's
-//     when related to no patient at all. Related only to patients outside, they may still be at
-//     the child: the router sends such a person to every child while no relationship ties them
-//     to a patient yet, and a child deletes nothing. So they are allowed, neither wanted nor
-//     compared, never reported as outside;
+//   - a person who is no patient is in when related to a patient who is in; a provider's person is
+//     everyone's; one related only to patients outside is outside (a relative of another
+//     catchment's patient); one related to no patient is sent to no child, but is allowed there,
+//     not compared (the child may have them of its own, from the base data both were made from);
 //   - a relationship is in when every patient among its two people is in (everyone's when neither
 //     is a patient);
 //   - everything else (metadata, locations, providers) is everyone's: in every catchment.
@@ -42,18 +43,45 @@ export function belongsToPatients(resource: ResourceName): boolean {
 /** The ids of the patients in the catchment of these locations, at this database, as its rows stand now. */
 export async function catchmentPatientIds(db: Queryable, locationUuids: string[]): Promise<Set<number>> {
   if (locationUuids.length === 0) return new Set();
+  const under = `WITH RECURSIVE under (id, uuid) AS (
+       SELECT location_id, uuid FROM location WHERE uuid IN (?)
+       UNION SELECT l.location_id, l.uuid FROM location l JOIN under u ON l.parent_location = u.id
+     )`;
   const rows = await queryRows<{ p: number }>(
     db,
-    `WITH RECURSIVE under (id) AS (
-       SELECT location_id FROM location WHERE uuid IN (?)
-       UNION SELECT l.location_id FROM location l JOIN under u ON l.parent_location = u.id
-     )
+    `${under}
      SELECT patient_id AS p FROM patient_identifier WHERE location_id IN (SELECT id FROM under)
      UNION SELECT patient_id FROM visit WHERE location_id IN (SELECT id FROM under)
      UNION SELECT patient_id FROM encounter WHERE location_id IN (SELECT id FROM under)`,
     [locationUuids],
   );
-  return new Set(rows.map((r) => Number(r.p)));
+  const out = new Set(rows.map((r) => Number(r.p)));
+  for (const p of await addressedPatientIds(db, under, locationUuids)) out.add(p);
+  return out;
+}
+
+/** The patients with a non-voided address an operator's rule maps to one of the locations (`under`: their CTE). */
+async function addressedPatientIds(db: Queryable, under: string, locationUuids: string[]): Promise<number[]> {
+  const [has] = await queryRows<{ n: number }>(db, `SELECT COUNT(*) AS n FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'atomsync_catchment_address'`);
+  if (Number(has.n) === 0) return [];
+  const rules = await queryRows<{ field: string }>(
+    db,
+    `${under} SELECT DISTINCT r.field FROM atomsync_catchment_address r WHERE r.location_uuid IN (SELECT uuid FROM under)`,
+    [locationUuids],
+  );
+  const out: number[] = [];
+  for (const { field } of rules) {
+    if (!/^[a-z_0-9]{1,64}$/.test(field)) continue; // a column name, as the rules' command checks it
+    const found = await queryRows<{ p: number }>(
+      db,
+      `${under} SELECT DISTINCT pa.person_id AS p FROM person_address pa JOIN patient pt ON pt.patient_id = pa.person_id
+       JOIN atomsync_catchment_address r ON r.field = ? AND LOWER(TRIM(r.value)) = LOWER(TRIM(pa.${field}))
+       WHERE pa.voided = 0 AND r.location_uuid IN (SELECT uuid FROM under)`,
+      [locationUuids, field],
+    );
+    out.push(...found.map((r) => Number(r.p)));
+  }
+  return out;
 }
 
 /** Which of these location uuids this database does not have. */
@@ -112,7 +140,9 @@ export function ownersSql(def: ResourceDef, path: Part[]): { expr: string; every
     const related = `(SELECT GROUP_CONCAT(rp.patient_id) FROM relationship rr
         JOIN patient rp ON rp.patient_id = IF(rr.person_a = ${key}, rr.person_b, rr.person_a)
         WHERE rr.person_a = ${key} OR rr.person_b = ${key})`;
-    return { expr: `COALESCE(CAST(${patientOr(key)} AS CHAR), CONCAT('~', COALESCE(${related}, '')))`, every: false };
+    // A provider's person is everyone's (NULL); anyone else who is no patient, '~' and their related patients.
+    const provider = `EXISTS (SELECT 1 FROM provider pv WHERE pv.person_id = ${key})`;
+    return { expr: `COALESCE(CAST(${patientOr(key)} AS CHAR), IF(${provider}, NULL, CONCAT('~', COALESCE(${related}, ''))))`, every: false };
   }
   return { expr: `CAST(${onRoot(PATIENT_COLUMN[def.name]!)} AS CHAR)`, every: false };
 }
@@ -128,11 +158,14 @@ export class CatchmentScope {
   classify(owners: string | null, every: boolean): RowClass {
     const nonPatient = owners?.startsWith('~') === true;
     const list = nonPatient ? owners!.slice(1) : owners;
-    if (list === null || list === '') return 'in';
+    if (list === null) return 'in';
+    // A person tied to no patient is sent to no child, but may be there as the child's own (base
+    // data both were made from, say): allowed, not compared.
+    if (list === '') return nonPatient ? 'allowed' : 'in';
     const ids = list.split(',').map(Number);
     const holds = (ok: (id: number) => boolean) => (every ? ids.every(ok) : ids.some(ok));
     if (holds((id) => this.members.has(id))) return 'in';
-    if (nonPatient || holds((id) => this.members.has(id) || this.targetOwn.has(id))) return 'allowed';
+    if (holds((id) => this.members.has(id) || this.targetOwn.has(id))) return 'allowed';
     return 'out';
   }
 }
