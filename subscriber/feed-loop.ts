@@ -5,6 +5,7 @@
 import type { Logger } from '../shared/logger.ts';
 import { backoffMs } from './backoff.ts';
 import type { Hold } from './feed-jobs.ts';
+import { BATCH_FETCH_FAILURES_MAX } from './feed-reader.ts';
 import type { FeedReader } from './feed-reader.ts';
 import type { MarkerStore } from './marker-store.ts';
 import type { FeedHealth } from './status.ts';
@@ -17,8 +18,12 @@ export interface FeedLoopOptions {
   maxFeedBackoffMs: number;
 }
 
-/** Passes a failing feed gets in `catchUp` before it is given up for this run. */
-const CATCH_UP_ATTEMPTS = 3;
+/**
+ * Passes a failing feed gets in `catchUp` before it is given up for this run: one more than the
+ * failed batches after which the careful path takes a batch (so a resource the publisher cannot
+ * serve is parked, not the feed given up).
+ */
+const CATCH_UP_ATTEMPTS = BATCH_FETCH_FAILURES_MAX + 1;
 
 export class FeedLoop {
   readonly health: FeedHealth;

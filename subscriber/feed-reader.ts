@@ -17,7 +17,7 @@ import type { Semaphore } from './semaphore.ts';
 import { FetchError } from './errors.ts';
 
 /** Batches in a row whose resources fail with a fetch error before the careful path takes one (FeedReader.fetch). */
-const BATCH_FETCH_FAILURES_MAX = 5;
+export const BATCH_FETCH_FAILURES_MAX = 5;
 
 export interface FeedReaderOptions {
   /** Entries gathered into one batch (whole pages: a batch may hold a few more). */
@@ -174,16 +174,19 @@ export class FeedReader {
     await this.source.check(); // throws when the source does not answer
     const again = await this.stages.fetch.fetch(entries, this.source.address, pending);
     if (!again.failed) return this.fetchedWhole(again);
-    // The feed answers but its resources fail again (a publisher out of database connections
-    // answers 500 to every REST request, its feed pages coming from its cache): a feed error, so
-    // it is logged, on the marker and the status page, and the feed backs off. Found by the
-    // many-clinics bench at MariaDB's default max_connections: HQ advanced on no feed for
-    // minutes, each batch's events waiting out their retries one by one, saying nothing above
-    // debug. After BATCH_FETCH_FAILURES_MAX such batches in a row the careful path takes the
-    // batch after all, one event at a time, so that one resource the publisher cannot serve
-    // never holds up the feed: it is parked, the rest applied.
-    if (again.failure instanceof FetchError && ++this.batchFetchFailures < BATCH_FETCH_FAILURES_MAX) throw again.failure;
-    this.log.warn('the resources of a batch could not be fetched together; applying them one by one', {
+    // The feed answers but the batch's resources failed again. When the publisher fails to serve
+    // them one at a time too (out of database connections, answering 500 or 503 to every REST
+    // request while its feed pages come from its cache), it is a feed error: logged, on the
+    // marker and the status page, and the feed backs off. Found by the many-clinics bench: HQ
+    // advanced on no feed for minutes, each batch's events waiting out their retries one by one,
+    // saying nothing above debug. When some answer, the failure is some resources' (one that
+    // breaks the list response, say): the careful path takes the batch, parking those. And after
+    // BATCH_FETCH_FAILURES_MAX such batches in a row it does anyway, so that no resource the
+    // publisher cannot serve ever holds up the feed.
+    if (again.failure instanceof FetchError && !(await this.stages.fetch.probe(again)) && ++this.batchFetchFailures < BATCH_FETCH_FAILURES_MAX) {
+      throw again.failure;
+    }
+    this.log[this.batchFetchFailures > 0 ? 'warn' : 'debug']('the resources of a batch could not be fetched together; applying them one by one', {
       feed: this.source.key, events: again.ready.length, error: again.failure as Error,
     });
     this.batchFetchFailures = 0;

@@ -12,6 +12,7 @@ import type { Logger } from '../shared/logger.ts';
 import { isResourceName } from '../shared/resources.ts';
 import type { ResourceName } from '../shared/resources.ts';
 import { appendTo } from './collections.ts';
+import { FetchError } from './errors.ts';
 import { keyOf } from './dependency-resolver.ts';
 import type { DependencyResolver, Graph } from './dependency-resolver.ts';
 import type { FeedAddress } from './feed-address.ts';
@@ -24,6 +25,9 @@ import type { Sink, SinkEvent } from './sink.ts';
 
 /** Longest entry content (a REST path) the inbox keeps: atomsync_inbox.content_path. */
 export const MAX_CONTENT_PATH_CHARS = 1024;
+
+/** Resources of a failed batch asked alone to tell a failing publisher from failing resources (probe). */
+const PROBES = 3;
 
 /** A batch of entries made ready to write: what the commit stage takes. */
 export interface FetchedBatch {
@@ -105,6 +109,26 @@ export class FetchStage {
       b.failure = err;
     }
     return b;
+  }
+
+  /**
+   * Whether the source serves any of the batch's resources when asked one at a time: up to
+   * PROBES of them (first, middle, last), asked alone. False when every one failed to be fetched
+   * (the publisher fails in general: a 5xx, a dropped connection); true as soon as one answers
+   * anything else (so the failure was that of some resources, which the careful path sorts out).
+   */
+  async probe(b: FetchedBatch): Promise<boolean> {
+    const asked = b.ready.filter((ev) => ev.action !== 'DELETED');
+    const picks = [...new Set([0, Math.floor(asked.length / 2), asked.length - 1])].filter((i) => i >= 0).slice(0, PROBES).map((i) => asked[i]);
+    for (const ev of picks) {
+      try {
+        await this.d.fetcher.fetch(b.source, ev.resource as ResourceName, ev.uuid, ev.contentPath);
+        return true;
+      } catch (err) {
+        if (!(err instanceof FetchError)) return true; // it answered: a 404, a refused representation...
+      }
+    }
+    return picks.length === 0;
   }
 
   /** The batch's own resources, one list request per kind. */
