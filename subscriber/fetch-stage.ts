@@ -119,16 +119,20 @@ export class FetchStage {
    */
   async probe(b: FetchedBatch): Promise<boolean> {
     const asked = b.ready.filter((ev) => ev.action !== 'DELETED');
-    const picks = [...new Set([0, Math.floor(asked.length / 2), asked.length - 1])].filter((i) => i >= 0).slice(0, PROBES).map((i) => asked[i]);
-    for (const ev of picks) {
+    if (asked.length === 0) return true;
+    const picks = [...new Set([0, Math.floor(asked.length / 2), asked.length - 1])].slice(0, PROBES).map((i) => asked[i]);
+    // Asked together, and the first answer decides: a slow one (a trickling link) does not hold up the rest.
+    const tries = picks.map(async (ev) => {
       try {
         await this.d.fetcher.fetch(b.source, ev.resource as ResourceName, ev.uuid, ev.contentPath);
-        return true;
       } catch (err) {
-        if (!(err instanceof FetchError)) return true; // it answered: a 404, a refused representation...
+        if (err instanceof FetchError) throw err; // not served; anything else is an answer (a 404, a refused representation)
       }
-    }
-    return picks.length === 0;
+    });
+    return Promise.any(tries).then(
+      () => true,
+      () => false,
+    );
   }
 
   /** The batch's own resources, one list request per kind. */
