@@ -17,6 +17,7 @@ import { startLiveWrites } from './helpers/live-writes.ts';
 import { atomsync, eventually, killAll, run, startPublisher } from './helpers/processes.ts';
 import type { Proc } from './helpers/processes.ts';
 import { dropQueues } from './helpers/queues.ts';
+import { untilPublishingStops } from './helpers/settled.ts';
 
 const REDIS = process.env.ATOMSYNC_TEST_REDIS ?? 'redis://127.0.0.1:6379';
 type Pub = Awaited<ReturnType<typeof startPublisher>>;
@@ -69,15 +70,7 @@ describe('three nodes each reading both others (two parents, cycles)', { timeout
       const [a, b, c] = await Promise.all(nodes.map(patients));
       return a === b && b === c;
     }, 180_000, 'the three nodes to hold the same people');
-    const published = () => Promise.all(nodes.map((db) => count(db, 'SELECT COALESCE(MAX(seq), 0) AS n FROM atomsync_event')));
-    let last = await published();
-    await eventually(async () => {
-      await new Promise((r) => setTimeout(r, 3000));
-      const now = await published();
-      const still = now.every((n, i) => n === last[i]);
-      last = now;
-      return still;
-    }, 90_000, 'every node to stop publishing once the writers stopped');
+    await untilPublishingStops(nodes, 90_000);
 
     for (const [i, db] of nodes.entries()) {
       const sources = nodes.filter((_, j) => j !== i).flatMap((d) => ['--source', d.url]);

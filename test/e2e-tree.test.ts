@@ -26,6 +26,7 @@ import { startLiveWrites } from './helpers/live-writes.ts';
 import { atomsync, eventually, killAll, run, startPublisher } from './helpers/processes.ts';
 import { diverges, formatReport, verify } from '../tools/verify.ts';
 import type { Proc } from './helpers/processes.ts';
+import { untilPublishingStops } from './helpers/settled.ts';
 
 const REDIS = process.env.ATOMSYNC_TEST_REDIS ?? 'redis://127.0.0.1:6379';
 type Pub = Awaited<ReturnType<typeof startPublisher>>;
@@ -192,15 +193,7 @@ describe('a three-level tree running both ways', { timeout: 600_000 }, () => {
     assert.ok(conflicts.some((n) => n > 0), `the conflict is recorded for review (${conflicts.join(', ')})`);
     // No echo, no ping-pong: once the writers have stopped and the tree has settled, no node
     // publishes anything more (a change bounced between nodes would be published again and again).
-    const published = async () => Promise.all(everyNode.map(async (db) => Number((await rows<{ n: number }>(db, 'SELECT COALESCE(MAX(seq), 0) AS n FROM atomsync_event'))[0].n)));
-    let last = await published();
-    await eventually(async () => {
-      await new Promise((r) => setTimeout(r, 3000));
-      const now = await published();
-      const still = now.every((n, i) => n === last[i]);
-      last = now;
-      return still;
-    }, 60_000, 'every node to stop publishing once the writers stopped');
+    await untilPublishingStops(everyNode, 60_000);
     for (const s of subs) assert.equal(s.child.exitCode, null, `a subscriber died:\n${s.output().slice(-2000)}`);
 
     // Each child against its parent, scoped to its catchment.
