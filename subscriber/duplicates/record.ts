@@ -1,0 +1,64 @@
+// One patient as the matcher sees it: every field already normalised, so a comparison does no
+// string clean-up of its own (a scan compares millions of pairs). Never logged: it holds names.
+import { normaliseName, normalisePhone, normaliseText } from './strings.ts';
+
+export interface MatchName {
+  given: string;
+  middle: string;
+  family: string;
+}
+
+export interface MatchRecord {
+  /** person_id of this database. */
+  id: number;
+  uuid: string;
+  /** Non-voided names, the preferred one first. */
+  names: MatchName[];
+  /** 'M', 'F', another code as stored upper-cased, or '' when unknown. */
+  gender: string;
+  /** 'YYYY-MM-DD' or ''. */
+  birthdate: string;
+  birthdateEstimated: boolean;
+  city: string;
+  address1: string;
+  /** Last 9 digits of each telephone number attribute. */
+  phones: string[];
+  /** `${identifier_type}:${identifier}` of each non-voided identifier (trimmed, upper case). */
+  identifiers: string[];
+}
+
+/** The raw columns one patient comes with, before normalisation. */
+export interface RawPerson {
+  id: number;
+  uuid: string;
+  gender: string | null;
+  birthdate: string | null;
+  birthdateEstimated: boolean;
+  names: Array<{ given: string | null; middle: string | null; family: string | null }>;
+  addresses: Array<{ city: string | null; address1: string | null }>;
+  phones: string[];
+  identifiers: Array<{ type: number; value: string }>;
+}
+
+export function identifierKey(type: number, value: string): string {
+  return `${type}:${value.trim().toUpperCase()}`;
+}
+
+export function toMatchRecord(p: RawPerson): MatchRecord {
+  const names = p.names
+    .map((n) => ({ given: normaliseName(n.given), middle: normaliseName(n.middle), family: normaliseName(n.family) }))
+    .filter((n) => n.given || n.family);
+  const address = p.addresses.find((a) => a.city || a.address1);
+  return {
+    id: p.id,
+    uuid: p.uuid,
+    names,
+    gender: (p.gender ?? '').trim().toUpperCase().slice(0, 1),
+    birthdate: p.birthdate ?? '',
+    birthdateEstimated: p.birthdateEstimated,
+    city: normaliseText(address?.city),
+    address1: normaliseText(address?.address1),
+    phones: [...new Set(p.phones.map(normalisePhone).filter(Boolean))],
+    identifiers: [...new Set(p.identifiers.filter((i) => i.value.trim()).map((i) => identifierKey(i.type, i.value)))],
+  };
+}
