@@ -12,6 +12,7 @@ import type { ResourceName } from '../resources.ts';
 import { ADMIN_PERSON_UUID, ADMIN_USER_UUID, OPENMRS_LATE_KEYS, OPENMRS_TABLES } from './openmrs-core.ts';
 import { requestSnapshot, resourcesWithRows } from './snapshot-state.ts';
 import { SYNC_TABLES } from './sync-tables.ts';
+import { DUPLICATE_TABLES } from './duplicate-tables.ts';
 import { allTriggers, createTriggerSql } from './triggers.ts';
 
 export interface MigrateReport {
@@ -64,7 +65,7 @@ export async function migrate(pool: Pool, nodeId: string, o: MigrateOptions = {}
   // an HQ started empty). In one it made (it keeps its liquibase log), a table it lacks is a
   // table of a newer OpenMRS: the resource is not offered there, rather than half-invented.
   const openmrsMade = before.has(OPENMRS_CHANGELOG_TABLE);
-  await createMissingTables(pool, [...(openmrsMade ? [] : OPENMRS_TABLES), ...SYNC_TABLES], before, changes);
+  await createMissingTables(pool, [...(openmrsMade ? [] : OPENMRS_TABLES), ...SYNC_TABLES, ...DUPLICATE_TABLES], before, changes);
   await addMissingIndexes(pool, changes);
   await addMissingColumns(pool, changes);
   // The circular users/person keys are only ours to add when we created those tables.
@@ -85,7 +86,7 @@ export async function migrate(pool: Pool, nodeId: string, o: MigrateOptions = {}
 export async function migrateSyncTables(pool: Pool, nodeId: string): Promise<MigrateReport> {
   assertNodeId(nodeId);
   const changes: string[] = [];
-  await createMissingTables(pool, SYNC_TABLES, await existingTables(pool), changes);
+  await createMissingTables(pool, [...SYNC_TABLES, ...DUPLICATE_TABLES], await existingTables(pool), changes);
   await addMissingColumns(pool, changes);
   await ensureNodeId(pool, nodeId, changes);
   return { changes, nodeId };
