@@ -1,0 +1,85 @@
+// Reads every non-voided patient in pages of person ids: one query for a page of people, then one
+// per related table over the same id range, so memory per page is flat and each query uses the
+// person_id keys. Nothing here is logged: the rows hold names and identifiers.
+import { queryRows } from '../../shared/db.ts';
+import type { Queryable } from '../../shared/db.ts';
+import type { RawPerson } from './record.ts';
+import { hasTable, notVoided, phoneAttributeTypes, readColumns } from './schema-read.ts';
+import type { Columns } from './schema-read.ts';
+
+export const DEFAULT_PAGE_SIZE = 5000;
+
+interface PersonRow { id: number; uuid: string; gender: string | null; bd: string | null; est: number }
+
+async function readPage(db: Queryable, cols: Columns, after: number, limit: number): Promise<PersonRow[]> {
+  return queryRows<PersonRow>(
+    db,
+    `SELECT p.person_id AS id, p.uuid, p.gender, DATE_FORMAT(p.birthdate, '%Y-%m-%d') AS bd, p.birthdate_estimated AS est
+     FROM person p JOIN patient pa ON pa.patient_id = p.person_id
+     WHERE p.person_id > ?${notVoided(cols, 'person', 'p')}${notVoided(cols, 'patient', 'pa')}
+     ORDER BY p.person_id LIMIT ?`,
+    [after, limit],
+  );
+}
+
+/** Attaches names, identifiers, addresses and phones of the people in [lo, hi] to their records. */
+async function attachDetails(db: Queryable, cols: Columns, phoneTypes: number[], byId: Map<number, RawPerson>, lo: number, hi: number): Promise<void> {
+  const names = await queryRows<{ id: number; g: string | null; m: string | null; f: string | null }>(
+    db,
+    `SELECT person_id AS id, given_name AS g, middle_name AS m, family_name AS f FROM person_name
+     WHERE person_id BETWEEN ? AND ?${notVoided(cols, 'person_name')} ORDER BY person_id, preferred DESC, person_name_id`,
+    [lo, hi],
+  );
+  for (const n of names) byId.get(n.id)?.names.push({ given: n.g, middle: n.m, family: n.f });
+  const ids = await queryRows<{ id: number; t: number; v: string }>(
+    db,
+    `SELECT patient_id AS id, identifier_type AS t, identifier AS v FROM patient_identifier
+     WHERE patient_id BETWEEN ? AND ?${notVoided(cols, 'patient_identifier')}`,
+    [lo, hi],
+  );
+  for (const i of ids) byId.get(i.id)?.identifiers.push({ type: Number(i.t), value: i.v });
+  if (hasTable(cols, 'person_address')) {
+    const addresses = await queryRows<{ id: number; c: string | null; a: string | null }>(
+      db,
+      `SELECT person_id AS id, city_village AS c, address1 AS a FROM person_address
+       WHERE person_id BETWEEN ? AND ?${notVoided(cols, 'person_address')} ORDER BY person_id, preferred DESC, person_address_id DESC`,
+      [lo, hi],
+    );
+    for (const a of addresses) byId.get(a.id)?.addresses.push({ city: a.c, address1: a.a });
+  }
+  if (phoneTypes.length > 0) {
+    const phones = await queryRows<{ id: number; v: string }>(
+      db,
+      `SELECT person_id AS id, value AS v FROM person_attribute
+       WHERE person_id BETWEEN ? AND ? AND person_attribute_type_id IN (?)${notVoided(cols, 'person_attribute')}`,
+      [lo, hi, phoneTypes],
+    );
+    for (const p of phones) byId.get(p.id)?.phones.push(p.v);
+  }
+}
+
+/** Pages of patients, in person_id order. */
+export async function* readPatients(db: Queryable, pageSize = DEFAULT_PAGE_SIZE): AsyncGenerator<RawPerson[]> {
+  const cols = await readColumns(db);
+  if (!hasTable(cols, 'person') || !hasTable(cols, 'patient') || !hasTable(cols, 'person_name') || !hasTable(cols, 'patient_identifier')) {
+    throw new Error('this database has no OpenMRS patient tables (person, patient, person_name, patient_identifier)');
+  }
+  const phoneTypes = await phoneAttributeTypes(db, cols);
+  let after = 0;
+  for (;;) {
+    const rows = await readPage(db, cols, after, pageSize);
+    if (rows.length === 0) return;
+    const byId = new Map<number, RawPerson>();
+    for (const r of rows) {
+      byId.set(Number(r.id), {
+        id: Number(r.id), uuid: r.uuid, gender: r.gender, birthdate: r.bd, birthdateEstimated: Boolean(Number(r.est)),
+        names: [], addresses: [], phones: [], identifiers: [],
+      });
+    }
+    const lo = Number(rows[0].id);
+    after = Number(rows[rows.length - 1].id);
+    await attachDetails(db, cols, phoneTypes, byId, lo, after);
+    yield [...byId.values()];
+    if (rows.length < pageSize) return;
+  }
+}

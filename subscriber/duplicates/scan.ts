@@ -1,0 +1,100 @@
+// `atomsync duplicates scan`: reads every patient, blocks, compares the pairs that share a block,
+// and records the certain and probable ones in atomsync_duplicate. Progress lines carry counts
+// only, never a name or an identifier. Running it again is harmless (store.ts upsertCandidates).
+import type { Queryable } from '../../shared/db.ts';
+import { DEFAULT_MAX_BLOCK_SIZE, buildBlocks, forEachCandidatePair } from './blocking.ts';
+import type { Oversized } from './blocking.ts';
+import { classify, reasonsOf } from './classify.ts';
+import { comparePair } from './compare.ts';
+import { DEFAULT_PAGE_SIZE, readPatients } from './read-patients.ts';
+import { toMatchRecord } from './record.ts';
+import type { MatchRecord } from './record.ts';
+import { ensureDuplicateTable, upsertCandidates } from './store.ts';
+import type { Candidate } from './store.ts';
+import { DEFAULT_MU, DEFAULT_PROBABLE_AT, weightTable } from './weights.ts';
+import type { MuTable } from './weights.ts';
+
+export interface ScanOptions {
+  /** Score at or above which a pair is probable. Default DEFAULT_PROBABLE_AT. */
+  probableAt?: number;
+  /** m/u probabilities per field and level. Default DEFAULT_MU. */
+  mu?: MuTable;
+  /** Blocks larger than this are skipped and reported. Default 1000. */
+  maxBlockSize?: number;
+  /** Patients read per query. Default 5000. */
+  pageSize?: number;
+  /** A progress line (counts only). */
+  progress?: (line: string) => void;
+  /** Compare and report, write nothing. */
+  dryRun?: boolean;
+  now?: () => number;
+}
+
+export interface ScanReport {
+  patients: number;
+  blocks: number;
+  oversized: Oversized[];
+  pairsCompared: number;
+  certain: number;
+  probable: number;
+  /** Pairs not in atomsync_duplicate before this scan. */
+  newPairs: number;
+  ms: { read: number; compare: number; write: number; total: number };
+}
+
+const PROGRESS_EVERY_PAIRS = 2_000_000;
+
+export async function readMatchRecords(db: Queryable, pageSize: number, progress: (l: string) => void): Promise<MatchRecord[]> {
+  const records: MatchRecord[] = [];
+  for await (const page of readPatients(db, pageSize)) {
+    for (const p of page) records.push(toMatchRecord(p));
+    progress(`read ${records.length} patients`);
+  }
+  return records;
+}
+
+/** Compares every blocked pair; returns the candidates found and how many pairs were compared. */
+export function findCandidates(records: readonly MatchRecord[], o: ScanOptions): { candidates: Candidate[]; compared: number; blocks: number; oversized: Oversized[] } {
+  const progress = o.progress ?? (() => undefined);
+  const weights = weightTable(o.mu ?? DEFAULT_MU);
+  const settings = { probableAt: o.probableAt ?? DEFAULT_PROBABLE_AT };
+  const blocks = buildBlocks(records, { maxBlockSize: o.maxBlockSize ?? DEFAULT_MAX_BLOCK_SIZE });
+  const candidates: Candidate[] = [];
+  let compared = 0;
+  forEachCandidatePair(blocks, (i, j) => {
+    compared++;
+    if (compared % PROGRESS_EVERY_PAIRS === 0) progress(`compared ${compared} pairs, ${candidates.length} candidates so far`);
+    const a = records[i];
+    const b = records[j];
+    const c = comparePair(a, b, weights);
+    const cls = classify(c, settings);
+    if (cls) candidates.push({ patientA: a.uuid, patientB: b.uuid, class: cls, score: c.score, reasons: reasonsOf(c) });
+  });
+  return { candidates, compared, blocks: blocks.members.length, oversized: blocks.oversized };
+}
+
+export async function scanDuplicates(db: Queryable, o: ScanOptions = {}): Promise<ScanReport> {
+  const now = o.now ?? Date.now;
+  const progress = o.progress ?? (() => undefined);
+  const t0 = now();
+  if (!o.dryRun) await ensureDuplicateTable(db);
+  const records = await readMatchRecords(db, o.pageSize ?? DEFAULT_PAGE_SIZE, progress);
+  const t1 = now();
+  progress(`blocking ${records.length} patients`);
+  const found = findCandidates(records, o);
+  const t2 = now();
+  for (const big of found.oversized) progress(`skipped a block of ${big.size} patients (key kind ${big.kind}): over --max-block`);
+  progress(`compared ${found.compared} pairs in ${found.blocks} blocks: ${found.candidates.length} candidates`);
+  const newPairs = o.dryRun ? 0 : await upsertCandidates(db, found.candidates);
+  const t3 = now();
+  return {
+    patients: records.length,
+    blocks: found.blocks,
+    oversized: found.oversized,
+    pairsCompared: found.compared,
+    certain: found.candidates.filter((c) => c.class === 'certain').length,
+    probable: found.candidates.filter((c) => c.class === 'probable').length,
+    newPairs,
+    ms: { read: t1 - t0, compare: t2 - t1, write: t3 - t2, total: t3 - t0 },
+  };
+}
