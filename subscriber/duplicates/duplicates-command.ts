@@ -1,0 +1,116 @@
+// `atomsync duplicates list|show|reject|scan`: finding the same person registered twice, and
+// reviewing the pairs found. `scan` records candidate pairs (certain: the same value of the same
+// identifier type; probable: a Fellegi-Sunter score at or above --probable-at); `list` prints one
+// pair a line; `show` puts the two records side by side; `reject` marks a pair "not the same
+// person", never proposed again.
+// Merging is not here yet (issue 20): a `merge` verb would read the pair with readCandidate, merge
+// as OpenMRS's mergePatients does, and set the row's status to 'merged' (store.ts).
+import { readFileSync } from 'node:fs';
+import { UsageError, asUsage, dbUrlArg, intArg } from '../../shared/cli/args.ts';
+import type { Args, Command, Io } from '../../shared/cli/args.ts';
+import type { Pool } from '../../shared/db.ts';
+import { openPool } from '../../shared/db.ts';
+import { explainDbError } from '../../shared/start-errors.ts';
+import { DEFAULT_MAX_BLOCK_SIZE } from './blocking.ts';
+import { readPatientDetails } from './patient-details.ts';
+import { listLine, sideBySide } from './review-format.ts';
+import { scanDuplicates } from './scan.ts';
+import { ensureDuplicateTable, listCandidates, readCandidate, rejectCandidate } from './store.ts';
+import type { DuplicateStatus } from './store.ts';
+import { DEFAULT_PROBABLE_AT, mergeMu } from './weights.ts';
+
+const VERBS = ['list', 'show', 'reject', 'scan'] as const;
+
+export const duplicatesCommand: Command = {
+  name: 'duplicates',
+  summary: 'find patients registered twice (scan), list the pairs found, show one side by side, or reject one',
+  usage: 'atomsync duplicates scan --db URL     atomsync duplicates list --db URL     atomsync duplicates show <id> --db URL     atomsync duplicates reject <id> --db URL',
+  positionals: true,
+  options: [
+    { name: 'db', type: 'string', env: 'ATOMSYNC_DB', required: true, arg: 'URL', help: "the node's database (ours or a real OpenMRS one)" },
+    { name: 'status', type: 'string', default: 'open', choices: ['open', 'rejected', 'merged', 'all'], arg: 'STATUS', help: 'with list: which pairs' },
+    { name: 'json', type: 'boolean', help: 'with list and show: JSON, one object a line' },
+    { name: 'probable-at', type: 'string', env: 'ATOMSYNC_DUPLICATES_PROBABLE_AT', default: String(DEFAULT_PROBABLE_AT), arg: 'SCORE', help: 'with scan: the score from which a pair is probable' },
+    { name: 'weights', type: 'string', env: 'ATOMSYNC_DUPLICATES_WEIGHTS', arg: 'FILE', help: 'with scan: JSON {field: {level: [m, u]}} over the default weights' },
+    { name: 'max-block', type: 'string', default: String(DEFAULT_MAX_BLOCK_SIZE), arg: 'N', help: 'with scan: blocks of more patients are skipped (and reported)' },
+  ],
+  notes:
+    'certain: the same value of the same identifier type on two patients. probable: the sum of per-field weights\n' +
+    'log2(m/u) (names, birth date, gender, city, address1, phone) at or above --probable-at. A rejected pair is never\n' +
+    'proposed again. Merging is not available yet: review with show, merge in OpenMRS, then reject or leave the pair.',
+  async run(args: Args, io) {
+    const [verb, id] = args._ as string[];
+    if (verb === 'merge') throw new UsageError('merge is not built yet (issue 20): review with `show`; this command does not change patients');
+    if (!VERBS.includes(verb as (typeof VERBS)[number])) throw new UsageError(`expected ${VERBS.map((v) => `"${v}"`).join(', ')} (got ${verb ? `"${verb}"` : 'nothing'})`);
+    if ((verb === 'show' || verb === 'reject') && !/^[0-9]+$/.test(id ?? '')) throw new UsageError(`say which: atomsync duplicates ${verb} <id>, an id from \`atomsync duplicates list\``);
+    const url = dbUrlArg(args);
+    const scanSettings = verb === 'scan' ? scanOptions(args) : null;
+    const pool = openPool(url, { connectionLimit: 2 });
+    try {
+      if (scanSettings) return await scan(pool, scanSettings, io);
+      await ensureDuplicateTable(pool);
+      if (verb === 'list') return await list(pool, args.status as DuplicateStatus | 'all', Boolean(args.json), io);
+      if (verb === 'show') return await show(pool, Number(id), Boolean(args.json), io);
+      return await reject(pool, Number(id), io);
+    } catch (err) {
+      throw explainDbError(err, url);
+    } finally {
+      await pool.end();
+    }
+  },
+};
+
+function scanOptions(args: Args): { probableAt: number; mu: ReturnType<typeof mergeMu>; maxBlockSize: number } {
+  const probableAt = Number(args['probable-at']);
+  if (!Number.isFinite(probableAt)) throw new UsageError(`--probable-at must be a number (got "${String(args['probable-at'])}")`);
+  const file = args.weights as string | undefined;
+  const mu = asUsage(() => mergeMu(file ? JSON.parse(readFileSync(file, 'utf8')) : undefined), '--weights');
+  return { probableAt, mu, maxBlockSize: intArg(args, 'max-block', 2, 1_000_000) };
+}
+
+async function scan(pool: Pool, o: ReturnType<typeof scanOptions>, io: Io): Promise<number> {
+  const r = await scanDuplicates(pool, { ...o, progress: (l) => io.err(`duplicates scan: ${l}`) });
+  io.out(
+    `${r.patients} patients, ${r.pairsCompared} pairs compared in ${r.blocks} blocks: ${r.certain} certain, ${r.probable} probable ` +
+      `(${r.newPairs} new) in ${(r.ms.total / 1000).toFixed(1)} s (read ${(r.ms.read / 1000).toFixed(1)} s, compare ${(r.ms.compare / 1000).toFixed(1)} s, write ${(r.ms.write / 1000).toFixed(1)} s)`,
+  );
+  if (r.oversized.length > 0) io.out(`${r.oversized.length} block(s) over --max-block skipped: their pairs were not compared (largest ${Math.max(...r.oversized.map((b) => b.size))} patients)`);
+  return 0;
+}
+
+async function list(pool: Pool, status: DuplicateStatus | 'all', json: boolean, io: Io): Promise<number> {
+  const all = await listCandidates(pool, { status });
+  if (json) {
+    for (const c of all) io.out(JSON.stringify(c));
+    return 0;
+  }
+  io.out(all.length === 0 ? `no ${status === 'all' ? '' : `${status} `}duplicate pairs` : `${all.length} pair${all.length === 1 ? '' : 's'} (id, patient A, patient B, class, score):`);
+  for (const c of all) io.out(listLine(c));
+  return 0;
+}
+
+async function show(pool: Pool, id: number, json: boolean, io: Io): Promise<number> {
+  const c = await readCandidate(pool, id);
+  if (!c) {
+    io.err(`no duplicate pair #${id}: see atomsync duplicates list`);
+    return 1;
+  }
+  const [a, b] = [await readPatientDetails(pool, c.patientA), await readPatientDetails(pool, c.patientB)];
+  if (json) io.out(JSON.stringify({ ...c, a, b }));
+  else for (const line of sideBySide(c, a, b)) io.out(line);
+  return 0;
+}
+
+async function reject(pool: Pool, id: number, io: Io): Promise<number> {
+  const c = await readCandidate(pool, id);
+  if (!c) {
+    io.err(`no duplicate pair #${id}: see atomsync duplicates list`);
+    return 1;
+  }
+  if (await rejectCandidate(pool, id)) {
+    io.out(`#${id} rejected: not the same person; no scan will propose this pair again`);
+    return 0;
+  }
+  io.out(`#${id} was ${c.status} already${c.reviewedAt ? ` (${c.reviewedAt})` : ''}; nothing done`);
+  return 0;
+}
