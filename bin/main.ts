@@ -12,9 +12,10 @@ import { erpCommand } from '../subscriber/erp/erp-command.ts';
 import { conflictsCommand } from '../subscriber/conflicts-command.ts';
 import { verifyCommand } from '../tools/verify-command.ts';
 import { catchmentsCommand } from '../publisher/catchments/catchments-command.ts';
+import { duplicatesCommand } from '../subscriber/duplicates/duplicates-command.ts';
 
 /** Every command, in the order `atomsync --help` lists them. */
-export const COMMANDS: Command[] = [demoCommand, migrateCommand, seedCommand, publishCommand, snapshotCommand, subscribeCommand, erpCommand, failedCommand, conflictsCommand, catchmentsCommand, verifyCommand];
+export const COMMANDS: Command[] = [demoCommand, migrateCommand, seedCommand, publishCommand, snapshotCommand, subscribeCommand, erpCommand, failedCommand, conflictsCommand, duplicatesCommand, catchmentsCommand, verifyCommand];
 
 const SIGNALS = ['SIGINT', 'SIGTERM'] as const;
 
