@@ -60,6 +60,8 @@ export interface PublisherOptions {
   /** Run the HTTP server without a relay (a read replica, or a test); long polls are then answered at once. */
   noRelay?: boolean;
   maxConnections?: number;
+  /** How long a request waits when the database server refuses a connection, before 503 (shared/db-patience.ts). */
+  serverFullWaitMs?: number;
 }
 
 export const PUBLISHER_DEFAULTS = { host: '127.0.0.1', port: 8081, pageSize: DEFAULT_PAGE_SIZE, maxConnections: 10 } as const;
@@ -112,6 +114,7 @@ export class Publisher {
       connectionLimit: this.o.maxConnections ?? PUBLISHER_DEFAULTS.maxConnections,
       maxIdle: PUBLISHER_POOL.maxIdle,
       idleTimeoutMs: PUBLISHER_POOL.idleTimeoutMs,
+      ...(this.o.serverFullWaitMs !== undefined ? { serverFullWaitMs: this.o.serverFullWaitMs } : {}),
     }));
     const meta = await this.readNodeMeta(pool);
     const nodeId = meta.node_id;

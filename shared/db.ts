@@ -2,6 +2,7 @@
 // session time zone is UTC, so no value is ever shifted by the process's zone.
 import mysql from 'mysql2/promise';
 import type { Pool, PoolConnection, RowDataPacket } from 'mysql2/promise';
+import { DEFAULT_SERVER_FULL_WAIT_MS, waitWhenServerFull } from './db-patience.ts';
 
 export type { Pool, PoolConnection, RowDataPacket };
 
@@ -15,6 +16,8 @@ export interface PoolOptions {
   maxIdle?: number;
   /** An idle connection is closed after this long (with maxIdle below connectionLimit; default 60 s). */
   idleTimeoutMs?: number;
+  /** How long a caller waits when the server refuses a connection (db-patience.ts); 0 fails at once. */
+  serverFullWaitMs?: number;
 }
 
 export const DEFAULT_CONNECTION_LIMIT = 10;
@@ -45,7 +48,7 @@ export function parseDbUrl(url: string): { host: string; port: number; user: str
 
 export function openPool(url: string, opts: PoolOptions = {}): Pool {
   const c = parseDbUrl(url);
-  return mysql.createPool({
+  const pool = mysql.createPool({
     ...c,
     connectionLimit: opts.connectionLimit ?? DEFAULT_CONNECTION_LIMIT,
     ...(opts.maxIdle !== undefined ? { maxIdle: opts.maxIdle } : {}),
@@ -56,6 +59,9 @@ export function openPool(url: string, opts: PoolOptions = {}): Pool {
     charset: 'utf8mb4',
     enableKeepAlive: true,
   });
+  const waitMs = opts.serverFullWaitMs ?? DEFAULT_SERVER_FULL_WAIT_MS;
+  if (waitMs > 0) waitWhenServerFull(pool, waitMs);
+  return pool;
 }
 
 /** Creates the database named in the URL when it does not exist yet. */

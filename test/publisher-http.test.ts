@@ -49,7 +49,7 @@ describe('publisher over HTTP', () => {
     db = await freshDatabase('pubhttp');
     await migrate(db.pool, 'field-a');
     publisher = new Publisher(
-      { dbUrl: db.url, port: 0, users: new Map([['hq', 's3cret']]), pageSize: 50, noRelay: true },
+      { dbUrl: db.url, port: 0, users: new Map([['hq', 's3cret']]), pageSize: 50, noRelay: true, serverFullWaitMs: 500 },
       silentLogger,
     );
     base = await publisher.start();
@@ -294,7 +294,7 @@ describe('a database out of connections', () => {
     await db.drop();
   });
 
-  test('a request the database cannot take is answered 503 with Retry-After, not 500, and served once it can', async () => {
+  test('a request the database cannot take (refused for the 0.5 s it waits) is answered 503 with Retry-After, not 500, and served once it can', async () => {
     const base = await publisher.start();
     await db.pool.query(insertLocationSql, ['busy-0']);
     const [loc] = await queryRows<{ uuid: string }>(db.pool, 'SELECT uuid FROM location ORDER BY location_id DESC LIMIT 1');
