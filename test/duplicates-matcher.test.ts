@@ -7,7 +7,7 @@ import { birthdateLevel, comparePair, nameLevel } from '../subscriber/duplicates
 import { classify } from '../subscriber/duplicates/classify.ts';
 import { toMatchRecord } from '../subscriber/duplicates/record.ts';
 import type { RawPerson } from '../subscriber/duplicates/record.ts';
-import { DEFAULT_MU, DEFAULT_PROBABLE_AT, WeightsError, mergeMu, weightTable } from '../subscriber/duplicates/weights.ts';
+import { DEFAULT_MU, WeightsError, autoProbableAt, mergeMu, weightTable } from '../subscriber/duplicates/weights.ts';
 import { blockKeys, buildBlocks, forEachCandidatePair } from '../subscriber/duplicates/blocking.ts';
 
 const near = (a: number, b: number) => assert.ok(Math.abs(a - b) < 0.001, `${a} != ${b}`);
@@ -69,9 +69,9 @@ function person(over: Partial<RawPerson> & { given?: string; family?: string }):
   };
 }
 
-test('the score: a duplicate with errors is probable, two people sharing a name are not', () => {
+test('the score, in a register of 150,000: a duplicate with errors is probable, two people sharing a name and a birth year are not', () => {
   const t = weightTable(DEFAULT_MU);
-  const s = { probableAt: DEFAULT_PROBABLE_AT };
+  const s = { probableAt: autoProbableAt(150_000) };
   const a = toMatchRecord(person({}));
   const typo = toMatchRecord(person({ id: 2, uuid: 'u2', given: 'Grcae', birthdate: '1990-12-04', addresses: [] }));
   const c = comparePair(a, typo, t);
@@ -90,8 +90,14 @@ test('certain means the same value of the same identifier type, whatever the sco
   const a = toMatchRecord(person({ identifiers: [{ type: 3, value: '100-ABC' }] }));
   const b = toMatchRecord(person({ id: 2, uuid: 'u2', given: 'Peter', family: 'Kamau', gender: 'M', identifiers: [{ type: 3, value: ' 100-abc' }] }));
   const other = toMatchRecord(person({ id: 3, uuid: 'u3', identifiers: [{ type: 4, value: '100-ABC' }] }));
-  assert.equal(classify(comparePair(a, b, t), { probableAt: DEFAULT_PROBABLE_AT }), 'certain');
+  assert.equal(classify(comparePair(a, b, t), { probableAt: 100 }), 'certain');
   assert.deepEqual(comparePair(a, other, t).sharedIdentifierTypes, []);
+});
+
+test('the default threshold grows with the register: log2 of the patients, at least 12', () => {
+  assert.equal(autoProbableAt(5), 12);
+  assert.equal(autoProbableAt(150_000), 17.2);
+  assert.ok(autoProbableAt(1_000_000) > autoProbableAt(150_000));
 });
 
 test('weights are configurable and checked', () => {

@@ -6,7 +6,7 @@ import type { Comparison } from './compare.ts';
 export type MatchClass = 'certain' | 'probable';
 
 export interface MatchSettings {
-  /** Score at or above which a pair is probable (weights.ts DEFAULT_PROBABLE_AT). */
+  /** Score at or above which a pair is probable (default weights.ts autoProbableAt). */
   probableAt: number;
 }
 

@@ -87,13 +87,16 @@ export function comparePair(a: MatchRecord, b: MatchRecord, t: WeightTable): Com
       first = false;
     }
   }
+  const city = simpleLevel(a.city, b.city, (x, y) => x === y || jaroWinkler(x, y) >= 0.9);
   const levels: Record<FieldName, Level> = {
     given: names.given,
     family: names.family,
     birthdate: birthdateLevel(a.birthdate, a.birthdateEstimated, b.birthdate, b.birthdateEstimated),
     gender: simpleLevel(a.gender, b.gender, (x, y) => x === y),
-    city: simpleLevel(a.city, b.city, (x, y) => x === y || jaroWinkler(x, y) >= 0.9),
-    address1: simpleLevel(a.address1, b.address1, (x, y) => levenshtein(x, y) <= 2),
+    city,
+    // "Plot 12" says nothing in another town: address1 counts only where the cities do not
+    // disagree, and only equal (a house number one digit off is another house).
+    address1: city === 'disagree' ? 'missing' : simpleLevel(a.address1, b.address1, (x, y) => x === y),
     phone: phoneLevel(a.phones, b.phones),
   };
   let score = names.weight;

@@ -17,7 +17,7 @@ import { listLine, sideBySide } from './review-format.ts';
 import { scanDuplicates } from './scan.ts';
 import { ensureDuplicateTable, listCandidates, readCandidate, rejectCandidate } from './store.ts';
 import type { DuplicateStatus } from './store.ts';
-import { DEFAULT_PROBABLE_AT, mergeMu } from './weights.ts';
+import { mergeMu } from './weights.ts';
 
 const VERBS = ['list', 'show', 'reject', 'scan'] as const;
 
@@ -30,13 +30,14 @@ export const duplicatesCommand: Command = {
     { name: 'db', type: 'string', env: 'ATOMSYNC_DB', required: true, arg: 'URL', help: "the node's database (ours or a real OpenMRS one)" },
     { name: 'status', type: 'string', default: 'open', choices: ['open', 'rejected', 'merged', 'all'], arg: 'STATUS', help: 'with list: which pairs' },
     { name: 'json', type: 'boolean', help: 'with list and show: JSON, one object a line' },
-    { name: 'probable-at', type: 'string', env: 'ATOMSYNC_DUPLICATES_PROBABLE_AT', default: String(DEFAULT_PROBABLE_AT), arg: 'SCORE', help: 'with scan: the score from which a pair is probable' },
+    { name: 'probable-at', type: 'string', env: 'ATOMSYNC_DUPLICATES_PROBABLE_AT', default: 'auto', arg: 'SCORE', help: 'with scan: the score from which a pair is probable; auto: log2 of the patients scanned, at least 12' },
     { name: 'weights', type: 'string', env: 'ATOMSYNC_DUPLICATES_WEIGHTS', arg: 'FILE', help: 'with scan: JSON {field: {level: [m, u]}} over the default weights' },
     { name: 'max-block', type: 'string', default: String(DEFAULT_MAX_BLOCK_SIZE), arg: 'N', help: 'with scan: blocks of more patients are skipped (and reported)' },
   ],
   notes:
     'certain: the same value of the same identifier type on two patients. probable: the sum of per-field weights\n' +
-    'log2(m/u) (names, birth date, gender, city, address1, phone) at or above --probable-at. A rejected pair is never\n' +
+    'log2(m/u) (names, birth date, gender, city, address1, phone) at or above --probable-at (default: log2 of the number\n' +
+    'of patients, at least 12: coincidences grow with the register). A rejected pair is never\n' +
     'proposed again. Merging is not available yet: review with show, merge in OpenMRS, then reject or leave the pair.',
   async run(args: Args, io) {
     const [verb, id] = args._ as string[];
@@ -60,9 +61,9 @@ export const duplicatesCommand: Command = {
   },
 };
 
-function scanOptions(args: Args): { probableAt: number; mu: ReturnType<typeof mergeMu>; maxBlockSize: number } {
-  const probableAt = Number(args['probable-at']);
-  if (!Number.isFinite(probableAt)) throw new UsageError(`--probable-at must be a number (got "${String(args['probable-at'])}")`);
+function scanOptions(args: Args): { probableAt: number | 'auto'; mu: ReturnType<typeof mergeMu>; maxBlockSize: number } {
+  const probableAt = args['probable-at'] === 'auto' ? 'auto' : Number(args['probable-at']);
+  if (probableAt !== 'auto' && !Number.isFinite(probableAt)) throw new UsageError(`--probable-at must be a number (got "${String(args['probable-at'])}")`);
   const file = args.weights as string | undefined;
   const mu = asUsage(() => mergeMu(file ? JSON.parse(readFileSync(file, 'utf8')) : undefined), '--weights');
   return { probableAt, mu, maxBlockSize: intArg(args, 'max-block', 2, 1_000_000) };
@@ -71,7 +72,7 @@ function scanOptions(args: Args): { probableAt: number; mu: ReturnType<typeof me
 async function scan(pool: Pool, o: ReturnType<typeof scanOptions>, io: Io): Promise<number> {
   const r = await scanDuplicates(pool, { ...o, progress: (l) => io.err(`duplicates scan: ${l}`) });
   io.out(
-    `${r.patients} patients, ${r.pairsCompared} pairs compared in ${r.blocks} blocks: ${r.certain} certain, ${r.probable} probable ` +
+    `${r.patients} patients, ${r.pairsCompared} pairs compared in ${r.blocks} blocks: ${r.certain} certain, ${r.probable} probable (score >= ${r.probableAt}) ` +
       `(${r.newPairs} new) in ${(r.ms.total / 1000).toFixed(1)} s (read ${(r.ms.read / 1000).toFixed(1)} s, compare ${(r.ms.compare / 1000).toFixed(1)} s, write ${(r.ms.write / 1000).toFixed(1)} s)`,
   );
   if (r.oversized.length > 0) io.out(`${r.oversized.length} block(s) over --max-block skipped: their pairs were not compared (largest ${Math.max(...r.oversized.map((b) => b.size))} patients)`);

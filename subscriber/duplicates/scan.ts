@@ -11,12 +11,12 @@ import { toMatchRecord } from './record.ts';
 import type { MatchRecord } from './record.ts';
 import { ensureDuplicateTable, upsertCandidates } from './store.ts';
 import type { Candidate } from './store.ts';
-import { DEFAULT_MU, DEFAULT_PROBABLE_AT, weightTable } from './weights.ts';
+import { DEFAULT_MU, autoProbableAt, weightTable } from './weights.ts';
 import type { MuTable } from './weights.ts';
 
 export interface ScanOptions {
-  /** Score at or above which a pair is probable. Default DEFAULT_PROBABLE_AT. */
-  probableAt?: number;
+  /** Score at or above which a pair is probable. Default 'auto': autoProbableAt(patients). */
+  probableAt?: number | 'auto';
   /** m/u probabilities per field and level. Default DEFAULT_MU. */
   mu?: MuTable;
   /** Blocks larger than this are skipped and reported. Default 1000. */
@@ -32,6 +32,8 @@ export interface ScanOptions {
 
 export interface ScanReport {
   patients: number;
+  /** The threshold used for probable. */
+  probableAt: number;
   blocks: number;
   oversized: Oversized[];
   pairsCompared: number;
@@ -53,11 +55,15 @@ export async function readMatchRecords(db: Queryable, pageSize: number, progress
   return records;
 }
 
+export function resolveProbableAt(p: number | 'auto' | undefined, patients: number): number {
+  return p === undefined || p === 'auto' ? autoProbableAt(patients) : p;
+}
+
 /** Compares every blocked pair; returns the candidates found and how many pairs were compared. */
 export function findCandidates(records: readonly MatchRecord[], o: ScanOptions): { candidates: Candidate[]; compared: number; blocks: number; oversized: Oversized[] } {
   const progress = o.progress ?? (() => undefined);
   const weights = weightTable(o.mu ?? DEFAULT_MU);
-  const settings = { probableAt: o.probableAt ?? DEFAULT_PROBABLE_AT };
+  const settings = { probableAt: resolveProbableAt(o.probableAt, records.length) };
   const blocks = buildBlocks(records, { maxBlockSize: o.maxBlockSize ?? DEFAULT_MAX_BLOCK_SIZE });
   const candidates: Candidate[] = [];
   let compared = 0;
@@ -89,6 +95,7 @@ export async function scanDuplicates(db: Queryable, o: ScanOptions = {}): Promis
   const t3 = now();
   return {
     patients: records.length,
+    probableAt: resolveProbableAt(o.probableAt, records.length),
     blocks: found.blocks,
     oversized: found.oversized,
     pairsCompared: found.compared,

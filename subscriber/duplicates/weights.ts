@@ -3,7 +3,9 @@
 // the level adds log2(m / u) to the pair's score (positive when it is likelier among duplicates).
 // A field missing on either side adds 0. These are documented defaults, not EM estimates: set by
 // reasoning about how often clinics mistype each field and how common values are, then checked on
-// the generated population of test/duplicates-accuracy.test.ts. A site overrides any of them with
+// the generated populations of test/duplicates-accuracy.test.ts and the bench. The u values are
+// for two patients picked at random (not for pairs that share a block), which is why the
+// threshold grows with the register (autoProbableAt). A site overrides any of them with
 // `atomsync duplicates scan --weights FILE` (JSON of the same shape) and the threshold with
 // --probable-at.
 
@@ -28,8 +30,18 @@ export const DEFAULT_MU: MuTable = {
   phone: { agree: [0.6, 0.0002], disagree: [0.4, 0.9998] },
 };
 
-/** Score at or above which a pair is a probable duplicate (log2 units). */
-export const DEFAULT_PROBABLE_AT = 14;
+/**
+ * The default threshold for probable, in log2 units: log2 of the number of patients scanned, and
+ * at least 12. The prior odds that two patients picked at random are one person fall as 1/N, so a
+ * pair needs about log2(N) bits of evidence before it is likelier a duplicate than a coincidence
+ * (two of 150,000 people sharing a common name and a birth year). Checked on generated
+ * populations of 6,600 and 150,000 (README, Duplicate patients); `--probable-at` sets a fixed one.
+ */
+export function autoProbableAt(patients: number): number {
+  return Math.max(MIN_AUTO_PROBABLE_AT, Math.round(Math.log2(Math.max(2, patients)) * 10) / 10);
+}
+
+export const MIN_AUTO_PROBABLE_AT = 12;
 
 export type WeightTable = Record<FieldName, Partial<Record<Level, number>>>;
 
