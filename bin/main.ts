@@ -13,9 +13,12 @@ import { conflictsCommand } from '../subscriber/conflicts-command.ts';
 import { verifyCommand } from '../tools/verify-command.ts';
 import { catchmentsCommand } from '../publisher/catchments/catchments-command.ts';
 import { duplicatesCommand } from '../subscriber/duplicates/duplicates-command.ts';
+import { exportCommand } from '../publisher/bundle/export-command.ts';
+import { peersCommand } from '../publisher/bundle/peers-command.ts';
+import { importCommand } from '../subscriber/bundle/import-command.ts';
 
 /** Every command, in the order `atomsync --help` lists them. */
-export const COMMANDS: Command[] = [demoCommand, migrateCommand, seedCommand, publishCommand, snapshotCommand, subscribeCommand, erpCommand, failedCommand, conflictsCommand, duplicatesCommand, catchmentsCommand, verifyCommand];
+export const COMMANDS: Command[] = [demoCommand, migrateCommand, seedCommand, publishCommand, snapshotCommand, subscribeCommand, erpCommand, failedCommand, conflictsCommand, duplicatesCommand, catchmentsCommand, exportCommand, importCommand, peersCommand, verifyCommand];
 
 const SIGNALS = ['SIGINT', 'SIGTERM'] as const;
 

@@ -147,6 +147,38 @@ export class Relay {
     await conn.query('SELECT RELEASE_LOCK(?)', [lock]).catch(() => undefined);
   }
 
+  /**
+   * Numbers what the outbox holds now, for a command that reads the log with no publisher running
+   * (`atomsync export` at a site without a network). When a publisher's relay holds the lock, it
+   * is numbering them: this waits (up to `waitMs`) until the outbox is empty instead.
+   */
+  async drain(waitMs = 30_000): Promise<number> {
+    const conn = await this.pool.getConnection();
+    try {
+      await conn.query('SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED');
+      const lock = await lockName(conn);
+      const [{ got }] = await queryRows<{ got: number | null }>(conn, 'SELECT GET_LOCK(?, 0) AS got', [lock]);
+      if (Number(got) !== 1) {
+        const until = Date.now() + waitMs;
+        while (Date.now() < until) {
+          const [{ n }] = await queryRows<{ n: number }>(conn, 'SELECT COUNT(*) AS n FROM atomsync_outbox');
+          if (Number(n) === 0) break;
+          await new Promise((r) => setTimeout(r, 100));
+        }
+        return 0;
+      }
+      try {
+        let total = 0;
+        for (let n = -1; n !== 0; total += n) n = await this.tick(conn);
+        return total;
+      } finally {
+        await conn.query('SELECT RELEASE_LOCK(?)', [lock]).catch(() => undefined);
+      }
+    } finally {
+      conn.release();
+    }
+  }
+
   /** Moves one batch. Returns the number of outbox rows consumed. */
   async tick(conn: PoolConnection): Promise<number> {
     await conn.beginTransaction();

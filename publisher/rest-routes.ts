@@ -20,6 +20,7 @@ import { loadRepresentations } from '../shared/representation.ts';
 import { forbidden, mayReadResource, rightsIn } from './rights.ts';
 import type { RepresentationForm } from '../shared/representation.ts';
 import { uuidsInCatchments } from './catchments/router.ts';
+import { statesOrigins } from './state-origins.ts';
 import { RepresentationSpecError, UnknownPropertyError, loadOpenmrsRepresentations, servesOpenmrs } from './openmrs-rest/serve.ts';
 
 /**
@@ -140,27 +141,4 @@ async function representationsFor(
     if (err instanceof RepresentationSpecError || err instanceof UnknownPropertyError) throw badRequest(err.message);
     throw err;
   }
-}
-
-/**
- * The origin of each resource's current state: that of its latest change here, a row still in the
- * outbox (this node's own when it has none) or else its newest event. Keys in lower case.
- */
-async function statesOrigins(pool: Pool, resource: ResourceName, uuids: string[], nodeId: string): Promise<Map<string, string>> {
-  const out = new Map<string, string>();
-  if (uuids.length === 0) return out;
-  const events = await queryRows<{ u: string; o: string }>(
-    pool,
-    `SELECT e.uuid AS u, e.origin AS o FROM atomsync_event e
-       JOIN (SELECT uuid, MAX(seq) AS s FROM atomsync_event WHERE resource = ? AND uuid IN (?) GROUP BY uuid) m ON m.s = e.seq`,
-    [resource, uuids],
-  );
-  for (const r of events) out.set(r.u.toLowerCase(), r.o);
-  const pending = await queryRows<{ u: string; o: string | null }>(
-    pool,
-    'SELECT uuid AS u, origin AS o FROM atomsync_outbox WHERE resource = ? AND uuid IN (?) ORDER BY id',
-    [resource, uuids],
-  );
-  for (const r of pending) out.set(r.u.toLowerCase(), r.o ?? nodeId);
-  return out;
 }

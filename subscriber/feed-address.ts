@@ -8,6 +8,8 @@ export interface FeedAddressOptions {
   defaultCredentials?: string;
   /** Other origins the feed's links may point at (e.g. a separate REST host). */
   allowedOrigins?: string[];
+  /** The marker's key when it is not the URL: a bundle's source (`bundle:<origin>`, subscriber/bundle/). */
+  key?: string;
 }
 
 export class FeedAddress {
@@ -39,7 +41,7 @@ export class FeedAddress {
     this.origin = u.origin;
     this.recentUrl = `${u.origin}${u.pathname.replace(/\/$/, '')}`;
     this.firstPageUrl = `${u.origin}${m[1]}/${m[2]}/1`;
-    this.key = this.recentUrl;
+    this.key = opts.key ?? this.recentUrl;
     this.allowed = new Set([u.origin, ...(opts.allowedOrigins ?? []).map(allowedOrigin)]);
   }
 

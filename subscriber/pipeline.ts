@@ -18,12 +18,21 @@ import type { Inbox } from './inbox.ts';
 import { InboxRetry } from './inbox-retry.ts';
 import type { MarkerStore } from './marker-store.ts';
 import type { PipelineStats } from './outcomes.ts';
-import type { ResourceFetcher } from './resource-fetcher.ts';
+import type { LocalStates, ResourceFetcher } from './resource-fetcher.ts';
+import type { EntrySource } from './entry-source.ts';
+
+/** A source whose resources are in hand: its entries, and the states they name and refer to. */
+export interface LocalSource {
+  source: EntrySource;
+  states: LocalStates;
+}
 import { Semaphore } from './semaphore.ts';
 import type { Sink } from './sink.ts';
 
 export interface PipelineParts {
   sources: FeedAddress[];
+  /** Sources that carry their own states (bundles read from files), read by the same stages. */
+  local?: LocalSource[];
   sink: Sink;
   fetcher: ResourceFetcher;
   http: HttpClient;
@@ -75,5 +84,10 @@ export function buildPipeline(p: PipelineParts): { readers: FeedReader[]; retrie
       batches,
     });
   });
+  const options = { entryBatch: p.entryBatch, maxPagesPerPass: 1000, batches };
+  for (const l of p.local ?? []) {
+    fetcher.serveLocally(l.source.key, l.states);
+    readers.push(new FeedReader(l.source, stages, markers, new LagTracker(), p.log.child({ feed: l.source.key }), options));
+  }
   return { readers, retrier: new InboxRetry({ careful, inbox, policy, stats, log, onParked }) };
 }

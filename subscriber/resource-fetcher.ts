@@ -27,7 +27,12 @@ export interface ResourceFetcherOptions {
   labels?: boolean;
 }
 
+/** The states a source carries itself (a bundle), by `resource/uuid` in lower case. */
+export type LocalStates = ReadonlyMap<string, Record<string, unknown>>;
+
 export class ResourceFetcher {
+  /** Sources whose states are in hand (bundles, by their key): served from there, never asked over HTTP. */
+  private readonly local = new Map<string, LocalStates>();
   /** Origins that answered a list request with an error: a plain atomfeed publisher. Asked one by one from then on. */
   private readonly noBatch = new Set<string>();
   /** Origins that refused `v=sync` (an older atomsync): their lists are asked for with `v=full`. */
@@ -46,8 +51,19 @@ export class ResourceFetcher {
     this.labels = o.labels ?? false;
   }
 
+  /** Serves the source with this key from `states`; a state it lacks is as unknown (404). */
+  serveLocally(key: string, states: LocalStates): void {
+    this.local.set(key, states);
+  }
+
   /** `path` is the entry's content (REST path); without it the canonical path is built from resource and uuid. */
   async fetch(source: FeedAddress, resource: ResourceName, uuid: string, path?: string): Promise<Record<string, unknown>> {
+    const local = this.local.get(source.key);
+    if (local) {
+      const rep = local.get(`${resource}/${uuid.toLowerCase()}`);
+      if (!rep) throw new HttpStatusError(`${resource} ${uuid} is not in the bundle (nor held from an earlier one)`, `${source.key}/${resource}/${uuid}`, 404);
+      return structuredClone(rep);
+    }
     const url = source.resolve(path ?? restPath(resource, uuid));
     const res = await this.limiter.run(() =>
       this.http.get(url, { authorization: source.authorization, accept: 'application/json', maxBytes: this.maxBytes, headers: this.headers }),
@@ -68,6 +84,14 @@ export class ResourceFetcher {
   async fetchMany(source: FeedAddress, resource: ResourceName, uuids: string[]): Promise<Map<string, Record<string, unknown>>> {
     const out = new Map<string, Record<string, unknown>>();
     if (uuids.length === 0) return out;
+    const local = this.local.get(source.key);
+    if (local) {
+      for (const u of uuids) {
+        const rep = local.get(`${resource}/${u.toLowerCase()}`);
+        if (rep) out.set(u.toLowerCase(), structuredClone(rep));
+      }
+      return out;
+    }
     if (this.noBatch.has(source.origin)) {
       await Promise.all(
         uuids.map(async (u) => {

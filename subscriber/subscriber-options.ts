@@ -4,6 +4,7 @@ import type { Pool } from '../shared/db.ts';
 import { LONG_POLL_DEFAULT_S } from '../shared/protocol.ts';
 import type { RetryPolicy } from './backoff.ts';
 import type { EntrySource } from './entry-source.ts';
+import type { LocalSource } from './pipeline.ts';
 import type { FeedAddressOptions } from './feed-address.ts';
 import type { FeedSharingOptions } from './feed-jobs.ts';
 import type { PassResult } from './feed-reader.ts';
@@ -17,6 +18,8 @@ export interface SubscriberOptions {
   /** Must match the node id of the database. */
   nodeId?: string;
   feeds: string[];
+  /** Bundles to apply (atomsync import): read by the same stages as the feeds. */
+  local?: LocalSource[];
   feedOptions?: FeedAddressOptions;
   /** Time between polls of a caught-up feed whose publisher does not hold a poll open (long polling). */
   pollMs?: number;

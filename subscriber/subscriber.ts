@@ -20,6 +20,7 @@ import { HttpClient } from './http-client.ts';
 import { Inbox } from './inbox.ts';
 import type { InboxRetry } from './inbox-retry.ts';
 import { buildPipeline } from './pipeline.ts';
+import { BUNDLE_FEED_PREFIX } from './bundle/bundle-source.ts';
 import { MarkerStore } from './marker-store.ts';
 import { MysqlSink } from './mysql/mysql-sink.ts';
 import { ResourceFetcher } from './resource-fetcher.ts';
@@ -70,7 +71,7 @@ export class Subscriber {
   }
 
   private async open(): Promise<void> {
-    if (this.o.feeds.length === 0) throw new Error('no feeds to read: give at least one --feed URL');
+    if (this.o.feeds.length === 0 && !this.o.local?.length) throw new Error('no feeds to read: give at least one --feed URL');
     const sources = this.o.feeds.map((f) => new FeedAddress(f, this.o.feedOptions));
     this.pool = openPool(this.o.dbUrl, { connectionLimit: this.o.dbConnections ?? SUBSCRIBER_DEFAULTS.dbConnections });
     this.nodeId = await this.checkNodeId();
@@ -98,7 +99,7 @@ export class Subscriber {
       : null;
     this.queue = queue;
     const pipeline = buildPipeline({
-      sources, sink, fetcher, http: this.http, inbox: this.inbox, markers: new MarkerStore(this.pool), stats: this.stats, nodeId: this.nodeId,
+      sources, local: this.o.local, sink, fetcher, http: this.http, inbox: this.inbox, markers: new MarkerStore(this.pool), stats: this.stats, nodeId: this.nodeId,
       policy: { ...RETRY_DEFAULTS, ...this.o.retry }, entryBatch: this.o.entryBatch ?? SUBSCRIBER_DEFAULTS.entryBatch, headers: identity,
       parse: (xml, opts) => this.parser.parse(xml, opts), log: this.log, signal: this.stopSignal.signal,
       onParked: queue ? (id, delayMs) => void queue.schedule(id, delayMs) : () => undefined,
@@ -190,8 +191,10 @@ export class Subscriber {
    */
   async once(): Promise<{ applied: number; pending: number; dead: number }> {
     const errors = (await Promise.all(this.loops.map((l) => l.catchUp()))).filter((e): e is string => e !== null);
+    // Only the rows of the sources this process reads: `atomsync import` must not judge a feed's.
+    const mine = new Set(this.loops.map((l) => l.health.feed));
     for (let pass = 0; pass < 20; pass++) {
-      const rows = await this.inbox.list('pending', 100_000);
+      const rows = (await this.inbox.list('pending', 100_000)).filter((r) => mine.has(r.feedUrl));
       if (rows.length === 0) break;
       let progress = 0;
       for (const row of rows) if ((await this.retryRow(row.id)) === 'applied') progress++;
@@ -206,6 +209,8 @@ export class Subscriber {
     const row = await this.inbox.get(id);
     if (!row || row.status !== 'pending') return 'gone';
     const loop = this.loops.find((l) => l.health.feed === row.feedUrl);
+    // A bundle's rows are retried by the next `atomsync import` of that origin, with the states it held back.
+    if (!loop && row.feedUrl.startsWith(BUNDLE_FEED_PREFIX)) return 'pending';
     return this.retrier.retry(row, loop?.reader.source.address);
   }
 

@@ -249,4 +249,32 @@ export const SYNC_TABLES: Array<{ table: string; ddl: string }> = [
   PRIMARY KEY (catchment_id, rule_id)
 ) ${CHARSET}`,
   },
+  {
+    // Sync by file, the exporting side: per peer, how far bundles were sent and how far the peer
+    // acknowledged having them (shared/bundle/peers.ts). The next export starts after acked_to.
+    table: 'atomsync_peer',
+    ddl: `CREATE TABLE IF NOT EXISTS atomsync_peer (
+  peer VARCHAR(64) NOT NULL PRIMARY KEY,
+  sent_to BIGINT NOT NULL DEFAULT 0,
+  acked_to BIGINT NOT NULL DEFAULT 0,
+  exports INT NOT NULL DEFAULT 0,
+  last_export_id CHAR(36) NULL,
+  last_sent_at DATETIME(3) NULL,
+  last_acked_at DATETIME(3) NULL
+) ${CHARSET}`,
+  },
+  {
+    // Sync by file, the importing side: the states a bundle carried for events that could not be
+    // applied yet (parked in atomsync_inbox), kept so that a later import retries them without
+    // the file. Deleted once the event is applied.
+    table: 'atomsync_bundle_held',
+    ddl: `CREATE TABLE IF NOT EXISTS atomsync_bundle_held (
+  feed_url VARCHAR(512) NOT NULL,
+  resource VARCHAR(64) NOT NULL,
+  uuid CHAR(38) NOT NULL,
+  rep LONGTEXT NOT NULL,
+  held_at DATETIME(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3),
+  PRIMARY KEY (feed_url, resource, uuid)
+) ${CHARSET}`,
+  },
 ];
