@@ -70,10 +70,14 @@ async function bench(patients: number, keep: boolean, server: string): Promise<v
     const truth = new Set(written.truth.map((p) => orderPair(p.a, p.b).join(' ')));
     const found = await listCandidates(pool, { status: 'all' });
     const hits = found.filter((c) => truth.has(`${c.patientA} ${c.patientB}`)).length;
+    const certain = found.filter((c) => c.class === 'certain');
+    const certainPrecision = certain.filter((c) => truth.has(`${c.patientA} ${c.patientB}`)).length / Math.max(1, certain.length);
     say(`machine: ${cpus().length} cores (${cpus()[0]?.model ?? '?'}), ${(totalmem() / 2 ** 30).toFixed(1)} GiB, node ${process.version}`);
-    say(`patients ${report.patients}, blocks ${report.blocks}, pairs compared ${report.pairsCompared}, oversized blocks skipped ${report.oversized.length}`);
-    say(`candidates ${report.certain + report.probable} (certain ${report.certain}, probable ${report.probable}); precision ${(hits / Math.max(1, found.length)).toFixed(3)}, recall ${(hits / truth.size).toFixed(3)}`);
+    say(`patients ${report.patients}, probable from score ${report.probableAt}, blocks ${report.blocks}, pairs compared ${report.pairsCompared}, oversized blocks skipped ${report.oversized.length}`);
+    say(`candidates ${report.certain + report.probable} (certain ${report.certain}, precision ${certainPrecision.toFixed(3)}; probable ${report.probable}); all: precision ${(hits / Math.max(1, found.length)).toFixed(3)}, recall ${(hits / truth.size).toFixed(3)}`);
     say(`scan ${(report.ms.total / 1000).toFixed(1)} s (read ${(report.ms.read / 1000).toFixed(1)}, compare ${(report.ms.compare / 1000).toFixed(1)}, write ${(report.ms.write / 1000).toFixed(1)}); process wall ${(wallMs / 1000).toFixed(1)} s; peak RSS ${(maxRssKb / 1024).toFixed(0)} MiB`);
+    const json = { patients: report.patients, pairsCompared: report.pairsCompared, blocks: report.blocks, certain: report.certain, probable: report.probable, probableAt: report.probableAt, certainPrecision, precision: hits / Math.max(1, found.length), recall: hits / truth.size, scanMs: report.ms, wallMs, peakRssMiB: Math.round(maxRssKb / 1024) };
+    say(`BENCH_JSON ${JSON.stringify(json)}`);
     if (keep) say(`kept: ${url}`);
   } finally {
     await cleanup.run();
