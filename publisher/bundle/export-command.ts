@@ -25,6 +25,7 @@ export const exportCommand: Command = {
     { name: 'db', type: 'string', env: 'ATOMSYNC_DB', required: true, arg: 'URL', help: "this node's database" },
     { name: 'for', type: 'string', env: 'ATOMSYNC_EXPORT_FOR', required: true, arg: 'PEER', help: 'node id of the peer the bundle is for' },
     { name: 'out', type: 'string', env: 'ATOMSYNC_EXPORT_OUT', required: true, arg: 'FILE', help: 'file to write; parts are FILE.1-of-N ...' },
+    { name: 'catchment', type: 'string', env: 'ATOMSYNC_EXPORT_CATCHMENT', arg: 'UUID[,UUID]', help: "the peer's catchment (location uuids, each with the locations under it): only what its catchment feed would carry" },
     { name: 'max-size', type: 'string', env: 'ATOMSYNC_EXPORT_MAX_SIZE', arg: 'SIZE', help: 'largest file (like 1400k or 2g); bigger exports are split into numbered parts' },
     KEY_FILE_OPT,
   ],
@@ -40,7 +41,8 @@ export const exportCommand: Command = {
     const url = dbUrlArg(args);
     const pool = openPool(url, { connectionLimit: 4 });
     try {
-      const r = await exportBundle({ pool, key, peer, out: String(args.out), maxBytes, progress: (l) => io.out(l) }).catch((err) => {
+      const catchment = args.catchment === undefined ? undefined : String(args.catchment).split(',').map((u) => u.trim()).filter(Boolean);
+      const r = await exportBundle({ pool, key, peer, out: String(args.out), maxBytes, catchment, progress: (l) => io.out(l) }).catch((err) => {
         throw explainDbError(err, url);
       });
       if (r.files.length === 0) {
@@ -48,7 +50,7 @@ export const exportCommand: Command = {
         return 0;
       }
       for (const f of r.files) io.out(`${f.file}: changes ${f.from + 1} to ${f.to} (${f.events} events, ${f.resources} states, ${f.bytes} bytes)`);
-      io.out(`bundle ${r.exportId} for ${peer} written: ${r.files.length} file(s); the peer imports them in any order, all parts`);
+      io.out(`bundle ${r.exportId} for ${peer} written: ${r.files.length} file(s); the peer imports every part, in one command or in order`);
       return 0;
     } finally {
       await pool.end();

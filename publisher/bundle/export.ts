@@ -7,20 +7,19 @@ import { encodeBundle } from '../../shared/bundle/format.ts';
 import type { BundleResource } from '../../shared/bundle/format.ts';
 import { peerState, recordExport } from '../../shared/bundle/peers.ts';
 import { referencesIn } from '../../shared/bundle/references.ts';
-import { queryRows } from '../../shared/db.ts';
 import type { Pool } from '../../shared/db.ts';
 import type { FeedEvent } from '../../shared/feed-types.ts';
 import { ORIGIN_FIELD } from '../../shared/protocol.ts';
-import type { Action } from '../../shared/protocol.ts';
 import { loadRegistry } from '../../shared/registry.ts';
 import type { Registry } from '../../shared/registry.ts';
 import { loadRepresentations } from '../../shared/representation.ts';
 import { isResourceName } from '../../shared/resources.ts';
 import type { ResourceName } from '../../shared/resources.ts';
 import { readMeta } from '../../shared/schema/migrate.ts';
-import { dbToIso } from '../../shared/time.ts';
 import { statesOrigins } from '../state-origins.ts';
 import { Relay } from '../relay.ts';
+import { catchmentLog, wholeLog } from './export-log.ts';
+import type { ExportLog } from './export-log.ts';
 import { silentLogger } from '../../shared/logger.ts';
 
 export interface ExportOptions {
@@ -32,6 +31,8 @@ export interface ExportOptions {
   out: string;
   /** Largest part in bytes; unlimited when absent. */
   maxBytes?: number;
+  /** Location uuids of the peer's catchment: only what its catchment feed would carry. */
+  catchment?: string[];
   progress?: (line: string) => void;
 }
 
@@ -51,8 +52,13 @@ export async function exportBundle(o: ExportOptions): Promise<ExportResult> {
   // Changes still in the outbox are numbered first: a site without a network may run no publisher.
   await new Relay(o.pool, silentLogger, { nodeId: origin }).drain();
   const registry = await loadRegistry(o.pool);
-  const { ackedTo } = await peerState(o.pool, o.peer);
-  const events = await eventsAfter(o.pool, ackedTo, o.peer);
+  const log = o.catchment ? await catchmentLog(o.pool, registry, silentLogger, o.catchment) : wholeLog(o.pool);
+  const peer = await peerState(o.pool, o.peer);
+  if (peer.exports > 0 && peer.feed !== log.feed) {
+    throw new Error(`${o.peer} was sent ${peer.feed === 'all' ? 'the whole log' : 'a catchment'} before, and ${o.catchment ? 'a catchment' : 'the whole log'} now: positions would not match. Give the same --catchment as before`);
+  }
+  const ackedTo = peer.ackedTo;
+  const events = await log.after(ackedTo, o.peer);
   const exportId = randomUUID();
   const result: ExportResult = { exportId, origin, files: [] };
   if (events.length === 0) return result;
@@ -62,7 +68,7 @@ export async function exportBundle(o: ExportOptions): Promise<ExportResult> {
     let n = events.length - i;
     for (;;) {
       const slice = events.slice(i, i + n);
-      const resources = await statesFor(o.pool, registry, slice);
+      const resources = await statesFor(o.pool, registry, log, slice);
       const to = slice[slice.length - 1].seq;
       const header = { exportId, origin, peer: o.peer, part: 0, parts: 0, from, to, events: slice.length, resources: resources.length, createdAt: new Date().toISOString() };
       const bytes = encodeBundle(o.key, header, { events: slice, resources });
@@ -85,37 +91,12 @@ export async function exportBundle(o: ExportOptions): Promise<ExportResult> {
     await writeFile(file, bytes);
     result.files.push({ file, from: p.from, to: p.to, events: p.events.length, resources: p.resources.length, bytes: bytes.length });
   }
-  await recordExport(o.pool, o.peer, exportId, parts[parts.length - 1].to);
+  await recordExport(o.pool, o.peer, log.feed, exportId, parts[parts.length - 1].to);
   return result;
 }
 
-interface EventRow {
-  seq: number;
-  resource: string;
-  position: number;
-  event_uuid: string;
-  uuid: string;
-  action: string;
-  origin: string;
-  changed_at: string;
-  published_at: string;
-}
-
-/** The node's events after `from`, in order, less those the peer made itself (it has them). */
-async function eventsAfter(pool: Pool, from: number, peer: string): Promise<FeedEvent[]> {
-  const rows = await queryRows<EventRow>(
-    pool,
-    'SELECT seq, resource, position, event_uuid, uuid, action, origin, changed_at, published_at FROM atomsync_event WHERE seq > ? AND origin <> ? ORDER BY seq',
-    [from, peer],
-  );
-  return rows.map((r) => ({
-    seq: Number(r.seq), position: Number(r.seq), eventUuid: r.event_uuid, resource: r.resource, uuid: r.uuid, action: r.action as Action,
-    origin: r.origin, changedAt: dbToIso(r.changed_at), publishedAt: dbToIso(r.published_at),
-  }));
-}
-
 /** The current states the events name, and round by round what they refer to, in the lean `sync` form. */
-async function statesFor(pool: Pool, registry: Registry, events: FeedEvent[]): Promise<BundleResource[]> {
+async function statesFor(pool: Pool, registry: Registry, log: ExportLog, events: FeedEvent[]): Promise<BundleResource[]> {
   const out = new Map<string, BundleResource>();
   const asked = new Set<string>();
   let wanted = new Map<ResourceName, Set<string>>();
@@ -134,7 +115,8 @@ async function statesFor(pool: Pool, registry: Registry, events: FeedEvent[]): P
       const def = registry.def(resource);
       const uuids = [...set];
       for (let i = 0; i < uuids.length; i += 500) {
-        const chunk = uuids.slice(i, i + 500);
+        const allowed = await log.mayCarry(resource, uuids.slice(i, i + 500));
+        const chunk = uuids.slice(i, i + 500).filter((u) => allowed.has(u));
         const reps = await loadRepresentations(pool, def, chunk, '', 'sync');
         const origins = await statesOrigins(pool, resource, [...reps.keys()], '');
         for (const [uuid, rep] of reps) {

@@ -5,6 +5,8 @@ import type { Queryable } from '../db.ts';
 
 export interface PeerState {
   peer: string;
+  /** The log exported to it: `all`, or `catchment:<key>` (positions count in that log). */
+  feed: string;
   /** Last position put in a bundle for the peer. */
   sentTo: number;
   /** Last position the peer acknowledged holding: the next bundle starts after it. */
@@ -17,6 +19,7 @@ export interface PeerState {
 
 interface Row {
   peer: string;
+  feed: string;
   sent_to: number;
   acked_to: number;
   exports: number;
@@ -27,6 +30,7 @@ interface Row {
 
 const toState = (r: Row): PeerState => ({
   peer: r.peer,
+  feed: r.feed,
   sentTo: Number(r.sent_to),
   ackedTo: Number(r.acked_to),
   exports: Number(r.exports),
@@ -41,15 +45,15 @@ export async function listPeers(db: Queryable): Promise<PeerState[]> {
 
 export async function peerState(db: Queryable, peer: string): Promise<PeerState> {
   const [r] = await queryRows<Row>(db, 'SELECT * FROM atomsync_peer WHERE peer = ?', [peer]);
-  return r ? toState(r) : { peer, sentTo: 0, ackedTo: 0, exports: 0, lastExportId: null, lastSentAt: null, lastAckedAt: null };
+  return r ? toState(r) : { peer, feed: 'all', sentTo: 0, ackedTo: 0, exports: 0, lastExportId: null, lastSentAt: null, lastAckedAt: null };
 }
 
-export async function recordExport(db: Queryable, peer: string, exportId: string, to: number): Promise<void> {
+export async function recordExport(db: Queryable, peer: string, feed: string, exportId: string, to: number): Promise<void> {
   await db.query(
-    `INSERT INTO atomsync_peer (peer, sent_to, exports, last_export_id, last_sent_at) VALUES (?, ?, 1, ?, UTC_TIMESTAMP(3))
+    `INSERT INTO atomsync_peer (peer, feed, sent_to, exports, last_export_id, last_sent_at) VALUES (?, ?, ?, 1, ?, UTC_TIMESTAMP(3))
      ON DUPLICATE KEY UPDATE sent_to = GREATEST(sent_to, VALUES(sent_to)), exports = exports + 1,
        last_export_id = VALUES(last_export_id), last_sent_at = VALUES(last_sent_at)`,
-    [peer, to, exportId],
+    [peer, feed, to, exportId],
   );
 }
 

@@ -252,9 +252,11 @@ export const SYNC_TABLES: Array<{ table: string; ddl: string }> = [
   {
     // Sync by file, the exporting side: per peer, how far bundles were sent and how far the peer
     // acknowledged having them (shared/bundle/peers.ts). The next export starts after acked_to.
+    // feed: `all`, or `catchment:<locations_key>`: the log whose positions sent_to and acked_to count.
     table: 'atomsync_peer',
     ddl: `CREATE TABLE IF NOT EXISTS atomsync_peer (
   peer VARCHAR(64) NOT NULL PRIMARY KEY,
+  feed VARCHAR(80) NOT NULL DEFAULT 'all',
   sent_to BIGINT NOT NULL DEFAULT 0,
   acked_to BIGINT NOT NULL DEFAULT 0,
   exports INT NOT NULL DEFAULT 0,
