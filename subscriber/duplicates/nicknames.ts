@@ -63,6 +63,12 @@ export function inNicknameTable(name: string): boolean {
   return CANONICAL.has(name);
 }
 
+/** Every form of this normalised name the table knows (the name alone when it knows none). */
+export function nicknameGroup(name: string): readonly string[] {
+  const key = CANONICAL.get(name);
+  return key ? (GROUPS.find((g) => g[0] === key) ?? [name]) : [name];
+}
+
 /** True when two different normalised names are forms of one name in the table. */
 export function areNicknames(a: string, b: string): boolean {
   if (a === b) return false;

@@ -14,7 +14,7 @@ interface PersonRow { id: number; uuid: string; gender: string | null; bd: strin
 async function readPage(db: Queryable, cols: Columns, after: number, limit: number): Promise<PersonRow[]> {
   return queryRows<PersonRow>(
     db,
-    `SELECT p.person_id AS id, p.uuid, p.gender, DATE_FORMAT(p.birthdate, '%Y-%m-%d') AS bd, p.birthdate_estimated AS est
+    `SELECT ${PERSON_COLUMNS}
      FROM person p JOIN patient pa ON pa.patient_id = p.person_id
      WHERE p.person_id > ?${notVoided(cols, 'person', 'p')}${notVoided(cols, 'patient', 'pa')}
      ORDER BY p.person_id LIMIT ?`,
@@ -22,28 +22,36 @@ async function readPage(db: Queryable, cols: Columns, after: number, limit: numb
   );
 }
 
-/** Attaches names, identifiers, addresses and phones of the people in [lo, hi] to their records. */
-async function attachDetails(db: Queryable, cols: Columns, phoneTypes: number[], byId: Map<number, RawPerson>, lo: number, hi: number): Promise<void> {
+/** Attaches names, identifiers, addresses and phones of the people the filter names to their records. */
+/** Which people a detail query reads: an id range (a page) or a list of ids (arrivals). */
+export type IdFilter = { range: [number, number] } | { ids: number[] };
+
+function idWhere(f: IdFilter): { sql: string; params: unknown[] } {
+  return 'range' in f ? { sql: 'BETWEEN ? AND ?', params: f.range } : { sql: 'IN (?)', params: [f.ids] };
+}
+
+async function attachDetails(db: Queryable, cols: Columns, phoneTypes: number[], byId: Map<number, RawPerson>, filter: IdFilter): Promise<void> {
+  const w = idWhere(filter);
   const names = await queryRows<{ id: number; g: string | null; m: string | null; f: string | null }>(
     db,
     `SELECT person_id AS id, given_name AS g, middle_name AS m, family_name AS f FROM person_name
-     WHERE person_id BETWEEN ? AND ?${notVoided(cols, 'person_name')} ORDER BY person_id, preferred DESC, person_name_id`,
-    [lo, hi],
+     WHERE person_id ${w.sql}${notVoided(cols, 'person_name')} ORDER BY person_id, preferred DESC, person_name_id`,
+    w.params,
   );
   for (const n of names) byId.get(n.id)?.names.push({ given: n.g, middle: n.m, family: n.f });
   const ids = await queryRows<{ id: number; t: number; v: string }>(
     db,
     `SELECT patient_id AS id, identifier_type AS t, identifier AS v FROM patient_identifier
-     WHERE patient_id BETWEEN ? AND ?${notVoided(cols, 'patient_identifier')}`,
-    [lo, hi],
+     WHERE patient_id ${w.sql}${notVoided(cols, 'patient_identifier')}`,
+    w.params,
   );
   for (const i of ids) byId.get(i.id)?.identifiers.push({ type: Number(i.t), value: i.v });
   if (hasTable(cols, 'person_address')) {
     const addresses = await queryRows<{ id: number; c: string | null; a: string | null }>(
       db,
       `SELECT person_id AS id, city_village AS c, address1 AS a FROM person_address
-       WHERE person_id BETWEEN ? AND ?${notVoided(cols, 'person_address')} ORDER BY person_id, preferred DESC, person_address_id DESC`,
-      [lo, hi],
+       WHERE person_id ${w.sql}${notVoided(cols, 'person_address')} ORDER BY person_id, preferred DESC, person_address_id DESC`,
+      w.params,
     );
     for (const a of addresses) byId.get(a.id)?.addresses.push({ city: a.c, address1: a.a });
   }
@@ -51,34 +59,61 @@ async function attachDetails(db: Queryable, cols: Columns, phoneTypes: number[],
     const phones = await queryRows<{ id: number; v: string }>(
       db,
       `SELECT person_id AS id, value AS v FROM person_attribute
-       WHERE person_id BETWEEN ? AND ? AND person_attribute_type_id IN (?)${notVoided(cols, 'person_attribute')}`,
-      [lo, hi, phoneTypes],
+       WHERE person_id ${w.sql} AND person_attribute_type_id IN (?)${notVoided(cols, 'person_attribute')}`,
+      [...w.params, phoneTypes],
     );
     for (const p of phones) byId.get(p.id)?.phones.push(p.v);
   }
 }
 
-/** Pages of patients, in person_id order. */
-export async function* readPatients(db: Queryable, pageSize = DEFAULT_PAGE_SIZE): AsyncGenerator<RawPerson[]> {
+function toRaw(rows: PersonRow[]): Map<number, RawPerson> {
+  const byId = new Map<number, RawPerson>();
+  for (const r of rows) {
+    byId.set(Number(r.id), {
+      id: Number(r.id), uuid: r.uuid, gender: r.gender, birthdate: r.bd, birthdateEstimated: Boolean(Number(r.est)),
+      names: [], addresses: [], phones: [], identifiers: [],
+    });
+  }
+  return byId;
+}
+
+async function patientColumns(db: Queryable): Promise<{ cols: Columns; phoneTypes: number[] }> {
   const cols = await readColumns(db);
   if (!hasTable(cols, 'person') || !hasTable(cols, 'patient') || !hasTable(cols, 'person_name') || !hasTable(cols, 'patient_identifier')) {
     throw new Error('this database has no OpenMRS patient tables (person, patient, person_name, patient_identifier)');
   }
-  const phoneTypes = await phoneAttributeTypes(db, cols);
+  return { cols, phoneTypes: await phoneAttributeTypes(db, cols) };
+}
+
+const PERSON_COLUMNS = `p.person_id AS id, p.uuid, p.gender, DATE_FORMAT(p.birthdate, '%Y-%m-%d') AS bd, p.birthdate_estimated AS est`;
+
+/** The non-voided patients among these person ids, or with these uuids (arrivals). */
+export async function readPatientsWhere(db: Queryable, by: { ids: number[] } | { uuids: string[] }): Promise<RawPerson[]> {
+  const list = 'ids' in by ? by.ids : by.uuids;
+  if (list.length === 0) return [];
+  const { cols, phoneTypes } = await patientColumns(db);
+  const rows = await queryRows<PersonRow>(
+    db,
+    `SELECT ${PERSON_COLUMNS} FROM person p JOIN patient pa ON pa.patient_id = p.person_id
+     WHERE ${'ids' in by ? 'p.person_id' : 'p.uuid'} IN (?)${notVoided(cols, 'person', 'p')}${notVoided(cols, 'patient', 'pa')}`,
+    [list],
+  );
+  const byId = toRaw(rows);
+  if (byId.size > 0) await attachDetails(db, cols, phoneTypes, byId, { ids: [...byId.keys()] });
+  return [...byId.values()];
+}
+
+/** Pages of patients, in person_id order. */
+export async function* readPatients(db: Queryable, pageSize = DEFAULT_PAGE_SIZE): AsyncGenerator<RawPerson[]> {
+  const { cols, phoneTypes } = await patientColumns(db);
   let after = 0;
   for (;;) {
     const rows = await readPage(db, cols, after, pageSize);
     if (rows.length === 0) return;
-    const byId = new Map<number, RawPerson>();
-    for (const r of rows) {
-      byId.set(Number(r.id), {
-        id: Number(r.id), uuid: r.uuid, gender: r.gender, birthdate: r.bd, birthdateEstimated: Boolean(Number(r.est)),
-        names: [], addresses: [], phones: [], identifiers: [],
-      });
-    }
+    const byId = toRaw(rows);
     const lo = Number(rows[0].id);
     after = Number(rows[rows.length - 1].id);
-    await attachDetails(db, cols, phoneTypes, byId, lo, after);
+    await attachDetails(db, cols, phoneTypes, byId, { range: [lo, after] });
     yield [...byId.values()];
     if (rows.length < pageSize) return;
   }
