@@ -20,6 +20,7 @@ import { renderMetrics } from './metrics.ts';
 import type { PublisherCounters } from './metrics.ts';
 import { HTML_MEDIA_TYPE, NEGOTIATED_VARY } from '../shared/web/negotiate.ts';
 import { buildRootModel, renderRootHtml, rootJson } from './root-page.ts';
+import { peerLines } from './bundle/peer-lines.ts';
 import { forbidden, mayReadFeed, rightsIn } from './rights.ts';
 import { lagOf } from './subscriber-positions.ts';
 import type { SubscriberPosition, SubscriberPositions } from './subscriber-positions.ts';
@@ -105,6 +106,7 @@ export function adminRoutes(o: AdminRouteOptions): Router {
       snapshot,
       // The tree names the other nodes: admins only.
       tree: rights.admin ? await nodeTree(o, positions, heads, req.secure ? 'HTTPS' : 'HTTP', now()) : undefined,
+      peers: rights.admin ? await peerLines(o.pool).catch(() => []) : undefined,
       now: now(),
     });
     res.set('Cache-Control', 'private, no-cache');

@@ -9,6 +9,7 @@ import { newestPage, pageRange, uniformLayout } from './paging.ts';
 import type { Layout } from './paging.ts';
 import type { SnapshotState } from '../shared/schema/snapshot-state.ts';
 import { lagOf } from './subscriber-positions.ts';
+import type { PeerLine } from './bundle/peer-lines.ts';
 import type { SubscriberPosition } from './subscriber-positions.ts';
 import type { TreeModel } from '../shared/web/tree-model.ts';
 import { treeFigure } from '../shared/web/tree-svg.ts';
@@ -49,6 +50,8 @@ export interface RootModel {
   snapshot: SnapshotState[];
   /** This node's parents and children (for admins; shared/web/tree-model.ts). */
   tree?: TreeModel;
+  /** Peers reached by file (atomsync export): for admins. */
+  peers?: PeerLine[];
   /** ms since the epoch, for "seen 5 s ago". */
   now: number;
 }
@@ -64,6 +67,7 @@ export function buildRootModel(o: {
   positions: SubscriberPosition[];
   snapshot?: SnapshotState[];
   tree?: TreeModel;
+  peers?: PeerLine[];
   now: number;
 }): RootModel {
   const baseUrl = trimSlashes(o.baseUrl);
@@ -76,6 +80,7 @@ export function buildRootModel(o: {
     now: o.now,
     snapshot: o.snapshot ?? [],
     ...(o.tree ? { tree: o.tree } : {}),
+    ...(o.peers?.length ? { peers: o.peers } : {}),
     feeds: o.heads.map(({ category, head }) => ({
       category,
       events: head.count,
@@ -98,7 +103,7 @@ export function buildRootModel(o: {
 
 /** The JSON answer: the model without the clock. */
 export function rootJson(m: RootModel): object {
-  return { nodeId: m.nodeId, pageSize: m.pageSize, feeds: m.feeds, subscribers: m.subscribers, snapshot: m.snapshot, ...(m.tree ? { tree: m.tree } : {}) };
+  return { nodeId: m.nodeId, pageSize: m.pageSize, feeds: m.feeds, subscribers: m.subscribers, snapshot: m.snapshot, ...(m.tree ? { tree: m.tree } : {}), ...(m.peers ? { peers: m.peers } : {}) };
 }
 
 export function renderRootHtml(m: RootModel): string {
@@ -123,7 +128,7 @@ ${table(
   m.subscribers.length
     ? undefined
     : html`No subscriber has polled yet. A subscriber that sends the <code>x-atomsync-subscriber</code> header is listed under the user it signs in as.`,
-)}${m.snapshot.length ? snapshotSection(m.snapshot) : ''}`;
+)}${m.peers ? peersSection(m.peers) : ''}${m.snapshot.length ? snapshotSection(m.snapshot) : ''}`;
   return layout({
     title: 'feeds',
     nodeId: m.nodeId,
@@ -155,6 +160,24 @@ function snapshotSection(states: SnapshotState[]): Html {
   return html`<h2>Snapshot</h2>
 <p class="sub">${pending ? `${pending} resource${pending === 1 ? '' : 's'} still publishing the rows that were here before atomsync` : 'Every existing row has been published.'}</p>
 ${table(html`<tr><th>resource</th><th>status</th><th class="num">published</th><th class="num">rows</th><th>requested</th><th>finished</th></tr>`, rows)}`;
+}
+
+/** Peers reached by carrying files: what was sent, what came back acknowledged, what waits. */
+function peersSection(peers: PeerLine[]): Html {
+  const rows = peers.map((p) => {
+    const pending = p.pending === 0 ? html`<span class="badge ok">all acknowledged</span>` : html`<span class="badge warn">${p.pending.toLocaleString('en-US')} waiting</span>`;
+    const at = (s: string | null) => (s ? timeTag(s.replace(' ', 'T') + 'Z') : html`<span class="muted">never</span>`);
+    return html`<tr>
+<td><strong>${p.peer}</strong> <span class="muted">${p.feed === 'all' ? 'whole log' : 'catchment'}</span></td>
+<td class="num">${pending}</td>
+<td class="num">${p.sentTo}</td>
+<td class="num">${p.ackedTo}</td>
+<td>${at(p.lastSentAt)}</td>
+<td>${at(p.lastAckedAt)}</td>
+</tr>`;
+  });
+  return html`<h2>Peers by file</h2>
+${table(html`<tr><th>peer</th><th class="num">pending</th><th class="num">sent to</th><th class="num">acknowledged to</th><th>last sent</th><th>last acknowledged</th></tr>`, rows)}`;
 }
 
 function subscriberRow(s: SubscriberSummary, m: RootModel): Html {

@@ -132,6 +132,10 @@ describe('sync by file: a clinic and HQ exchange bundles and acknowledgements, t
     // Switch to HTTP: each reads the other's feed; what came by file is not applied again.
     await work(2000, 'r5');
     const pubs = [await startPublisher(clinic.url, { users: 'peer:peer-secret' }), await startPublisher(hq.url, { users: 'peer:peer-secret' })];
+    // The clinic's root page shows HQ among its peers by file, as `atomsync peers` does.
+    const root = await fetch(pubs[0].url + '/', { headers: { accept: 'application/json', authorization: `Basic ${Buffer.from('peer:peer-secret').toString('base64')}` } });
+    const peerRows = ((await root.json()) as { peers?: Array<{ peer: string; ackedTo: number }> }).peers ?? [];
+    assert.ok(peerRows.some((p) => p.peer === 'hq-f' && p.ackedTo > 0), JSON.stringify(peerRows));
     const feed = (p: { port: number }) => `http://peer:peer-secret@127.0.0.1:${p.port}/openmrs/ws/atomfeed/all/recent`;
     for (let i = 0; i < 2; i++) {
       for (const [db, name, pub] of [[hq, 'hq-f', pubs[0]], [clinic, 'clinic-f', pubs[1]]] as const) {

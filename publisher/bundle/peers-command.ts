@@ -1,24 +1,8 @@
 // `atomsync peers`: per peer reached by file, what was sent, what it acknowledged, what waits.
 import { dbUrlArg } from '../../shared/cli/args.ts';
 import type { Command } from '../../shared/cli/args.ts';
-import { listPeers } from '../../shared/bundle/peers.ts';
-import type { PeerState } from '../../shared/bundle/peers.ts';
-import { openPool, queryRows } from '../../shared/db.ts';
-import type { Pool } from '../../shared/db.ts';
-
-export interface PeerLine extends PeerState {
-  /** Changes of this node the peer has not acknowledged (less those it made itself). */
-  pending: number;
-}
-
-export async function peerLines(pool: Pool): Promise<PeerLine[]> {
-  const out: PeerLine[] = [];
-  for (const p of await listPeers(pool)) {
-    const [r] = await queryRows<{ n: number }>(pool, 'SELECT COUNT(*) AS n FROM atomsync_event WHERE seq > ? AND origin <> ?', [p.ackedTo, p.peer]);
-    out.push({ ...p, pending: Number(r.n) });
-  }
-  return out;
-}
+import { openPool } from '../../shared/db.ts';
+import { peerLines } from './peer-lines.ts';
 
 export const peersCommand: Command = {
   name: 'peers',
