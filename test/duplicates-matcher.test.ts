@@ -9,6 +9,7 @@ import { toMatchRecord } from '../subscriber/duplicates/record.ts';
 import type { RawPerson } from '../subscriber/duplicates/record.ts';
 import { DEFAULT_MU, WeightsError, autoProbableAt, mergeMu, weightTable } from '../subscriber/duplicates/weights.ts';
 import { blockKeys, buildBlocks, forEachCandidatePair } from '../subscriber/duplicates/blocking.ts';
+import { dropPlaceholders, identifierCounts } from '../subscriber/duplicates/placeholders.ts';
 
 const near = (a: number, b: number) => assert.ok(Math.abs(a - b) < 0.001, `${a} != ${b}`);
 
@@ -121,4 +122,11 @@ test('blocking: swapped names and nicknames share a key; each pair is visited on
   const capped = buildBlocks(recs, { maxBlockSize: 2 });
   assert.ok(capped.oversized.length > 0);
   assert.ok(capped.oversized.every((o) => !o.kind.includes(':')));
+});
+
+test('placeholder identifiers: a value held by more than the share allowed is dropped, a pair\'s shared one kept', () => {
+  const recs = [1, 2, 3, 4].map((n) => toMatchRecord(person({ id: n, uuid: `u${n}`, identifiers: [{ type: 1, value: '0' }, ...(n < 3 ? [{ type: 2, value: 'N-1' }] : [])] })));
+  const dropped = dropPlaceholders(recs, identifierCounts(recs), 3);
+  assert.equal(dropped, 1);
+  assert.deepEqual(recs.map((r) => r.identifiers), [['2:N-1'], ['2:N-1'], [], []]);
 });

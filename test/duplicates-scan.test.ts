@@ -49,16 +49,19 @@ const PEOPLE: P[] = [
   { n: 4, given: 'Petero', family: 'Njoroge', gender: 'M', birthdate: '1981-06-02', clinicId: 'NID-777' }, // same id: certain
   { n: 5, given: 'Grace', family: 'Achieng', gender: 'F', birthdate: '1968-09-21' }, // a namesake, 22 years older
   { n: 6, given: 'Grace', family: 'Achieng', gender: 'F', birthdate: '1990-04-12', voided: true }, // voided: never proposed
+  // Seven people with the placeholder "0" for an identifier: no certain pairs among them.
+  ...['Amina', 'Baraka', 'Chebet', 'Dube', 'Emeka', 'Faith', 'Grace'].map((given, i) => ({ n: 10 + i, given, family: `Zulu${'x'.repeat(i)}`, gender: 'M', birthdate: `19${50 + i * 5}-02-03`, clinicId: '0' })),
 ];
 
-test('scan finds the certain and probable pairs, skips voided patients, is idempotent; reject sticks', async () => {
+test('scan finds the certain and probable pairs, skips voided patients and placeholder identifiers, is idempotent; reject sticks', async () => {
   const db = await freshDatabase('dup_scan');
   try {
     await migrate(db.pool, 'hq', { snapshot: false });
     await addPatients(db, PEOPLE);
     const lines: string[] = [];
     const first = await scanDuplicates(db.pool, { progress: (l) => lines.push(l) });
-    assert.equal(first.patients, 5);
+    assert.equal(first.patients, 12);
+    assert.equal(first.placeholders, 1);
     const pairs = (await listCandidates(db.pool)).map((c) => `${c.patientA} ${c.patientB} ${c.class}`);
     assert.deepEqual(pairs.sort(), [`${U(1)} ${U(2)} probable`, `${U(3)} ${U(4)} certain`].sort());
     for (const l of lines) assert.doesNotMatch(l, /grace|achieng|peter|kamau|NID-777/i, 'progress lines hold no names or identifiers');

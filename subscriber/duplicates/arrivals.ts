@@ -11,7 +11,8 @@ import { classify, reasonsOf } from './classify.ts';
 import { comparePair } from './compare.ts';
 import { nicknameGroup } from './nicknames.ts';
 import { readPatientsWhere } from './read-patients.ts';
-import { toMatchRecord } from './record.ts';
+import { DEFAULT_MAX_IDENTIFIER_SHARE, dropPlaceholders } from './placeholders.ts';
+import { identifierKey, toMatchRecord } from './record.ts';
 import type { MatchRecord, RawPerson } from './record.ts';
 import { resolveProbableAt } from './scan.ts';
 import { ensureDuplicateTable, orderPair, upsertCandidates } from './store.ts';
@@ -23,6 +24,8 @@ import { normaliseName } from './strings.ts';
 export interface ArrivalOptions {
   probableAt?: number | 'auto';
   mu?: MuTable;
+  /** An identifier value held by more patients than this is a placeholder, ignored. Default 5. */
+  maxIdentifierShare?: number;
   /** At most this many patients read as possible matches per call (a very common name). Default 5000. */
   maxCandidates?: number;
 }
@@ -49,9 +52,25 @@ function lookupNames(people: RawPerson[]): string[] {
   return [...out];
 }
 
-async function possibleMatchIds(db: Queryable, people: RawPerson[], limit: number): Promise<number[]> {
-  const ids = new Set<number>();
+/** How many patients hold each of these people's identifier values (placeholders.ts). */
+async function identifierShares(db: Queryable, people: RawPerson[]): Promise<Map<string, number>> {
   const values = [...new Set(people.flatMap((p) => p.identifiers.map((i) => i.value.trim())).filter(Boolean))];
+  if (values.length === 0) return new Map();
+  const rows = await queryRows<{ t: number; v: string; n: number }>(
+    db,
+    'SELECT identifier_type AS t, identifier AS v, COUNT(DISTINCT patient_id) AS n FROM patient_identifier WHERE identifier IN (?) GROUP BY identifier_type, identifier',
+    [values],
+  );
+  const out = new Map<string, number>();
+  for (const r of rows) out.set(identifierKey(Number(r.t), r.v), (out.get(identifierKey(Number(r.t), r.v)) ?? 0) + Number(r.n));
+  return out;
+}
+
+async function possibleMatchIds(db: Queryable, people: RawPerson[], shares: Map<string, number>, o: ArrivalOptions): Promise<number[]> {
+  const limit = o.maxCandidates ?? DEFAULT_MAX_ARRIVAL_CANDIDATES;
+  const max = o.maxIdentifierShare ?? DEFAULT_MAX_IDENTIFIER_SHARE;
+  const ids = new Set<number>();
+  const values = [...new Set(people.flatMap((p) => p.identifiers.filter((i) => (shares.get(identifierKey(i.type, i.value)) ?? 0) <= max).map((i) => i.value.trim())).filter(Boolean))];
   if (values.length > 0) {
     const rows = await queryRows<{ id: number }>(db, 'SELECT DISTINCT patient_id AS id FROM patient_identifier WHERE identifier IN (?) LIMIT ?', [values, limit]);
     for (const r of rows) ids.add(Number(r.id));
@@ -95,10 +114,15 @@ function compareArrivals(arrivals: MatchRecord[], others: MatchRecord[], o: Arri
 export async function detectArrivals(db: Queryable, uuids: readonly string[], o: ArrivalOptions = {}): Promise<ArrivalReport> {
   const raw = await readPatientsWhere(db, { uuids: [...new Set(uuids)] });
   if (raw.length === 0) return { arrivals: 0, compared: 0, certain: 0, probable: 0, newPairs: 0 };
-  const ids = await possibleMatchIds(db, raw, o.maxCandidates ?? DEFAULT_MAX_ARRIVAL_CANDIDATES);
+  const shares = await identifierShares(db, raw);
+  const ids = await possibleMatchIds(db, raw, shares, o);
+  const arrivals = raw.map(toMatchRecord);
   const others = (await readPatientsWhere(db, { ids })).map(toMatchRecord);
+  const max = o.maxIdentifierShare ?? DEFAULT_MAX_IDENTIFIER_SHARE;
+  dropPlaceholders(arrivals, shares, max);
+  dropPlaceholders(others, shares, max);
   const probableAt = resolveProbableAt(o.probableAt, await patientCount(db));
-  const { candidates, compared } = compareArrivals(raw.map(toMatchRecord), others, o, probableAt);
+  const { candidates, compared } = compareArrivals(arrivals, others, o, probableAt);
   await ensureDuplicateTable(db);
   const newPairs = await upsertCandidates(db, candidates);
   return {

@@ -13,6 +13,7 @@ import { openPool } from '../../shared/db.ts';
 import { explainDbError } from '../../shared/start-errors.ts';
 import { DEFAULT_MAX_BLOCK_SIZE } from './blocking.ts';
 import { readPatientDetails } from './patient-details.ts';
+import { DEFAULT_MAX_IDENTIFIER_SHARE } from './placeholders.ts';
 import { listLine, sideBySide } from './review-format.ts';
 import { scanDuplicates } from './scan.ts';
 import { ensureDuplicateTable, listCandidates, readCandidate, rejectCandidate } from './store.ts';
@@ -32,6 +33,7 @@ export const duplicatesCommand: Command = {
     { name: 'json', type: 'boolean', help: 'with list and show: JSON, one object a line' },
     { name: 'probable-at', type: 'string', env: 'ATOMSYNC_DUPLICATES_PROBABLE_AT', default: 'auto', arg: 'SCORE', help: 'with scan: the score from which a pair is probable; auto: log2 of the patients scanned, at least 12' },
     { name: 'weights', type: 'string', env: 'ATOMSYNC_DUPLICATES_WEIGHTS', arg: 'FILE', help: 'with scan: JSON {field: {level: [m, u]}} over the default weights' },
+    { name: 'max-identifier-share', type: 'string', default: String(DEFAULT_MAX_IDENTIFIER_SHARE), arg: 'N', help: 'with scan: an identifier value held by more patients is a placeholder ("0", "N/A"), never a certain match' },
     { name: 'max-block', type: 'string', default: String(DEFAULT_MAX_BLOCK_SIZE), arg: 'N', help: 'with scan: blocks of more patients are skipped (and reported)' },
   ],
   notes:
@@ -61,12 +63,12 @@ export const duplicatesCommand: Command = {
   },
 };
 
-function scanOptions(args: Args): { probableAt: number | 'auto'; mu: ReturnType<typeof mergeMu>; maxBlockSize: number } {
+function scanOptions(args: Args): { probableAt: number | 'auto'; mu: ReturnType<typeof mergeMu>; maxBlockSize: number; maxIdentifierShare: number } {
   const probableAt = args['probable-at'] === 'auto' ? 'auto' : Number(args['probable-at']);
   if (probableAt !== 'auto' && !Number.isFinite(probableAt)) throw new UsageError(`--probable-at must be a number (got "${String(args['probable-at'])}")`);
   const file = args.weights as string | undefined;
   const mu = asUsage(() => mergeMu(file ? JSON.parse(readFileSync(file, 'utf8')) : undefined), '--weights');
-  return { probableAt, mu, maxBlockSize: intArg(args, 'max-block', 2, 1_000_000) };
+  return { probableAt, mu, maxBlockSize: intArg(args, 'max-block', 2, 1_000_000), maxIdentifierShare: intArg(args, 'max-identifier-share', 2, 1_000_000) };
 }
 
 async function scan(pool: Pool, o: ReturnType<typeof scanOptions>, io: Io): Promise<number> {
@@ -75,6 +77,7 @@ async function scan(pool: Pool, o: ReturnType<typeof scanOptions>, io: Io): Prom
     `${r.patients} patients, ${r.pairsCompared} pairs compared in ${r.blocks} blocks: ${r.certain} certain, ${r.probable} probable (score >= ${r.probableAt}) ` +
       `(${r.newPairs} new) in ${(r.ms.total / 1000).toFixed(1)} s (read ${(r.ms.read / 1000).toFixed(1)} s, compare ${(r.ms.compare / 1000).toFixed(1)} s, write ${(r.ms.write / 1000).toFixed(1)} s)`,
   );
+  if (r.placeholders > 0) io.out(`${r.placeholders} identifier value(s) held by more than ${o.maxIdentifierShare} patients each were ignored as placeholders`);
   if (r.oversized.length > 0) io.out(`${r.oversized.length} block(s) over --max-block skipped: their pairs were not compared (largest ${Math.max(...r.oversized.map((b) => b.size))} patients)`);
   return 0;
 }

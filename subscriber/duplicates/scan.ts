@@ -6,6 +6,7 @@ import { DEFAULT_MAX_BLOCK_SIZE, buildBlocks, forEachCandidatePair } from './blo
 import type { Oversized } from './blocking.ts';
 import { classify, reasonsOf } from './classify.ts';
 import { comparePair } from './compare.ts';
+import { DEFAULT_MAX_IDENTIFIER_SHARE, dropPlaceholders, identifierCounts } from './placeholders.ts';
 import { DEFAULT_PAGE_SIZE, readPatients } from './read-patients.ts';
 import { toMatchRecord } from './record.ts';
 import type { MatchRecord } from './record.ts';
@@ -21,6 +22,8 @@ export interface ScanOptions {
   mu?: MuTable;
   /** Blocks larger than this are skipped and reported. Default 1000. */
   maxBlockSize?: number;
+  /** An identifier value held by more patients than this is a placeholder, ignored. Default 5. */
+  maxIdentifierShare?: number;
   /** Patients read per query. Default 5000. */
   pageSize?: number;
   /** A progress line (counts only). */
@@ -36,6 +39,8 @@ export interface ScanReport {
   probableAt: number;
   blocks: number;
   oversized: Oversized[];
+  /** Identifier values ignored as placeholders (held by more than maxIdentifierShare patients). */
+  placeholders: number;
   pairsCompared: number;
   certain: number;
   probable: number;
@@ -60,8 +65,9 @@ export function resolveProbableAt(p: number | 'auto' | undefined, patients: numb
 }
 
 /** Compares every blocked pair; returns the candidates found and how many pairs were compared. */
-export function findCandidates(records: readonly MatchRecord[], o: ScanOptions): { candidates: Candidate[]; compared: number; blocks: number; oversized: Oversized[] } {
+export function findCandidates(records: MatchRecord[], o: ScanOptions): { candidates: Candidate[]; compared: number; blocks: number; oversized: Oversized[]; placeholders: number } {
   const progress = o.progress ?? (() => undefined);
+  const placeholders = dropPlaceholders(records, identifierCounts(records), o.maxIdentifierShare ?? DEFAULT_MAX_IDENTIFIER_SHARE);
   const weights = weightTable(o.mu ?? DEFAULT_MU);
   const settings = { probableAt: resolveProbableAt(o.probableAt, records.length) };
   const blocks = buildBlocks(records, { maxBlockSize: o.maxBlockSize ?? DEFAULT_MAX_BLOCK_SIZE });
@@ -76,7 +82,7 @@ export function findCandidates(records: readonly MatchRecord[], o: ScanOptions):
     const cls = classify(c, settings);
     if (cls) candidates.push({ patientA: a.uuid, patientB: b.uuid, class: cls, score: c.score, reasons: reasonsOf(c) });
   });
-  return { candidates, compared, blocks: blocks.members.length, oversized: blocks.oversized };
+  return { candidates, compared, blocks: blocks.members.length, oversized: blocks.oversized, placeholders };
 }
 
 export async function scanDuplicates(db: Queryable, o: ScanOptions = {}): Promise<ScanReport> {
@@ -89,6 +95,7 @@ export async function scanDuplicates(db: Queryable, o: ScanOptions = {}): Promis
   progress(`blocking ${records.length} patients`);
   const found = findCandidates(records, o);
   const t2 = now();
+  if (found.placeholders > 0) progress(`ignored ${found.placeholders} identifier values held by more than ${o.maxIdentifierShare ?? DEFAULT_MAX_IDENTIFIER_SHARE} patients each (placeholders)`);
   for (const big of found.oversized) progress(`skipped a block of ${big.size} patients (key kind ${big.kind}): over --max-block`);
   progress(`compared ${found.compared} pairs in ${found.blocks} blocks: ${found.candidates.length} candidates`);
   const newPairs = o.dryRun ? 0 : await upsertCandidates(db, found.candidates);
@@ -98,6 +105,7 @@ export async function scanDuplicates(db: Queryable, o: ScanOptions = {}): Promis
     probableAt: resolveProbableAt(o.probableAt, records.length),
     blocks: found.blocks,
     oversized: found.oversized,
+    placeholders: found.placeholders,
     pairsCompared: found.compared,
     certain: found.candidates.filter((c) => c.class === 'certain').length,
     probable: found.candidates.filter((c) => c.class === 'probable').length,
