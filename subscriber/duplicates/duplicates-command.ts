@@ -40,7 +40,7 @@ export const duplicatesCommand: Command = {
     'certain: the same value of the same identifier type on two patients. probable: the sum of per-field weights\n' +
     'log2(m/u) (names, birth date, gender, city, address1, phone) at or above --probable-at (default: log2 of the number\n' +
     'of patients, at least 12: coincidences grow with the register). A rejected pair is never\n' +
-    'proposed again. Merging is not available yet: review with show, merge in OpenMRS, then reject or leave the pair.',
+    'proposed again. Merging is not available yet: this command never changes a patient.',
   async run(args: Args, io) {
     const [verb, id] = args._ as string[];
     if (verb === 'merge') throw new UsageError('merge is not built yet (issue 20): review with `show`; this command does not change patients');
