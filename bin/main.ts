@@ -16,9 +16,10 @@ import { duplicatesCommand } from '../subscriber/duplicates/duplicates-command.t
 import { exportCommand } from '../publisher/bundle/export-command.ts';
 import { peersCommand } from '../publisher/bundle/peers-command.ts';
 import { importCommand } from '../subscriber/bundle/import-command.ts';
+import { cloneCommand } from '../subscriber/bundle/clone-command.ts';
 
 /** Every command, in the order `atomsync --help` lists them. */
-export const COMMANDS: Command[] = [demoCommand, migrateCommand, seedCommand, publishCommand, snapshotCommand, subscribeCommand, erpCommand, failedCommand, conflictsCommand, duplicatesCommand, catchmentsCommand, exportCommand, importCommand, peersCommand, verifyCommand];
+export const COMMANDS: Command[] = [demoCommand, migrateCommand, seedCommand, publishCommand, snapshotCommand, subscribeCommand, erpCommand, failedCommand, conflictsCommand, duplicatesCommand, catchmentsCommand, exportCommand, importCommand, peersCommand, cloneCommand, verifyCommand];
 
 const SIGNALS = ['SIGINT', 'SIGTERM'] as const;
 

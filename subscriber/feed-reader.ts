@@ -12,6 +12,7 @@ import type { CommitStage, MarkerMove } from './commit-stage.ts';
 import type { EntrySource, PagesOptions, SourcePage } from './entry-source.ts';
 import type { FeedLag, LagTracker } from './feed-lag.ts';
 import type { FetchedBatch, FetchStage } from './fetch-stage.ts';
+import { COPY_ENTRY_PREFIX } from './marker-store.ts';
 import type { Marker, MarkerPoint, MarkerStore } from './marker-store.ts';
 import type { Semaphore } from './semaphore.ts';
 import { FetchError } from './errors.ts';
@@ -216,6 +217,12 @@ export class FeedReader {
     const move: MarkerMove = { feed: this.source.key, from: null, to: null }; // `from` is set when it is committed
     // Nothing new and the same pages: the marker stays.
     if (!lastEntry || (fresh.length === 0 && next === marker?.nextPageUrl && lastPageUrl === marker?.lastPageUrl)) return { fresh, move, after: marker };
+    // Pages wholly at or before the marker's position (a marker resuming by position: its entry is
+    // gone, or `atomsync clone` set it): the marker moves on to these pages, never back to their entries.
+    if (fresh.length === 0 && marker?.lastEntryId && (lastEntry.position ?? Infinity) <= marker.lastPosition) {
+      move.to = { lastEntryId: marker.lastEntryId, lastPageUrl, lastPosition: marker.lastPosition, lastSeq: null, nextPageUrl: next, consumed: 0, newestChangedAt: null };
+      return { fresh, move, after: { ...marker, lastPageUrl, nextPageUrl: next } };
+    }
     move.to = {
       lastEntryId: lastEntry.id,
       lastPageUrl,
@@ -243,7 +250,7 @@ export class FeedReader {
     const i = page.entries.findIndex((e) => e.id === marker.lastEntryId);
     if (i >= 0) return page.entries.slice(i + 1);
     const positioned = page.entries.every((e) => e.position !== undefined);
-    if (page.url === marker.lastPageUrl) {
+    if (page.url === marker.lastPageUrl && !marker.lastEntryId.startsWith(COPY_ENTRY_PREFIX)) {
       this.log.warn('the marker entry is gone from its page; resuming by position', {
         feed: this.source.key, entry: marker.lastEntryId, position: marker.lastPosition, page: page.url,
       });

@@ -18,6 +18,12 @@ export interface Marker {
   eventsSeen: number;
 }
 
+/**
+ * The entry id of a marker set by `atomsync clone` at the position its copy was taken at: no
+ * entry of the feed has it, and reading resumes by position from the first page.
+ */
+export const COPY_ENTRY_PREFIX = 'copy@';
+
 export interface MarkerAdvance {
   lastEntryId: string;
   lastPageUrl: string;

@@ -27,8 +27,14 @@ export interface ImportOptions {
   ackOut?: string;
   log: Logger;
   say: (line: string) => void;
-  /** Runs the import's subscriber (a test passes its own options through). */
+  /** The local users.user_id recorded as the changer where a state names none here. */
   auditUserId?: number;
+  /**
+   * Apply each resource's current state once, not every change to it (atomsync clone: a new
+   * node loads the copy in bulk). The marker still ends at the bundles' last position, which is
+   * always some resource's latest change.
+   */
+  collapse?: boolean;
 }
 
 export interface ImportReport {
@@ -130,7 +136,11 @@ async function importOrigin(o: ImportOptions, pool: Pool, origin: string, list: 
   if (chain.length === 0) return start;
   const states = await heldStates(pool, key);
   for (const b of chain) for (const r of b.body.resources) states.set(`${r.resource}/${r.uuid.toLowerCase()}`, r.rep);
-  const events = chain.flatMap((b) => b.body.events).sort((a, b) => a.seq - b.seq);
+  let events = chain.flatMap((b) => b.body.events).sort((a, b) => a.seq - b.seq);
+  if (o.collapse) {
+    const latest = new Map(events.map((e) => [`${e.resource}/${e.uuid.toLowerCase()}`, e.seq]));
+    events = events.filter((e) => latest.get(`${e.resource}/${e.uuid.toLowerCase()}`) === e.seq);
+  }
   const source = new BundleSource(origin, events);
   const sub = new Subscriber({ dbUrl: o.dbUrl, feeds: [], local: [{ source, states }], auditUserId: o.auditUserId }, o.log);
   await sub.start();
