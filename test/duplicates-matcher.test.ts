@@ -10,6 +10,7 @@ import type { RawPerson } from '../subscriber/duplicates/record.ts';
 import { DEFAULT_MU, WeightsError, autoProbableAt, mergeMu, weightTable } from '../subscriber/duplicates/weights.ts';
 import { blockKeys, buildBlocks, forEachCandidatePair } from '../subscriber/duplicates/blocking.ts';
 import { dropPlaceholders, identifierCounts } from '../subscriber/duplicates/placeholders.ts';
+import { estimateMu, estimatedThreshold } from '../subscriber/duplicates/em.ts';
 
 const near = (a: number, b: number) => assert.ok(Math.abs(a - b) < 0.001, `${a} != ${b}`);
 
@@ -130,3 +131,32 @@ test('placeholder identifiers: a value held by more than the share allowed is dr
   assert.equal(dropped, 1);
   assert.deepEqual(recs.map((r) => r.identifiers), [['2:N-1'], ['2:N-1'], [], []]);
 });
+
+test('EM recovers u and the share of matches from pairs drawn with known ones (m held)', () => {
+  // Two fields only (given name, birth date); the others are missing in every pattern.
+  const mu = mergeMu(undefined);
+  const truthP = 0.05;
+  const uGiven = { exact: 0.2, nickname: 0.01, close: 0.05, fuzzy: 0.1, disagree: 0.64 };
+  const uBirth = { exact: 0.01, swapped: 0.005, near: 0.02, estimated: 0.05, year: 0.3, disagree: 0.615 };
+  const counts = new Map<string, number>();
+  const N = 1_000_000;
+  for (const [g, mg] of Object.entries(uGiven)) {
+    for (const [b, mb] of Object.entries(uBirth)) {
+      const m = (mu.given as Record<string, readonly [number, number]>)[g][0] * (mu.birthdate as Record<string, readonly [number, number]>)[b][0];
+      const n = Math.round(N * (truthP * m / sumM(mu) + (1 - truthP) * mg * mb));
+      // given, family, birthdate, gender, city, address1, phone (em.ts FIELDS)
+      if (n > 0) counts.set([g, 'missing', b, 'missing', 'missing', 'missing', 'missing'].join(','), n);
+    }
+  }
+  const e = estimateMu(counts, mu);
+  assert.ok(Math.abs(e.matchShare - truthP) < 0.01, `share ${e.matchShare}`);
+  assert.ok(Math.abs(e.mu.given.exact![1] - uGiven.exact) < 0.02, `u given exact ${e.mu.given.exact![1]}`);
+  assert.ok(Math.abs(e.mu.birthdate.year![1] - uBirth.year) < 0.03, `u birthdate year ${e.mu.birthdate.year![1]}`);
+  assert.ok(estimatedThreshold(0.05) > 4 && estimatedThreshold(0.05) < 4.3);
+});
+
+function sumM(mu: ReturnType<typeof mergeMu>): number {
+  const g = Object.values(mu.given).reduce((s, p) => s + p![0], 0);
+  const b = Object.values(mu.birthdate).reduce((s, p) => s + p![0], 0);
+  return g * b;
+}

@@ -33,6 +33,7 @@ export const duplicatesCommand: Command = {
     { name: 'json', type: 'boolean', help: 'with list and show: JSON, one object a line' },
     { name: 'probable-at', type: 'string', env: 'ATOMSYNC_DUPLICATES_PROBABLE_AT', default: 'auto', arg: 'SCORE', help: 'with scan: the score from which a pair is probable; auto: log2 of the patients scanned, at least 12' },
     { name: 'weights', type: 'string', env: 'ATOMSYNC_DUPLICATES_WEIGHTS', arg: 'FILE', help: 'with scan: JSON {field: {level: [m, u]}} over the default weights' },
+    { name: 'estimate', type: 'boolean', help: 'with scan: estimate u by EM over the blocked pairs (m held) and use it; prints the estimate as a --weights file' },
     { name: 'max-identifier-share', type: 'string', default: String(DEFAULT_MAX_IDENTIFIER_SHARE), arg: 'N', help: 'with scan: an identifier value held by more patients is a placeholder ("0", "N/A"), never a certain match' },
     { name: 'max-block', type: 'string', default: String(DEFAULT_MAX_BLOCK_SIZE), arg: 'N', help: 'with scan: blocks of more patients are skipped (and reported)' },
   ],
@@ -63,12 +64,12 @@ export const duplicatesCommand: Command = {
   },
 };
 
-function scanOptions(args: Args): { probableAt: number | 'auto'; mu: ReturnType<typeof mergeMu>; maxBlockSize: number; maxIdentifierShare: number } {
+function scanOptions(args: Args): { probableAt: number | 'auto'; mu: ReturnType<typeof mergeMu>; maxBlockSize: number; maxIdentifierShare: number; estimate: boolean } {
   const probableAt = args['probable-at'] === 'auto' ? 'auto' : Number(args['probable-at']);
   if (probableAt !== 'auto' && !Number.isFinite(probableAt)) throw new UsageError(`--probable-at must be a number (got "${String(args['probable-at'])}")`);
   const file = args.weights as string | undefined;
   const mu = asUsage(() => mergeMu(file ? JSON.parse(readFileSync(file, 'utf8')) : undefined), '--weights');
-  return { probableAt, mu, maxBlockSize: intArg(args, 'max-block', 2, 1_000_000), maxIdentifierShare: intArg(args, 'max-identifier-share', 2, 1_000_000) };
+  return { probableAt, mu, maxBlockSize: intArg(args, 'max-block', 2, 1_000_000), maxIdentifierShare: intArg(args, 'max-identifier-share', 2, 1_000_000), estimate: Boolean(args.estimate) };
 }
 
 async function scan(pool: Pool, o: ReturnType<typeof scanOptions>, io: Io): Promise<number> {
@@ -77,6 +78,10 @@ async function scan(pool: Pool, o: ReturnType<typeof scanOptions>, io: Io): Prom
     `${r.patients} patients, ${r.pairsCompared} pairs compared in ${r.blocks} blocks: ${r.certain} certain, ${r.probable} probable (score >= ${r.probableAt}) ` +
       `(${r.newPairs} new) in ${(r.ms.total / 1000).toFixed(1)} s (read ${(r.ms.read / 1000).toFixed(1)} s, compare ${(r.ms.compare / 1000).toFixed(1)} s, write ${(r.ms.write / 1000).toFixed(1)} s)`,
   );
+  if (r.estimate) {
+    io.out(`estimated by EM: ${(r.estimate.matchShare * 100).toFixed(3)}% of the compared pairs are one person (${r.estimate.iterations} iterations, ${r.estimate.patterns} patterns); weights used, as a --weights file:`);
+    io.out(JSON.stringify(r.estimate.mu));
+  }
   if (r.placeholders > 0) io.out(`${r.placeholders} identifier value(s) held by more than ${o.maxIdentifierShare} patients each were ignored as placeholders`);
   if (r.oversized.length > 0) io.out(`${r.oversized.length} block(s) over --max-block skipped: their pairs were not compared (largest ${Math.max(...r.oversized.map((b) => b.size))} patients)`);
   return 0;

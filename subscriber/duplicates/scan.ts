@@ -6,6 +6,8 @@ import { DEFAULT_MAX_BLOCK_SIZE, buildBlocks, forEachCandidatePair } from './blo
 import type { Oversized } from './blocking.ts';
 import { classify, reasonsOf } from './classify.ts';
 import { comparePair } from './compare.ts';
+import { countPatterns, estimateMu, estimatedThreshold } from './em.ts';
+import type { Estimate } from './em.ts';
 import { DEFAULT_MAX_IDENTIFIER_SHARE, dropPlaceholders, identifierCounts } from './placeholders.ts';
 import { DEFAULT_PAGE_SIZE, readPatients } from './read-patients.ts';
 import { toMatchRecord } from './record.ts';
@@ -28,6 +30,12 @@ export interface ScanOptions {
   pageSize?: number;
   /** A progress line (counts only). */
   progress?: (line: string) => void;
+  /**
+   * Estimate m and u by EM over the blocked pairs (em.ts) and use them, with the threshold where
+   * a pair's posterior passes one half (unless probableAt is a number). Default false: the
+   * documented defaults.
+   */
+  estimate?: boolean;
   /** Compare and report, write nothing. */
   dryRun?: boolean;
   now?: () => number;
@@ -37,6 +45,8 @@ export interface ScanReport {
   patients: number;
   /** The threshold used for probable. */
   probableAt: number;
+  /** With `estimate`: the m/u EM found, used for this scan. */
+  estimate?: Estimate;
   blocks: number;
   oversized: Oversized[];
   /** Identifier values ignored as placeholders (held by more than maxIdentifierShare patients). */
@@ -65,12 +75,31 @@ export function resolveProbableAt(p: number | 'auto' | undefined, patients: numb
 }
 
 /** Compares every blocked pair; returns the candidates found and how many pairs were compared. */
-export function findCandidates(records: MatchRecord[], o: ScanOptions): { candidates: Candidate[]; compared: number; blocks: number; oversized: Oversized[]; placeholders: number } {
+export interface Found {
+  candidates: Candidate[];
+  compared: number;
+  blocks: number;
+  oversized: Oversized[];
+  placeholders: number;
+  probableAt: number;
+  estimate?: Estimate;
+}
+
+export function findCandidates(records: MatchRecord[], o: ScanOptions): Found {
   const progress = o.progress ?? (() => undefined);
   const placeholders = dropPlaceholders(records, identifierCounts(records), o.maxIdentifierShare ?? DEFAULT_MAX_IDENTIFIER_SHARE);
-  const weights = weightTable(o.mu ?? DEFAULT_MU);
-  const settings = { probableAt: resolveProbableAt(o.probableAt, records.length) };
   const blocks = buildBlocks(records, { maxBlockSize: o.maxBlockSize ?? DEFAULT_MAX_BLOCK_SIZE });
+  let mu = o.mu ?? DEFAULT_MU;
+  const settings = { probableAt: resolveProbableAt(o.probableAt, records.length) };
+  let estimate: Estimate | undefined;
+  if (o.estimate) {
+    progress('estimating m and u by EM over the blocked pairs');
+    estimate = estimateMu(countPatterns(records, blocks, weightTable(mu)), mu);
+    mu = estimate.mu;
+    // With estimated weights the threshold follows from the estimated share of matches.
+    if (o.probableAt === undefined || o.probableAt === 'auto') settings.probableAt = estimatedThreshold(estimate.matchShare);
+  }
+  const weights = weightTable(mu);
   const candidates: Candidate[] = [];
   let compared = 0;
   forEachCandidatePair(blocks, (i, j) => {
@@ -82,7 +111,7 @@ export function findCandidates(records: MatchRecord[], o: ScanOptions): { candid
     const cls = classify(c, settings);
     if (cls) candidates.push({ patientA: a.uuid, patientB: b.uuid, class: cls, score: c.score, reasons: reasonsOf(c) });
   });
-  return { candidates, compared, blocks: blocks.members.length, oversized: blocks.oversized, placeholders };
+  return { candidates, compared, blocks: blocks.members.length, oversized: blocks.oversized, placeholders, probableAt: settings.probableAt, estimate };
 }
 
 export async function scanDuplicates(db: Queryable, o: ScanOptions = {}): Promise<ScanReport> {
@@ -102,7 +131,8 @@ export async function scanDuplicates(db: Queryable, o: ScanOptions = {}): Promis
   const t3 = now();
   return {
     patients: records.length,
-    probableAt: resolveProbableAt(o.probableAt, records.length),
+    probableAt: found.probableAt,
+    estimate: found.estimate,
     blocks: found.blocks,
     oversized: found.oversized,
     placeholders: found.placeholders,
