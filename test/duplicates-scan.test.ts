@@ -83,6 +83,9 @@ test('scan finds the certain and probable pairs, skips voided patients and place
     assert.equal(all.find((c) => c.id === id)!.status, 'rejected');
     assert.doesNotMatch((await cli('list', '--db', db.url)).out, new RegExp(U(2)));
     assert.match((await cli('reject', String(id), '--db', db.url)).out, /rejected already/);
+    // Merged in OpenMRS since (the other record voided): the pair is flagged in the list.
+    await db.pool.query('UPDATE patient SET voided = 1 WHERE patient_id = ?', [1004]);
+    assert.match((await cli('list', '--db', db.url)).out, new RegExp(`${U(4)}  certain .*\\(patient B voided or gone\\)`));
   } finally {
     await db.drop();
   }

@@ -12,7 +12,7 @@ import type { Pool } from '../../shared/db.ts';
 import { openPool } from '../../shared/db.ts';
 import { explainDbError } from '../../shared/start-errors.ts';
 import { DEFAULT_MAX_BLOCK_SIZE } from './blocking.ts';
-import { readPatientDetails } from './patient-details.ts';
+import { activePatients, readPatientDetails } from './patient-details.ts';
 import { DEFAULT_MAX_IDENTIFIER_SHARE } from './placeholders.ts';
 import { listLine, sideBySide } from './review-format.ts';
 import { scanDuplicates } from './scan.ts';
@@ -94,7 +94,8 @@ async function list(pool: Pool, status: DuplicateStatus | 'all', json: boolean, 
     return 0;
   }
   io.out(all.length === 0 ? `no ${status === 'all' ? '' : `${status} `}duplicate pairs` : `${all.length} pair${all.length === 1 ? '' : 's'} (id, patient A, patient B, class, score):`);
-  for (const c of all) io.out(listLine(c));
+  const active = await activePatients(pool, [...new Set(all.flatMap((c) => [c.patientA, c.patientB]))]);
+  for (const c of all) io.out(listLine(c, active));
   return 0;
 }
 

@@ -87,3 +87,19 @@ export async function readPatientDetails(db: Queryable, uuid: string): Promise<P
     visits: await readVisits(db, cols, id),
   };
 }
+
+/** Which of these uuids are non-voided patients here now (a pair whose patient was merged or voided since is flagged). */
+export async function activePatients(db: Queryable, uuids: readonly string[]): Promise<Set<string>> {
+  if (uuids.length === 0) return new Set();
+  const cols = await readColumns(db);
+  const out = new Set<string>();
+  for (let i = 0; i < uuids.length; i += 1000) {
+    const rows = await queryRows<{ uuid: string }>(
+      db,
+      `SELECT p.uuid FROM person p JOIN patient pa ON pa.patient_id = p.person_id WHERE p.uuid IN (?)${notVoided(cols, 'person', 'p')}${notVoided(cols, 'patient', 'pa')}`,
+      [uuids.slice(i, i + 1000)],
+    );
+    for (const r of rows) out.add(r.uuid);
+  }
+  return out;
+}

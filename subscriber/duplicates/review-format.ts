@@ -5,9 +5,12 @@ import { describeReasons } from './classify.ts';
 import type { PatientDetails } from './patient-details.ts';
 import type { StoredCandidate } from './store.ts';
 
-export function listLine(c: StoredCandidate): string {
+/** `active`: the uuids still non-voided patients here; a pair naming another is flagged. */
+export function listLine(c: StoredCandidate, active?: ReadonlySet<string>): string {
   const state = c.status === 'open' ? '' : `  ${c.status}${c.reviewedAt ? ` ${c.reviewedAt}` : ''}`;
-  return `#${c.id}  ${c.patientA}  ${c.patientB}  ${c.class.padEnd(8)}  ${c.score.toFixed(2).padStart(6)}${state}`;
+  const gone = active ? [c.patientA, c.patientB].map((u, i) => (active.has(u) ? '' : 'AB'[i])).join('') : '';
+  const flag = gone ? `  (patient ${gone.split('').join(' and ')} voided or gone)` : '';
+  return `#${c.id}  ${c.patientA}  ${c.patientB}  ${c.class.padEnd(8)}  ${c.score.toFixed(2).padStart(6)}${state}${flag}`;
 }
 
 function cut(s: string, n: number): string {
