@@ -91,6 +91,41 @@ test('scan finds the certain and probable pairs, skips voided patients and place
   }
 });
 
+test('certain follows the identifier type: a per-location number only at the same location, a non-unique one never', async () => {
+  const db = await freshDatabase('dup_scopes');
+  try {
+    await migrate(db.pool, 'hq', { snapshot: false });
+    const ids = await (await import('../tools/seed/duplicates.ts')).ensurePopulationMetadata(db.pool);
+    await db.pool.query("INSERT INTO location (name, creator, date_created, uuid) VALUES ('Second Clinic', 1, ?, UUID())", [CREATED]);
+    const [[{ other }]] = (await db.pool.query('SELECT MAX(location_id) AS other FROM location')) as unknown as [[{ other: number }]];
+    for (const [name, behaviour] of [['Register number', 'LOCATION'], ['Household number', 'NON_UNIQUE']]) {
+      await db.pool.query('INSERT INTO patient_identifier_type (name, uniqueness_behavior, creator, date_created, uuid) VALUES (?, ?, 1, ?, UUID())', [name, behaviour, CREATED]);
+    }
+    const type = async (name: string) => ((await db.pool.query('SELECT patient_identifier_type_id AS id FROM patient_identifier_type WHERE name = ?', [name])) as unknown as [[{ id: number }]])[0][0].id;
+    const [register, household] = [await type('Register number'), await type('Household number')];
+    const people: Array<[number, string, string, number, number]> = [
+      // n, given, family, identifier type, location
+      [1, 'Amina', 'Okello', register, ids.location], [2, 'Baraka', 'Phiri', register, other], // same number, two clinics: two people
+      [3, 'Chebet', 'Mollel', register, ids.location], // same number, same clinic as 1: certain
+      [4, 'Dube', 'Tembo', household, ids.location], [5, 'Emeka', 'Banda', household, ids.location], // a household shares its number
+    ];
+    for (const [n, given, family, t, loc] of people) {
+      const id = 2000 + n;
+      await db.pool.query('INSERT INTO person (person_id, gender, birthdate, creator, date_created, uuid) VALUES (?, ?, ?, 1, ?, ?)', [id, 'F', `19${60 + n * 7}-03-0${n}`, CREATED, U(100 + n)]);
+      await db.pool.query('INSERT INTO patient (patient_id, creator, date_created) VALUES (?, 1, ?)', [id, CREATED]);
+      await db.pool.query('INSERT INTO person_name (person_id, preferred, given_name, family_name, creator, date_created, uuid) VALUES (?, 1, ?, ?, 1, ?, UUID())', [id, given, family, CREATED]);
+      await db.pool.query('INSERT INTO patient_identifier (patient_id, identifier, identifier_type, location_id, creator, date_created, uuid) VALUES (?, ?, ?, ?, 1, ?, UUID())', [
+        id, t === register ? 'R-17/2020' : 'HH-9', t, loc, CREATED,
+      ]);
+    }
+    await scanDuplicates(db.pool);
+    const pairs = (await listCandidates(db.pool)).map((c) => `${c.patientA} ${c.patientB} ${c.class}`);
+    assert.deepEqual(pairs, [`${U(101)} ${U(103)} certain`]);
+  } finally {
+    await db.drop();
+  }
+});
+
 test('the CLI refuses merge (not built) and bad flags', async () => {
   const db = await freshDatabase('dup_cli');
   try {

@@ -73,7 +73,7 @@ function bestNames(a: MatchName, b: MatchName, t: WeightTable): { given: Level; 
 export function sharedIdentifierTypes(a: MatchRecord, b: MatchRecord): number[] {
   if (a.identifiers.length === 0 || b.identifiers.length === 0) return [];
   const types = new Set<number>();
-  for (const k of a.identifiers) if (b.identifiers.includes(k)) types.add(Number(k.slice(0, k.indexOf(':'))));
+  for (const k of a.identifiers) if (b.identifiers.includes(k)) types.add(parseInt(k, 10));
   return [...types].sort((x, y) => x - y);
 }
 

@@ -4,7 +4,7 @@
 import { queryRows } from '../../shared/db.ts';
 import type { Queryable } from '../../shared/db.ts';
 import type { RawPerson } from './record.ts';
-import { hasTable, notVoided, phoneAttributeTypes, readColumns } from './schema-read.ts';
+import { hasTable, identifierScopes, notVoided, phoneAttributeTypes, readColumns } from './schema-read.ts';
 import type { Columns } from './schema-read.ts';
 
 export const DEFAULT_PAGE_SIZE = 5000;
@@ -30,7 +30,15 @@ function idWhere(f: IdFilter): { sql: string; params: unknown[] } {
   return 'range' in f ? { sql: 'BETWEEN ? AND ?', params: f.range } : { sql: 'IN (?)', params: [f.ids] };
 }
 
-async function attachDetails(db: Queryable, cols: Columns, phoneTypes: number[], byId: Map<number, RawPerson>, filter: IdFilter): Promise<void> {
+/** What the reads need to know about this database, learnt once per scan. */
+interface ReadContext {
+  cols: Columns;
+  phoneTypes: number[];
+  scopes: Map<number, 'LOCATION' | 'NON_UNIQUE'>;
+}
+
+async function attachDetails(db: Queryable, ctx: ReadContext, byId: Map<number, RawPerson>, filter: IdFilter): Promise<void> {
+  const { cols, phoneTypes } = ctx;
   const w = idWhere(filter);
   const names = await queryRows<{ id: number; g: string | null; m: string | null; f: string | null }>(
     db,
@@ -39,13 +47,19 @@ async function attachDetails(db: Queryable, cols: Columns, phoneTypes: number[],
     w.params,
   );
   for (const n of names) byId.get(n.id)?.names.push({ given: n.g, middle: n.m, family: n.f });
-  const ids = await queryRows<{ id: number; t: number; v: string }>(
+  const ids = await queryRows<{ id: number; t: number; v: string; l: number | null }>(
     db,
-    `SELECT patient_id AS id, identifier_type AS t, identifier AS v FROM patient_identifier
+    `SELECT patient_id AS id, identifier_type AS t, identifier AS v, location_id AS l FROM patient_identifier
      WHERE patient_id ${w.sql}${notVoided(cols, 'patient_identifier')}`,
     w.params,
   );
-  for (const i of ids) byId.get(i.id)?.identifiers.push({ type: Number(i.t), value: i.v });
+  for (const i of ids) {
+    // A value unique only at its location is the same identifier only at the same location; a
+    // type whose values may be shared says nothing about identity.
+    const scope = ctx.scopes.get(Number(i.t));
+    if (scope === 'NON_UNIQUE') continue;
+    byId.get(i.id)?.identifiers.push({ type: Number(i.t), value: i.v, location: scope === 'LOCATION' ? (i.l ?? 0) : undefined });
+  }
   if (hasTable(cols, 'person_address')) {
     const addresses = await queryRows<{ id: number; c: string | null; a: string | null }>(
       db,
@@ -77,12 +91,12 @@ function toRaw(rows: PersonRow[]): Map<number, RawPerson> {
   return byId;
 }
 
-async function patientColumns(db: Queryable): Promise<{ cols: Columns; phoneTypes: number[] }> {
+async function patientColumns(db: Queryable): Promise<ReadContext> {
   const cols = await readColumns(db);
   if (!hasTable(cols, 'person') || !hasTable(cols, 'patient') || !hasTable(cols, 'person_name') || !hasTable(cols, 'patient_identifier')) {
     throw new Error('this database has no OpenMRS patient tables (person, patient, person_name, patient_identifier)');
   }
-  return { cols, phoneTypes: await phoneAttributeTypes(db, cols) };
+  return { cols, phoneTypes: await phoneAttributeTypes(db, cols), scopes: await identifierScopes(db, cols) };
 }
 
 const PERSON_COLUMNS = `p.person_id AS id, p.uuid, p.gender, DATE_FORMAT(p.birthdate, '%Y-%m-%d') AS bd, p.birthdate_estimated AS est`;
@@ -91,7 +105,8 @@ const PERSON_COLUMNS = `p.person_id AS id, p.uuid, p.gender, DATE_FORMAT(p.birth
 export async function readPatientsWhere(db: Queryable, by: { ids: number[] } | { uuids: string[] }): Promise<RawPerson[]> {
   const list = 'ids' in by ? by.ids : by.uuids;
   if (list.length === 0) return [];
-  const { cols, phoneTypes } = await patientColumns(db);
+  const ctx = await patientColumns(db);
+  const { cols } = ctx;
   const rows = await queryRows<PersonRow>(
     db,
     `SELECT ${PERSON_COLUMNS} FROM person p JOIN patient pa ON pa.patient_id = p.person_id
@@ -99,21 +114,21 @@ export async function readPatientsWhere(db: Queryable, by: { ids: number[] } | {
     [list],
   );
   const byId = toRaw(rows);
-  if (byId.size > 0) await attachDetails(db, cols, phoneTypes, byId, { ids: [...byId.keys()] });
+  if (byId.size > 0) await attachDetails(db, ctx, byId, { ids: [...byId.keys()] });
   return [...byId.values()];
 }
 
 /** Pages of patients, in person_id order. */
 export async function* readPatients(db: Queryable, pageSize = DEFAULT_PAGE_SIZE): AsyncGenerator<RawPerson[]> {
-  const { cols, phoneTypes } = await patientColumns(db);
+  const ctx = await patientColumns(db);
   let after = 0;
   for (;;) {
-    const rows = await readPage(db, cols, after, pageSize);
+    const rows = await readPage(db, ctx.cols, after, pageSize);
     if (rows.length === 0) return;
     const byId = toRaw(rows);
     const lo = Number(rows[0].id);
     after = Number(rows[rows.length - 1].id);
-    await attachDetails(db, cols, phoneTypes, byId, { range: [lo, after] });
+    await attachDetails(db, ctx, byId, { range: [lo, after] });
     yield [...byId.values()];
     if (rows.length < pageSize) return;
   }

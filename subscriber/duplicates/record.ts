@@ -23,7 +23,10 @@ export interface MatchRecord {
   address1: string;
   /** Last 9 digits of each telephone number attribute. */
   phones: string[];
-  /** `${identifier_type}:${identifier}` of each non-voided identifier (trimmed, upper case). */
+  /**
+   * `${identifier_type}:${identifier}` of each non-voided identifier (trimmed, upper case); for a
+   * type unique per location only, `${identifier_type}@${location_id}:${identifier}`.
+   */
   identifiers: string[];
 }
 
@@ -37,11 +40,12 @@ export interface RawPerson {
   names: Array<{ given: string | null; middle: string | null; family: string | null }>;
   addresses: Array<{ city: string | null; address1: string | null }>;
   phones: string[];
-  identifiers: Array<{ type: number; value: string }>;
+  /** location: set for a type whose values are unique at one location only. */
+  identifiers: Array<{ type: number; value: string; location?: number }>;
 }
 
-export function identifierKey(type: number, value: string): string {
-  return `${type}:${value.trim().toUpperCase()}`;
+export function identifierKey(type: number, value: string, location?: number): string {
+  return `${type}${location === undefined ? '' : `@${location}`}:${value.trim().toUpperCase()}`;
 }
 
 export function toMatchRecord(p: RawPerson): MatchRecord {
@@ -59,6 +63,6 @@ export function toMatchRecord(p: RawPerson): MatchRecord {
     city: normaliseText(address?.city),
     address1: normaliseText(address?.address1),
     phones: [...new Set(p.phones.map(normalisePhone).filter(Boolean))],
-    identifiers: [...new Set(p.identifiers.filter((i) => i.value.trim()).map((i) => identifierKey(i.type, i.value)))],
+    identifiers: [...new Set(p.identifiers.filter((i) => i.value.trim()).map((i) => identifierKey(i.type, i.value, i.location)))],
   };
 }

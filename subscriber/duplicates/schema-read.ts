@@ -40,3 +40,18 @@ export async function phoneAttributeTypes(db: Queryable, cols: Columns): Promise
   );
   return rows.map((r) => Number(r.id));
 }
+
+/**
+ * How far each identifier type's values are unique, from OpenMRS's
+ * patient_identifier_type.uniqueness_behavior: LOCATION (unique at one location only: a clinic's
+ * register number; two clinics may give the same number to two people) or NON_UNIQUE (shared
+ * legitimately). Types not listed are unique (UNIQUE, or NULL as older OpenMRS leaves it).
+ */
+export async function identifierScopes(db: Queryable, cols: Columns): Promise<Map<number, 'LOCATION' | 'NON_UNIQUE'>> {
+  if (!cols.get('patient_identifier_type')?.has('uniqueness_behavior')) return new Map();
+  const rows = await queryRows<{ id: number; b: string }>(
+    db,
+    "SELECT patient_identifier_type_id AS id, UPPER(uniqueness_behavior) AS b FROM patient_identifier_type WHERE UPPER(uniqueness_behavior) IN ('LOCATION', 'NON_UNIQUE')",
+  );
+  return new Map(rows.map((r) => [Number(r.id), r.b as 'LOCATION' | 'NON_UNIQUE']));
+}
