@@ -19,7 +19,11 @@ test('the second registrations, arriving, are matched to the first ones; logs ho
     const o = { people: 3000, duplicateShare: 0.1, sameIdentifierShare: 0.2, seed: 'arrivals' };
     const written = await writeDuplicatePopulation(db.pool, o);
     // The duplicates are the last rows written: treat them as this batch's arrivals.
-    watcher.patientsArrived(written.truth.map((p) => p.b));
+    // As the subscriber would hand them over after a batch commits (other resources ignored).
+    watcher.batchCommitted([
+      ...written.truth.map((p) => ({ resource: 'patient', uuid: p.b, action: 'CREATED' as const })),
+      { resource: 'obs', uuid: written.truth[0].a, action: 'CREATED' as const },
+    ]);
     await watcher.idle();
     const truth = new Set(written.truth.map((p) => orderPair(p.a, p.b).join(' ')));
     const found = await listCandidates(db.pool);

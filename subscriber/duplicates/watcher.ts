@@ -5,6 +5,7 @@
 // Logs carry counts, never a name or an identifier.
 import type { Pool } from '../../shared/db.ts';
 import type { Logger } from '../../shared/logger.ts';
+import type { Action } from '../../shared/protocol.ts';
 import { detectArrivals } from './arrivals.ts';
 import type { ArrivalOptions } from './arrivals.ts';
 
@@ -23,6 +24,17 @@ export class DuplicateWatcher {
     private readonly log: Logger,
     private readonly o: WatcherOptions = {},
   ) {}
+
+  /**
+   * Queues the patients among a committed batch's events (the subscriber's InboxEvent has these
+   * fields): a patient's person, names, identifiers and addresses travel as resource 'patient';
+   * a deleted one is not checked. Returns at once.
+   */
+  batchCommitted(events: Iterable<{ resource: string; uuid: string; action?: Action }>): void {
+    const uuids: string[] = [];
+    for (const e of events) if (e.resource === 'patient' && e.action !== 'DELETED') uuids.push(e.uuid);
+    if (uuids.length > 0) this.patientsArrived(uuids);
+  }
 
   /** Queues patients written or changed by a committed batch; returns at once. */
   patientsArrived(uuids: Iterable<string>): void {
