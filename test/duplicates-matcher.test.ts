@@ -83,6 +83,7 @@ test('the score, in a register of 150,000: a duplicate with errors is probable, 
   const cs = comparePair(a, swapped, t);
   assert.ok(cs.swappedNames);
   assert.equal(classify(cs, s), 'probable');
+  assert.equal(comparePair(a, toMatchRecord(person({ id: 5, uuid: 'u5', gender: 'U' })), t).levels.gender, 'missing', "OpenMRS's U is unknown");
   const namesake = toMatchRecord(person({ id: 4, uuid: 'u4', birthdate: '1990-08-30', addresses: [{ city: 'Bungoma', address1: 'House 3' }] }));
   assert.equal(classify(comparePair(a, namesake, t), s), null);
 });

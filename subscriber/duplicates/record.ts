@@ -14,7 +14,7 @@ export interface MatchRecord {
   uuid: string;
   /** Non-voided names, the preferred one first. */
   names: MatchName[];
-  /** 'M', 'F', another code as stored upper-cased, or '' when unknown. */
+  /** 'M', 'F', another code as stored upper-cased, or '' when unknown (empty or 'U'). */
   gender: string;
   /** 'YYYY-MM-DD' or ''. */
   birthdate: string;
@@ -48,6 +48,12 @@ export function identifierKey(type: number, value: string, location?: number): s
   return `${type}${location === undefined ? '' : `@${location}`}:${value.trim().toUpperCase()}`;
 }
 
+/** 'M', 'F', 'O'...; OpenMRS's 'U' (unknown) is no value, not a disagreement with 'M'. */
+function genderOf(g: string | null): string {
+  const v = (g ?? '').trim().toUpperCase().slice(0, 1);
+  return v === 'U' ? '' : v;
+}
+
 export function toMatchRecord(p: RawPerson): MatchRecord {
   const names = p.names
     .map((n) => ({ given: normaliseName(n.given), middle: normaliseName(n.middle), family: normaliseName(n.family) }))
@@ -57,7 +63,7 @@ export function toMatchRecord(p: RawPerson): MatchRecord {
     id: p.id,
     uuid: p.uuid,
     names,
-    gender: (p.gender ?? '').trim().toUpperCase().slice(0, 1),
+    gender: genderOf(p.gender),
     birthdate: p.birthdate ?? '',
     birthdateEstimated: p.birthdateEstimated,
     city: normaliseText(address?.city),
