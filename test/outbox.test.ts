@@ -274,6 +274,7 @@ test('collapseBatch keeps one event per resource at its first place, CREATED win
 test('on a database that already has the OpenMRS tables, migrate adds only the sync parts', async () => {
   const { OPENMRS_TABLES } = await import('../shared/schema/openmrs-core.ts');
   const { SYNC_TABLES } = await import('../shared/schema/sync-tables.ts');
+  const { DUPLICATE_TABLES } = await import('../shared/schema/duplicate-tables.ts');
   const db = await freshDatabase('existing');
   try {
     for (const t of OPENMRS_TABLES) await db.pool.query(t.ddl);
@@ -281,7 +282,7 @@ test('on a database that already has the OpenMRS tables, migrate adds only the s
     await db.pool.query(`INSERT INTO users (user_id, system_id, person_id, creator, date_created, uuid) VALUES (7, 'daemon', 1, 7, UTC_TIMESTAMP(), UUID())`);
     const report = await migrate(db.pool, 'site-x');
     const created = report.changes.filter((c) => c.startsWith('created table')).map((c) => c.slice('created table '.length));
-    assert.deepEqual(created.sort(), SYNC_TABLES.map((t) => t.table).sort());
+    assert.deepEqual(created.sort(), [...SYNC_TABLES, ...DUPLICATE_TABLES].map((t) => t.table).sort());
     assert.ok(report.changes.some((c) => c.startsWith('created trigger atomsync_obs_ai')));
     assert.ok(!report.changes.some((c) => c.startsWith('added key') || c === 'created admin user'), 'their keys and users are left alone');
     assert.deepEqual((await migrate(db.pool, 'site-x')).changes, []);

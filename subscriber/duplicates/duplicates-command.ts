@@ -29,13 +29,13 @@ export const duplicatesCommand: Command = {
   positionals: true,
   options: [
     { name: 'db', type: 'string', env: 'ATOMSYNC_DB', required: true, arg: 'URL', help: "the node's database (ours or a real OpenMRS one)" },
-    { name: 'status', type: 'string', default: 'open', choices: ['open', 'rejected', 'merged', 'all'], arg: 'STATUS', help: 'with list: which pairs' },
-    { name: 'json', type: 'boolean', help: 'with list and show: JSON, one object a line' },
+    { name: 'status', type: 'string', env: 'ATOMSYNC_DUPLICATES_STATUS', default: 'open', choices: ['open', 'rejected', 'merged', 'all'], arg: 'STATUS', help: 'with list: which pairs' },
+    { name: 'json', type: 'boolean', env: 'ATOMSYNC_DUPLICATES_JSON', help: 'with list and show: JSON, one object a line' },
     { name: 'probable-at', type: 'string', env: 'ATOMSYNC_DUPLICATES_PROBABLE_AT', default: 'auto', arg: 'SCORE', help: 'with scan: the score from which a pair is probable; auto: log2 of the patients scanned, at least 12' },
     { name: 'weights', type: 'string', env: 'ATOMSYNC_DUPLICATES_WEIGHTS', arg: 'FILE', help: 'with scan: JSON {field: {level: [m, u]}} over the default weights' },
-    { name: 'estimate', type: 'boolean', help: 'with scan: estimate u by EM over the blocked pairs (m held) and use it; prints the estimate as a --weights file' },
-    { name: 'max-identifier-share', type: 'string', default: String(DEFAULT_MAX_IDENTIFIER_SHARE), arg: 'N', help: 'with scan: an identifier value held by more patients is a placeholder ("0", "N/A"), never a certain match' },
-    { name: 'max-block', type: 'string', default: String(DEFAULT_MAX_BLOCK_SIZE), arg: 'N', help: 'with scan: blocks of more patients are skipped (and reported)' },
+    { name: 'estimate', type: 'boolean', env: 'ATOMSYNC_DUPLICATES_ESTIMATE', help: 'with scan: estimate u by EM over the blocked pairs (m held) and use it; prints the estimate as a --weights file' },
+    { name: 'max-identifier-share', type: 'string', env: 'ATOMSYNC_DUPLICATES_MAX_IDENTIFIER_SHARE', default: String(DEFAULT_MAX_IDENTIFIER_SHARE), arg: 'N', help: 'with scan: an identifier value held by more patients is a placeholder ("0", "N/A"), never a certain match' },
+    { name: 'max-block', type: 'string', env: 'ATOMSYNC_DUPLICATES_MAX_BLOCK', default: String(DEFAULT_MAX_BLOCK_SIZE), arg: 'N', help: 'with scan: blocks of more patients are skipped (and reported)' },
   ],
   notes:
     'certain: the same value of the same identifier type on two patients. probable: the sum of per-field weights\n' +
