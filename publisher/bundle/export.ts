@@ -2,8 +2,8 @@
 // the changes name and everything those refer to, written as signed bundle files
 // (shared/bundle/format.ts), split into parts when a part would be larger than --max-size.
 import { randomUUID } from 'node:crypto';
-import { writeFile } from 'node:fs/promises';
-import { encodeBundle } from '../../shared/bundle/format.ts';
+import { readFile, unlink, writeFile } from 'node:fs/promises';
+import { encodeBundle, reheader } from '../../shared/bundle/format.ts';
 import type { BundleResource } from '../../shared/bundle/format.ts';
 import { peerState, recordExport } from '../../shared/bundle/peers.ts';
 import { referencesIn } from '../../shared/bundle/references.ts';
@@ -62,19 +62,52 @@ export async function exportBundle(o: ExportOptions): Promise<ExportResult> {
   const exportId = randomUUID();
   const result: ExportResult = { exportId, origin, files: [] };
   if (events.length === 0) return result;
-  const parts: Array<{ from: number; to: number; events: FeedEvent[]; resources: BundleResource[] }> = [];
-  let from = ackedTo;
+  const parts = await writeParts(o, { exportId, origin, from: ackedTo }, events, (slice) => statesFor(o.pool, registry, log, slice));
+  // Numbered now that the count is known: the header names its part of how many.
+  for (const [k, p] of parts.entries()) {
+    const file = parts.length === 1 ? o.out : `${o.out}.${k + 1}-of-${parts.length}`;
+    const bytes = reheader(o.key, await readFile(p.tmp), { part: k + 1, parts: parts.length });
+    await writeFile(file, bytes);
+    await unlink(p.tmp);
+    result.files.push({ file, from: p.from, to: p.to, events: p.events, resources: p.resources, bytes: bytes.length });
+  }
+  await recordExport(o.pool, o.peer, log.feed, exportId, parts[parts.length - 1].to);
+  return result;
+}
+
+/** Events in a part at most: what one part holds in memory while it is made, and at the importing end. */
+export const MAX_PART_EVENTS = 20_000;
+
+interface WrittenPart {
+  tmp: string;
+  from: number;
+  to: number;
+  events: number;
+  resources: number;
+}
+
+/** Cuts the events into parts (at most MAX_PART_EVENTS, and --max-size bytes), each written to a temporary file as it is made. */
+async function writeParts(
+  o: ExportOptions,
+  h: { exportId: string; origin: string; from: number },
+  events: FeedEvent[],
+  statesOf: (slice: FeedEvent[]) => Promise<BundleResource[]>,
+): Promise<WrittenPart[]> {
+  const parts: WrittenPart[] = [];
+  let from = h.from;
   for (let i = 0; i < events.length; ) {
-    let n = events.length - i;
+    let n = Math.min(events.length - i, MAX_PART_EVENTS);
     for (;;) {
       const slice = events.slice(i, i + n);
-      const resources = await statesFor(o.pool, registry, log, slice);
+      const resources = await statesOf(slice);
       const to = slice[slice.length - 1].seq;
-      const header = { exportId, origin, peer: o.peer, part: 0, parts: 0, from, to, events: slice.length, resources: resources.length, createdAt: new Date().toISOString() };
+      const header = { exportId: h.exportId, origin: h.origin, peer: o.peer, part: 0, parts: 0, from, to, events: slice.length, resources: resources.length, createdAt: new Date().toISOString() };
       const bytes = encodeBundle(o.key, header, { events: slice, resources });
       if (o.maxBytes === undefined || bytes.length <= o.maxBytes || n === 1) {
         if (o.maxBytes !== undefined && bytes.length > o.maxBytes) throw new Error(`one change alone takes ${bytes.length} bytes, more than --max-size ${o.maxBytes}`);
-        parts.push({ from, to, events: slice, resources });
+        const tmp = `${o.out}.part-${parts.length + 1}.tmp`;
+        await writeFile(tmp, bytes);
+        parts.push({ tmp, from, to, events: slice.length, resources: resources.length });
         from = to;
         i += n;
         o.progress?.(`  part ${parts.length}: ${i}/${events.length} changes`);
@@ -83,16 +116,7 @@ export async function exportBundle(o: ExportOptions): Promise<ExportResult> {
       n = Math.max(1, Math.floor((n * o.maxBytes * 0.9) / bytes.length));
     }
   }
-  // Numbered now that the count is known: the header names its part of how many.
-  for (const [k, p] of parts.entries()) {
-    const file = parts.length === 1 ? o.out : `${o.out}.${k + 1}-of-${parts.length}`;
-    const header = { exportId, origin, peer: o.peer, part: k + 1, parts: parts.length, from: p.from, to: p.to, events: p.events.length, resources: p.resources.length, createdAt: new Date().toISOString() };
-    const bytes = encodeBundle(o.key, header, { events: p.events, resources: p.resources });
-    await writeFile(file, bytes);
-    result.files.push({ file, from: p.from, to: p.to, events: p.events.length, resources: p.resources.length, bytes: bytes.length });
-  }
-  await recordExport(o.pool, o.peer, log.feed, exportId, parts[parts.length - 1].to);
-  return result;
+  return parts;
 }
 
 /** The current states the events name, and round by round what they refer to, in the lean `sync` form. */

@@ -92,6 +92,15 @@ export function encodeAck(key: Buffer, h: Omit<AckHeader, 'kind'>): Buffer {
   return Buffer.from(`${ACK_MAGIC}\n${header}\n${tagOf(key, header)}\n`, 'utf8');
 }
 
+/** The same bundle with some header fields changed and signed again; the body is left as it is. */
+export function reheader(key: Buffer, bytes: Buffer, patch: Partial<Pick<BundleHeader, 'part' | 'parts'>>): Buffer {
+  const a = bytes.indexOf(0x0a);
+  const b = bytes.indexOf(0x0a, a + 1);
+  const c = bytes.indexOf(0x0a, b + 1);
+  const header = JSON.stringify({ ...(JSON.parse(bytes.subarray(a + 1, b).toString('utf8')) as BundleHeader), ...patch });
+  return Buffer.concat([Buffer.from(`${BUNDLE_MAGIC}\n${header}\n${tagOf(key, header)}\n`, 'utf8'), bytes.subarray(c + 1)]);
+}
+
 export type Decoded = { kind: 'bundle'; header: BundleHeader; body: BundleBody } | { kind: 'ack'; header: AckHeader };
 
 /** Reads and checks a file's three lines; the body is checked and unpacked only for a bundle. */

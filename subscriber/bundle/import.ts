@@ -45,10 +45,10 @@ export interface ImportReport {
   acks: string[];
 }
 
+/** A file checked whole; its body is read again when it is applied, one at a time (a large export is many parts). */
 interface Bundle {
   file: string;
   header: BundleHeader;
-  body: BundleBody;
 }
 
 export async function importFiles(o: ImportOptions): Promise<ImportReport> {
@@ -106,9 +106,30 @@ async function readAll(o: ImportOptions, nodeId: string, pool: Pool, report: Imp
     const h = d.header;
     if (h.peer !== nodeId) refuse(file, `it is for node ${h.peer}, and this node is ${nodeId}`);
     else if (h.origin === nodeId) refuse(file, 'it was exported by this node itself');
-    else out.push({ file, header: h, body: d.body });
+    else out.push({ file, header: h });
   }
   return out;
+}
+
+/** Applies one bundle through a subscriber whose source it is; keeps the states its parked events need. */
+async function applyBundle(o: ImportOptions, pool: Pool, origin: string, body: BundleBody): Promise<{ applied: number; pending: number; dead: number }> {
+  const key = bundleFeedKey(origin);
+  const states = await heldStates(pool, key);
+  for (const r of body.resources) states.set(`${r.resource}/${r.uuid.toLowerCase()}`, r.rep);
+  let events = body.events.sort((a, b) => a.seq - b.seq);
+  if (o.collapse) {
+    const latest = new Map(events.map((e) => [`${e.resource}/${e.uuid.toLowerCase()}`, e.seq]));
+    events = events.filter((e) => latest.get(`${e.resource}/${e.uuid.toLowerCase()}`) === e.seq);
+  }
+  const sub = new Subscriber({ dbUrl: o.dbUrl, feeds: [], local: [{ source: new BundleSource(origin, events), states }], auditUserId: o.auditUserId }, o.log);
+  await sub.start();
+  try {
+    return await sub.once();
+  } finally {
+    await sub.stop();
+    await sub.close();
+    await keepHeldStates(pool, key, states);
+  }
 }
 
 /** Applies one origin's bundles in order; returns the position its changes are applied up to. */
@@ -134,25 +155,16 @@ async function importOrigin(o: ImportOptions, pool: Pool, origin: string, list: 
     }
   }
   if (chain.length === 0) return start;
-  const states = await heldStates(pool, key);
-  for (const b of chain) for (const r of b.body.resources) states.set(`${r.resource}/${r.uuid.toLowerCase()}`, r.rep);
-  let events = chain.flatMap((b) => b.body.events).sort((a, b) => a.seq - b.seq);
-  if (o.collapse) {
-    const latest = new Map(events.map((e) => [`${e.resource}/${e.uuid.toLowerCase()}`, e.seq]));
-    events = events.filter((e) => latest.get(`${e.resource}/${e.uuid.toLowerCase()}`) === e.seq);
-  }
-  const source = new BundleSource(origin, events);
-  const sub = new Subscriber({ dbUrl: o.dbUrl, feeds: [], local: [{ source, states }], auditUserId: o.auditUserId }, o.log);
-  await sub.start();
-  let r;
-  try {
-    r = await sub.once();
-  } finally {
-    await sub.stop();
-    await sub.close();
+  const r = { applied: 0, pending: 0, dead: 0 };
+  for (const b of chain) {
+    const d = decodeFile(b.file, await readFile(b.file), o.key);
+    if (d.kind !== 'bundle') throw new Error(`${b.file} changed while it was imported`);
+    const one = await applyBundle(o, pool, origin, d.body);
+    r.applied += one.applied;
+    r.pending = one.pending;
+    r.dead = one.dead;
   }
   const end = (await new MarkerStore(pool).get(key))?.lastPosition ?? start;
-  await keepHeldStates(pool, key, states);
   report.imported.push({ origin, from: start, to: end, ...r });
   o.say(`${origin}: changes ${start + 1} to ${end} imported: ${r.applied} applied, ${r.pending} waiting for what they need, ${r.dead} dead letters`);
   return end;
