@@ -348,6 +348,23 @@ export const OPENMRS_TABLES: Array<{ table: string; ddl: string }> = [
   UNIQUE KEY global_property_uuid (uuid)
 ) ${CHARSET}`,
   },
+  {
+    // OpenMRS's record of a patient merge (PersonMergeLog): written by `atomsync duplicates merge`
+    // as OpenMRS's mergePatients writes it. No trigger: each node keeps its own, as OpenMRS does.
+    table: 'person_merge_log',
+    ddl: `CREATE TABLE IF NOT EXISTS person_merge_log (
+  person_merge_log_id INT NOT NULL AUTO_INCREMENT PRIMARY KEY,
+  winner_person_id INT NOT NULL,
+  loser_person_id INT NOT NULL,
+  ${created},
+  merged_data LONGTEXT NOT NULL,
+  ${uuid}, ${changed}, ${voided},
+  UNIQUE KEY person_merge_log_unique_uuid (uuid), KEY person_merge_log_winner (winner_person_id), KEY person_merge_log_loser (loser_person_id),
+  CONSTRAINT person_merge_log_winner_fk FOREIGN KEY (winner_person_id) REFERENCES person (person_id),
+  CONSTRAINT person_merge_log_loser_fk FOREIGN KEY (loser_person_id) REFERENCES person (person_id),
+  ${auditKeys('person_merge_log', 'voided')}
+) ${CHARSET}`,
+  },
   // OpenMRS 2.4's columns, in dependency order: metadata first, then the rows that point at it.
   ...METADATA_TABLES,
   ...RECORD_TABLES,
