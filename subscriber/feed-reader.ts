@@ -13,6 +13,7 @@ import type { EntrySource, PagesOptions, SourcePage } from './entry-source.ts';
 import type { FeedLag, LagTracker } from './feed-lag.ts';
 import type { FetchedBatch, FetchStage } from './fetch-stage.ts';
 import { COPY_ENTRY_PREFIX } from './marker-store.ts';
+import type { InboxEvent } from './inbox.ts';
 import type { Marker, MarkerPoint, MarkerStore } from './marker-store.ts';
 import type { Semaphore } from './semaphore.ts';
 import { FetchError } from './errors.ts';
@@ -31,6 +32,8 @@ export interface FeedReaderOptions {
    * number of feeds (commits take turns anyway, commit-stage.ts).
    */
   batches?: Semaphore;
+  /** Told of each committed batch's events, after the commit (duplicate detection on arrival); must return at once. */
+  committed?: (events: readonly InboxEvent[]) => void;
 }
 
 export interface PassResult {
@@ -154,6 +157,7 @@ export class FeedReader {
       return;
     }
     if (marker === 'moved') this.stored = { lastEntryId: plan.move.to!.lastEntryId, lastPosition: plan.move.to!.lastPosition ?? 0 };
+    this.o.committed?.(fetched.ready);
     if (plan.after) this.lagTracker.consumedUpTo(plan.after.lastPosition);
   }
 

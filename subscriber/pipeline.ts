@@ -14,7 +14,7 @@ import { FeedReader } from './feed-reader.ts';
 import { FetchStage } from './fetch-stage.ts';
 import type { HttpClient } from './http-client.ts';
 import { HttpFeedSource } from './http-feed-source.ts';
-import type { Inbox } from './inbox.ts';
+import type { Inbox, InboxEvent } from './inbox.ts';
 import { InboxRetry } from './inbox-retry.ts';
 import type { MarkerStore } from './marker-store.ts';
 import type { PipelineStats } from './outcomes.ts';
@@ -51,6 +51,8 @@ export interface PipelineParts {
   onParked: (inboxId: number, delayMs: number) => void;
   /** Aborted when the subscriber stops: ends the long polls held open. */
   signal?: AbortSignal;
+  /** Told of each committed batch's events (duplicate detection on arrival). */
+  committed?: (events: readonly InboxEvent[]) => void;
 }
 
 /**
@@ -82,9 +84,10 @@ export function buildPipeline(p: PipelineParts): { readers: FeedReader[]; retrie
       entryBatch: p.entryBatch,
       maxPagesPerPass: 1000, // a pass ends early anyway when stop() is called
       batches,
+      committed: p.committed,
     });
   });
-  const options = { entryBatch: p.entryBatch, maxPagesPerPass: 1000, batches };
+  const options = { entryBatch: p.entryBatch, maxPagesPerPass: 1000, batches, committed: p.committed };
   for (const l of p.local ?? []) {
     fetcher.serveLocally(l.source.key, l.states);
     readers.push(new FeedReader(l.source, stages, markers, new LagTracker(), p.log.child({ feed: l.source.key }), options));

@@ -43,6 +43,11 @@ export interface SubscriberOptions {
   dbConnections?: number;
   /** Local user (users.user_id) that stands in for audit users this database does not have. */
   auditUserId?: number;
+  /**
+   * Looks for duplicate patients among those each batch writes (subscriber/duplicates/watcher.ts):
+   * on by default with the MySQL sink, off for other sinks (the ERP).
+   */
+  detectDuplicates?: boolean;
   /** Builds the sink; HQ's MySQL mirror by default. */
   sink?: (pool: Pool, log: Logger) => Promise<Sink>;
   /** Serve the status page on this port (0: any free port); no status page when absent. */

@@ -20,6 +20,8 @@ import { HttpClient } from './http-client.ts';
 import { Inbox } from './inbox.ts';
 import type { InboxRetry } from './inbox-retry.ts';
 import { buildPipeline } from './pipeline.ts';
+import { DuplicateWatcher } from './duplicates/watcher.ts';
+import type { InboxEvent } from './inbox.ts';
 import { BUNDLE_FEED_PREFIX } from './bundle/bundle-source.ts';
 import { MarkerStore } from './marker-store.ts';
 import { MysqlSink } from './mysql/mysql-sink.ts';
@@ -48,6 +50,7 @@ export class Subscriber {
   /** Aborts the long polls held open when stop() is called. */
   private readonly stopSignal = new AbortController();
   private statusServer: StatusServer | null = null;
+  private duplicates: DuplicateWatcher | null = null;
   private readonly startedAt = Date.now();
   private readonly parser = new FeedParserThread(undefined, (why) => this.log.warn(why));
   nodeId = '';
@@ -102,6 +105,7 @@ export class Subscriber {
       sources, local: this.o.local, sink, fetcher, http: this.http, inbox: this.inbox, markers: new MarkerStore(this.pool), stats: this.stats, nodeId: this.nodeId,
       policy: { ...RETRY_DEFAULTS, ...this.o.retry }, entryBatch: this.o.entryBatch ?? SUBSCRIBER_DEFAULTS.entryBatch, headers: identity,
       parse: (xml, opts) => this.parser.parse(xml, opts), log: this.log, signal: this.stopSignal.signal,
+      committed: (await this.startDuplicateWatcher()) ?? undefined,
       onParked: queue ? (id, delayMs) => void queue.schedule(id, delayMs) : () => undefined,
     });
     this.retrier = pipeline.retrier;
@@ -117,6 +121,18 @@ export class Subscriber {
     await this.queue?.start();
     await this.startSharing();
     this.log.info('subscriber started', { nodeId: this.nodeId, feeds: sources.map((s) => s.key), retryQueue: Boolean(this.queue) });
+  }
+
+  /** Detection on arrival, where wanted and the database has atomsync_duplicate (`migrate` makes it). */
+  private async startDuplicateWatcher(): Promise<((events: readonly InboxEvent[]) => void) | null> {
+    if (!(this.o.detectDuplicates ?? !this.o.sink)) return null;
+    const [{ n }] = await queryRows<{ n: number }>(this.pool, "SELECT COUNT(*) AS n FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'atomsync_duplicate'");
+    if (Number(n) === 0) {
+      this.log.info('duplicate patients are not looked for on arrival: this database has no atomsync_duplicate table (run atomsync migrate)');
+      return null;
+    }
+    const watcher = (this.duplicates = new DuplicateWatcher(this.pool, this.log.child({ part: 'duplicates' })));
+    return (events) => watcher.batchCommitted(events);
   }
 
   /** The database's node id, which --node-id (when given) must match. */
@@ -200,6 +216,7 @@ export class Subscriber {
       for (const row of rows) if ((await this.retryRow(row.id)) === 'applied') progress++;
       if (progress === 0) break;
     }
+    await this.duplicates?.idle(); // a catch-up that returns has looked at what it wrote
     const counts = await this.inbox.counts();
     if (errors.length > 0) throw new Error(`some feeds could not be read:\n  ${errors.join('\n  ')}`);
     return { applied: this.stats.applied, ...counts };
@@ -259,6 +276,7 @@ export class Subscriber {
     await this.sharing?.stop();
     await this.statusServer?.stop();
     await this.queue?.stop();
+    await this.duplicates?.stop();
   }
 
   /** Releases connections; call after run() has returned. */
