@@ -20,6 +20,15 @@ const HEAP_GROWING_PERCENT = 60;
 const ownFlags = `${process.env.NODE_OPTIONS ?? ''} ${process.execArgv.join(' ')}`;
 if (!/--heap[-_]growing[-_]percent/.test(ownFlags)) setFlagsFromString(`--heap-growing-percent=${HEAP_GROWING_PERCENT}`);
 
+// `atomsync ... | head`: once the reader has gone, there is nobody to write to; end quietly
+// instead of dying on an unhandled EPIPE.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (err) => {
+    if (err.code === 'EPIPE') process.exit(0);
+    throw err;
+  });
+}
+
 const root = fileURLToPath(new URL('..', import.meta.url));
 const bundle = `${root}dist/cli/main.mjs`;
 
