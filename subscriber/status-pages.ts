@@ -55,7 +55,7 @@ ${deadLetters(r, now, ctx.csrfToken)}`;
     title: 'status',
     nodeId: r.nodeId,
     styleNonce: ctx.styleNonce,
-    sub: html`As of ${clock(r.generatedAt)} UTC · up ${duration((now - Date.parse(r.startedAt)) / 1000)} · <a href="/">Reload</a> · <a href="/conflicts">Conflicts</a> · <a href="/metrics">Metrics</a>`,
+    sub: html`As of ${clock(r.generatedAt)} UTC · up ${duration((now - Date.parse(r.startedAt)) / 1000)} · <a href="/">Reload</a> · <a href="/conflicts">Conflicts</a> · <a href="/duplicates">Duplicate patients</a> · <a href="/metrics">Metrics</a>`,
     body,
   });
   return page.text;

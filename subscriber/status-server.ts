@@ -27,6 +27,7 @@ import type { Pool } from '../shared/db.ts';
 import { buildTree } from '../shared/web/tree-model.ts';
 import type { TreeModel } from '../shared/web/tree-model.ts';
 import { readMarkerRows, readReaderRows } from '../shared/web/tree-rows.ts';
+import { duplicateRoutes } from './duplicates/review-routes.ts';
 import { conflictRoutes } from './conflicts-routes.ts';
 import { countConflicts, listConflicts } from './conflicts-store.ts';
 import { OPEN_SHOWN } from './conflicts-pages.ts';
@@ -45,6 +46,8 @@ export interface StatusBackend {
    * (a sink other than atomsync's own MySQL one) the page has no Conflicts section.
    */
   conflictsUserId?: number;
+  /** Merges a duplicate pair (subscriber/duplicates/merge.ts); absent: the review page offers no merge. */
+  mergeDuplicates?: (pairId: number, keep: string, drop: string) => Promise<void>;
 }
 
 export interface StatusServerOptions {
@@ -100,6 +103,8 @@ export function createStatusApp(o: StatusAppOptions): express.Express {
   retryRoutes(app, o);
   if (o.backend.db && o.backend.conflictsUserId !== undefined) {
     conflictRoutes(app, { db: o.backend.db, userId: o.backend.conflictsUserId, nodeId: o.backend.nodeId ?? '', log: o.log, guard: sameOriginWithToken(o.csrfSecret, o.log), token: (req, res) => pageToken(o.csrfSecret, req, res) });
+    // Duplicate patients are recorded by atomsync's own MySQL sink's node, as conflicts are.
+    duplicateRoutes(app, { db: o.backend.db, nodeId: o.backend.nodeId ?? '', log: o.log, guard: sameOriginWithToken(o.csrfSecret, o.log), token: (req, res) => pageToken(o.csrfSecret, req, res), merge: o.backend.mergeDuplicates });
   }
   app.use((_req: Request, res: Response) => {
     res.status(404).type('text').send('not found\n');
