@@ -9,7 +9,7 @@ import { queryRows } from '../shared/db.ts';
 import type { Pool } from '../shared/db.ts';
 import { migrate } from '../shared/schema/migrate.ts';
 import { MergeRefused, mergePatients } from '../subscriber/duplicates/merge.ts';
-import { listCandidates, upsertCandidates } from '../subscriber/duplicates/store.ts';
+import { listCandidates, rejectCandidate, upsertCandidates } from '../subscriber/duplicates/store.ts';
 import { fixtureSkipReason, loadFixture } from '../tools/bench/openmrs-fixture.ts';
 import { seedNode } from '../tools/seed/index.ts';
 import { freshDatabase } from './helpers/db.ts';
@@ -55,6 +55,13 @@ async function mergeScenario(pool: Pool, nodeId: string): Promise<void> {
   const [keep, drop] = await pickPair(pool);
   await pool.query(`UPDATE person SET gender = 'U', birthdate = NULL WHERE person_id = ?`, [keep.id]);
   await pool.query(`INSERT INTO person_name (person_id, preferred, given_name, family_name, creator, date_created, uuid) VALUES (?, 1, 'Ann', 'Other', 1, UTC_TIMESTAMP(), UUID())`, [drop.id]);
+  // An obs outside any encounter, and a relationship between the two patients.
+  await pool.query(
+    `INSERT INTO obs (person_id, concept_id, obs_datetime, value_numeric, creator, date_created, uuid) SELECT person_id, concept_id, obs_datetime, value_numeric, 1, date_created, UUID()
+     FROM obs WHERE person_id = ? AND obs_group_id IS NULL AND value_numeric IS NOT NULL AND voided = 0 LIMIT 1`,
+    [drop.id],
+  );
+  await pool.query('INSERT INTO relationship (person_a, relationship, person_b, creator, date_created, uuid) SELECT ?, MIN(relationship_type_id), ?, 1, UTC_TIMESTAMP(), UUID() FROM relationship_type', [keep.id, drop.id]);
   await upsertCandidates(pool, [{ patientA: keep.uuid, patientB: drop.uuid, class: 'certain', score: 99, reasons: {} as never }]);
   const [pair] = await listCandidates(pool);
   await drainOutbox(pool, nodeId);
@@ -74,6 +81,9 @@ async function mergeScenario(pool: Pool, nodeId: string): Promise<void> {
   assert.equal(r.programs.length, before.programs);
   assert.equal(r.conditions.length, before.conditions);
   assert.equal(r.encounterObs + r.independentObs.length, before.obs);
+  assert.equal(r.independentObs.length, 1, 'the obs outside any encounter has a new version too');
+  assert.equal(await count(pool, 'SELECT COUNT(*) AS n FROM relationship WHERE person_a = ? AND person_b = ? AND voided = 1', [keep.id, drop.id]), 1, 'the relationship between the two voided');
+  assert.equal(await count(pool, 'SELECT COUNT(*) AS n FROM relationship WHERE person_a = ? AND person_b = ?', [keep.id, keep.id]), 0, 'and not copied onto the kept patient');
   const after = await holdings(pool, keep.id);
   assert.equal(after.encounters.length, keptBefore.encounters.length + before.encounters.length);
   assert.equal(after.obs, keptBefore.obs + before.obs, 'every obs has a new version on the kept patient');
@@ -145,7 +155,7 @@ test('merge on a real OpenMRS database (Reference Application 2.1)', { skip: fix
   }
 });
 
-test('merge refuses the same patient twice, an unknown one, an unknown user, and a pair not of these two; the CLI says why', { timeout: 60_000 }, async () => {
+test('merge refuses the same patient twice, an unknown one, an unknown user, an unknown or rejected pair; merge <id> --keep drops the other; the CLI says why', { timeout: 60_000 }, async () => {
   const db = await freshDatabase('dup_merge_refuse');
   try {
     await migrate(db.pool, 'hq');
@@ -157,12 +167,22 @@ test('merge refuses the same patient twice, an unknown one, an unknown user, and
     await refused({ keep: a.uuid, drop: '00000000-0000-4000-8000-000000000000', userId: 1 }, 'unknown-patient');
     await refused({ keep: a.uuid, drop: b.uuid, userId: 424242 }, 'unknown-user');
     await refused({ keep: a.uuid, drop: b.uuid, userId: 1, pairId: 77 }, 'unknown-pair');
+    await upsertCandidates(db.pool, [{ patientA: a.uuid, patientB: b.uuid, class: 'probable', score: 20, reasons: {} as never }]);
+    const [pair] = await listCandidates(db.pool);
+    await rejectCandidate(db.pool, pair.id);
+    await refused({ keep: a.uuid, drop: b.uuid, userId: 1 }, 'pair-reviewed');
+    assert.equal(await main(['duplicates', 'merge', String(pair.id), '--keep', '00000000-0000-4000-8000-000000000000', '--db', db.url], {}), 1, 'keep not of the pair');
+    await db.pool.query("UPDATE atomsync_duplicate SET status = 'open'", []);
     assert.equal(await count(db.pool, 'SELECT COUNT(*) AS n FROM patient WHERE voided = 1'), 0, 'nothing changed');
     assert.equal(await main(['duplicates', 'merge', '--db', db.url], {}), 2, 'no --keep/--drop: a usage error');
     assert.equal(await main(['duplicates', 'merge', '--keep', a.uuid, '--drop', a.uuid, '--db', db.url], {}), 1);
     await stopClashingOrders(db.pool, a.id, b.id);
-    assert.equal(await main(['duplicates', 'merge', '--keep', a.uuid, '--drop', b.uuid, '--db', db.url], {}), 0, 'no pair found: merged anyway');
-    assert.equal(await count(db.pool, 'SELECT COUNT(*) AS n FROM patient WHERE voided = 1'), 1);
+    assert.equal(await main(['duplicates', 'merge', String(pair.id), '--keep', b.uuid, '--db', db.url], {}), 0, 'merge <id> --keep: the other one dropped');
+    assert.equal((await listCandidates(db.pool, { status: 'merged' }))[0]?.id, pair.id);
+    const [c] = await queryRows<Pick>(db.pool, 'SELECT pe.person_id AS id, pe.uuid FROM person pe JOIN patient pa ON pa.patient_id = pe.person_id WHERE pe.person_id NOT IN (?, ?) LIMIT 1', [a.id, b.id]);
+    await stopClashingOrders(db.pool, b.id, c.id);
+    assert.equal(await main(['duplicates', 'merge', '--keep', b.uuid, '--drop', c.uuid, '--db', db.url], {}), 0, 'two patients no scan paired: merged');
+    assert.equal(await count(db.pool, 'SELECT COUNT(*) AS n FROM patient WHERE voided = 1'), 2);
   } finally {
     await db.drop();
   }
