@@ -9,6 +9,7 @@ import { queryRows } from '../shared/db.ts';
 import type { Pool } from '../shared/db.ts';
 import { migrate } from '../shared/schema/migrate.ts';
 import { MergeRefused, mergePatients } from '../subscriber/duplicates/merge.ts';
+import type { MergeResult } from '../subscriber/duplicates/merge.ts';
 import { listCandidates, rejectCandidate, upsertCandidates } from '../subscriber/duplicates/store.ts';
 import { fixtureSkipReason, loadFixture } from '../tools/bench/openmrs-fixture.ts';
 import { seedNode } from '../tools/seed/index.ts';
@@ -51,7 +52,10 @@ async function stopClashingOrders(pool: Pool, keep: number, drop: number): Promi
   );
 }
 
-async function mergeScenario(pool: Pool, nodeId: string): Promise<void> {
+type Scenario = Awaited<ReturnType<typeof prepare>>;
+
+/** Two seeded patients to merge, with what a merge must handle added, their pair recorded, and what they hold. */
+async function prepare(pool: Pool, nodeId: string) {
   const [keep, drop] = await pickPair(pool);
   await pool.query(`UPDATE person SET gender = 'U', birthdate = NULL WHERE person_id = ?`, [keep.id]);
   await pool.query(`INSERT INTO person_name (person_id, preferred, given_name, family_name, creator, date_created, uuid) VALUES (?, 1, 'Ann', 'Other', 1, UTC_TIMESTAMP(), UUID())`, [drop.id]);
@@ -73,8 +77,10 @@ async function mergeScenario(pool: Pool, nodeId: string): Promise<void> {
   await stopClashingOrders(pool, keep.id, drop.id);
   await drainOutbox(pool, nodeId);
   const seqBefore = await count(pool, 'SELECT COALESCE(MAX(seq), 0) AS n FROM atomsync_event');
-  const r = await mergePatients(pool, { keep: keep.uuid, drop: drop.uuid, userId: 1 });
+  return { keep, drop, pair, before, keptBefore, dropNames, seqBefore };
+}
 
+async function checkMoved(pool: Pool, { keep, drop, before, keptBefore }: Scenario, r: MergeResult): Promise<void> {
   assert.deepEqual([...r.encounters].sort(), [...before.encounters].sort());
   assert.deepEqual([...r.visits].sort(), [...before.visits].sort());
   assert.equal(r.orders.length, before.orders);
@@ -91,8 +97,10 @@ async function mergeScenario(pool: Pool, nodeId: string): Promise<void> {
   const left = await holdings(pool, drop.id);
   assert.deepEqual([left.visits.length, left.encounters.length, left.orders, left.obs, left.programs, left.conditions], [0, 0, 0, 0, 0, 0]);
   assert.equal(await count(pool, 'SELECT COUNT(*) AS n FROM obs o JOIN encounter e ON e.encounter_id = o.encounter_id WHERE o.voided = 0 AND o.person_id <> e.patient_id'), 0);
+}
 
-  // The dropped patient voided as OpenMRS does, with the reason; the kept one's preferred name unchanged.
+/** The dropped patient voided as OpenMRS does, with the reason; what it had copied; the kept one's preferred name unchanged. */
+async function checkVoidedAndCopied(pool: Pool, { keep, drop, dropNames }: Scenario, r: MergeResult): Promise<void> {
   const reason = `Merged with ${keep.uuid}`;
   const [pv] = await queryRows<{ a: number; b: number; ra: string; rb: string; by: number }>(
     pool,
@@ -107,8 +115,10 @@ async function mergeScenario(pool: Pool, nodeId: string): Promise<void> {
   assert.ok(r.createdIdentifiers.length > 0, 'the clinic number copied');
   const [person] = await queryRows<{ gender: string; b: string | null }>(pool, 'SELECT gender, birthdate AS b FROM person WHERE person_id = ?', [keep.id]);
   assert.ok(person.gender !== 'U' && person.b !== null, "the kept patient's missing gender and birth date filled");
+}
 
-  // person_merge_log and the pair.
+/** person_merge_log, the pair, and the events published once the relay has run. */
+async function checkLoggedAndPublished(pool: Pool, nodeId: string, { keep, drop, pair, before, seqBefore }: Scenario, r: MergeResult): Promise<void> {
   const [log] = await queryRows<{ w: number; l: number; d: string }>(pool, 'SELECT winner_person_id AS w, loser_person_id AS l, merged_data AS d FROM person_merge_log WHERE uuid = ?', [r.logUuid]);
   assert.deepEqual([log.w, log.l], [keep.id, drop.id]);
   const data = JSON.parse(log.d) as Record<string, unknown>;
@@ -127,7 +137,15 @@ async function mergeScenario(pool: Pool, nodeId: string): Promise<void> {
   assert.ok(has('patient', keep.uuid), 'the kept patient published');
   for (const u of r.independentObs) assert.ok(has('obs', u, 'CREATED'));
   assert.equal(events.filter((e) => e.resource === 'obs' && e.action === 'CREATED').length, before.obs);
+}
 
+async function mergeScenario(pool: Pool, nodeId: string): Promise<void> {
+  const s = await prepare(pool, nodeId);
+  const r = await mergePatients(pool, { keep: s.keep.uuid, drop: s.drop.uuid, userId: 1 });
+  await checkMoved(pool, s, r);
+  await checkVoidedAndCopied(pool, s, r);
+  await checkLoggedAndPublished(pool, nodeId, s, r);
+  const { keep, drop } = s;
   // Merged already: refused, nothing changed.
   await assert.rejects(mergePatients(pool, { keep: keep.uuid, drop: drop.uuid, userId: 1 }), (e: unknown) => e instanceof MergeRefused && e.reason === 'voided-patient');
 }

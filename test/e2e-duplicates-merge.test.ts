@@ -162,9 +162,10 @@ describe('duplicates merged at HQ reach both clinics', { timeout: 600_000 }, () 
     );
     await hqReads();
     await clinicReads(b, 'clinic-b');
-    const atHq = await patientAt(hq, drop);
-    const atB = await patientAt(b, drop);
-    t.diagnostic(`HQ: patient voided ${atHq.qv}, person voided ${atHq.pv}; clinic B: patient voided ${atB.qv}`);
+    await clinicReads(a, 'clinic-a');
+    const [atHq, atB, atA] = [await patientAt(hq, drop), await patientAt(b, drop), await patientAt(a, drop)];
+    t.diagnostic(`patient voided: HQ ${atHq.qv}, clinic B ${atB.qv}, clinic A ${atA.qv}`);
+    assert.deepEqual([atB.qv, atA.qv], [0, 0], 'observed: and so at both clinics');
     const moved = await rows<{ n: number }>(hq.pool, 'SELECT COUNT(*) AS n FROM encounter e JOIN person pe ON pe.person_id = e.patient_id WHERE pe.uuid = ?', [drop]);
     t.diagnostic(`HQ: encounters left on the merged-away patient: ${moved[0].n}`);
     assert.deepEqual([atHq.pv, atHq.qv], [0, 0], 'observed: the newer edit, a whole patient state, undoes the void at HQ');
