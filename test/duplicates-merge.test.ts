@@ -66,6 +66,9 @@ async function prepare(pool: Pool, nodeId: string) {
     [drop.id],
   );
   await pool.query('INSERT INTO relationship (person_a, relationship, person_b, creator, date_created, uuid) SELECT ?, MIN(relationship_type_id), ?, 1, UTC_TIMESTAMP(), UUID() FROM relationship_type', [keep.id, drop.id]);
+  // Allergies: one allergen on both (stays with the dropped patient, as OpenMRS skips it), another on the dropped one only.
+  const allergy = `INSERT INTO allergy (patient_id, coded_allergen, allergen_type, creator, date_created, voided, uuid) SELECT ?, %s(concept_id), 'DRUG', 1, UTC_TIMESTAMP(), 0, UUID() FROM concept`;
+  for (const [id, which] of [[keep.id, 'MIN'], [drop.id, 'MIN'], [drop.id, 'MAX']] as const) await pool.query(allergy.replace('%s', which), [id]);
   await upsertCandidates(pool, [{ patientA: keep.uuid, patientB: drop.uuid, class: 'certain', score: 99, reasons: {} as never }]);
   const [pair] = await listCandidates(pool);
   await drainOutbox(pool, nodeId);
@@ -88,6 +91,7 @@ async function checkMoved(pool: Pool, { keep, drop, before, keptBefore }: Scenar
   assert.equal(r.conditions.length, before.conditions);
   assert.equal(r.encounterObs + r.independentObs.length, before.obs);
   assert.equal(r.independentObs.length, 1, 'the obs outside any encounter has a new version too');
+  assert.deepEqual([r.allergies.length, r.allergiesSkipped], [1, 1], 'the allergen the kept patient records stays behind');
   assert.equal(await count(pool, 'SELECT COUNT(*) AS n FROM relationship WHERE person_a = ? AND person_b = ? AND voided = 1', [keep.id, drop.id]), 1, 'the relationship between the two voided');
   assert.equal(await count(pool, 'SELECT COUNT(*) AS n FROM relationship WHERE person_a = ? AND person_b = ?', [keep.id, keep.id]), 0, 'and not copied onto the kept patient');
   const after = await holdings(pool, keep.id);
