@@ -62,7 +62,7 @@ export class ResourceFetcher {
     if (local) {
       const rep = local.get(`${resource}/${uuid.toLowerCase()}`);
       if (!rep) throw new HttpStatusError(`${resource} ${uuid} is not in the bundle (nor held from an earlier one)`, `${source.key}/${resource}/${uuid}`, 404);
-      return structuredClone(rep);
+      return rep as Record<string, unknown>; // the stages read representations and never change them
     }
     const url = source.resolve(path ?? restPath(resource, uuid));
     const res = await this.limiter.run(() =>
@@ -88,7 +88,7 @@ export class ResourceFetcher {
     if (local) {
       for (const u of uuids) {
         const rep = local.get(`${resource}/${u.toLowerCase()}`);
-        if (rep) out.set(u.toLowerCase(), structuredClone(rep));
+        if (rep) out.set(u.toLowerCase(), rep as Record<string, unknown>);
       }
       return out;
     }

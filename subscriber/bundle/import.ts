@@ -35,6 +35,8 @@ export interface ImportOptions {
    * always some resource's latest change.
    */
   collapse?: boolean;
+  /** Entries applied together in one transaction; the subscriber's default when absent. */
+  entryBatch?: number;
 }
 
 export interface ImportReport {
@@ -121,7 +123,7 @@ async function applyBundle(o: ImportOptions, pool: Pool, origin: string, body: B
     const latest = new Map(events.map((e) => [`${e.resource}/${e.uuid.toLowerCase()}`, e.seq]));
     events = events.filter((e) => latest.get(`${e.resource}/${e.uuid.toLowerCase()}`) === e.seq);
   }
-  const sub = new Subscriber({ dbUrl: o.dbUrl, feeds: [], local: [{ source: new BundleSource(origin, events), states }], auditUserId: o.auditUserId }, o.log);
+  const sub = new Subscriber({ dbUrl: o.dbUrl, feeds: [], local: [{ source: new BundleSource(origin, events), states }], auditUserId: o.auditUserId, entryBatch: o.entryBatch }, o.log);
   await sub.start();
   try {
     return await sub.once();
