@@ -21,6 +21,7 @@ import { Inbox } from './inbox.ts';
 import type { InboxRetry } from './inbox-retry.ts';
 import { buildPipeline } from './pipeline.ts';
 import { DuplicateWatcher } from './duplicates/watcher.ts';
+import { mergePatients } from './duplicates/merge.ts';
 import type { InboxEvent } from './inbox.ts';
 import { BUNDLE_FEED_PREFIX } from './bundle/bundle-source.ts';
 import { MarkerStore } from './marker-store.ts';
@@ -158,6 +159,7 @@ export class Subscriber {
         status: () => this.statusReport(), retryDead: (ids) => this.retryDead(ids), db: this.pool, nodeId: this.nodeId,
         // Conflicts are recorded, and settled, by atomsync's own MySQL sink only.
         conflictsUserId: this.o.sink ? undefined : (this.o.auditUserId ?? 1),
+        mergeDuplicates: this.o.sink ? undefined : async (pairId, keep, drop) => void (await mergePatients(this.pool, { keep, drop, pairId, userId: this.o.auditUserId ?? 1 })),
       },
       this.log.child({ part: 'status-page' }),
     );

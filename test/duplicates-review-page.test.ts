@@ -1,7 +1,7 @@
 // The duplicate patients on the status page (issue 20, "a page on the status server with the two
 // records side by side ... and buttons"), on a real database and a real server: the list, a pair's
 // page with both records, "not the same person" behind the form token (refused without it), and
-// the log holding no name or identifier. Merging from the page is offered only when wired in.
+// the log holding no name or identifier, and a merge from the page (the kept patient chosen).
 import assert from 'node:assert/strict';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -12,6 +12,7 @@ import { createLogger } from '../shared/logger.ts';
 import { migrate } from '../shared/schema/migrate.ts';
 import { scanDuplicates } from '../subscriber/duplicates/scan.ts';
 import { listCandidates } from '../subscriber/duplicates/store.ts';
+import { mergePatients } from '../subscriber/duplicates/merge.ts';
 import { createStatusApp } from '../subscriber/status-server.ts';
 import type { StatusReport } from '../subscriber/status.ts';
 import { writeDuplicatePopulation } from '../tools/seed/duplicates.ts';
@@ -48,7 +49,10 @@ describe('duplicate patients on the status page', { timeout: 120_000 }, () => {
     const app = createStatusApp({
       users: new Map([['admin', 'pw']]),
       csrfSecret: Buffer.alloc(32, 5),
-      backend: { status: async () => report, retryDead: async () => [], db: db.pool, nodeId: 'hq', conflictsUserId: 1 },
+      backend: {
+        status: async () => report, retryDead: async () => [], db: db.pool, nodeId: 'hq', conflictsUserId: 1,
+        mergeDuplicates: async (pairId, keep, drop) => void (await mergePatients(db.pool, { keep, drop, pairId, userId: 1 })),
+      },
       log: createLogger({ level: 'debug', write: (line) => logged.push(line) }),
     });
     server = app.listen(0, '127.0.0.1');
@@ -75,7 +79,7 @@ describe('duplicate patients on the status page', { timeout: 120_000 }, () => {
     assert.equal(page.status, 200);
     for (const n of [a, b]) assert.ok(page.text.includes(n.g) && page.text.includes(n.f), 'both records are shown');
     assert.match(page.text, /Not the same person/);
-    assert.doesNotMatch(page.text, /Same person: keep A/, 'no merge button when merging is not wired in');
+    assert.match(page.text, /Same person: keep A/);
 
     const csrf = /name="csrf" value="([^"]+)"/.exec(page.text)![1];
     const cookie = String(page.headers['set-cookie'] ?? '').split(';')[0]!;
@@ -91,5 +95,17 @@ describe('duplicate patients on the status page', { timeout: 120_000 }, () => {
     assert.doesNotMatch(after.text, /<button[^>]*>Not the same person/, 'a decided pair has no buttons');
 
     for (const n of [a, b]) for (const w of [n.g, n.f]) assert.ok(!logged.some((l) => l.includes(w)), 'no name in the log');
+
+    // Merging from the page: the other patient is merged into the one kept, the pair is merged.
+    const other = (await listCandidates(db.pool)).find((c) => c.id !== pair.id)!;
+    const form = await send(`/duplicates/${other.id}`);
+    const token = /name="csrf" value="([^"]+)"/.exec(form.text)![1];
+    const jar = String(form.headers['set-cookie'] ?? '').split(';')[0]!;
+    const merged = await send(`/duplicates/${other.id}/merge`, { form: { csrf: token, keep: other.patientA }, cookie: jar });
+    assert.equal(merged.status, 303, merged.text);
+    assert.deepEqual((await listCandidates(db.pool, { status: 'merged' })).map((c) => c.id), [other.id]);
+    const [dropped] = await queryRows<{ voided: number; r: string }>(db.pool, 'SELECT voided, void_reason AS r FROM person WHERE uuid = ?', [other.patientB]);
+    assert.equal(Number(dropped.voided), 1);
+    assert.match(dropped.r, new RegExp(`Merged with ${other.patientA}`, 'i'));
   });
 });

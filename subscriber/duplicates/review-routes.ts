@@ -74,7 +74,13 @@ export function duplicateRoutes(app: express.Express, o: DuplicateRouteOptions):
     if (!c) return void res.status(404).type('text').send('no such pair; see /duplicates\n');
     if (keep !== c.patientA && keep !== c.patientB) return void res.status(400).type('text').send('say which patient to keep: keep=<uuid of patient A or B>\n');
     if (c.status !== 'open') return void res.redirect(303, `/duplicates/${c.id}?done=already`);
-    await o.merge(c.id, keep, keep === c.patientA ? c.patientB : c.patientA);
+    try {
+      await o.merge(c.id, keep, keep === c.patientA ? c.patientB : c.patientA);
+    } catch (err) {
+      // A refusal (an active order of the same type on both, a patient voided since): said, nothing changed.
+      if ((err as Error).name !== 'MergeRefused') throw err;
+      return void res.status(422).type('text').send(`not merged: ${(err as Error).message}\n`);
+    }
     o.log.info('duplicate pair decided from the status page', { id: c.id, action: 'merge', user: res.locals.user });
     res.redirect(303, `/duplicates/${c.id}?done=merged`);
   });
