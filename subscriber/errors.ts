@@ -58,6 +58,22 @@ export class InvalidResourceError extends SyncError {
   }
 }
 
+/**
+ * A state that would bring back a patient this node merged into another (atomsync duplicates
+ * merge, or OpenMRS's own merge: person_merge_log): an edit made where the merge was not known
+ * yet. Kept as a dead letter, never applied: applying it would undo the merge's void.
+ */
+export class MergedAwayError extends SyncError {
+  override name = 'MergedAwayError';
+  readonly retryable = false;
+  constructor(
+    readonly uuid: string,
+    readonly keptUuid: string,
+  ) {
+    super(`patient ${uuid} was merged into ${keptUuid} here; this change, made where the merge was not known yet, would undo it. Kept as a dead letter: make the change on ${keptUuid} if it still applies`);
+  }
+}
+
 /** A referenced resource could not be had yet. */
 export class DependencyUnavailableError extends SyncError {
   override name = 'DependencyUnavailableError';

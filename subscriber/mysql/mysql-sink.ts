@@ -3,7 +3,8 @@
 // every write with its origin so HQ's own feed republishes it without echo.
 import { ORIGIN_SESSION_VAR } from '../../shared/schema/triggers.ts';
 import { appendTo } from '../collections.ts';
-import { retryingTransaction } from '../../shared/db.ts';
+import { queryRows, retryingTransaction } from '../../shared/db.ts';
+import { MergedAwayError } from '../errors.ts';
 import type { Pool, PoolConnection } from '../../shared/db.ts';
 import type { Logger } from '../../shared/logger.ts';
 import { hasColumn, loadRegistry } from '../../shared/registry.ts';
@@ -200,6 +201,10 @@ export class MysqlSink implements Sink {
       if (conflict) await this.saveConflict(conn, ev, 'local', local!.rep, rep);
       return 'superseded';
     }
+    if (ev.resource === 'patient' && local && isVoided(local.tree) && !isVoided(tree)) {
+      const kept = await mergedInto(conn, ev.uuid);
+      if (kept) throw new MergedAwayError(ev.uuid, kept);
+    }
     if (conflict) await this.saveConflict(conn, ev, 'remote', local!.rep, rep);
     await this.writer.write(conn, this.registry.def(ev.resource), tree);
     await saveStates(conn, [state]);
@@ -272,5 +277,23 @@ export class MysqlSink implements Sink {
         this.log.debug('transaction failed', { attempt, error: err as Error });
       },
     });
+  }
+}
+
+const isVoided = (t: RowNode | null): boolean => Boolean(t && Number(t.values.voided ?? 0));
+
+/** The patient this one was merged into here (person_merge_log), or null; a database without the log has none. */
+async function mergedInto(conn: PoolConnection, uuid: string): Promise<string | null> {
+  try {
+    const [row] = await queryRows<{ u: string }>(
+      conn,
+      `SELECT w.uuid AS u FROM person_merge_log m JOIN person l ON l.person_id = m.loser_person_id JOIN person w ON w.person_id = m.winner_person_id
+        WHERE l.uuid = ? AND m.voided = 0 ORDER BY m.person_merge_log_id DESC LIMIT 1`,
+      [uuid],
+    );
+    return row?.u ?? null;
+  } catch (err) {
+    if ((err as { errno?: number }).errno === 1146) return null; // no such table
+    throw err;
   }
 }
