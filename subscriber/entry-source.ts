@@ -40,6 +40,8 @@ export interface EntrySource {
   readonly waitedForNews?: boolean;
   /** Whether the next look for something new can wait for it (the source holds what a long poll needs). */
   readonly canWaitForNews?: boolean;
+  /** The last entry a source holds in hand (a bundle), so that progress can say "of how many" from the start. */
+  newestInHand?(): ParsedEntry | null;
   /** Throws when the source does not answer at all (asked before a batch whose fetch failed as a whole is tried again). */
   check(): Promise<void>;
 }

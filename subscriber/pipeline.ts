@@ -90,7 +90,10 @@ export function buildPipeline(p: PipelineParts): { readers: FeedReader[]; retrie
   const options = { entryBatch: p.entryBatch, maxPagesPerPass: 1000, batches, committed: p.committed };
   for (const l of p.local ?? []) {
     fetcher.serveLocally(l.source.key, l.states);
-    readers.push(new FeedReader(l.source, stages, markers, new LagTracker(), p.log.child({ feed: l.source.key }), options));
+    const lag = new LagTracker();
+    const newest = l.source.newestInHand?.();
+    if (newest) lag.observe([newest]);
+    readers.push(new FeedReader(l.source, stages, markers, lag, p.log.child({ feed: l.source.key }), options));
   }
   return { readers, retrier: new InboxRetry({ careful, inbox, policy, stats, log, onParked }) };
 }

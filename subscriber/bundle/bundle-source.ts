@@ -64,6 +64,10 @@ export class BundleSource implements EntrySource {
     }
   }
 
+  newestInHand(): ParsedEntry | null {
+    return this.events.length ? toEntry(this.events[this.events.length - 1]) : null;
+  }
+
   async check(): Promise<void> {
     // A file in hand always answers.
   }

@@ -16,6 +16,7 @@ import type { Logger } from '../../shared/logger.ts';
 import { readMeta } from '../../shared/schema/migrate.ts';
 import { MarkerStore } from '../marker-store.ts';
 import { Subscriber } from '../subscriber.ts';
+import { startProgressLines } from '../progress-lines.ts';
 import { BundleSource, bundleFeedKey } from './bundle-source.ts';
 import { heldStates, keepHeldStates } from './held-states.ts';
 
@@ -125,9 +126,11 @@ async function applyBundle(o: ImportOptions, pool: Pool, origin: string, body: B
   }
   const sub = new Subscriber({ dbUrl: o.dbUrl, feeds: [], local: [{ source: new BundleSource(origin, events), states }], auditUserId: o.auditUserId, entryBatch: o.entryBatch }, o.log);
   await sub.start();
+  const stopLines = startProgressLines((now) => sub.progress(now), o.say);
   try {
     return await sub.once();
   } finally {
+    stopLines();
     await sub.stop();
     await sub.close();
     await keepHeldStates(pool, key, states);
