@@ -5,8 +5,7 @@
 // the registry's labelled form it has always been served (shared/representation.ts).
 import { Router } from 'express';
 import type { Request, Response } from 'express';
-import { MAX_LIST_UUIDS, ORIGIN_FIELD, REST_PATH, SUBSCRIBER_HEADER, UUID_PATTERN } from '../shared/protocol.ts';
-import { queryRows } from '../shared/db.ts';
+import { MAX_LIST_UUIDS, REST_PATH, SUBSCRIBER_HEADER, UUID_PATTERN } from '../shared/protocol.ts';
 import type { Pool } from '../shared/db.ts';
 import { DECLARED_REGISTRY } from '../shared/registry.ts';
 import type { Registry } from '../shared/registry.ts';
@@ -20,7 +19,7 @@ import { loadRepresentations } from '../shared/representation.ts';
 import { forbidden, mayReadResource, rightsIn } from './rights.ts';
 import type { RepresentationForm } from '../shared/representation.ts';
 import { uuidsInCatchments } from './catchments/router.ts';
-import { statesOrigins } from './state-origins.ts';
+import { representationsWithOrigins } from './state-origins.ts';
 import { RepresentationSpecError, UnknownPropertyError, loadOpenmrsRepresentations, servesOpenmrs } from './openmrs-rest/serve.ts';
 
 /**
@@ -119,14 +118,9 @@ async function representationsFor(
   const baseUrl = baseUrlOf(req, o.publicUrl);
   const f = formOf(req);
   if ('form' in f) {
-    const reps = await loadRepresentations(o.pool, registry.def(resource), uuids, baseUrl, f.form);
     // atomsync's forms say where each state was made (SPEC.md, "Origin of a state"): the node
     // whose change is the latest this node has of it, as a subscriber in a tree must know.
-    for (const [u, origin] of await statesOrigins(o.pool, resource, [...reps.keys()], o.nodeId)) {
-      const rep = reps.get(u);
-      if (rep) rep[ORIGIN_FIELD] = origin;
-    }
-    return reps;
+    return representationsWithOrigins(o.pool, registry.def(resource), uuids, baseUrl, f.form, o.nodeId);
   }
   if (!servesOpenmrs({ pool: o.pool, registry }, resource)) {
     // A resource the registry gained before its OpenMRS table (openmrs-rest/tables.ts).

@@ -9,14 +9,12 @@ import { peerState, recordExport } from '../../shared/bundle/peers.ts';
 import { referencesIn } from '../../shared/bundle/references.ts';
 import type { Pool } from '../../shared/db.ts';
 import type { FeedEvent } from '../../shared/feed-types.ts';
-import { ORIGIN_FIELD } from '../../shared/protocol.ts';
 import { loadRegistry } from '../../shared/registry.ts';
 import type { Registry } from '../../shared/registry.ts';
-import { loadRepresentations } from '../../shared/representation.ts';
 import { isResourceName } from '../../shared/resources.ts';
 import type { ResourceName } from '../../shared/resources.ts';
 import { readMeta } from '../../shared/schema/migrate.ts';
-import { statesOrigins } from '../state-origins.ts';
+import { representationsWithOrigins } from '../state-origins.ts';
 import { Relay } from '../relay.ts';
 import { catchmentLog, wholeLog } from './export-log.ts';
 import type { ExportLog } from './export-log.ts';
@@ -62,7 +60,7 @@ export async function exportBundle(o: ExportOptions): Promise<ExportResult> {
   const exportId = randomUUID();
   const result: ExportResult = { exportId, origin, files: [] };
   if (events.length === 0) return result;
-  const parts = await writeParts(o, { exportId, origin, from: ackedTo }, events, (slice) => statesFor(o.pool, registry, log, slice));
+  const parts = await writeParts(o, { exportId, origin, from: ackedTo }, events, (slice) => statesFor(o.pool, registry, log, slice, origin));
   // Numbered now that the count is known: the header names its part of how many.
   for (const [k, p] of parts.entries()) {
     const file = parts.length === 1 ? o.out : `${o.out}.${k + 1}-of-${parts.length}`;
@@ -120,7 +118,7 @@ async function writeParts(
 }
 
 /** The current states the events name, and round by round what they refer to, in the lean `sync` form. */
-async function statesFor(pool: Pool, registry: Registry, log: ExportLog, events: FeedEvent[]): Promise<BundleResource[]> {
+async function statesFor(pool: Pool, registry: Registry, log: ExportLog, events: FeedEvent[], origin: string): Promise<BundleResource[]> {
   const out = new Map<string, BundleResource>();
   const asked = new Set<string>();
   let wanted = new Map<ResourceName, Set<string>>();
@@ -141,11 +139,8 @@ async function statesFor(pool: Pool, registry: Registry, log: ExportLog, events:
       for (let i = 0; i < uuids.length; i += 500) {
         const allowed = await log.mayCarry(resource, uuids.slice(i, i + 500));
         const chunk = uuids.slice(i, i + 500).filter((u) => allowed.has(u));
-        const reps = await loadRepresentations(pool, def, chunk, '', 'sync');
-        const origins = await statesOrigins(pool, resource, [...reps.keys()], '');
+        const reps = await representationsWithOrigins(pool, def, chunk, '', 'sync', origin);
         for (const [uuid, rep] of reps) {
-          const made = origins.get(uuid);
-          if (made) rep[ORIGIN_FIELD] = made;
           out.set(`${resource}/${uuid}`, { resource, uuid, rep });
           for (const ref of referencesIn(def, rep)) want(ref.resource, ref.uuid);
         }
