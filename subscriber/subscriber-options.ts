@@ -44,8 +44,8 @@ export interface SubscriberOptions {
   /** Local user (users.user_id) that stands in for audit users this database does not have. */
   auditUserId?: number;
   /**
-   * Looks for duplicate patients among those each batch writes (subscriber/duplicates/watcher.ts):
-   * on by default with the MySQL sink, off for other sinks (the ERP).
+   * Looks for duplicate patients among those each batch writes (subscriber/duplicates/watcher.ts),
+   * with the MySQL sink only. Off by default: it made a 60,000-event catch-up 30-40 % slower.
    */
   detectDuplicates?: boolean;
   /** Builds the sink; HQ's MySQL mirror by default. */

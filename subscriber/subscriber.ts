@@ -126,7 +126,7 @@ export class Subscriber {
 
   /** Detection on arrival, where wanted and the database has atomsync_duplicate (`migrate` makes it). */
   private async startDuplicateWatcher(): Promise<((events: readonly InboxEvent[]) => void) | null> {
-    if (!(this.o.detectDuplicates ?? !this.o.sink)) return null;
+    if (!this.o.detectDuplicates || this.o.sink) return null;
     const [{ n }] = await queryRows<{ n: number }>(this.pool, "SELECT COUNT(*) AS n FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'atomsync_duplicate'");
     if (Number(n) === 0) {
       this.log.info('duplicate patients are not looked for on arrival: this database has no atomsync_duplicate table (run atomsync migrate)');

@@ -1,6 +1,6 @@
 // Detection on arrival in the running pipeline (issue 20: "when a patient arrives or changes"):
-// HQ catches up from a clinic through a real publisher with `subscribe --once`, and finds the
-// clinic's duplicate registrations without any scan; with --detect-duplicates off it finds none.
+// HQ catches up from a clinic through a real publisher with `subscribe --once --detect-duplicates on`,
+// and finds the clinic's duplicate registrations without any scan; with it off (the default) none.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { migrate } from '../shared/schema/migrate.ts';
@@ -32,7 +32,7 @@ describe('duplicate patients found on arrival at HQ', { timeout: 300_000 }, () =
   test('subscribe --once records the pairs, most of them true; off, it records none', async (t) => {
     const pub = await startPublisher(clinic.url, { users: 'hq:hq-secret' });
     const feed = `http://hq:hq-secret@127.0.0.1:${pub.port}/openmrs/ws/atomfeed/all/recent`;
-    const r = await run(['subscribe', '--once', '--db', hq.url, '--node-id', 'hq-dup', '--feed', feed], 180_000);
+    const r = await run(['subscribe', '--once', '--db', hq.url, '--node-id', 'hq-dup', '--detect-duplicates', 'on', '--feed', feed], 180_000);
     assert.equal(r.code, 0, r.out);
     const found = await listCandidates(hq.pool);
     const hits = found.filter((c) => truth.has(`${c.patientA} ${c.patientB}`)).length;
